@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every benchmark binary and tests/bench/*.sh; each prints lines "BENCH <name> <value> <unit>".
+set -u
+cd "$(dirname "$0")/../.."
+export TWINTOP_BIN="${BUILD:-build}/twintop"
+export TWINTOP_SHARED="${TWINTOP_SHARED:-$(cd .. && pwd)/shared}"
+status=0
+for b in "$@"; do "$b" || { echo "bench $b failed" >&2; status=1; }; done
+for s in tests/bench/*.sh; do
+    [ -e "$s" ] || continue
+    case "$s" in tests/bench/run_all.sh) continue ;; esac
+    bash "$s" || { echo "bench $s failed" >&2; status=1; }
+done
+exit $status

@@ -1,0 +1,7 @@
+#ifndef TWINTOP_COMMANDS_H
+#define TWINTOP_COMMANDS_H
+/* Sub-commands of the twintop binary: `twintop NAME args…`. argv[0] is the command name. */
+int cmd_export(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+#endif

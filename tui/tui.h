@@ -1,0 +1,23 @@
+#ifndef TWINTOP_TUI_H
+#define TWINTOP_TUI_H
+/*
+ * The ncurses console. Runs on the main thread; reads only engine snapshots (and history
+ * copies); every ncurses call happens here.
+ */
+#include "catalog.h"
+#include "config.h"
+#include "engine.h"
+#include "sim.h"
+
+struct tui_context {
+    const struct config *cfg;
+    struct catalog *cat;
+    struct engine *engine;
+    struct simulator *sim; /* NULL when attached to a feed or replaying */
+    volatile int *stop;    /* set by signal handlers: leave the loop */
+};
+
+/* Runs until the user quits, *stop is set or the terminal goes away. Returns 0 or -1. */
+int tui_run(struct tui_context *ctx);
+
+#endif
