@@ -4,16 +4,26 @@
  * The ncurses console. Runs on the main thread; reads only engine snapshots (and history
  * copies); every ncurses call happens here.
  */
+#include <stdbool.h>
 #include "catalog.h"
 #include "config.h"
 #include "engine.h"
 #include "sim.h"
+
+/* Playback controls for `p`, `+` and `-` (simulator or replay); any member may be NULL. */
+struct tui_player {
+    void *ctx;
+    void (*toggle_pause)(void *ctx);
+    bool (*paused)(void *ctx);
+    void (*scale_speed)(void *ctx, double factor); /* `+`: 2.0, `-`: 0.5 */
+};
 
 struct tui_context {
     const struct config *cfg;
     struct catalog *cat;
     struct engine *engine;
     struct simulator *sim; /* NULL when attached to a feed or replaying */
+    struct tui_player player;
     volatile int *stop;    /* set by signal handlers: leave the loop */
 };
 
