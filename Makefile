@@ -10,7 +10,7 @@ DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmoc
              pkg-config tmux mosquitto mosquitto-clients sqlite3 python3
 
 OPT       ?= -O2
-WARN      := -Wall -Wextra -Wpedantic -Werror
+WARN      := -Wall -Wextra -Wpedantic -Werror -Wno-format-truncation
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS    ?=
