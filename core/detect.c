@@ -1,6 +1,7 @@
 #include "detect.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,48 @@ void detect_params_default(struct detect_params *p)
     p->forest_refresh = 64;
     p->forest_fire = 0.68;
     p->hold = 60;
+}
+
+#define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
+#define DETECT_DBL(f) {#f, offsetof(struct detect_params, f), false}
+static const struct {
+    const char *name;
+    size_t offset;
+    bool is_int;
+} detect_param_table[] = {
+    DETECT_INT(z_window),      DETECT_DBL(z_threshold),   DETECT_INT(warmup),
+    DETECT_INT(drift_span),    DETECT_INT(drift_horizon), DETECT_DBL(drift_threshold),
+    DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
+    DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
+    DETECT_INT(hold),
+};
+
+int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
+{
+    const char *eq = strchr(assignment, '=');
+    size_t n = eq ? (size_t)(eq - assignment) : 0;
+    for (size_t i = 0; eq && i < sizeof(detect_param_table) / sizeof(detect_param_table[0]); i++) {
+        if (strlen(detect_param_table[i].name) != n ||
+            strncmp(detect_param_table[i].name, assignment, n) != 0)
+            continue;
+        char *end;
+        double v = strtod(eq + 1, &end);
+        if (end == eq + 1 || *end != '\0' || !isfinite(v) ||
+            (detect_param_table[i].is_int && (v != floor(v) || fabs(v) > 1e9))) {
+            snprintf(err, errlen, "detect parameter %s: \"%s\" is not a%s number",
+                     detect_param_table[i].name, eq + 1,
+                     detect_param_table[i].is_int ? " whole" : "");
+            return -1;
+        }
+        char *field = (char *)p + detect_param_table[i].offset;
+        if (detect_param_table[i].is_int)
+            *(int *)(void *)field = (int)v;
+        else
+            *(double *)(void *)field = v;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown detect parameter \"%s\" (expected name=value)", assignment);
+    return -1;
 }
 
 const char *detect_detector_name(int detector)
@@ -291,6 +334,18 @@ float detect_machine_sensor_score(const struct detect_machine *m, int sensor)
     if (sensor < 0 || sensor >= m->n || !m->s[sensor].active)
         return 0.0f;
     return m->s[sensor].score;
+}
+
+int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out,
+                                   int max)
+{
+    int n = 0;
+    bool active = sensor >= 0 && sensor < m->n && m->s[sensor].active;
+    for (int k = 0; k < DETECT_OPS_COUNT && n < max; k++)
+        out[n++] = active ? m->s[sensor].det_score[k] : 0.0f;
+    if (n < max)
+        out[n++] = m->forest_score;
+    return n;
 }
 
 float detect_machine_forest_score(const struct detect_machine *m)

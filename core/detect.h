@@ -51,6 +51,10 @@ struct detect_params {
 /* The engine's defaults. */
 void detect_params_default(struct detect_params *p);
 
+/* Sets one parameter from "name=value" (names as the struct fields: z_window=90).
+ * Returns 0, or -1 with what is wrong in err. The stack checks ranges at create. */
+int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen);
+
 /* Configuration of one sensor's detectors, derived from the catalog and detect_params. */
 struct detect_sensor_cfg {
     int z_window;
@@ -104,6 +108,11 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
 float detect_machine_score(const struct detect_machine *m);
 float detect_machine_sensor_score(const struct detect_machine *m, int sensor);
 float detect_machine_forest_score(const struct detect_machine *m);
+
+/* Each detector's last score for one sensor, in detect_detector_name order; the forest's
+ * (machine-wide) comes last. Returns the count written (at most max). */
+int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out,
+                                   int max);
 
 /* Name of the detector behind the machine's score ("" when below DETECT_FIRE), and why. */
 const char *detect_machine_detector(const struct detect_machine *m);

@@ -126,6 +126,59 @@ static int csv_values(char *line, const struct detect_csv_options *opt, const ch
     return 0;
 }
 
+/* Rarity of a score against every score this run has seen: a Fenwick tree over fixed bins.
+ * Reporting "how rare" instead of the raw score makes one threshold mean the same false-alarm
+ * rate on every series, whatever its noise (the role of HTM's anomaly likelihood). */
+#define CSV_BINS 4096
+#define CSV_DETECTORS 3 /* z-score, drift, forest */
+struct csv_rarity {
+    double tree[CSV_BINS + 1];
+    double total;
+};
+
+static float csv_rarity(struct csv_rarity *r, float score)
+{
+    int bin = (int)(score * (CSV_BINS - 1) + 0.5f);
+    bin = bin < 0 ? 0 : bin >= CSV_BINS ? CSV_BINS - 1 : bin;
+    double below = 0.0;
+    for (int i = bin; i > 0; i -= i & -i)
+        below += r->tree[i];
+    float out = r->total >= 100 ? (float)(below / r->total) : 0.0f;
+    for (int i = bin + 1; i <= CSV_BINS; i += i & -i)
+        r->tree[i] += 1.0;
+    r->total += 1.0;
+    return out;
+}
+
+/* Sliding maximum of the fused score over the last `hold` rows (monotonic deque). */
+struct csv_peak {
+    int cap, head, len;
+    long row;
+    long *at;
+    float *score;
+};
+
+/* Reports a score only when it rises above everything of the last `hold` rows, 0 otherwise:
+ * one anomaly is one report, whatever threshold the reader applies afterwards. */
+static float csv_new_high(struct csv_peak *p, float score)
+{
+    float out = score;
+    while (p->len > 0 && p->at[p->head] <= p->row - p->cap) {
+        p->head = (p->head + 1) % p->cap;
+        p->len--;
+    }
+    if (p->len > 0 && p->score[p->head] >= score)
+        out = 0.0f;
+    while (p->len > 0 && p->score[(p->head + p->len - 1) % p->cap] <= score)
+        p->len--;
+    int slot = (p->head + p->len) % p->cap;
+    p->at[slot] = p->row;
+    p->score[slot] = score;
+    p->len++;
+    p->row++;
+    return out;
+}
+
 static int csv_stream(FILE *in, const char *name, FILE *out,
                       const struct detect_csv_options *opt, char *err, size_t errlen)
 {
@@ -135,6 +188,17 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
     long lineno = 0;
     int rc = -1;
     struct detect_machine *m = NULL;
+    struct detect_params defaults;
+    detect_params_default(&defaults);
+    const struct detect_params *params = opt->params ? opt->params : &defaults;
+    struct csv_peak peak = {.cap = params->hold > 0 ? params->hold : 1};
+    struct csv_rarity *rarity = calloc(CSV_DETECTORS * CATALOG_SENSORS_MAX, sizeof(*rarity));
+    peak.at = calloc((size_t)peak.cap, sizeof(long));
+    peak.score = calloc((size_t)peak.cap, sizeof(float));
+    if (!peak.at || !peak.score || !rarity) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        goto done;
+    }
     ssize_t len = getline(&line, &cap, in);
     if (len < 0) {
         snprintf(err, errlen, "%s:1: bad header: the file is empty", name);
@@ -151,7 +215,7 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
     if (csv_header(copy, opt, name, &type, err, errlen) < 0)
         goto done;
     fprintf(out, "%s%canomaly_score%cis_anomaly\n", line, opt->sep, opt->sep);
-    m = detect_machine_create(&type, opt->params, opt->seed, err, errlen);
+    m = detect_machine_create(&type, params, opt->seed, err, errlen);
     if (!m)
         goto done;
     double values[CATALOG_SENSORS_MAX];
@@ -174,8 +238,18 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
             goto done;
         for (int i = 0; i < type.sensor_count; i++)
             detect_machine_update(m, i, values[i], lineno, NULL);
-        float score = detect_machine_score(m);
-        fprintf(out, "%s%c%.6f%c%d\n", line, opt->sep, score, opt->sep, score >= DETECT_FIRE);
+        float raw = detect_machine_score(m), rare = 0.0f;
+        for (int i = 0; i < type.sensor_count; i++) {
+            float sc[CSV_DETECTORS];
+            int n = detect_machine_detector_scores(m, i, sc, CSV_DETECTORS);
+            /* the forest's score (last) is the machine's: count it once */
+            for (int k = 0; k < n - (i + 1 < type.sensor_count); k++) {
+                float r = csv_rarity(&rarity[i * CSV_DETECTORS + k], sc[k]);
+                rare = r > rare ? r : rare;
+            }
+        }
+        float score = csv_new_high(&peak, rare);
+        fprintf(out, "%s%c%.7f%c%d\n", line, opt->sep, score, opt->sep, raw >= DETECT_FIRE);
     }
     if (ferror(in)) {
         snprintf(err, errlen, "%s:%ld: read error: %s", name, lineno + 1, strerror(errno));
@@ -183,6 +257,9 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
     }
     rc = 0;
 done:
+    free(peak.at);
+    free(peak.score);
+    free(rarity);
     detect_machine_free(m);
     free(line);
     free(copy);

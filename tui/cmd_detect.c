@@ -9,16 +9,21 @@
 static void cmd_detect_usage(FILE *to)
 {
     fprintf(to,
-            "usage: twintop detect FILE.csv [--sep C] [--out FILE] [--seed N]\n"
+            "usage: twintop detect FILE.csv [--sep C] [--out FILE] [--seed N] [--param NAME=V]...\n"
             "  Runs the streaming anomaly detectors over a CSV time series in one pass.\n"
             "  Input: a header, first column a timestamp, other columns numbers ('-' = stdin).\n"
-            "  Output (stdout or --out): the input columns, anomaly_score (0..1), is_anomaly.\n");
+            "  Output (stdout or --out): the input columns, anomaly_score (0..1), is_anomaly.\n"
+            "  --param overrides a detector parameter (z_window, z_threshold, warmup,\n"
+            "  drift_span, drift_horizon, drift_threshold, forest_trees, forest_sample,\n"
+            "  forest_warmup, forest_reservoir, forest_refresh, forest_fire, hold).\n");
 }
 
 /* `twintop detect FILE.csv [--sep C] [--out FILE] [--seed N]` */
 int cmd_detect(int argc, char **argv)
 {
-    struct detect_csv_options opt = {.sep = ',', .params = NULL, .seed = 1};
+    struct detect_params params;
+    detect_params_default(&params);
+    struct detect_csv_options opt = {.sep = ',', .params = &params, .seed = 1};
     const char *in = NULL, *out_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -26,7 +31,8 @@ int cmd_detect(int argc, char **argv)
             cmd_detect_usage(stdout);
             return 0;
         }
-        if ((strcmp(a, "--sep") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0) &&
+        if ((strcmp(a, "--sep") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0 ||
+             strcmp(a, "--param") == 0) &&
             i + 1 >= argc) {
             fprintf(stderr, "twintop detect: %s needs a value\n", a);
             return 2;
@@ -39,6 +45,12 @@ int cmd_detect(int argc, char **argv)
                 opt.sep = v[0];
             else {
                 fprintf(stderr, "twintop detect: --sep takes one character, not \"%s\"\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--param") == 0) {
+            char err[256];
+            if (detect_params_set(&params, argv[++i], err, sizeof(err)) < 0) {
+                fprintf(stderr, "twintop detect: %s\n", err);
                 return 2;
             }
         } else if (strcmp(a, "--out") == 0) {
