@@ -37,6 +37,7 @@ struct detect_machine {
     double row[CATALOG_SENSORS_MAX];
     uint64_t pending, full;
     double forest_raw;
+    double forest_fire_now; /* forest_fire raised to the forest's ordinary extreme */
     float forest_score;
     bool forest_fired;
     int forest_hold;
@@ -45,8 +46,8 @@ struct detect_machine {
 
 void detect_params_default(struct detect_params *p)
 {
-    p->z_window = 60;
-    p->z_threshold = 4.0;
+    p->z_window = 120;
+    p->z_threshold = 4.5;
     p->warmup = 120;
     p->drift_span = 30;
     p->drift_horizon = 1000;
@@ -56,7 +57,7 @@ void detect_params_default(struct detect_params *p)
     p->forest_warmup = 512;
     p->forest_reservoir = 1024;
     p->forest_refresh = 64;
-    p->forest_fire = 0.68;
+    p->forest_fire = 0.75;
     p->hold = 60;
 }
 
@@ -251,7 +252,10 @@ static bool detect_forest_row(struct detect_machine *m)
         return false;
     if (iforest_ready(m->forest)) {
         m->forest_raw = iforest_score(m->forest, m->row);
-        m->forest_score = detect_forest_map(m->forest_raw, m->p.forest_fire);
+        /* fire above the forest's own ordinary extreme, never below forest_fire */
+        double fire = fmax(m->p.forest_fire, iforest_ordinary_max(m->forest) + 0.08);
+        m->forest_fire_now = fmin(fire, 0.95);
+        m->forest_score = detect_forest_map(m->forest_raw, m->forest_fire_now);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
@@ -369,7 +373,7 @@ static void detect_forest_explain(const struct detect_machine *m, char *buf, siz
         if (m->s[i].active && (worst < 0 || m->s[i].score > m->s[worst].score))
             worst = i;
     snprintf(buf, len, "sensor vector isolated: forest score %.2f (fires at %.2f)%s%s",
-             m->forest_raw, m->p.forest_fire, worst >= 0 ? ", most unusual " : "",
+             m->forest_raw, m->forest_fire_now, worst >= 0 ? ", most unusual " : "",
              worst >= 0 ? m->type->sensors[worst].name : "");
 }
 

@@ -167,9 +167,9 @@ static float csv_new_high(struct csv_peak *p, float score)
         p->head = (p->head + 1) % p->cap;
         p->len--;
     }
-    if (p->len > 0 && p->score[p->head] >= score)
+    if (p->len > 0 && p->score[p->head] > score)
         out = 0.0f;
-    while (p->len > 0 && p->score[(p->head + p->len - 1) % p->cap] <= score)
+    while (p->len > 0 && p->score[(p->head + p->len - 1) % p->cap] < score)
         p->len--;
     int slot = (p->head + p->len) % p->cap;
     p->at[slot] = p->row;

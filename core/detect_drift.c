@@ -11,6 +11,7 @@ struct drift {
     double level; /* medium EWMA: where the value is now */
     double base;  /* slow EWMA: where it used to be */
     double var;   /* long-run mean square of level - base */
+    double dev;   /* mean absolute deviation of the value from the level: clips spikes */
     double last_u;
 };
 
@@ -41,7 +42,12 @@ static float drift_update(void *state, double x)
         d->level = d->base = x;
         return 0.0f;
     }
-    d->level += d->a_level * (x - d->level);
+    /* A spike is the z-score's business: clip the value before it moves the level. */
+    double r = x - d->level;
+    if (d->seen > d->warmup / 4 && fabs(r) > 4.0 * d->dev)
+        r = r > 0 ? 4.0 * d->dev : -4.0 * d->dev;
+    d->dev += (d->seen < d->warmup ? 1.0 / (double)d->seen : d->a_base) * (fabs(r) - d->dev);
+    d->level += d->a_level * r;
     double gap = d->level - d->base;
     double sd = sqrt(d->var);
     double floor = d->floor > 1e-9 * (1.0 + fabs(d->base)) ? d->floor : 1e-9 * (1.0 + fabs(d->base));
@@ -54,7 +60,8 @@ static float drift_update(void *state, double x)
     double a = d->seen < d->warmup ? fmax(d->a_base, 1.0 / (double)d->seen) : d->a_base;
     if (au >= 0.5 * d->threshold)
         a *= 0.25;
-    double gc = fmin(fabs(gap), 2.0 * d->threshold * sd);
+    /* Clipped hard so that a growing gap cannot teach itself to be usual. */
+    double gc = d->seen < d->warmup ? fabs(gap) : fmin(fabs(gap), 3.0 * sd);
     d->var += a * (gc * gc - d->var);
     d->base += a * (x - d->base);
     if (d->seen < d->warmup)

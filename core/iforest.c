@@ -19,9 +19,12 @@ struct iforest {
     double cnorm;     /* c(sample): average path length of an unsuccessful BST search */
     uint8_t *feat;    /* trees x n_inner: split feature */
     float *split;     /* trees x n_inner: go right when x > split */
+    float *lo, *hi;   /* trees x n_inner: range of the split feature in the node's data */
     float *leaf;      /* trees x n_leaf: depth + c(size) of the leaf */
     float *res;       /* res_cap x dims */
     int *perm;        /* res_cap scratch for sub-sampling */
+    double *scores;   /* res_cap scratch for the calibration */
+    double ordinary_max;
 };
 
 void iforest_params_default(struct iforest_params *p)
@@ -89,10 +92,13 @@ struct iforest *iforest_create(int dims, const struct iforest_params *p, char *e
     f->cnorm = iforest_c(p->sample);
     f->feat = calloc((size_t)f->trees * f->n_inner, 1);
     f->split = calloc((size_t)f->trees * f->n_inner, sizeof(float));
+    f->lo = calloc((size_t)f->trees * f->n_inner, sizeof(float));
+    f->hi = calloc((size_t)f->trees * f->n_inner, sizeof(float));
     f->leaf = calloc((size_t)f->trees * f->n_leaf, sizeof(float));
     f->res = calloc((size_t)f->res_cap * dims, sizeof(float));
     f->perm = calloc((size_t)f->res_cap, sizeof(int));
-    if (!f->feat || !f->split || !f->leaf || !f->res || !f->perm) {
+    f->scores = calloc((size_t)f->res_cap, sizeof(double));
+    if (!f->feat || !f->split || !f->lo || !f->hi || !f->leaf || !f->res || !f->perm || !f->scores) {
         iforest_free(f);
         snprintf(err, errlen, "iforest: out of memory");
         return NULL;
@@ -106,9 +112,12 @@ void iforest_free(struct iforest *f)
         return;
     free(f->feat);
     free(f->split);
+    free(f->lo);
+    free(f->hi);
     free(f->leaf);
     free(f->res);
     free(f->perm);
+    free(f->scores);
     free(f);
 }
 
@@ -121,11 +130,14 @@ static void iforest_leaf(struct iforest *f, int t, int node, int d, int n)
 {
     uint8_t *feat = f->feat + (size_t)t * f->n_inner;
     float *split = f->split + (size_t)t * f->n_inner;
+    float *lo = f->lo + (size_t)t * f->n_inner, *hi = f->hi + (size_t)t * f->n_inner;
     float value = (float)(d + iforest_c(n));
     /* Pass-through nodes down the left edge keep every path the same length. */
     while (node < f->n_inner) {
         feat[node] = 0;
         split[node] = INFINITY;
+        lo[node] = -INFINITY;
+        hi[node] = INFINITY;
         node = 2 * node + 1;
     }
     f->leaf[(size_t)t * f->n_leaf + (node - f->n_inner)] = value;
@@ -169,6 +181,10 @@ static void iforest_build(struct iforest *f, int t, int node, int d, int *idx, i
     }
     f->feat[(size_t)t * f->n_inner + node] = (uint8_t)feature;
     f->split[(size_t)t * f->n_inner + node] = s;
+    /* "outside" starts half the node's range beyond it, so a new but ordinary extreme
+     * (every stream makes some) is not called isolated */
+    f->lo[(size_t)t * f->n_inner + node] = lo - 0.5f * (hi - lo);
+    f->hi[(size_t)t * f->n_inner + node] = hi + 0.5f * (hi - lo);
     iforest_build(f, t, 2 * node + 1, d + 1, idx, left);
     iforest_build(f, t, 2 * node + 2, d + 1, idx + left, n - left);
 }
@@ -185,6 +201,27 @@ static void iforest_build_tree(struct iforest *f, int t)
         f->perm[j] = tmp;
     }
     iforest_build(f, t, 0, 0, f->perm, n);
+}
+
+static double iforest_score_f(const struct iforest *f, const float *xf);
+
+static int iforest_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void iforest_calibrate(struct iforest *f)
+{
+    for (int i = 0; i < f->res_len; i++)
+        f->scores[i] = iforest_score_f(f, f->res + (size_t)i * f->dims);
+    qsort(f->scores, (size_t)f->res_len, sizeof(double), iforest_cmp);
+    f->ordinary_max = f->scores[(int)(0.998 * (f->res_len - 1))];
+}
+
+double iforest_ordinary_max(const struct iforest *f)
+{
+    return f->ordinary_max;
 }
 
 static void iforest_store(struct iforest *f, int slot, const double *x)
@@ -214,6 +251,7 @@ void iforest_observe(struct iforest *f, const double *x, bool normal)
             for (int t = 0; t < f->trees; t++)
                 iforest_build_tree(f, t);
             f->ready = true;
+            iforest_calibrate(f);
         }
         return;
     }
@@ -221,37 +259,41 @@ void iforest_observe(struct iforest *f, const double *x, bool normal)
         f->since_refresh = 0;
         iforest_build_tree(f, f->next_tree);
         f->next_tree = (f->next_tree + 1) % f->trees;
+        if (f->next_tree == 0)
+            iforest_calibrate(f);
     }
+}
+
+/* Path length of xf in tree t. A value well outside the range the node's data spanned on the
+ * split feature would be cut off by the next split: it counts as isolated at depth + 1. Without this,
+ * a point far beyond the data scores no higher than the data's own extremes. */
+static inline float iforest_path(const struct iforest *f, int t, const float *xf)
+{
+    const size_t base = (size_t)t * f->n_inner;
+    const uint8_t *feat = f->feat + base;
+    const float *split = f->split + base, *lo = f->lo + base, *hi = f->hi + base;
+    unsigned a = 0;
+    float isolated = INFINITY;
+    for (int d = 0; d < f->depth; d++) {
+        float v = xf[feat[a]];
+        float here = (float)(d + 1);
+        isolated = ((v < lo[a]) | (v > hi[a])) && here < isolated ? here : isolated;
+        a = 2 * a + 1 + (v > split[a]);
+    }
+    float leaf = f->leaf[(size_t)t * f->n_leaf + a - f->n_inner];
+    return leaf < isolated ? leaf : isolated;
 }
 
 static double iforest_score_f(const struct iforest *f, const float *xf)
 {
-    const int inner = f->n_inner, nleaf = f->n_leaf, depth = f->depth;
     double sum = 0.0;
     int t = 0;
-    /* Four trees at a time: independent chains of loads keep the core busy. */
-    for (; t + 4 <= f->trees; t += 4) {
-        const uint8_t *f0 = f->feat + (size_t)t * inner;
-        const float *s0 = f->split + (size_t)t * inner;
-        unsigned a = 0, b = 0, c = 0, e = 0;
-        for (int d = 0; d < depth; d++) {
-            a = 2 * a + 1 + (xf[f0[a]] > s0[a]);
-            b = 2 * b + 1 + (xf[f0[inner + b]] > s0[inner + b]);
-            c = 2 * c + 1 + (xf[f0[2 * inner + c]] > s0[2 * inner + c]);
-            e = 2 * e + 1 + (xf[f0[3 * inner + e]] > s0[3 * inner + e]);
-        }
-        const float *l0 = f->leaf + (size_t)t * nleaf;
-        sum += l0[a - inner] + l0[nleaf + b - inner] + l0[2 * nleaf + c - inner] +
-               l0[3 * nleaf + e - inner];
-    }
-    for (; t < f->trees; t++) {
-        const uint8_t *f0 = f->feat + (size_t)t * inner;
-        const float *s0 = f->split + (size_t)t * inner;
-        unsigned a = 0;
-        for (int d = 0; d < depth; d++)
-            a = 2 * a + 1 + (xf[f0[a]] > s0[a]);
-        sum += f->leaf[(size_t)t * nleaf + a - inner];
-    }
+    /* Four trees per iteration: independent chains of loads keep the core busy. */
+    for (; t + 4 <= f->trees; t += 4)
+        sum += (double)iforest_path(f, t, xf) + iforest_path(f, t + 1, xf) +
+               iforest_path(f, t + 2, xf) + iforest_path(f, t + 3, xf);
+    for (; t < f->trees; t++)
+        sum += iforest_path(f, t, xf);
     return exp2(-(sum / f->trees) / f->cnorm);
 }
 

@@ -48,6 +48,11 @@ bool iforest_ready(const struct iforest *f);
  * isolated ones. 0 before training. */
 double iforest_score(const struct iforest *f, const double *x);
 
+/* The score of the reservoir's top 0.2 % (its ordinary extreme), recomputed after the first
+ * training and after every full refresh cycle; 0 before training. A detector that fires only
+ * above it (plus a margin) adapts to the shape and dimension of its data. */
+double iforest_ordinary_max(const struct iforest *f);
+
 /* Same for n vectors of dims values each (rows laid out one after another). */
 void iforest_score_many(const struct iforest *f, const double *x, size_t n, double *out);
 
