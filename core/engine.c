@@ -64,6 +64,7 @@ struct engine {
     pthread_t thread;
     bool running;
     atomic_bool stop;
+    bool input_ended;
     int wake[2];
 
     int64_t sim_time_ms;
@@ -388,7 +389,8 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
     out->alarms_raised = tm->alarms_raised;
     out->sensor_count = catalog_sensor_count(t);
     out->state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
-    if (!tm->samples || wall - tm->last_wall > e->opt.stale_after_s)
+    /* Once the producers have ended (engine stopped) a quiet machine is finished, not stale. */
+    if (!tm->samples || (!e->input_ended && wall - tm->last_wall > e->opt.stale_after_s))
         out->state = TWIN_STALE;
     out->spark_len = 0;
     if (!tm->sensors) {
@@ -477,6 +479,7 @@ static void *engine_main(void *arg)
         if (!n && atomic_load(&e->stop))
             break;
     }
+    e->input_ended = true;
     engine_publish(e, wall_now());
     free(batch);
     return NULL;
