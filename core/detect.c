@@ -15,8 +15,74 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
 #define DETECT_OPS_COUNT ((int)(sizeof(detect_list) / sizeof(detect_list[0])))
 #define DETECT_FOREST DETECT_OPS_COUNT
 
+/* Self-calibration of one detector's threshold: a log-binned histogram of its statistic
+ * a = score / (1 - score) (in units of the detector's own threshold). The effective threshold
+ * is max(1, DETECT_CALIB_FACTOR x the 99.9th percentile of a). A sensor whose normal operation
+ * makes big z-scores all day (a press cycling 0-210 bar, a CNC changing programs) thereby gets
+ * a threshold above its ordinary swings; a quiet Gaussian sensor keeps the nominal one.
+ * Everything is learned during the calibration window (calib_warmup samples of assumed normal
+ * operation); afterwards firing samples count 1 in 16, so a fault cannot teach itself to be
+ * normal quickly. Counts are halved now and then: the histogram follows slow change. */
+#define DETECT_CALIB_BINS 192 /* 32 per decade, 1e-2 .. 1e4 */
+#define DETECT_CALIB_PER_DECADE 32.0
+#define DETECT_CALIB_QUANTILE 0.999
+#define DETECT_CALIB_FACTOR 1.25
+#define DETECT_CALIB_SIZE ((sizeof(struct detect_calib) + 15) & ~(size_t)15)
+struct detect_calib {
+    float bins[DETECT_CALIB_BINS];
+    float total;
+    int since;
+    long seen;
+    float thr; /* effective threshold on a, >= 1 */
+};
+
+static void detect_calib_init(struct detect_calib *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->thr = 1.0f;
+}
+
+static void detect_calib_refresh(struct detect_calib *c)
+{
+    float tail = (float)((1.0 - DETECT_CALIB_QUANTILE) * c->total), acc = 0;
+    int b = DETECT_CALIB_BINS - 1;
+    for (; b > 0 && acc + c->bins[b] <= tail; b--)
+        acc += c->bins[b];
+    double q = pow(10.0, -2.0 + (b + 1) / DETECT_CALIB_PER_DECADE); /* the bin's upper edge */
+    c->thr = (float)fmax(1.0, DETECT_CALIB_FACTOR * q);
+    if (c->total > 100000) {
+        for (int i = 0; i < DETECT_CALIB_BINS; i++)
+            c->bins[i] *= 0.5f;
+        c->total *= 0.5f;
+    }
+}
+
+/* Feeds a detector's 0..1 score; returns it re-mapped onto the calibrated threshold. */
+static float detect_calib_apply(struct detect_calib *c, float score, long train)
+{
+    double a = score >= 1.0f ? 1e9 : score / (1.0 - score);
+    if (train <= 0)
+        return score;
+    bool firing = a >= c->thr;
+    if (c->seen < train || !firing || (c->seen & 15) == 0) {
+        int b = a > 0 ? (int)((log10(a) + 2.0) * DETECT_CALIB_PER_DECADE) : 0;
+        b = b < 0 ? 0 : b >= DETECT_CALIB_BINS ? DETECT_CALIB_BINS - 1 : b;
+        c->bins[b] += 1.0f;
+        c->total += 1.0f;
+    }
+    c->seen++;
+    if (++c->since >= 256) {
+        c->since = 0;
+        detect_calib_refresh(c);
+    }
+    float out = (float)(a / (a + c->thr));
+    /* quiet while the calibration window of normal operation lasts */
+    return c->seen <= train && out >= DETECT_FIRE ? 0.99f * DETECT_FIRE : out;
+}
+
 struct detect_sensor {
     void *state[DETECT_OPS_COUNT];
+    struct detect_calib *calib[DETECT_OPS_COUNT];
     float det_score[DETECT_OPS_COUNT];
     float score;
     int detector;
@@ -38,6 +104,7 @@ struct detect_machine {
     uint64_t pending, full;
     double forest_raw;
     double forest_fire_now; /* forest_fire raised to the forest's ordinary extreme */
+    struct detect_calib forest_calib;
     float forest_score;
     bool forest_fired;
     int forest_hold;
@@ -59,6 +126,7 @@ void detect_params_default(struct detect_params *p)
     p->forest_refresh = 64;
     p->forest_fire = 0.75;
     p->hold = 300;
+    p->calib_warmup = 3000;
 }
 
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
@@ -72,7 +140,7 @@ static const struct {
     DETECT_INT(drift_span),    DETECT_INT(drift_horizon), DETECT_DBL(drift_threshold),
     DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
-    DETECT_INT(hold),
+    DETECT_INT(hold),          DETECT_INT(calib_warmup),
 };
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
@@ -144,7 +212,7 @@ static int detect_check(const struct detect_params *p, char *err, size_t errlen)
         return -1;
     }
     if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
-        p->drift_threshold <= 0 || p->hold < 0) {
+        p->drift_threshold <= 0 || p->hold < 0 || p->calib_warmup < 0) {
         snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
         return -1;
     }
@@ -173,6 +241,7 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
     }
     m->p = p;
     m->type = t;
+    detect_calib_init(&m->forest_calib);
     m->n = catalog_sensor_count(t);
     struct detect_sensor_cfg cfg[CATALOG_SENSORS_MAX];
     size_t sizes[CATALOG_SENSORS_MAX][DETECT_OPS_COUNT];
@@ -185,7 +254,7 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
             /* keep every state 16-byte aligned inside the one block */
             sizes[i][k] = (detect_list[k]->state_size(&cfg[i]) + 15) & ~(size_t)15;
-            total += sizes[i][k];
+            total += sizes[i][k] + DETECT_CALIB_SIZE;
         }
         m->dim_of[i] = m->dims++;
         m->full |= 1ull << m->dim_of[i];
@@ -206,6 +275,9 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
             m->s[i].state[k] = at;
             detect_list[k]->init(at, &cfg[i]);
             at += sizes[i][k];
+            m->s[i].calib[k] = (struct detect_calib *)(void *)at;
+            detect_calib_init(m->s[i].calib[k]);
+            at += DETECT_CALIB_SIZE;
         }
     }
     if (p.forest_trees > 0 && m->dims > 0) {
@@ -255,7 +327,9 @@ static bool detect_forest_row(struct detect_machine *m)
         /* fire above the forest's own ordinary extreme, never below forest_fire */
         double fire = fmax(m->p.forest_fire, iforest_ordinary_max(m->forest) + 0.08);
         m->forest_fire_now = fmin(fire, 0.95);
-        m->forest_score = detect_forest_map(m->forest_raw, m->forest_fire_now);
+        m->forest_score = detect_calib_apply(
+            &m->forest_calib, detect_forest_map(m->forest_raw, m->forest_fire_now),
+            m->p.calib_warmup);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
@@ -283,7 +357,8 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
         float best = 0.0f;
         int which = 0;
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
-            float sc = detect_list[k]->update(s->state[k], value);
+            float sc = detect_calib_apply(s->calib[k], detect_list[k]->update(s->state[k], value),
+                                          m->p.calib_warmup);
             s->det_score[k] = sc;
             if (sc > best) {
                 best = sc;

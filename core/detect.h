@@ -44,6 +44,8 @@ struct detect_params {
     double forest_fire;  /* raw forest score (0..1, 0.5 = average) that maps to DETECT_FIRE */
     int hold;            /* samples after an emission during which a sensor stays quiet; the
                             detect CLI reports a new high at most once per `hold` rows */
+    int calib_warmup;    /* samples during which every detector's threshold self-calibrates on
+                            everything it sees (then on non-firing samples); 0: no calibration */
 };
 
 #define DETECT_Z_WINDOW_MIN 30

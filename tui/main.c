@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
+#include "detect_leadtime.h"
 #include "engine.h"
 #include "headless.h"
 #include "queue.h"
@@ -58,6 +59,7 @@ struct app {
     struct engine *engine;
     struct simulator *sim;
     struct headless *headless;
+    struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
 };
 
 static void player_toggle(void *ctx)
@@ -98,6 +100,22 @@ static void player_scale(void *ctx, double factor)
     engine_set_speed(app->engine, s);
 }
 
+/* Scenario faults: lead-time bookkeeping as an engine sink, reported by headless. */
+static void app_leadtime(struct app *app)
+{
+    int n = simulator_fault_count(app->sim);
+    if (n <= 0 || !(app->leadtime = detect_leadtime_create(simulator_clock_ms(app->sim))))
+        return;
+    for (int i = 0; i < n; i++) {
+        struct simulator_fault f;
+        if (simulator_fault_get(app->sim, i, &f) == 0)
+            detect_leadtime_add(app->leadtime, f.machine, f.machine_id, f.fault, f.onset_s,
+                                f.failure_s);
+    }
+    struct engine_sink sink = {.ctx = app->leadtime, .on_event = detect_leadtime_on_event};
+    engine_add_sink(app->engine, &sink);
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -125,6 +143,7 @@ static int app_open(struct app *app, char *err, size_t len)
     app->sim = simulator_create(app->cat, app->queue, &so, err, len);
     if (!app->sim)
         return 2;
+    app_leadtime(app);
     engine_set_speed(app->engine, app->cfg.speed);
     return 0;
 }
@@ -139,6 +158,7 @@ static void app_close(struct app *app)
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
+    detect_leadtime_free(app->leadtime);
     queue_destroy(app->queue);
     catalog_free(app->cat);
 }
@@ -156,6 +176,10 @@ static int run_headless(struct app *app)
     app->headless = headless_create(stdout, app->cat, app->engine);
     if (!app->headless)
         return 1;
+    if (app->leadtime) {
+        struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
+        headless_add_extra(app->headless, &x);
+    }
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
         if (simulator_finished(app->sim) && queue_length(app->queue) == 0)
