@@ -268,7 +268,7 @@ static void test_machine_forest_fires_on_far_vector(void **state)
     char err[160];
     struct detect_machine *m = detect_machine_create(&t, NULL, 1, err, sizeof err);
     assert_non_null(m);
-    run_machine(m, 3000, -1, NULL);
+    run_machine(m, 5000, -1, NULL); /* past the calibration window */
     assert_true(detect_machine_forest_score(m) < DETECT_FIRE);
     /* a combination far from everything seen (axis-parallel trees isolate it quickly; a
      * subtler broken correlation within the marginal ranges is beyond an isolation forest) */

@@ -23,6 +23,7 @@ int cmd_detect(int argc, char **argv)
 {
     struct detect_params params;
     detect_params_default(&params);
+    params.calib_warmup = 0; /* the CLI ranks rarity instead (detect_csv.h) */
     struct detect_csv_options opt = {.sep = ',', .params = &params, .seed = 1};
     const char *in = NULL, *out_path = NULL;
     for (int i = 1; i < argc; i++) {
