@@ -23,8 +23,9 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
  * Everything is learned during the calibration window (calib_warmup samples of assumed normal
  * operation); afterwards firing samples count 1 in 16, so a fault cannot teach itself to be
  * normal quickly. Counts are halved now and then: the histogram follows slow change. */
-#define DETECT_CALIB_BINS 192 /* 32 per decade, 1e-2 .. 1e4 */
-#define DETECT_CALIB_PER_DECADE 32.0
+#define DETECT_CALIB_BINS 256 /* 8 per octave, 2^-8 .. 2^24 */
+#define DETECT_CALIB_PER_OCTAVE 8
+#define DETECT_CALIB_MIN_EXP (-8)
 #define DETECT_CALIB_QUANTILE 0.999
 #define DETECT_CALIB_FACTOR 1.25
 #define DETECT_CALIB_SIZE ((sizeof(struct detect_calib) + 15) & ~(size_t)15)
@@ -35,6 +36,26 @@ struct detect_calib {
     long seen;
     float thr; /* effective threshold on a, >= 1 */
 };
+
+/* Bin of a > 0 on a piecewise-linear log2 scale read off the float's bits: exact to invert,
+ * monotone, and far cheaper than log() on the per-sample path. */
+static int detect_calib_bin(double a)
+{
+    int e;
+    double m = frexp(a, &e); /* a = m * 2^e, m in [0.5, 1) */
+    int b = (e - 1 - DETECT_CALIB_MIN_EXP) * DETECT_CALIB_PER_OCTAVE +
+            (int)((2.0 * m - 1.0) * DETECT_CALIB_PER_OCTAVE);
+    return b < 0 ? 0 : b >= DETECT_CALIB_BINS ? DETECT_CALIB_BINS - 1 : b;
+}
+
+/* The upper edge of bin b: the inverse of detect_calib_bin. */
+static double detect_calib_edge(int b)
+{
+    b++;
+    int e = b / DETECT_CALIB_PER_OCTAVE + DETECT_CALIB_MIN_EXP;
+    double frac = (double)(b % DETECT_CALIB_PER_OCTAVE) / DETECT_CALIB_PER_OCTAVE;
+    return ldexp(1.0 + frac, e);
+}
 
 static void detect_calib_init(struct detect_calib *c)
 {
@@ -48,7 +69,7 @@ static void detect_calib_refresh(struct detect_calib *c)
     int b = DETECT_CALIB_BINS - 1;
     for (; b > 0 && acc + c->bins[b] <= tail; b--)
         acc += c->bins[b];
-    double q = pow(10.0, -2.0 + (b + 1) / DETECT_CALIB_PER_DECADE); /* the bin's upper edge */
+    double q = detect_calib_edge(b);
     c->thr = (float)fmax(1.0, DETECT_CALIB_FACTOR * q);
     if (c->total > 100000) {
         for (int i = 0; i < DETECT_CALIB_BINS; i++)
@@ -65,9 +86,7 @@ static float detect_calib_apply(struct detect_calib *c, float score, long train)
         return score;
     bool firing = a >= c->thr;
     if (c->seen < train || !firing || (c->seen & 15) == 0) {
-        int b = a > 0 ? (int)((log10(a) + 2.0) * DETECT_CALIB_PER_DECADE) : 0;
-        b = b < 0 ? 0 : b >= DETECT_CALIB_BINS ? DETECT_CALIB_BINS - 1 : b;
-        c->bins[b] += 1.0f;
+        c->bins[a > 0 ? detect_calib_bin(a) : 0] += 1.0f;
         c->total += 1.0f;
     }
     c->seen++;
