@@ -17,7 +17,7 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
 
 /* Self-calibration of one detector's threshold: a log-binned histogram of its statistic
  * a = score / (1 - score) (in units of the detector's own threshold). The effective threshold
- * is max(1, DETECT_CALIB_FACTOR x the 99.9th percentile of a). A sensor whose normal operation
+ * is max(1, DETECT_CALIB_FACTOR x the 99.99th percentile of a). A sensor whose normal operation
  * makes big z-scores all day (a press cycling 0-210 bar, a CNC changing programs) thereby gets
  * a threshold above its ordinary swings; a quiet Gaussian sensor keeps the nominal one.
  * Everything is learned during the calibration window (calib_warmup samples of assumed normal
@@ -26,8 +26,8 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
 #define DETECT_CALIB_BINS 256 /* 8 per octave, 2^-8 .. 2^24 */
 #define DETECT_CALIB_PER_OCTAVE 8
 #define DETECT_CALIB_MIN_EXP (-8)
-#define DETECT_CALIB_QUANTILE 0.999
-#define DETECT_CALIB_FACTOR 1.25
+#define DETECT_CALIB_QUANTILE 0.9999
+#define DETECT_CALIB_FACTOR 1.5
 #define DETECT_CALIB_SIZE ((sizeof(struct detect_calib) + 15) & ~(size_t)15)
 struct detect_calib {
     float bins[DETECT_CALIB_BINS];
@@ -135,9 +135,10 @@ void detect_params_default(struct detect_params *p)
     p->z_window = 120;
     p->z_threshold = 4.5;
     p->warmup = 120;
-    p->drift_span = 30;
-    p->drift_horizon = 3000;
-    p->drift_threshold = 5.0;
+    /* plant data at 1-10 Hz: a drift is judged over minutes against hours */
+    p->drift_span = 600;
+    p->drift_horizon = 30000;
+    p->drift_threshold = 4.0;
     p->forest_trees = 100;
     p->forest_sample = 256;
     p->forest_warmup = 512;
@@ -188,6 +189,15 @@ int detect_params_set(struct detect_params *p, const char *assignment, char *err
     }
     snprintf(err, errlen, "unknown detect parameter \"%s\" (expected name=value)", assignment);
     return -1;
+}
+
+void detect_params_csv(struct detect_params *p)
+{
+    detect_params_default(p);
+    p->drift_span = 30;
+    p->drift_horizon = 3000;
+    p->drift_threshold = 5.0;
+    p->calib_warmup = 0; /* detect_csv ranks rarity instead */
 }
 
 const char *detect_detector_name(int detector)

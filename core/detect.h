@@ -51,8 +51,11 @@ struct detect_params {
 #define DETECT_Z_WINDOW_MIN 30
 #define DETECT_Z_THRESHOLD_MIN 3.0
 
-/* The engine's defaults. */
+/* The engine's defaults (plant data at 1-10 Hz, self-calibrating thresholds). */
 void detect_params_default(struct detect_params *p);
+/* The detect CLI's set: shorter drift time scales, no calibration (the CLI ranks rarity).
+ * Chosen once for all seven NAB series (docs/detect.md). */
+void detect_params_csv(struct detect_params *p);
 
 /* Sets one parameter from "name=value" (names as the struct fields: z_window=90).
  * Returns 0, or -1 with what is wrong in err. The stack checks ranges at create. */

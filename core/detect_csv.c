@@ -228,8 +228,7 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
     int rc = -1;
     struct detect_machine *m = NULL;
     struct detect_params defaults;
-    detect_params_default(&defaults);
-    defaults.calib_warmup = 0; /* the rarity ranking below is this command's calibration */
+    detect_params_csv(&defaults);
     const struct detect_params *params = opt->params ? opt->params : &defaults;
     struct csv_peak peak = {.cap = params->hold > 0 ? params->hold : 1};
     struct csv_rarity *rarity = calloc(CSV_DETECTORS * CATALOG_SENSORS_MAX, sizeof(*rarity));

@@ -49,10 +49,11 @@ static void make_type(struct catalog_type *t, int sensors)
     }
 }
 
+/* The detect CLI's time scales (drift over 30 samples against 3000): short test series. */
 static struct detect_sensor_cfg sensor_cfg(void)
 {
     struct detect_params p;
-    detect_params_default(&p);
+    detect_params_csv(&p);
     struct detect_sensor_cfg c = {
         .z_window = p.z_window,
         .z_threshold = p.z_threshold,
@@ -380,8 +381,7 @@ static int csv_run_hold(const char *path, int hold, char *out, size_t outlen, ch
     FILE *o = fmemopen(out, outlen, "w");
     assert_non_null(o);
     struct detect_params p;
-    detect_params_default(&p);
-    p.calib_warmup = 0;
+    detect_params_csv(&p);
     if (hold > 0)
         p.hold = hold;
     struct detect_csv_options opt = {.sep = ',', .seed = 1, .params = &p};
