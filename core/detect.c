@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "detect_drift.h"
+#include "detect_residual.h"
 #include "detect_zscore.h"
 #include "iforest.h"
 
@@ -14,6 +15,8 @@
 static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &detect_drift_ops};
 #define DETECT_OPS_COUNT ((int)(sizeof(detect_list) / sizeof(detect_list[0])))
 #define DETECT_FOREST DETECT_OPS_COUNT
+#define DETECT_RESIDUAL (DETECT_OPS_COUNT + 1)
+#define DETECT_RESIDUAL_REFIT 20000 /* rows between refits of the cross-sensor model */
 
 /* Self-calibration of one detector's threshold: a log-binned histogram of its statistic
  * a = score / (1 - score) (in units of the detector's own threshold). The effective threshold
@@ -103,6 +106,9 @@ struct detect_sensor {
     void *state[DETECT_OPS_COUNT];
     struct detect_calib *calib[DETECT_OPS_COUNT];
     float det_score[DETECT_OPS_COUNT];
+    void *res_state;               /* drift detector on the cross-sensor residual */
+    struct detect_calib *res_calib;
+    float res_score;
     float score;
     int detector;
     bool active; /* numeric sensor with detectors */
@@ -124,6 +130,8 @@ struct detect_machine {
     double forest_raw;
     double forest_fire_now; /* forest_fire raised to the forest's ordinary extreme */
     struct detect_calib forest_calib;
+    struct detect_residual *residual;
+    double res_z[CATALOG_SENSORS_MAX];
     float forest_score;
     bool forest_fired;
     int forest_hold;
@@ -206,6 +214,8 @@ const char *detect_detector_name(int detector)
         return detect_list[detector]->name;
     if (detector == DETECT_FOREST)
         return "iforest";
+    if (detector == DETECT_RESIDUAL)
+        return "residual";
     return "";
 }
 
@@ -285,6 +295,7 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
             sizes[i][k] = (detect_list[k]->state_size(&cfg[i]) + 15) & ~(size_t)15;
             total += sizes[i][k] + DETECT_CALIB_SIZE;
         }
+        total += ((detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15) + DETECT_CALIB_SIZE;
         m->dim_of[i] = m->dims++;
         m->full |= 1ull << m->dim_of[i];
     }
@@ -308,6 +319,18 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
             detect_calib_init(m->s[i].calib[k]);
             at += DETECT_CALIB_SIZE;
         }
+        m->s[i].res_state = at;
+        detect_drift_ops.init(at, &cfg[i]);
+        at += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
+        m->s[i].res_calib = (struct detect_calib *)(void *)at;
+        detect_calib_init(m->s[i].res_calib);
+        at += DETECT_CALIB_SIZE;
+    }
+    if (p.calib_warmup > 0 && m->dims >= 2 &&
+        !(m->residual = detect_residual_create(m->dims, p.calib_warmup, DETECT_RESIDUAL_REFIT))) {
+        snprintf(err, errlen, "detect: out of memory");
+        detect_machine_free(m);
+        return NULL;
     }
     if (p.forest_trees > 0 && m->dims > 0) {
         struct iforest_params fp = {
@@ -331,6 +354,7 @@ void detect_machine_free(struct detect_machine *m)
 {
     if (!m)
         return;
+    detect_residual_free(m->residual);
     iforest_free(m->forest);
     free(m->mem);
     free(m);
@@ -346,9 +370,29 @@ static float detect_forest_map(double raw, double fire)
     return (float)(0.5 + 0.5 * (raw - fire) / (1.0 - fire));
 }
 
+/* The cross-sensor residuals of a completed row, each watched by its own drift detector. */
+static void detect_residual_update(struct detect_machine *m)
+{
+    bool normal = m->forest_score < DETECT_FIRE;
+    for (int i = 0; i < m->n; i++)
+        normal = normal && !(m->s[i].active && m->s[i].res_score >= DETECT_FIRE);
+    if (!detect_residual_row(m->residual, m->row, normal, m->res_z))
+        return;
+    for (int i = 0; i < m->n; i++) {
+        struct detect_sensor *s = &m->s[i];
+        if (!s->active)
+            continue;
+        s->res_score = detect_calib_apply(
+            s->res_calib, detect_drift_ops.update(s->res_state, m->res_z[m->dim_of[i]]),
+            m->p.calib_warmup);
+    }
+}
+
 static bool detect_forest_row(struct detect_machine *m)
 {
     m->pending = 0;
+    if (m->residual)
+        detect_residual_update(m);
     if (!m->forest)
         return false;
     if (iforest_ready(m->forest)) {
@@ -393,6 +437,10 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
                 best = sc;
                 which = k;
             }
+        }
+        if (s->res_score > best) {
+            best = s->res_score;
+            which = DETECT_RESIDUAL;
         }
         s->score = best;
         s->detector = which;
@@ -486,6 +534,13 @@ static void detect_sensor_explain(const struct detect_machine *m, int sensor, ch
 {
     const struct detect_sensor *s = &m->s[sensor];
     char why[DETECT_WHY_MAX];
+    if (s->detector == DETECT_RESIDUAL) {
+        /* the drift text is in sigmas of the residual: say what it is a residual of */
+        detect_drift_ops.explain(s->res_state, why, sizeof(why));
+        snprintf(buf, len, "%s %.4g off what the other sensors predict (residual %+.1f sigma); %s",
+                 m->type->sensors[sensor].name, s->value, m->res_z[m->dim_of[sensor]], why);
+        return;
+    }
     detect_list[s->detector]->explain(s->state[s->detector], why, sizeof(why));
     snprintf(buf, len, "%s %.4g: %s", m->type->sensors[sensor].name, s->value, why);
 }
