@@ -155,6 +155,7 @@ void detect_params_default(struct detect_params *p)
     p->forest_fire = 0.75;
     p->hold = 300;
     p->calib_warmup = 3000;
+    p->residual = 1;
 }
 
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
@@ -168,7 +169,7 @@ static const struct {
     DETECT_INT(drift_span),    DETECT_INT(drift_horizon), DETECT_DBL(drift_threshold),
     DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
-    DETECT_INT(hold),          DETECT_INT(calib_warmup),
+    DETECT_INT(hold),          DETECT_INT(calib_warmup),  DETECT_INT(residual),
 };
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
@@ -206,6 +207,7 @@ void detect_params_csv(struct detect_params *p)
     p->drift_horizon = 3000;
     p->drift_threshold = 5.0;
     p->calib_warmup = 0; /* detect_csv ranks rarity instead */
+    p->residual = 0;
 }
 
 const char *detect_detector_name(int detector)
@@ -326,8 +328,9 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
         detect_calib_init(m->s[i].res_calib);
         at += DETECT_CALIB_SIZE;
     }
-    if (p.calib_warmup > 0 && m->dims >= 2 &&
-        !(m->residual = detect_residual_create(m->dims, p.calib_warmup, DETECT_RESIDUAL_REFIT))) {
+    int fit_rows = p.calib_warmup > 0 ? p.calib_warmup : 3000;
+    if (p.residual && m->dims >= 2 &&
+        !(m->residual = detect_residual_create(m->dims, fit_rows, DETECT_RESIDUAL_REFIT))) {
         snprintf(err, errlen, "detect: out of memory");
         detect_machine_free(m);
         return NULL;

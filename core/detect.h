@@ -6,7 +6,8 @@
  * Per sensor the stack runs a list of detectors behind one interface (struct detect_ops):
  * a robust rolling z-score (detect_zscore) and an EWMA drift detector (detect_drift).
  * Per machine it runs an isolation forest (iforest) over the vector of the machine's latest
- * sensor values. Every detector reports a score in 0..1 where DETECT_FIRE (0.5) is its own
+ * sensor values, and a cross-sensor residual model (detect_residual) whose per-sensor residuals
+ * are watched by drift detectors. Every detector reports a score in 0..1 where DETECT_FIRE (0.5) is its own
  * threshold; the fused score of a sensor is the largest of its detectors' scores and the
  * machine's is the largest of its sensors' and the forest's, so "which detector fired" is
  * always the one behind the number shown.
@@ -46,6 +47,7 @@ struct detect_params {
                             detect CLI reports a new high at most once per `hold` rows */
     int calib_warmup;    /* samples during which every detector's threshold self-calibrates on
                             everything it sees (then on non-firing samples); 0: no calibration */
+    int residual;        /* 1: cross-sensor residual model per machine (detect_residual) */
 };
 
 #define DETECT_Z_WINDOW_MIN 30
@@ -131,7 +133,7 @@ int detect_machine_top_sensor(const struct detect_machine *m);
 void detect_machine_event(const struct detect_machine *m, int machine, const char *machine_id,
                           int sensor, int64_t ts_ms, struct event *ev);
 
-/* Detector names by index: 0 "zscore", 1 "drift", 2 "iforest". */
+/* Detector names by index: 0 "zscore", 1 "drift", 2 "iforest", 3 "residual". */
 const char *detect_detector_name(int detector);
 
 #endif
