@@ -131,6 +131,8 @@ struct detect_machine {
     double forest_fire_now; /* forest_fire raised to the forest's ordinary extreme */
     struct detect_calib forest_calib;
     struct detect_residual *residual;
+    int64_t last_row_ms;
+    long rows_judged;
     double res_z[CATALOG_SENSORS_MAX];
     float forest_score;
     bool forest_fired;
@@ -156,6 +158,7 @@ void detect_params_default(struct detect_params *p)
     p->hold = 300;
     p->calib_warmup = 3000;
     p->residual = 1;
+    p->row_period_ms = 1000;
 }
 
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
@@ -170,6 +173,7 @@ static const struct {
     DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
     DETECT_INT(hold),          DETECT_INT(calib_warmup),  DETECT_INT(residual),
+    DETECT_INT(row_period_ms),
 };
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
@@ -208,6 +212,7 @@ void detect_params_csv(struct detect_params *p)
     p->drift_threshold = 5.0;
     p->calib_warmup = 0; /* detect_csv ranks rarity instead */
     p->residual = 0;
+    p->row_period_ms = 0; /* every row */
 }
 
 const char *detect_detector_name(int detector)
@@ -391,9 +396,15 @@ static void detect_residual_update(struct detect_machine *m)
     }
 }
 
-static bool detect_forest_row(struct detect_machine *m)
+static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
 {
     m->pending = 0;
+    /* Machine-wide detectors judge at most one row per row_period_ms of plant time: a 10 Hz
+     * machine does not need ten forest walks a second, and detection stays cheap. */
+    if (m->p.row_period_ms > 0 && m->rows_judged > 0 && ts_ms - m->last_row_ms < m->p.row_period_ms)
+        return false;
+    m->last_row_ms = ts_ms;
+    m->rows_judged++;
     if (m->residual)
         detect_residual_update(m);
     if (!m->forest)
@@ -423,13 +434,12 @@ static bool detect_forest_row(struct detect_machine *m)
 void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
                            struct detect_result *out)
 {
-    (void)ts_ms;
     struct detect_result r = {0};
     if (sensor >= 0 && sensor < m->n && m->s[sensor].active) {
         struct detect_sensor *s = &m->s[sensor];
         uint64_t bit = 1ull << m->dim_of[sensor];
         if (m->pending & bit)
-            r.emit_machine = detect_forest_row(m);
+            r.emit_machine = detect_forest_row(m, ts_ms);
         float best = 0.0f;
         int which = 0;
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
@@ -459,7 +469,7 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
         if (!isnan(value))
             m->row[m->dim_of[sensor]] = value;
         m->pending |= bit;
-        if (m->pending == m->full && detect_forest_row(m))
+        if (m->pending == m->full && detect_forest_row(m, ts_ms))
             r.emit_machine = true;
         r.score = best;
         r.detector = which;

@@ -310,9 +310,10 @@ static void test_machine_forest_fires_on_far_vector(void **state)
     struct detect_result r;
     bool machine_fired = false;
     for (int k = 0; k < 3 && !machine_fired; k++) {
-        detect_machine_update(m, 0, 57.0, 0, &r);
-        detect_machine_update(m, 1, 43.0, 0, &r);
-        detect_machine_update(m, 2, 57.0, 0, &r);
+        int64_t ts = (5000 + k) * 1000LL; /* rows are judged once per plant second */
+        detect_machine_update(m, 0, 57.0, ts, &r);
+        detect_machine_update(m, 1, 43.0, ts, &r);
+        detect_machine_update(m, 2, 57.0, ts, &r);
         machine_fired = r.emit_machine || detect_machine_forest_score(m) >= DETECT_FIRE;
     }
     assert_true(machine_fired);
