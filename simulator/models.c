@@ -10,11 +10,21 @@ static const struct sim_model sim_model_generic = {
 
 /* The physics table. A type not listed here runs on the generic model. */
 static const struct sim_model *const sim_models[] = {
-    &sim_model_centrifugal_pump, &sim_model_cooling_pump,      &sim_model_motor,
-    &sim_model_conveyor,         &sim_model_gearbox,           &sim_model_fan,
-    &sim_model_rotary_compressor, &sim_model_recip_compressor, &sim_model_heat_exchanger,
-    &sim_model_turbine,          &sim_model_cooling_tower,     &sim_model_boiler,
-    &sim_model_kiln,             &sim_model_press,             &sim_model_crane,
+    &sim_model_centrifugal_pump,
+    &sim_model_cooling_pump,
+    &sim_model_motor,
+    &sim_model_conveyor,
+    &sim_model_gearbox,
+    &sim_model_fan,
+    &sim_model_rotary_compressor,
+    &sim_model_recip_compressor,
+    &sim_model_heat_exchanger,
+    &sim_model_turbine,
+    &sim_model_cooling_tower,
+    &sim_model_boiler,
+    &sim_model_kiln,
+    &sim_model_press,
+    &sim_model_crane,
     &sim_model_cnc,
 };
 

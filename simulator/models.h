@@ -14,7 +14,7 @@
 #include "catalog.h"
 #include "sample.h"
 
-#define SIM_CHANNELS_MAX 32   /* channels a physics model may produce */
+#define SIM_CHANNELS_MAX 32 /* channels a physics model may produce */
 #define SIM_MODEL_FAULTS_MAX 8
 #define SIM_ACTIVE_FAULTS_MAX 8
 #define SIM_STATE_DOUBLES 160 /* private per-model state */
@@ -65,7 +65,8 @@ struct sim_ou {
     double x, mean, a, k;
 };
 
-void sim_ou_init(struct sim_ou *o, struct sim_rng *r, double mean, double sd, double tau, double dt);
+void sim_ou_init(struct sim_ou *o, struct sim_rng *r, double mean, double sd, double tau,
+                 double dt);
 
 static inline double sim_ou_step(struct sim_ou *o, struct sim_rng *r)
 {

@@ -22,7 +22,8 @@ struct sim_thread {
     pthread_t tid;
     bool started;
     _Atomic int64_t clock_ms; /* the machine's simulated time since start, for other threads */
-    /* Fault request slot: written under sim->lock by simulator_inject_fault, taken by the thread. */
+    /* Fault request slot: written under sim->lock by simulator_inject_fault, taken by the thread.
+     */
     _Atomic bool inject_pending;
     int inject_list_index; /* entry of sim->faults to complete with the onset */
     char inject_fault[CATALOG_NAME_MAX];

@@ -52,9 +52,11 @@ static void run_sim(struct catalog *cat, uint64_t seed, double speed, double dur
         r->hash[m] = 0xcbf29ce484222325ULL;
     struct queue *q = queue_create(queue_cap);
     assert_non_null(q);
-    struct simulator_options opt = {
-        .seed = seed, .speed = speed, .duration_s = duration_s, .scenario = scenario,
-        .start_ms = START_MS};
+    struct simulator_options opt = {.seed = seed,
+                                    .speed = speed,
+                                    .duration_s = duration_s,
+                                    .scenario = scenario,
+                                    .start_ms = START_MS};
     struct simulator *s = simulator_create(cat, q, &opt, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
@@ -359,7 +361,8 @@ static void test_generic_model_runs_unknown_types(void **state)
     static struct machine_run r;
     machine_open(&r, cat, "P1", 1);
     assert_null(sim_model_find(r.m.type->name));
-    int temp = sensor(&r, "temp_c"), flow = sensor(&r, "flow_m3h"), mode = sensor(&r, "status.mode");
+    int temp = sensor(&r, "temp_c"), flow = sensor(&r, "flow_m3h"),
+        mode = sensor(&r, "status.mode");
     bool saw_run = false;
     for (int k = 0; k < 7200; k++) {
         machine_tick(&r);
@@ -388,8 +391,11 @@ static void test_inject_fault(void **state)
     struct catalog *cat = load_plant();
     char err[512] = "";
     struct queue *q = queue_create(1 << 16);
-    struct simulator_options opt = {.seed = 1, .speed = 0, .duration_s = 1200,
-                                    .scenario = "data/scenarios/demo.json", .start_ms = START_MS};
+    struct simulator_options opt = {.seed = 1,
+                                    .speed = 0,
+                                    .duration_s = 1200,
+                                    .scenario = "data/scenarios/demo.json",
+                                    .start_ms = START_MS};
     struct simulator *s = simulator_create(cat, q, &opt, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
@@ -435,7 +441,8 @@ static void test_stop_and_speed_changes(void **state)
     struct catalog *cat = load_plant();
     char err[512] = "";
     struct queue *q = queue_create(1 << 16);
-    struct simulator_options opt = {.seed = 1, .speed = 1, .duration_s = 3600, .start_ms = START_MS};
+    struct simulator_options opt = {
+        .seed = 1, .speed = 1, .duration_s = 3600, .start_ms = START_MS};
     struct simulator *s = simulator_create(cat, q, &opt, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(simulator_start(s), 0);
