@@ -1,6 +1,7 @@
 #include "screen.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
@@ -212,29 +213,32 @@ static int fkey_number(const struct key_binding *b)
     return 0;
 }
 
-/* htop's bar: "F1Help  F2Plant ...", in function-key order, each a click target. */
+/* htop's bar: "F1Help F2Plant ...", in function-key order, each a click target. The last
+ * entry (Quit) always shows: what does not fit before it is left out. */
 static void draw_fkeys(struct screen *s, int y)
 {
-    int x = 0;
+    const struct key_binding *bar[12];
+    int nbar = 0;
+    for (int f = 1; f <= 12; f++)
+        for (size_t i = 0; i < keymap_count; i++)
+            if (keymap_table[i].bar && fkey_number(&keymap_table[i]) == f) {
+                bar[nbar++] = &keymap_table[i];
+                break;
+            }
     widget_text(stdscr, y, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_FLABEL), s->g, "");
-    for (int f = 1; f <= 12; f++) {
-        for (size_t i = 0; i < keymap_count; i++) {
-            const struct key_binding *b = &keymap_table[i];
-            if (!b->bar || fkey_number(b) != f)
-                continue;
-            char key[8];
-            snprintf(key, sizeof key, "F%d", f);
-            int kw = (int)strlen(key), lw = (int)strlen(b->bar) + 1;
-            lw = lw < 7 ? 7 : lw;
-            if (x + kw + lw > s->cols)
-                return;
-            widget_text(stdscr, y, x, kw, WIDGET_LEFT, screen_attr(s, THEME_FKEY), s->g, key);
-            widget_text(stdscr, y, x + kw, lw, WIDGET_LEFT, screen_attr(s, THEME_FLABEL), s->g,
-                        b->bar);
-            screen_hit_add(s, y, x, 1, kw + lw, SCREEN_HIT_KEY, KEY_F(f));
-            x += kw + lw;
-            break;
-        }
+    int last_w = nbar ? (int)strlen(bar[nbar - 1]->bar) + 4 : 0;
+    for (int i = 0, x = 0; i < nbar; i++) {
+        int f = fkey_number(bar[i]);
+        char key[8];
+        snprintf(key, sizeof key, "F%d", f);
+        int kw = (int)strlen(key), lw = (int)strlen(bar[i]->bar) + 1;
+        if (x + kw + lw + (i + 1 < nbar ? last_w : 0) > s->cols)
+            continue;
+        widget_text(stdscr, y, x, kw, WIDGET_LEFT, screen_attr(s, THEME_FKEY), s->g, key);
+        widget_text(stdscr, y, x + kw, lw, WIDGET_LEFT, screen_attr(s, THEME_FLABEL), s->g,
+                    bar[i]->bar);
+        screen_hit_add(s, y, x, 1, kw + lw, SCREEN_HIT_KEY, KEY_F(f));
+        x += kw + lw;
     }
 }
 

@@ -9,9 +9,11 @@
 
 #define TILE_MIN_W 26
 #define TILE_MAX_W 48
+#define PAGE_TILE_MIN_W 34
 #define TILE_GAP 1
 #define VALUE_W 6
-#define UNIT_W 4
+#define UNIT_W 5
+#define BAR_MIN_W 6
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
@@ -55,6 +57,28 @@ struct layout {
     int spindle_h, spindle_page; /* -1: no spindle panel */
 };
 
+/* Plant words and their usual short forms, for labels that do not fit. */
+static const struct {
+    const char *word, *abbrev;
+} abbreviations[] = {
+    {"temperature", "temp"}, {"pressure", "press"}, {"discharge", "disch"},
+    {"suction", "suct"},     {"bearing", "brg"},    {"vibration", "vib"},
+    {"current", "curr"},     {"motor", "mot"},      {"winding", "wind"},
+    {"level", "lvl"},        {"speed", "spd"},      {"position", "pos"},
+    {"exhaust", "exh"},      {"static", "stat"},    {"airflow", "air"},
+    {"feedwater", "feedw"},  {"burning", "burn"},   {"rotation", "rot"},
+    {"cylinder", "cyl"},     {"spindle", "spdl"},   {"coolant", "cool"},
+    {"trolley", "troll"},    {"system", "sys"},     {"tension", "tens"},
+};
+
+static void join_words(char words[][CATALOG_NAME_MAX], int n, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && o < len; i++)
+        o += (size_t)snprintf(out + o, len - o, "%s%s", i ? " " : "", words[i]);
+}
+
 void view_overview_sensor_label(const char *name, int cols, char *out, size_t len)
 {
     char base[CATALOG_NAME_MAX];
@@ -67,34 +91,47 @@ void view_overview_sensor_label(const char *name, int cols, char *out, size_t le
             break;
         }
     }
-    for (char *p = base; *p; p++)
-        if (*p == '_' || *p == '.')
-            *p = ' ';
-    /* Too long: shorten every word alike until it fits ("disc pres"). */
-    for (int k = CATALOG_NAME_MAX; k >= 2; k--) {
-        char buf[CATALOG_NAME_MAX] = "";
-        size_t o = 0;
-        for (const char *p = base; *p;) {
-            while (*p == ' ')
-                p++;
-            size_t w = strcspn(p, " ");
-            if (!w)
-                break;
-            if (o && o + 1 < sizeof buf)
-                buf[o++] = ' ';
-            size_t take = w < (size_t)k ? w : (size_t)k;
-            if (o + take >= sizeof buf)
-                break;
-            memcpy(buf + o, p, take);
-            o += take;
-            buf[o] = '\0';
-            p += w;
-        }
-        if ((int)o <= cols || k == 2) {
-            snprintf(out, len, "%s", buf);
+    char words[8][CATALOG_NAME_MAX];
+    int nw = 0;
+    for (char *save = NULL, *w = strtok_r(base, "_.", &save); w && nw < 8;
+         w = strtok_r(NULL, "_.", &save))
+        snprintf(words[nw++], sizeof words[0], "%s", w);
+    join_words(words, nw, out, len);
+    if ((int)strlen(out) <= cols)
+        return;
+    /* Abbreviate the longest words first, one at a time, only as far as needed. */
+    for (;;) {
+        int pick = -1;
+        size_t pick_a = 0;
+        for (int i = 0; i < nw; i++)
+            for (size_t a = 0; a < COUNT(abbreviations); a++)
+                if (strcmp(words[i], abbreviations[a].word) == 0 &&
+                    (pick < 0 || strlen(words[i]) > strlen(words[pick]))) {
+                    pick = i;
+                    pick_a = a;
+                }
+        if (pick < 0)
+            break;
+        snprintf(words[pick], sizeof words[0], "%s", abbreviations[pick_a].abbrev);
+        join_words(words, nw, out, len);
+        if ((int)strlen(out) <= cols)
             return;
-        }
     }
+    /* Still too long: trim the longest word, a letter at a time, down to three. */
+    for (;;) {
+        join_words(words, nw, out, len);
+        if ((int)strlen(out) <= cols)
+            return;
+        int longest = -1;
+        for (int i = 0; i < nw; i++)
+            if (strlen(words[i]) > 3 && (longest < 0 || strlen(words[i]) > strlen(words[longest])))
+                longest = i;
+        if (longest < 0)
+            break;
+        words[longest][strlen(words[longest]) - 1] = '\0';
+    }
+    if ((int)strlen(out) > cols && cols >= 0 && (size_t)cols < len)
+        out[cols] = '\0';
 }
 
 /* Tile sensors of a type: the catalog's list, or the first numeric sensors of a learned type. */
@@ -150,7 +187,7 @@ static struct layout compute_layout(const struct screen *s, int width, int heigh
     const struct {
         int gap;
         bool spark, info;
-    } sizes[] = {{1, true, true}, {1, true, false}, {0, true, true}, {0, true, false},
+    } sizes[] = {{1, true, true}, {0, true, true}, {1, true, false}, {0, true, false},
                  {0, false, false}};
     L.spindle_page = -1;
     for (size_t c = 0; c < COUNT(sizes); c++) {
@@ -172,8 +209,9 @@ static struct layout compute_layout(const struct screen *s, int width, int heigh
             }
         }
     }
-    /* Paging: the most columns, the tile size giving the fewest pages (ties: taller). */
-    L.ncols = max_cols;
+    /* Paging: wider tiles (readable bars), the size giving the fewest pages (ties: taller). */
+    L.ncols = (width + TILE_GAP) / (PAGE_TILE_MIN_W + TILE_GAP);
+    L.ncols = L.ncols < 1 ? 1 : L.ncols;
     int best_pages = 0;
     for (size_t c = 0; c < COUNT(sizes); c++) {
         if (sizes[c].gap)
@@ -314,7 +352,8 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     draw_title(s, row++, x, w, machine, selected);
     int ids[CATALOG_TILE_MAX];
     int k = tile_sensors(t, ids);
-    int label_w = w >= 40 ? 14 : w >= 30 ? 10 : 8;
+    int label_w = w - 4 - VALUE_W - UNIT_W - BAR_MIN_W;
+    label_w = label_w < 8 ? 8 : label_w > 15 ? 15 : label_w;
     for (int i = 0; i < k && row < y + L->tile_h; i++) {
         char label[CATALOG_NAME_MAX];
         view_overview_sensor_label(t->sensors[ids[i]].name, label_w, label, sizeof label);
@@ -349,12 +388,13 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
         int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
                          : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
                                                                      : THEME_DIM;
-        widget_printf(stdscr, row, x + 1, w - 1, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                      "health %-3s RUL %-5s anomaly", health, rul);
-        int ax = x + 1 + (int)strlen("health --- RUL ----- anomaly ");
-        if (ax + 4 <= x + w)
-            widget_text(stdscr, row, ax, x + w - ax, WIDGET_LEFT, screen_attr(s, anomaly_el),
-                        s->g, anomaly);
+        int ix = x + 1, end = x + w;
+        ix += widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM),
+                            s->g, "health %s  anomaly ", health);
+        ix += widget_text(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g,
+                          anomaly);
+        widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                      "  RUL %s", rul);
     }
     screen_hit_add(s, y, x, L->tile_h, w, SCREEN_HIT_MACHINE, machine);
 }
