@@ -161,12 +161,13 @@ static void draw_table(struct screen *s, int y, int rows, int machine)
                     s->g, s->g->more_down);
 }
 
-/* Means of equal time slices, one per chart column. */
+/* One value per chart column: means of equal slices of the history. */
 static int downsample(const double *v, size_t n, double *out, int width)
 {
-    if ((int)n <= width) {
-        memcpy(out, v, n * sizeof *v);
-        return (int)n;
+    if ((int)n <= width) { /* few points: each spans several columns, so time reads true */
+        for (int c = 0; c < width; c++)
+            out[c] = v[(size_t)c * n / (size_t)width];
+        return width;
     }
     for (int c = 0; c < width; c++) {
         size_t a = (size_t)((double)c * n / width), b = (size_t)((double)(c + 1) * n / width);
