@@ -13,7 +13,7 @@
 #define TILE_GAP 1
 #define VALUE_W 6
 #define UNIT_W 5
-#define BAR_MIN_W 6
+#define BAR_MIN_W 5
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
@@ -393,8 +393,11 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
                             s->g, "health %s  anomaly ", health);
         ix += widget_text(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g,
                           anomaly);
-        widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                      "  RUL %s", rul);
+        char rul_text[32];
+        int rn = snprintf(rul_text, sizeof rul_text, "  RUL %s", rul);
+        if (ix + rn <= end) /* the whole of it or nothing: a bare "RUL" says nothing */
+            widget_text(stdscr, row, ix, rn, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                        rul_text);
     }
     screen_hit_add(s, y, x, L->tile_h, w, SCREEN_HIT_MACHINE, machine);
 }
