@@ -131,8 +131,9 @@ static void draw_header(struct screen *s)
     char items[8][64];
     int n = 0;
     snprintf(items[n++], sizeof items[0], "twintop");
+    bool paused = p->paused && p->paused(p->ctx);
     snprintf(items[n++], sizeof items[0], "%s%s", sn->mode[0] ? sn->mode : "DEMO",
-             p->paused && p->paused(p->ctx) ? " PAUSED" : "");
+             paused ? " PAUSED" : "");
     if (sn->sim_time_ms > 0) {
         time_t t = (time_t)(sn->sim_time_ms / 1000);
         struct tm tm;
@@ -141,7 +142,9 @@ static void draw_header(struct screen *s)
     } else {
         snprintf(items[n++], sizeof items[0], "---- -- -- --:--:-- UTC");
     }
-    if (sn->speed <= 0)
+    if (paused)
+        snprintf(items[n++], sizeof items[0], "speed 0x");
+    else if (sn->speed <= 0)
         snprintf(items[n++], sizeof items[0], "speed max");
     else
         snprintf(items[n++], sizeof items[0], "speed %gx", sn->speed);

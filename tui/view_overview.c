@@ -14,6 +14,7 @@
 #define VALUE_W 6
 #define UNIT_W 5
 #define BAR_MIN_W 5
+#define SPINDLE_COL_MAX_W 64
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
@@ -441,6 +442,7 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     int two = w >= 2 * 36 + 1;
     int per_col = two ? (n + 1) / 2 : n;
     int col_w = two ? (w - 3) / 2 : w - 1;
+    col_w = col_w > SPINDLE_COL_MAX_W ? SPINDLE_COL_MAX_W : col_w; /* bars, not runways */
     for (int i = 0; i < n; i++) {
         int col = i / (per_col ? per_col : 1), row = i % (per_col ? per_col : 1);
         if (1 + row >= h)
