@@ -350,6 +350,7 @@ static void drain_wake(int fd)
 int screen_prompt(struct screen *s, const char *question, char *answer, size_t len)
 {
     size_t n = 0;
+    int read_errors = 0;
     answer[0] = '\0';
     curs_set(1);
     for (;;) {
@@ -364,18 +365,26 @@ int screen_prompt(struct screen *s, const char *question, char *answer, size_t l
         /* the end of a long answer stays in view */
         const char *shown = answer;
         while (aw > 0 && glyph_width(shown, s->g->utf8) > aw)
-            shown++;
+            do
+                shown++;
+            while (((unsigned char)*shown & 0xc0) == 0x80);
         int used = widget_text(stdscr, y, qx, aw > 0 ? aw : 0, WIDGET_LEFT,
                                screen_attr(s, THEME_NORMAL), s->g, shown);
         wmove(stdscr, y, qx + used);
         wnoutrefresh(stdscr);
         doupdate();
         struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-        if (poll(&pfd, 1, POLL_MAX_MS) <= 0 && errno != EINTR)
+        int ready = poll(&pfd, 1, POLL_MAX_MS);
+        if (ready < 0 && errno != EINTR) {
+            curs_set(0);
+            return -1;
+        }
+        if (ready == 0)
             continue;
         wint_t wc;
-        int kind;
-        while ((kind = wget_wch(stdscr, &wc)) != ERR) {
+        int kind, got = 0;
+        while (got < 256 && (kind = wget_wch(stdscr, &wc)) != ERR) {
+            got++;
             if (kind == KEY_CODE_YES) {
                 if (wc == KEY_RESIZE) {
                     draw_frame(s);
@@ -418,6 +427,12 @@ int screen_prompt(struct screen *s, const char *question, char *answer, size_t l
             n += k;
             answer[n] = '\0';
         }
+        if (ready > 0 && got == 0 && ++read_errors >= READ_ERRORS_MAX) {
+            curs_set(0); /* the terminal went away */
+            return -1;
+        }
+        if (got > 0)
+            read_errors = 0;
     }
 }
 
