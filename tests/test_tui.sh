@@ -119,6 +119,10 @@ wait_until "the overview after leaving help" plant_visible
 keys q
 wait_until "the program to exit after q" exited
 [ "$(cat "$TMP/main.rc")" = 0 ] || fail "exit status $(cat "$TMP/main.rc") after q: $(cat "$TMP/main.err")"
+if grep -Eq "runtime error|Sanitizer" "$TMP/main.err"; then
+    cat "$TMP/main.err"
+    fail "sanitizer reports on stderr"
+fi
 
 # 7. C locale: ASCII twins only, nothing but ASCII on the screen; NO_COLOR: no colour codes
 start ascii 120 40 LC_ALL=C NO_COLOR=1
