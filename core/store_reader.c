@@ -1033,6 +1033,7 @@ int store_reader_each(struct store_reader *r, const struct store_query *q,
             const struct reader_sensor *s = &r->sensors[id];
             struct store_row row = {
                 .ts_ms = key >> STORE_SENSOR_BITS,
+                .sensor_id = id,
                 .machine_id = r->machines[s->machine].id,
                 .machine_type = r->machines[s->machine].type,
                 .sensor = s->name,

@@ -5,7 +5,7 @@
  * for replay, rollup series for charts. The file is opened read-only: reading never modifies it,
  * and a reader sees one consistent snapshot per call while another process keeps recording.
  *
- * Threads: a reader belongs to the thread that opened it.
+ * Threads: a reader is used by one thread at a time (it may be handed over).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +30,7 @@ struct store_query {
 /* One recorded sample, as replay sees it. Strings live until the callback returns. */
 struct store_row {
     int64_t ts_ms;
+    int sensor_id; /* sensors.id in the file: a stable key for caching the name lookups */
     const char *machine_id;
     const char *machine_type;
     const char *sensor;
