@@ -805,6 +805,24 @@ void store_status_text(const struct store_status *s, char *buf, size_t len)
         snprintf(buf, len, "rec %llu", (unsigned long long)s->written);
 }
 
+void store_status_json(void *ctx, char *out, size_t len)
+{
+    struct store_status s;
+    store_status(ctx, &s);
+    /* reasons come from SQLite messages: keep them JSON-safe */
+    char reason[sizeof s.reason];
+    size_t k = 0;
+    const char *src = s.enabled ? s.reason : "no db";
+    for (; *src && k + 1 < sizeof reason; src++)
+        reason[k++] = *src == '"' || *src == '\\' || (unsigned char)*src < 0x20 ? '\'' : *src;
+    reason[k] = '\0';
+    snprintf(out, len,
+             ",\"db\":{\"recording\":%s,\"reason\":\"%s\",\"written\":%llu,\"dropped\":%llu,"
+             "\"queued\":%llu}",
+             s.recording ? "true" : "false", reason, (unsigned long long)s.written,
+             (unsigned long long)s.dropped, (unsigned long long)s.queued);
+}
+
 int store_flush(struct store *st, int timeout_ms)
 {
     if (!st)

@@ -76,6 +76,11 @@ void store_status(struct store *st, struct store_status *out);
 /* One line for the header / headless JSON: "rec 12345", "recording stopped: <reason>", "no db". */
 void store_status_text(const struct store_status *s, char *buf, size_t len);
 
+/* Writes the status as JSON members for the headless status line (a headless_extra writer):
+ * ,"db":{"recording":true,"reason":"","written":N,"dropped":N,"queued":N}. ctx is the store
+ * (NULL: "recording":false,"reason":"no db"). */
+void store_status_json(void *ctx, char *out, size_t len);
+
 /* Waits until every sample handed to the sink so far is committed (or dropped). Returns 0, or -1
  * after timeout_ms. For tests, benchmarks and the export key. */
 int store_flush(struct store *st, int timeout_ms);
