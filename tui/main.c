@@ -19,6 +19,7 @@
 #include "headless.h"
 #include "queue.h"
 #include "sim.h"
+#include "store.h"
 #include "tui.h"
 
 #define INGEST_QUEUE_SAMPLES (1u << 18)
@@ -58,6 +59,7 @@ struct app {
     struct engine *engine;
     struct simulator *sim;
     struct headless *headless;
+    struct store *store;
 };
 
 static void player_toggle(void *ctx)
@@ -113,6 +115,18 @@ static int app_open(struct app *app, char *err, size_t len)
             snprintf(err, len, "out of memory");
         return 1;
     }
+    if (!app->cfg.no_db) {
+        struct store_options so;
+        store_options_default(&so);
+        so.retain_raw_s = app->cfg.retain_raw_s;
+        so.retain_rollups_s = app->cfg.retain_rollups_s;
+        so.block_when_full = app->cfg.speed <= 0; /* --speed max: the plant waits for the disk */
+        app->store = store_open(app->cfg.db_path, &so, app->cat, err, len);
+        if (!app->store)
+            return 2;
+        struct engine_sink sink = store_sink(app->store);
+        engine_add_sink(app->engine, &sink);
+    }
     char scenario[CONFIG_PATH_MAX + 160];
     config_scenario_path(&app->cfg, scenario, sizeof scenario);
     struct simulator_options so = {
@@ -136,6 +150,7 @@ static void app_close(struct app *app)
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
+    store_close(app->store); /* after the engine: every sample it handed over is written */
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
@@ -156,6 +171,8 @@ static int run_headless(struct app *app)
     app->headless = headless_create(stdout, app->cat, app->engine);
     if (!app->headless)
         return 1;
+    struct headless_extra db = {app->store, store_status_json};
+    headless_add_extra(app->headless, &db);
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
         if (simulator_finished(app->sim) && queue_length(app->queue) == 0)
@@ -173,6 +190,7 @@ static int run_headless(struct app *app)
     simulator_stop(app->sim);
     queue_close(app->queue);
     engine_stop(app->engine);
+    store_flush(app->store, 60000); /* the final line reports everything written */
     headless_status(app->headless, monotonic_s() - start, true);
     return 0;
 }
