@@ -221,6 +221,17 @@ int alarm_add_listener(struct alarm_manager *m, const struct alarm_listener *l)
     return rc;
 }
 
+void alarm_remove_listener(struct alarm_manager *m, void *ctx)
+{
+    pthread_mutex_lock(&m->lock);
+    int j = 0;
+    for (int i = 0; i < m->listener_count; i++)
+        if (m->listeners[i].ctx != ctx)
+            m->listeners[j++] = m->listeners[i];
+    m->listener_count = j;
+    pthread_mutex_unlock(&m->lock);
+}
+
 static bool hidden(const struct alarm_info *a)
 {
     return a->shelved || a->suppressed || a->out_of_service;

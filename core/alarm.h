@@ -178,6 +178,8 @@ void alarm_manager_destroy(struct alarm_manager *m);
 
 /* Adds a listener (at most 4), before other threads use the manager. Returns 0 or -1. */
 int alarm_add_listener(struct alarm_manager *m, const struct alarm_listener *l);
+/* Removes every listener with this ctx; after it returns the listener is never called again. */
+void alarm_remove_listener(struct alarm_manager *m, void *ctx);
 
 /* Feeds one process input (engine thread). Returns the alarm id, 0 when the input was an
  * inactive condition for an unknown alarm (nothing to do), or -1 when the manager is full. */
