@@ -1,0 +1,541 @@
+#include "catalog.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CATALOG_DEFAULT_MAX_MACHINES 1000
+
+struct catalog {
+    int type_count;
+    struct catalog_type *types; /* CATALOG_TYPES_MAX */
+    int machine_capacity;       /* allocated slots */
+    int max_machines;           /* cap on learned + catalog machines */
+    _Atomic int machine_count;
+    struct catalog_machine *machines;
+    pthread_mutex_t add_lock;   /* serialises writers; readers need no lock */
+    struct catalog_type **learned_types; /* one per learned machine, owned */
+};
+
+static void fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+/* Copies a string field; an over-long name is an error, not a silent truncation. */
+static int copy_name(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n == 0 || n >= cap)
+        return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int read_pair(const cJSON *arr, double *lo, double *hi, bool allow_null)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != 2)
+        return -1;
+    const cJSON *a = cJSON_GetArrayItem(arr, 0), *b = cJSON_GetArrayItem(arr, 1);
+    if (cJSON_IsNumber(a))
+        *lo = a->valuedouble;
+    else if (allow_null && cJSON_IsNull(a))
+        *lo = NAN;
+    else
+        return -1;
+    if (cJSON_IsNumber(b))
+        *hi = b->valuedouble;
+    else if (allow_null && cJSON_IsNull(b))
+        *hi = NAN;
+    else
+        return -1;
+    return 0;
+}
+
+static int read_number(const cJSON *obj, const char *key, double def, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+/* Where a sensor's limits must sit: warn inside alarm, both outside the normal band. */
+static const char *check_limits(const struct catalog_sensor *s)
+{
+    if (s->display_min >= s->display_max)
+        return "display range is empty (min must be below max)";
+    if (s->normal_lo > s->normal_hi)
+        return "normal band is reversed";
+    if (!isnan(s->warn_hi) && s->warn_hi < s->normal_hi)
+        return "high warn limit lies inside the normal band";
+    if (!isnan(s->warn_lo) && s->warn_lo > s->normal_lo)
+        return "low warn limit lies inside the normal band";
+    if (!isnan(s->alarm_hi) && !isnan(s->warn_hi) && s->alarm_hi < s->warn_hi)
+        return "high alarm limit is below the high warn limit";
+    if (!isnan(s->alarm_lo) && !isnan(s->warn_lo) && s->alarm_lo > s->warn_lo)
+        return "low alarm limit is above the low warn limit";
+    if (s->deadband < 0)
+        return "deadband is negative";
+    if (s->on_delay_s < 0)
+        return "on_delay_s is negative";
+    if (s->z_window < 0 || s->z_window > 100000)
+        return "z_window out of range (0..100000)";
+    return NULL;
+}
+
+static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *why[1])
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
+    const cJSON *unit = cJSON_GetObjectItemCaseSensitive(js, "unit");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(js, "text");
+    memset(s, 0, sizeof *s);
+    s->warn_lo = s->warn_hi = s->alarm_lo = s->alarm_hi = NAN;
+    if (!cJSON_IsString(name) || copy_name(s->name, sizeof s->name, name->valuestring)) {
+        *why = "missing or over-long \"name\"";
+        return -1;
+    }
+    if (unit && (!cJSON_IsString(unit) || strlen(unit->valuestring) >= sizeof s->unit)) {
+        *why = "\"unit\" must be a short string";
+        return -1;
+    }
+    if (unit)
+        strcpy(s->unit, unit->valuestring);
+    if (text && !cJSON_IsBool(text)) {
+        *why = "\"text\" must be true or false";
+        return -1;
+    }
+    s->is_text = cJSON_IsTrue(text);
+    if (s->is_text)
+        return 0;
+    if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "display"), &s->display_min,
+                  &s->display_max, false)) {
+        *why = "\"display\" must be [min, max] numbers";
+        return -1;
+    }
+    if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "normal"), &s->normal_lo, &s->normal_hi,
+                  false)) {
+        *why = "\"normal\" must be [low, high] numbers";
+        return -1;
+    }
+    const cJSON *warn = cJSON_GetObjectItemCaseSensitive(js, "warn");
+    const cJSON *alarm = cJSON_GetObjectItemCaseSensitive(js, "alarm");
+    if (warn && read_pair(warn, &s->warn_lo, &s->warn_hi, true)) {
+        *why = "\"warn\" must be [low, high] numbers or null";
+        return -1;
+    }
+    if (alarm && read_pair(alarm, &s->alarm_lo, &s->alarm_hi, true)) {
+        *why = "\"alarm\" must be [low, high] numbers or null";
+        return -1;
+    }
+    double zw = 0;
+    if (read_number(js, "nominal", (s->normal_lo + s->normal_hi) / 2, &s->nominal) ||
+        read_number(js, "deadband", 0, &s->deadband) ||
+        read_number(js, "on_delay_s", 0, &s->on_delay_s) ||
+        read_number(js, "z_window", 0, &zw) || read_number(js, "z_threshold", 0, &s->z_threshold)) {
+        *why = "nominal, deadband, on_delay_s, z_window and z_threshold must be numbers";
+        return -1;
+    }
+    s->z_window = (int)zw;
+    *why = check_limits(s);
+    return *why ? -1 : 0;
+}
+
+static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file, char *err,
+                      size_t len)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(jt, "name");
+    if (!cJSON_IsString(name) || copy_name(t->name, sizeof t->name, name->valuestring)) {
+        fail(err, len, "%s: type: missing or over-long \"name\"", file);
+        return -1;
+    }
+    const cJSON *label = cJSON_GetObjectItemCaseSensitive(jt, "label");
+    const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(jt, "pattern");
+    snprintf(t->label, sizeof t->label, "%s", cJSON_IsString(label) ? label->valuestring : t->name);
+    snprintf(t->pattern, sizeof t->pattern, "%s",
+             cJSON_IsString(pattern) ? pattern->valuestring : "continuous");
+    if (read_number(jt, "sample_period_s", 1.0, &t->sample_period_s) ||
+        t->sample_period_s <= 0 || t->sample_period_s > 3600) {
+        fail(err, len, "%s: type %s: sample_period_s must be a number in (0, 3600]", file, t->name);
+        return -1;
+    }
+    const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(jt, "sensors");
+    if (!cJSON_IsArray(sensors) || cJSON_GetArraySize(sensors) == 0) {
+        fail(err, len, "%s: type %s: \"sensors\" must be a non-empty array", file, t->name);
+        return -1;
+    }
+    if (cJSON_GetArraySize(sensors) > CATALOG_SENSORS_MAX) {
+        fail(err, len, "%s: type %s: more than %d sensors", file, t->name, CATALOG_SENSORS_MAX);
+        return -1;
+    }
+    const cJSON *js;
+    cJSON_ArrayForEach(js, sensors)
+    {
+        struct catalog_sensor *s = &t->sensors[t->sensor_count];
+        const char *why = NULL;
+        if (parse_sensor(js, s, &why)) {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(js, "name");
+            fail(err, len, "%s: type %s sensor %s: %s", file, t->name,
+                 cJSON_IsString(n) ? n->valuestring : "#?", why);
+            return -1;
+        }
+        if (catalog_sensor_find(t, s->name) >= 0) {
+            fail(err, len, "%s: type %s sensor %s: defined twice", file, t->name, s->name);
+            return -1;
+        }
+        t->sensor_count++;
+    }
+    const cJSON *tile = cJSON_GetObjectItemCaseSensitive(jt, "tile");
+    int tiles = cJSON_IsArray(tile) ? cJSON_GetArraySize(tile) : -1;
+    if (tiles < 2 || tiles > CATALOG_TILE_MAX) {
+        fail(err, len, "%s: type %s: \"tile\" must list 2 to %d sensor names", file, t->name,
+             CATALOG_TILE_MAX);
+        return -1;
+    }
+    cJSON_ArrayForEach(js, tile)
+    {
+        int idx = cJSON_IsString(js) ? catalog_sensor_find(t, js->valuestring) : -1;
+        if (idx < 0 || t->sensors[idx].is_text) {
+            fail(err, len, "%s: type %s: tile sensor %s is not a numeric sensor of this type", file,
+                 t->name, cJSON_IsString(js) ? js->valuestring : "?");
+            return -1;
+        }
+        t->tile[t->tile_count++] = idx;
+    }
+    const cJSON *faults = cJSON_GetObjectItemCaseSensitive(jt, "faults");
+    if (faults && (!cJSON_IsArray(faults) || cJSON_GetArraySize(faults) > CATALOG_FAULTS_MAX)) {
+        fail(err, len, "%s: type %s: \"faults\" must be an array of at most %d", file, t->name,
+             CATALOG_FAULTS_MAX);
+        return -1;
+    }
+    cJSON_ArrayForEach(js, faults)
+    {
+        struct catalog_fault *f = &t->faults[t->fault_count];
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(js, "name");
+        const cJSON *fd = cJSON_GetObjectItemCaseSensitive(js, "description");
+        if (!cJSON_IsString(fn) || copy_name(f->name, sizeof f->name, fn->valuestring)) {
+            fail(err, len, "%s: type %s fault #%d: missing or over-long \"name\"", file, t->name,
+                 t->fault_count + 1);
+            return -1;
+        }
+        snprintf(f->description, sizeof f->description, "%s",
+                 cJSON_IsString(fd) ? fd->valuestring : "");
+        t->fault_count++;
+    }
+    return 0;
+}
+
+static struct catalog *catalog_alloc(int capacity)
+{
+    struct catalog *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->types = calloc(CATALOG_TYPES_MAX, sizeof *c->types);
+    c->machines = calloc((size_t)capacity, sizeof *c->machines);
+    c->learned_types = calloc((size_t)capacity, sizeof *c->learned_types);
+    if (!c->types || !c->machines || !c->learned_types) {
+        catalog_free(c);
+        return NULL;
+    }
+    c->machine_capacity = capacity;
+    c->max_machines = capacity;
+    pthread_mutex_init(&c->add_lock, NULL);
+    return c;
+}
+
+/* The line of a byte offset, for JSON syntax errors. */
+static int line_of(const char *text, const char *at)
+{
+    int line = 1;
+    for (const char *p = text; p < at && *p; p++)
+        line += *p == '\n';
+    return line;
+}
+
+static int parse_machines(struct catalog *c, const cJSON *machines, const char *file, char *err,
+                          size_t len)
+{
+    if (!cJSON_IsArray(machines) || cJSON_GetArraySize(machines) == 0) {
+        fail(err, len, "%s: \"machines\" must be a non-empty array", file);
+        return -1;
+    }
+    if (cJSON_GetArraySize(machines) > c->machine_capacity) {
+        fail(err, len, "%s: more than %d machines", file, c->machine_capacity);
+        return -1;
+    }
+    const cJSON *jm;
+    int n = 0;
+    cJSON_ArrayForEach(jm, machines)
+    {
+        struct catalog_machine *m = &c->machines[n];
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(jm, "id");
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(jm, "type");
+        if (!cJSON_IsString(id) || copy_name(m->id, sizeof m->id, id->valuestring)) {
+            fail(err, len, "%s: machine #%d: missing or over-long \"id\"", file, n + 1);
+            return -1;
+        }
+        if (!cJSON_IsString(type) || !(m->type = catalog_type_find(c, type->valuestring))) {
+            fail(err, len, "%s: machine %s: unknown type %s", file, m->id,
+                 cJSON_IsString(type) ? type->valuestring : "(missing)");
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            if (strcmp(c->machines[i].id, m->id) == 0) {
+                fail(err, len, "%s: machine %s: id used twice", file, m->id);
+                return -1;
+            }
+        m->simulated = true;
+        n++;
+    }
+    atomic_store(&c->machine_count, n);
+    return 0;
+}
+
+struct catalog *catalog_parse(const char *json, const char *file, char *err, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        fail(err, len, "%s:%d: not valid JSON", file, at ? line_of(json, at) : 1);
+        return NULL;
+    }
+    struct catalog *c = catalog_alloc(CATALOG_DEFAULT_MAX_MACHINES + 64);
+    if (!c) {
+        cJSON_Delete(root);
+        fail(err, len, "%s: out of memory", file);
+        return NULL;
+    }
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(root, "types");
+    int rc = 0;
+    if (!cJSON_IsArray(types) || cJSON_GetArraySize(types) == 0) {
+        fail(err, len, "%s: \"types\" must be a non-empty array", file);
+        rc = -1;
+    } else if (cJSON_GetArraySize(types) > CATALOG_TYPES_MAX - 8) {
+        fail(err, len, "%s: more than %d types", file, CATALOG_TYPES_MAX - 8);
+        rc = -1;
+    }
+    const cJSON *jt;
+    cJSON_ArrayForEach(jt, types)
+    {
+        if (rc)
+            break;
+        struct catalog_type *t = &c->types[c->type_count];
+        rc = parse_type(jt, t, file, err, len);
+        if (!rc && c->type_count && catalog_type_find(c, t->name)) {
+            fail(err, len, "%s: type %s: defined twice", file, t->name);
+            rc = -1;
+        }
+        if (!rc)
+            c->type_count++;
+    }
+    if (!rc)
+        rc = parse_machines(c, cJSON_GetObjectItemCaseSensitive(root, "machines"), file, err, len);
+    cJSON_Delete(root);
+    if (rc) {
+        catalog_free(c);
+        return NULL;
+    }
+    c->max_machines = CATALOG_DEFAULT_MAX_MACHINES;
+    if (c->max_machines < catalog_machine_count(c))
+        c->max_machines = catalog_machine_count(c);
+    return c;
+}
+
+struct catalog *catalog_load(const char *path, char *err, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, len, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t size = 0, cap = 0;
+    for (;;) {
+        if (size + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                fail(err, len, "%s: out of memory", path);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + size, 1, cap - size - 1, f);
+        size += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        fail(err, len, "%s: read error", path);
+        return NULL;
+    }
+    buf[size] = '\0';
+    struct catalog *c = catalog_parse(buf, path, err, len);
+    free(buf);
+    return c;
+}
+
+void catalog_free(struct catalog *c)
+{
+    if (!c)
+        return;
+    if (c->learned_types)
+        for (int i = 0; i < c->machine_capacity; i++)
+            free(c->learned_types[i]);
+    free(c->learned_types);
+    free(c->types);
+    free(c->machines);
+    pthread_mutex_destroy(&c->add_lock);
+    free(c);
+}
+
+int catalog_type_count(const struct catalog *c)
+{
+    return c->type_count;
+}
+
+struct catalog_type *catalog_type_at(const struct catalog *c, int i)
+{
+    return i >= 0 && i < c->type_count ? &c->types[i] : NULL;
+}
+
+struct catalog_type *catalog_type_find(const struct catalog *c, const char *name)
+{
+    for (int i = 0; i < c->type_count; i++)
+        if (strcmp(c->types[i].name, name) == 0)
+            return &c->types[i];
+    return NULL;
+}
+
+int catalog_machine_count(const struct catalog *c)
+{
+    return atomic_load(&((struct catalog *)c)->machine_count);
+}
+
+struct catalog_machine *catalog_machine_at(const struct catalog *c, int i)
+{
+    return i >= 0 && i < catalog_machine_count(c) ? &c->machines[i] : NULL;
+}
+
+int catalog_machine_find(const struct catalog *c, const char *id)
+{
+    int n = catalog_machine_count(c);
+    for (int i = 0; i < n; i++)
+        if (strcmp(c->machines[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+int catalog_sensor_count(const struct catalog_type *t)
+{
+    return __atomic_load_n(&t->sensor_count, __ATOMIC_ACQUIRE);
+}
+
+int catalog_sensor_find(const struct catalog_type *t, const char *name)
+{
+    int n = catalog_sensor_count(t);
+    for (int i = 0; i < n; i++)
+        if (strcmp(t->sensors[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+void catalog_set_max_machines(struct catalog *c, int max)
+{
+    int floor = catalog_machine_count(c);
+    if (max < floor)
+        max = floor;
+    if (max > c->machine_capacity)
+        max = c->machine_capacity;
+    c->max_machines = max;
+}
+
+int catalog_max_machines(const struct catalog *c)
+{
+    return c->max_machines;
+}
+
+int catalog_add_machine(struct catalog *c, const char *id, const char *type_name)
+{
+    if (!id || !*id || strlen(id) >= CATALOG_NAME_MAX)
+        return -1;
+    pthread_mutex_lock(&c->add_lock);
+    int idx = catalog_machine_find(c, id);
+    int n = catalog_machine_count(c);
+    if (idx < 0 && n < c->max_machines) {
+        /* A learned machine gets a private type: a copy of the named catalog type when there is
+         * one (so its limits apply), else an empty "unknown" one; sensors are learned into it. */
+        struct catalog_type *t = calloc(1, sizeof *t);
+        if (t) {
+            const struct catalog_type *known = type_name ? catalog_type_find(c, type_name) : NULL;
+            if (known) {
+                *t = *known;
+            } else {
+                snprintf(t->name, sizeof t->name, "%s", type_name && *type_name ? type_name : "unknown");
+                snprintf(t->label, sizeof t->label, "%s", t->name);
+                snprintf(t->pattern, sizeof t->pattern, "unknown");
+                t->sample_period_s = 1.0;
+            }
+            t->learned = true;
+            c->learned_types[n] = t;
+            struct catalog_machine *m = &c->machines[n];
+            snprintf(m->id, sizeof m->id, "%s", id);
+            m->type = t;
+            m->simulated = false;
+            atomic_store(&c->machine_count, n + 1);
+            idx = n;
+        }
+    }
+    pthread_mutex_unlock(&c->add_lock);
+    return idx;
+}
+
+int catalog_add_sensor(struct catalog *c, int machine, const char *name, bool is_text)
+{
+    struct catalog_machine *m = catalog_machine_at(c, machine);
+    if (!m || !name || !*name || strlen(name) >= CATALOG_NAME_MAX)
+        return -1;
+    int idx = catalog_sensor_find(m->type, name);
+    if (idx >= 0 || !m->type->learned)
+        return idx;
+    pthread_mutex_lock(&c->add_lock);
+    struct catalog_type *t = m->type;
+    idx = catalog_sensor_find(t, name);
+    if (idx < 0 && t->sensor_count < CATALOG_SENSORS_MAX) {
+        struct catalog_sensor *s = &t->sensors[t->sensor_count];
+        memset(s, 0, sizeof *s);
+        snprintf(s->name, sizeof s->name, "%s", name);
+        s->is_text = is_text;
+        s->warn_lo = s->warn_hi = s->alarm_lo = s->alarm_hi = NAN;
+        s->display_min = 0;
+        s->display_max = 100;
+        s->normal_lo = -INFINITY;
+        s->normal_hi = INFINITY;
+        idx = t->sensor_count;
+        if (!is_text && t->tile_count < 2)
+            t->tile[t->tile_count++] = idx;
+        __atomic_store_n(&t->sensor_count, idx + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&c->add_lock);
+    return idx;
+}
