@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "alarm.h"
-#include "test_alarm_stubs.h"
 
 #define T0 1700000000000LL
 #define MIN (60 * 1000LL)

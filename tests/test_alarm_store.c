@@ -14,7 +14,6 @@
 
 #include "alarm.h"
 #include "alarm_store.h"
-#include "test_alarm_stubs.h"
 
 #define T0 1700000000000LL
 #define MIN (60 * 1000LL)

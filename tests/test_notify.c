@@ -16,7 +16,6 @@
 
 #include "alarm.h"
 #include "notify.h"
-#include "test_alarm_stubs.h"
 
 #define T0 1700000000000LL
 
