@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -86,6 +87,21 @@ static void set_error(struct alarm_store *s, const char *what)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Creates the folders above path (mode 0700), as the default $XDG_DATA_HOME/twintop may not
+ * exist yet. Failures show up when SQLite opens the file. */
+static void make_parents(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(dir, 0700);
+        *p = '/';
+    }
+}
+
 struct alarm_store *alarm_store_open(const char *path, char *err, size_t errlen)
 {
     struct alarm_store *s = calloc(1, sizeof *s);
@@ -101,6 +117,7 @@ struct alarm_store *alarm_store_open(const char *path, char *err, size_t errlen)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->idle, NULL);
+    make_parents(path);
     const char *step = "open";
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,

@@ -155,7 +155,7 @@ static void test_broken_files_refused(void **state)
     assert_null(alarm_store_open(path, err, sizeof err));
     assert_non_null(strstr(err, path));
     assert_non_null(strstr(err, "not a database"));
-    snprintf(path, sizeof path, "%s/no/such/dir/x.db", dir);
+    snprintf(path, sizeof path, "%s/garbage.db/x.db", dir); /* a file where a folder must be */
     assert_null(alarm_store_open(path, err, sizeof err));
     assert_non_null(strstr(err, path));
 }
