@@ -67,7 +67,7 @@ static const char *const change_names[] = {
 /* Sensors whose alarm limit is a safety matter: their alarms are critical. */
 static const char *const safety_sensors[] = {
     "drum_level_pct", "steam_pressure_bar", "system_pressure_bar", "hoist_load_t",
-    "brake_temp_c",   "shell_temp_c",       "inlet_pressure_bar"};
+    "brake_temp_c",   "shell_temp_c",       "inlet_pressure_bar",  "rod_load_kn"};
 
 const char *alarm_priority_name(int priority)
 {

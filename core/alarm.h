@@ -244,7 +244,7 @@ void alarm_operator_init(struct alarm_operator *op, const char *operator_name);
 
 /* The priority for a limit state: warn -> medium, alarm -> high, alarm on a safety sensor
  * (boiler drum level and steam pressure, press system pressure, crane hoist load and brake,
- * kiln shell, turbine speed; see docs/alarm.md) -> critical. */
+ * kiln shell, turbine inlet pressure, compressor rod load; docs/alarm.md) -> critical. */
 int alarm_priority_for_limit(int twin_state, const char *sensor_name);
 
 const char *alarm_priority_name(int priority);   /* "low", "medium", "high", "critical" */

@@ -1,0 +1,2 @@
+build-tsan/core/catalog.o: core/catalog.c core/catalog.h
+core/catalog.h:
