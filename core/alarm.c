@@ -475,8 +475,10 @@ static int update_locked(struct alarm_manager *m, const struct alarm_input *in)
                                                                        : in->priority;
     if (!in->active) {
         s->pending_since_ms = 0;
-        if (a->active)
+        if (a->active) {
+            a->last_value = in->value; /* the value it cleared at */
             deactivate(m, s, in->ts_ms);
+        }
         return (int)a->id;
     }
     if (!a->active) {

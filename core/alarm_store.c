@@ -71,6 +71,9 @@ struct alarm_store {
     size_t head, len;
     uint64_t enqueued, written; /* records; flush waits for written to catch up */
     bool writing;
+    bool resync; /* a row update did not fit: rewrite every alarm row */
+    struct alarm_info *all; /* resync buffer, grown on the writer thread */
+    int all_cap;
     int flush_error;
     struct alarm_store_stats stats;
 };
@@ -153,8 +156,13 @@ static void on_change(void *ctx, enum alarm_change what, const struct alarm_info
     struct alarm_store *s = ctx;
     (void)what;
     pthread_mutex_lock(&s->lock);
-    if (s->len == STORE_QUEUE) {
-        s->stats.dropped++;
+    /* Row updates may fill 3/4 of the queue: the rest is kept for the audit trail. A row that
+     * does not fit is not lost: the writer rewrites every alarm row (resync). */
+    size_t room = act ? STORE_QUEUE : STORE_QUEUE * 3 / 4;
+    if (s->len >= room) {
+        s->resync = true;
+        if (act)
+            s->stats.dropped++;
     } else {
         struct store_record *r = &s->queue[(s->head + s->len++) % STORE_QUEUE];
         r->alarm = *a;
@@ -162,8 +170,8 @@ static void on_change(void *ctx, enum alarm_change what, const struct alarm_info
         if (act)
             r->action = *act;
         s->enqueued++;
-        pthread_cond_signal(&s->wake);
     }
+    pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -253,14 +261,54 @@ static void write_batch(struct alarm_store *s, const struct store_record *batch,
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Rewrites every alarm row from the manager's current state (after row updates were shed). */
+static void write_all_rows(struct alarm_store *s)
+{
+    int need = alarm_count(s->manager);
+    if (need > s->all_cap) {
+        struct alarm_info *grown = realloc(s->all, (size_t)need * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_lock(&s->lock);
+            s->resync = true; /* try again on the next batch */
+            s->stats.errors++;
+            pthread_mutex_unlock(&s->lock);
+            return;
+        }
+        s->all = grown;
+        s->all_cap = need;
+    }
+    int n = alarm_list(s->manager, ALARM_LIST_ALL, NULL, s->all, s->all_cap);
+    for (int i = 0; i < n; i += STORE_BATCH) {
+        int k = n - i < STORE_BATCH ? n - i : STORE_BATCH;
+        for (int j = 0; j < k; j++) {
+            s->batch[j].alarm = s->all[i + j];
+            s->batch[j].has_action = false;
+        }
+        write_batch(s, s->batch, (size_t)k);
+    }
+    pthread_mutex_lock(&s->lock);
+    s->stats.resyncs++;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *writer_main(void *arg)
 {
     struct alarm_store *s = arg;
     struct store_record *batch = s->batch;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (s->len == 0 && !s->stopping)
+        while (s->len == 0 && !s->resync && !s->stopping)
             pthread_cond_wait(&s->wake, &s->lock);
+        if (s->len == 0 && s->resync) {
+            s->resync = false;
+            s->writing = true;
+            pthread_mutex_unlock(&s->lock);
+            write_all_rows(s);
+            pthread_mutex_lock(&s->lock);
+            s->writing = false;
+            pthread_cond_broadcast(&s->idle);
+            continue;
+        }
         if (s->len == 0 && s->stopping)
             break;
         size_t n = 0;
@@ -370,7 +418,7 @@ int alarm_store_flush(struct alarm_store *s)
 {
     pthread_mutex_lock(&s->lock);
     uint64_t target = s->enqueued;
-    while (s->started && s->written < target)
+    while (s->started && (s->written < target || s->resync || s->writing))
         pthread_cond_wait(&s->idle, &s->lock);
     int rc = s->flush_error ? -1 : 0;
     s->flush_error = 0;
@@ -406,5 +454,6 @@ void alarm_store_close(struct alarm_store *s)
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->idle);
     free(s->queue);
+    free(s->all);
     free(s);
 }

@@ -9,8 +9,9 @@
  * Threads: open, attach and close are called from the main thread. Once attached, the store
  * listens to the alarm manager: its listener copies each change into a bounded queue (no I/O
  * under the manager's lock) and the store's own writer thread writes them in batched
- * transactions. A full queue drops the record and counts it; a write error is counted and kept
- * as last_error. Nothing here ever runs on the engine thread's hot path.
+ * transactions. Row updates that do not fit are shed and repaired by rewriting every alarm
+ * row from the manager (resync); an audit record that does not fit (a quarter of the queue is
+ * kept for them) is dropped and counted. A write error is counted and kept as last_error. Nothing here ever runs on the engine thread's hot path.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +22,8 @@ struct alarm_store;
 struct alarm_store_stats {
     uint64_t alarms_written;  /* alarm row upserts */
     uint64_t actions_written; /* alarm_actions rows */
-    uint64_t dropped;         /* records lost because the queue was full */
+    uint64_t dropped;         /* audit records lost because the queue was full */
+    uint64_t resyncs;         /* full rewrites of the alarm rows after row updates were shed */
     uint64_t errors;          /* failed batches */
     char last_error[200];
 };

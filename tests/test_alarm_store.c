@@ -194,12 +194,48 @@ static void test_shared_file(void **state)
     assert_string_equal(out, "200;");
 }
 
+/* A burst of row updates larger than the queue: rows are shed, then rewritten from the
+ * manager, so the table ends up matching the manager exactly. */
+static void test_burst_resync(void **state)
+{
+    (void)state;
+    char err[256], out[256], cond[32], sql[160];
+    struct alarm_manager *m = alarm_manager_create(NULL, 0, err, sizeof err);
+    struct alarm_store *s = alarm_store_open(db_path, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(alarm_store_attach(s, m, T0, err, sizeof err), 0);
+    for (int r = 0; r < 12; r++) {
+        for (int i = 0; i < 400; i++) {
+            snprintf(cond, sizeof cond, "s%d:hi", i);
+            struct alarm_input in = {.ts_ms = T0 + r * 10 * MIN + i, .machine_id = "KILN_001",
+                                     .condition = cond, .priority = 1, .active = r % 2 == 0,
+                                     .value = r};
+            alarm_update(m, &in);
+        }
+    }
+    assert_int_equal(alarm_store_flush(s), 0);
+    struct alarm_store_stats st;
+    alarm_store_get_stats(s, &st);
+    query("SELECT count(*), sum(count), sum(active), min(state), max(state) FROM alarms", out,
+          sizeof out);
+    assert_string_equal(out, "400|2400|0|cleared_unacked|cleared_unacked;");
+    snprintf(sql, sizeof sql, "SELECT last_value FROM alarms WHERE condition='s399:hi'");
+    query(sql, out, sizeof out);
+    assert_string_equal(out, "11.0;");
+    assert_int_equal(st.dropped, 0);
+    print_message("burst: %llu rows written, %llu resyncs\n",
+                  (unsigned long long)st.alarms_written, (unsigned long long)st.resyncs);
+    alarm_store_close(s);
+    alarm_manager_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_audit_and_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_files_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_burst_resync, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
