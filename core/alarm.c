@@ -934,13 +934,28 @@ static bool list_wants(enum alarm_list_kind kind, const struct alarm_info *a)
     return !hidden(a) && a->state != ALARM_NORMAL;
 }
 
+static bool term_matches(const struct alarm_info *a, const char *term)
+{
+    return strcasestr(a->machine_id, term) || strcasestr(a->condition, term) ||
+           strcasestr(alarm_priority_name(a->priority), term) ||
+           strcasestr(alarm_state_name(a->state), term);
+}
+
+/* Every blank-separated term of the filter must match one of the columns. */
 static bool matches(const struct alarm_info *a, const char *filter)
 {
-    if (!filter || !filter[0])
-        return true;
-    return strcasestr(a->machine_id, filter) || strcasestr(a->condition, filter) ||
-           strcasestr(alarm_priority_name(a->priority), filter) ||
-           strcasestr(alarm_state_name(a->state), filter);
+    char term[ALARM_CONDITION_MAX];
+    while (filter && *filter) {
+        filter += strspn(filter, " \t");
+        size_t n = strcspn(filter, " \t");
+        if (n == 0)
+            break;
+        snprintf(term, sizeof term, "%.*s", (int)(n < sizeof term ? n : sizeof term - 1), filter);
+        if (!term_matches(a, term))
+            return false;
+        filter += n;
+    }
+    return true;
 }
 
 static int by_priority_then_time(const void *pa, const void *pb)

@@ -220,8 +220,8 @@ int alarm_suppress(struct alarm_manager *m, uint32_t id, const struct alarm_oper
 int alarm_set_out_of_service(struct alarm_manager *m, uint32_t id, const struct alarm_operator *op,
                              bool on, const char *reason, char *msg, size_t msglen);
 
-/* Copies alarms of a kind matching filter (case-insensitive substring of machine, condition,
- * priority or state; NULL or "" for all) into out, sorted by priority (highest first) then
+/* Copies alarms of a kind matching filter (blank-separated terms, each a case-insensitive
+ * substring of machine, condition, priority or state; NULL or "" for all) into out, sorted by priority (highest first) then
  * time (newest first). Returns the number copied (at most max). */
 int alarm_list(struct alarm_manager *m, enum alarm_list_kind kind, const char *filter,
                struct alarm_info *out, int max);

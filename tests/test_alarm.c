@@ -359,6 +359,13 @@ static void test_sort_filter_and_hidden_list(void **state)
     assert_string_equal(list[0].shelve_reason, "noisy");
     n = alarm_list(m, ALARM_LIST_CURRENT, "pump", list, 8);
     assert_int_equal(n, 2);
+    n = alarm_list(m, ALARM_LIST_CURRENT, " pump  CRIT ", list, 8);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].condition, "b:hi");
+    n = alarm_list(m, ALARM_LIST_CURRENT, "fan active", list, 8);
+    assert_int_equal(n, 1);
+    n = alarm_list(m, ALARM_LIST_CURRENT, "fan cleared", list, 8);
+    assert_int_equal(n, 0);
     uint32_t ids[8];
     n = alarm_list(m, ALARM_LIST_CURRENT, NULL, list, 8);
     for (int i = 0; i < n; i++)
