@@ -37,6 +37,8 @@ struct snapshot_machine {
     float health;      /* 0..100, NAN when unknown */
     double rul_hours;  /* remaining useful life estimate, NAN when unknown */
     float rul_confidence; /* 0..1 */
+    double tool_rul_min;  /* CNC: cutting minutes left on the tool, NAN when none/unknown */
+    float spindle_health; /* CNC: 0..100, NAN when the type has no spindle */
     char detector[24]; /* the detector behind the anomaly score, "" when quiet */
     char reason[160];
     int64_t last_ts_ms;
