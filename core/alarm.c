@@ -18,10 +18,7 @@
 #define ALARM_EVENT_RING 1024
 #define ALARM_FLOOD_RING 256
 #define ALARM_TICK_PERIOD_MS 250
-/* Anomaly events: active from this fused score; cleared when none arrives for the hold time. */
-#define ALARM_ANOMALY_SCORE 0.5
-#define ALARM_ANOMALY_HIGH_SCORE 0.9
-#define ALARM_ANOMALY_HOLD_MS (60 * 1000)
+#define ALARM_TRACKED_MACHINES 256
 
 struct alarm_slot {
     struct alarm_info info;
@@ -36,8 +33,17 @@ struct alarm_slot {
     int64_t auto_clear_ms;    /* detector alarms clear when not refreshed; 0: never */
 };
 
+/* Strong anomaly events of one machine, newest last: an "anomaly" alarm needs several. */
+struct anomaly_track {
+    char machine_id[CATALOG_NAME_MAX];
+    int64_t ts[ALARM_ANOMALY_EVENTS];
+    int head;
+};
+
 struct alarm_manager {
     pthread_mutex_t lock;
+    struct anomaly_track tracks[ALARM_TRACKED_MACHINES];
+    int track_count;
     struct catalog *cat;
     struct alarm_slot *slots;
     int count, capacity;
@@ -574,22 +580,46 @@ static void on_limit(struct alarm_manager *m, const struct event *ev)
     update_locked(m, &in);
 }
 
+static struct anomaly_track *track_for(struct alarm_manager *m, const char *machine_id)
+{
+    for (int i = 0; i < m->track_count; i++)
+        if (strcmp(m->tracks[i].machine_id, machine_id) == 0)
+            return &m->tracks[i];
+    if (m->track_count == ALARM_TRACKED_MACHINES)
+        return NULL;
+    struct anomaly_track *t = &m->tracks[m->track_count++];
+    memset(t, 0, sizeof *t);
+    copy_clean(t->machine_id, sizeof t->machine_id, machine_id);
+    return t;
+}
+
+/* Detectors fire often on noise; an alarm must call for action, so only a sustained strong
+ * anomaly (several strong events within the window) raises the machine's "anomaly" alarm. */
 static void on_anomaly(struct alarm_manager *m, const struct event *ev)
 {
-    char cond[ALARM_CONDITION_MAX];
-    const char *det = ev->detector[0] ? ev->detector : "anomaly";
+    if (ev->score < ALARM_ANOMALY_SCORE)
+        return;
+    struct anomaly_track *t = track_for(m, ev->machine_id);
+    if (!t)
+        return;
+    t->ts[t->head] = ev->ts_ms;
+    t->head = (t->head + 1) % ALARM_ANOMALY_EVENTS;
+    int64_t oldest = t->ts[t->head];
+    struct alarm_slot *s = slot_find(m, ev->machine_id, "anomaly");
+    bool sustained = oldest > 0 && ev->ts_ms - oldest <= ALARM_ANOMALY_WINDOW_MS;
+    if (!sustained && !(s && s->info.active))
+        return;
+    char msg[ALARM_TEXT_MAX];
     if (ev->sensor_name[0])
-        text_printf(cond, sizeof cond, "%s:%s", ev->sensor_name, det);
+        text_printf(msg, sizeof msg, "%s on %s: %s", ev->detector, ev->sensor_name, ev->reason);
     else
-        snprintf(cond, sizeof cond, "%s", det);
-    struct alarm_input in = {.ts_ms = ev->ts_ms, .machine_id = ev->machine_id, .condition = cond,
-                             .value = ev->value, .active = ev->score >= ALARM_ANOMALY_SCORE,
-                             .message = ev->reason[0] ? ev->reason : NULL};
-    in.priority = ev->score >= ALARM_ANOMALY_HIGH_SCORE ? ALARM_PRIO_MEDIUM : ALARM_PRIO_LOW;
+        text_printf(msg, sizeof msg, "%s: %s", ev->detector, ev->reason);
+    struct alarm_input in = {.ts_ms = ev->ts_ms, .machine_id = ev->machine_id,
+                             .condition = "anomaly", .priority = ALARM_PRIO_LOW,
+                             .active = true, .value = ev->score, .message = msg};
     int id = update_locked(m, &in);
-    struct alarm_slot *s = id > 0 ? slot_by_id(m, (uint32_t)id) : NULL;
-    if (s && s->info.active)
-        s->auto_clear_ms = ev->ts_ms + ALARM_ANOMALY_HOLD_MS;
+    if (id > 0 && (s = slot_by_id(m, (uint32_t)id)) && s->info.active)
+        s->auto_clear_ms = ev->ts_ms + ALARM_ANOMALY_WINDOW_MS;
 }
 
 void alarm_on_event(struct alarm_manager *m, const struct event *ev)

@@ -5,10 +5,10 @@
  * lifecycle, operator actions (ack, shelve, unshelve, note, suppress, out of service),
  * first-out, flood, chattering and stale detection. See docs/alarm.md.
  *
- * A condition is a sensor limit ("vibration_mm_s:hi", "suction_pressure_bar:lo") or a
- * detector ("iforest", "flow_m3h:zscore"). The displayed state is derived from the process
- * condition (active), the acknowledgement (acked) and the overlays (out of service, then
- * suppressed, then shelved), in that order of precedence.
+ * A condition is a sensor limit ("vibration_mm_s:hi", "suction_pressure_bar:lo") or the
+ * machine's detectors ("anomaly": a sustained strong anomaly from any detector). The
+ * displayed state is derived from the process condition (active), the acknowledgement (acked)
+ * and the overlays (out of service, then suppressed, then shelved), in that order.
  *
  * Threads: the engine thread feeds process changes (alarm_update, alarm_on_event, alarm_tick)
  * with plant time; the UI thread calls the operator actions and the copy-out functions.
@@ -44,6 +44,12 @@
 #define ALARM_CHATTER_ON_DELAY_MAX_MS (60 * 1000) /* doubles up to this */
 /* Stale: active for more than a day. */
 #define ALARM_STALE_MS (24LL * 3600 * 1000)
+/* Detectors: a machine's "anomaly" alarm (low priority) is raised by ALARM_ANOMALY_EVENTS
+ * anomaly events scoring at least ALARM_ANOMALY_SCORE within ALARM_ANOMALY_WINDOW_MS of plant
+ * time, and clears when no such event came for that long. */
+#define ALARM_ANOMALY_SCORE 0.9
+#define ALARM_ANOMALY_EVENTS 3
+#define ALARM_ANOMALY_WINDOW_MS (10 * 60 * 1000)
 /* A restored active alarm that no detector re-confirms within this plant time is cleared. */
 #define ALARM_RESTORE_VERIFY_MS (120 * 1000)
 

@@ -417,14 +417,35 @@ static void test_limit_events_and_escalation(void **state)
     assert_string_equal(out[0].machine_id, "BOIL_001");
     assert_string_equal(out[0].sensor_name, "drum_level_pct:hi");
     assert_int_equal(alarm_drain_events(m, out, 16), 0);
-    /* anomaly events: a detector condition that clears when no longer refreshed */
+    /* anomaly events: only a sustained strong anomaly raises the machine's "anomaly" alarm */
     struct event an = {.kind = EVENT_ANOMALY, .ts_ms = T0 + 5000, .machine = -1, .sensor = -1,
-                       .machine_id = "PUMP_001", .sensor_name = "", .detector = "iforest",
-                       .score = 0.95};
+                       .machine_id = "PUMP_001", .sensor_name = "flow_m3h", .detector = "zscore",
+                       .score = 0.95, .reason = "flow far below its baseline"};
     alarm_on_event(m, &an);
-    id = alarm_find(m, "PUMP_001", "iforest");
+    an.ts_ms += MIN;
+    alarm_on_event(m, &an);
+    an.score = 0.7; /* weak: does not count */
+    an.ts_ms += MIN;
+    alarm_on_event(m, &an);
+    assert_int_equal(alarm_find(m, "PUMP_001", "anomaly"), 0);
+    an.score = 0.92;
+    an.ts_ms += 20 * MIN; /* the first two are too old now */
+    alarm_on_event(m, &an);
+    assert_int_equal(alarm_find(m, "PUMP_001", "anomaly"), 0);
+    an.ts_ms += MIN;
+    alarm_on_event(m, &an);
+    an.ts_ms += MIN;
+    alarm_on_event(m, &an);
+    id = alarm_find(m, "PUMP_001", "anomaly");
     assert_true(id > 0);
-    alarm_tick(m, T0 + 5000 + 2 * MIN);
+    alarm_get(m, id, &a);
+    assert_true(a.active);
+    assert_int_equal(a.priority, ALARM_PRIO_LOW);
+    assert_non_null(strstr(a.message, "zscore on flow_m3h"));
+    alarm_tick(m, an.ts_ms + 9 * MIN);
+    alarm_get(m, id, &a);
+    assert_true(a.active);
+    alarm_tick(m, an.ts_ms + 11 * MIN);
     alarm_get(m, id, &a);
     assert_false(a.active);
     alarm_manager_destroy(m);
