@@ -12,11 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm.h"
+#include "alarm_store.h"
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
 #include "engine.h"
 #include "headless.h"
+#include "notify.h"
 #include "queue.h"
 #include "sim.h"
 #include "store.h"
@@ -60,6 +63,9 @@ struct app {
     struct simulator *sim;
     struct headless *headless;
     struct store *store;
+    struct alarm_manager *alarms;
+    struct alarm_store *alarm_store;
+    struct notify *notify;
 };
 
 static void player_toggle(void *ctx)
@@ -100,6 +106,41 @@ static void player_scale(void *ctx, double factor)
     engine_set_speed(app->engine, s);
 }
 
+static void notify_log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "twintop: %s\n", line);
+}
+
+/* The alarm manager (fed by the engine), its store in the history file and the notify hook. */
+static int alarms_open(struct app *app, char *err, size_t len)
+{
+    app->alarms = alarm_manager_create(app->cat, 0, err, len);
+    if (!app->alarms)
+        return -1;
+    engine_set_alarms(app->engine, app->alarms);
+    if (!app->cfg.no_db) {
+        char path[CONFIG_PATH_MAX];
+        if (app->cfg.db_path[0])
+            snprintf(path, sizeof path, "%s", app->cfg.db_path);
+        else
+            config_default_db_path(path, sizeof path);
+        app->alarm_store = alarm_store_open(path, err, len);
+        if (!app->alarm_store ||
+            alarm_store_attach(app->alarm_store, app->alarms, (int64_t)time(NULL) * 1000, err,
+                               len) < 0)
+            return -1;
+    }
+    if (app->cfg.notify_cmd[0]) {
+        struct notify_options no = {.command = app->cfg.notify_cmd,
+                                    .log = app->cfg.headless ? notify_log_stderr : NULL};
+        app->notify = notify_create(&no, err, len);
+        if (!app->notify || notify_attach(app->notify, app->alarms, err, len))
+            return -1;
+    }
+    return 0;
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -127,6 +168,8 @@ static int app_open(struct app *app, char *err, size_t len)
         struct engine_sink sink = store_sink(app->store);
         engine_add_sink(app->engine, &sink);
     }
+    if (alarms_open(app, err, len))
+        return 2;
     char scenario[CONFIG_PATH_MAX + 160];
     config_scenario_path(&app->cfg, scenario, sizeof scenario);
     struct simulator_options so = {
@@ -151,9 +194,12 @@ static void app_close(struct app *app)
         queue_close(app->queue);
     engine_stop(app->engine);
     store_close(app->store); /* after the engine: every sample it handed over is written */
+    notify_destroy(app->notify);
+    alarm_store_close(app->alarm_store);
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
+    alarm_manager_destroy(app->alarms);
     queue_destroy(app->queue);
     catalog_free(app->cat);
 }
@@ -204,6 +250,7 @@ static int run_console(struct app *app)
         .sim = app->sim,
         .player = {app, player_toggle, player_paused, player_scale},
         .stop = (volatile int *)&stop_requested,
+        .alarms = app->alarms,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
 }
