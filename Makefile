@@ -5,9 +5,9 @@ PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= cc
 PKGS      := ncursesw libmosquitto sqlite3 libcjson
-TOOLS     := pkg-config tmux mosquitto mosquitto_pub sqlite3
+TOOLS     := pkg-config tmux mosquitto mosquitto_pub sqlite3 python3 openssl
 DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmocka-dev \
-             pkg-config tmux mosquitto mosquitto-clients sqlite3 python3
+             pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl
 
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Wpedantic -Werror -Wno-format-truncation

@@ -3,7 +3,7 @@
 /*
  * The plant simulator: one thread per catalog machine, each with its own random stream and
  * simulated clock, pushing samples on the ingest queue. Same seed, same samples, whatever the
- * thread scheduling. Scenarios (data/scenarios/*.json) inject faults at known times.
+ * thread scheduling. Scenarios (data/scenarios, one JSON file each) inject faults at known times.
  *
  * Threads: simulator_* functions are called from the main thread; the machine threads own
  * their machine's physical state. Fault injection crosses over through an atomic request slot.

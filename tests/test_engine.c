@@ -1,0 +1,205 @@
+/* The engine: limit states with deadband and on-delay, events, snapshots, history; the queue
+ * under several producer threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "engine.h"
+#include "queue.h"
+
+struct fixture {
+    struct catalog *cat;
+    struct queue *q;
+    struct engine *e;
+    struct snapshot *snap;
+    struct event events[64];
+    int event_count;
+};
+
+static void record_event(void *ctx, const struct event *ev)
+{
+    struct fixture *f = ctx;
+    if (f->event_count < 64)
+        f->events[f->event_count++] = *ev;
+}
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof f);
+    char err[512] = "";
+    f.cat = catalog_load("tests/data/mini.json", err, sizeof err);
+    if (!f.cat)
+        fail_msg("%s", err);
+    f.q = queue_create(1024);
+    struct engine_options o = {.history_len = 16, .stale_after_s = 3600};
+    f.e = engine_create(f.cat, f.q, &o, err, sizeof err);
+    assert_non_null(f.e);
+    struct engine_sink sink = {.ctx = &f, .on_event = record_event};
+    assert_int_equal(engine_add_sink(f.e, &sink), 0);
+    f.snap = snapshot_create(8);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    snapshot_free(f->snap);
+    engine_destroy(f->e);
+    queue_destroy(f->q);
+    catalog_free(f->cat);
+    return 0;
+}
+
+/* Feeds temp_c of machine 0 at one sample per second from t0 and returns the sensor state. */
+static int feed_temp(struct fixture *f, int64_t t_s, double value)
+{
+    struct sample s = {.ts_ms = t_s * 1000, .machine = 0, .sensor = 0, .kind = SAMPLE_VALUE};
+    s.u.value = value;
+    engine_process(f->e, &s, 1);
+    engine_snapshot(f->e, f->snap);
+    return f->snap->machines[0].sensors[0].state;
+}
+
+struct limit_step {
+    int64_t t_s;
+    double value;
+    int want;
+};
+
+static void test_on_delay_and_deadband(void **state)
+{
+    struct fixture *f = *state;
+    /* temp_c: warn 80, alarm 100, deadband 2, on-delay 5 s. */
+    static const struct limit_step steps[] = {
+        {0, 50, TWIN_OK},
+        {1, 85, TWIN_OK},    /* above warn, on-delay running */
+        {4, 85, TWIN_OK},
+        {6, 85, TWIN_WARN},  /* held 5 s: entered */
+        {7, 79, TWIN_WARN},  /* inside warn by less than the deadband: stays */
+        {8, 77.9, TWIN_OK},  /* past the deadband: clears at once */
+        {9, 105, TWIN_OK},   /* a spike shorter than the on-delay ... */
+        {10, 50, TWIN_OK},   /* ... never alarms */
+        {20, 101, TWIN_OK},
+        {25, 101, TWIN_ALARM},
+        {26, 99, TWIN_ALARM}, /* deadband */
+        {27, 97, TWIN_WARN},  /* below alarm by more than the deadband, still above warn */
+        {28, 60, TWIN_OK},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        int got = feed_temp(f, steps[i].t_s, steps[i].value);
+        if (got != steps[i].want)
+            fail_msg("step %zu (t=%llds v=%.1f): state %s, want %s", i,
+                     (long long)steps[i].t_s, steps[i].value, twin_state_name(got),
+                     twin_state_name(steps[i].want));
+    }
+    assert_int_equal(f->snap->machines[0].alarms_raised, 1);
+    assert_int_equal(f->snap->alarms_raised, 1);
+    /* Each change was an event: warn, ok, alarm, warn, ok. */
+    assert_int_equal(f->event_count, 5);
+    assert_int_equal(f->events[2].kind, EVENT_LIMIT);
+    assert_int_equal(f->events[2].state, TWIN_ALARM);
+    assert_string_equal(f->events[2].machine_id, "P1");
+    assert_string_equal(f->events[2].sensor_name, "temp_c");
+}
+
+static void test_low_limits_and_machine_state(void **state)
+{
+    struct fixture *f = *state;
+    struct sample s = {.ts_ms = 1000, .machine = 1, .sensor = 1, .kind = SAMPLE_VALUE};
+    s.u.value = 25; /* below the low alarm, no on-delay */
+    engine_process(f->e, &s, 1);
+    engine_snapshot(f->e, f->snap);
+    assert_int_equal(f->snap->machines[1].state, TWIN_ALARM);
+    assert_int_equal(f->snap->machines[0].state, TWIN_STALE); /* no data yet */
+    assert_int_equal(f->snap->states[TWIN_ALARM], 1);
+    assert_int_equal(f->snap->states[TWIN_STALE], 1);
+}
+
+static void test_history_and_statistics(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 40; i++)
+        feed_temp(f, i, 50 + i % 4); /* the ring holds 16 */
+    double v[32];
+    int64_t ts[32];
+    size_t n = engine_history(f->e, 0, 0, v, ts, 32);
+    assert_int_equal(n, 16);
+    assert_true(ts[0] == 24000 && ts[15] == 39000);
+    assert_true(v[15] == 53);
+    const struct snapshot_sensor *ss = &f->snap->machines[0].sensors[0];
+    assert_true(fabs(ss->mean - 51.5) < 1e-9);
+    assert_true(ss->min == 50 && ss->max == 53);
+    assert_true(fabs(ss->stddev - sqrt(1.25)) < 1e-9);
+    assert_int_equal(f->snap->machines[0].spark_len, 16);
+}
+
+static void test_text_channel(void **state)
+{
+    struct fixture *f = *state;
+    struct sample s = {.ts_ms = 1000, .machine = 0, .sensor = 2, .kind = SAMPLE_TEXT};
+    snprintf(s.u.text, sizeof s.u.text, "AUTO");
+    engine_process(f->e, &s, 1);
+    engine_snapshot(f->e, f->snap);
+    assert_string_equal(f->snap->machines[0].sensors[2].text, "AUTO");
+}
+
+#define PRODUCERS 4
+#define PER_PRODUCER 50000
+
+static void *producer(void *arg)
+{
+    struct queue *q = arg;
+    struct sample batch[5];
+    memset(batch, 0, sizeof batch);
+    for (int i = 0; i < PER_PRODUCER / 5; i++)
+        if (queue_push_wait(q, batch, 5))
+            return (void *)1;
+    return NULL;
+}
+
+static void test_queue_many_producers(void **state)
+{
+    (void)state;
+    struct queue *q = queue_create(4096);
+    pthread_t t[PRODUCERS];
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_create(&t[i], NULL, producer, q);
+    struct sample out[512];
+    size_t total = 0;
+    while (total < PRODUCERS * PER_PRODUCER)
+        total += queue_pop(q, out, 512, 100);
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(total, PRODUCERS * PER_PRODUCER);
+    assert_int_equal(queue_drops(q), 0);
+    /* A full queue drops whole batches and counts them; it never blocks. */
+    struct sample big[4096];
+    memset(big, 0, sizeof big);
+    assert_int_equal(queue_push(q, big, 4000), 0);
+    assert_int_equal(queue_push(q, big, 200), -1);
+    assert_int_equal(queue_drops(q), 200);
+    assert_int_equal(queue_length(q), 4000);
+    queue_close(q);
+    assert_int_equal(queue_pop(q, out, 512, 0), 512);
+    queue_destroy(q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_on_delay_and_deadband, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_low_limits_and_machine_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_and_statistics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_channel, setup, teardown),
+        cmocka_unit_test(test_queue_many_producers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

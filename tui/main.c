@@ -1,0 +1,248 @@
+/*
+ * twintop: command line, sub-commands and the live pipeline
+ *   producers (simulator threads | MQTT) -> queue -> engine -> snapshot -> console | headless.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "commands.h"
+#include "config.h"
+#include "engine.h"
+#include "headless.h"
+#include "queue.h"
+#include "sim.h"
+#include "tui.h"
+
+#define INGEST_QUEUE_SAMPLES (1u << 18)
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Everything one live run holds; torn down in reverse order of creation. */
+struct app {
+    struct config cfg;
+    struct catalog *cat;
+    struct queue *queue;
+    struct engine *engine;
+    struct simulator *sim;
+    struct headless *headless;
+};
+
+static void player_toggle(void *ctx)
+{
+    struct app *app = ctx;
+    /* Pausing the simulator is a speed of almost nothing, so clocks stay continuous. */
+    static double saved;
+    double now = simulator_speed(app->sim);
+    if (now > 0 && now < 1e-6) {
+        simulator_set_speed(app->sim, saved);
+        engine_set_speed(app->engine, saved);
+    } else {
+        saved = now;
+        simulator_set_speed(app->sim, 1e-9);
+        engine_set_speed(app->engine, 0);
+    }
+}
+
+static bool player_paused(void *ctx)
+{
+    struct app *app = ctx;
+    double s = simulator_speed(app->sim);
+    return s > 0 && s < 1e-6;
+}
+
+static void player_scale(void *ctx, double factor)
+{
+    struct app *app = ctx;
+    double s = simulator_speed(app->sim);
+    if (s <= 0 || s < 1e-6)
+        return;
+    s *= factor;
+    if (s < 0.125)
+        s = 0.125;
+    if (s > 100000)
+        s = 100000;
+    simulator_set_speed(app->sim, s);
+    engine_set_speed(app->engine, s);
+}
+
+static int app_open(struct app *app, char *err, size_t len)
+{
+    app->cat = catalog_load(app->cfg.catalog, err, len);
+    if (!app->cat)
+        return 2;
+    catalog_set_max_machines(app->cat, app->cfg.max_machines + catalog_machine_count(app->cat));
+    app->queue = queue_create(INGEST_QUEUE_SAMPLES);
+    struct engine_options eo = {.history_len = 1024, .mode = "DEMO"};
+    if (app->queue)
+        app->engine = engine_create(app->cat, app->queue, &eo, err, len);
+    if (!app->engine) {
+        if (!app->queue)
+            snprintf(err, len, "out of memory");
+        return 1;
+    }
+    char scenario[CONFIG_PATH_MAX + 160];
+    config_scenario_path(&app->cfg, scenario, sizeof scenario);
+    struct simulator_options so = {
+        .seed = app->cfg.seed,
+        .speed = app->cfg.speed,
+        .duration_s = app->cfg.duration_s,
+        .scenario = strcmp(app->cfg.scenario, "none") ? scenario : NULL,
+        .start_ms = (int64_t)time(NULL) * 1000,
+    };
+    app->sim = simulator_create(app->cat, app->queue, &so, err, len);
+    if (!app->sim)
+        return 2;
+    engine_set_speed(app->engine, app->cfg.speed);
+    return 0;
+}
+
+static void app_close(struct app *app)
+{
+    if (app->sim)
+        simulator_stop(app->sim);
+    if (app->queue)
+        queue_close(app->queue);
+    engine_stop(app->engine);
+    headless_destroy(app->headless);
+    simulator_destroy(app->sim);
+    engine_destroy(app->engine);
+    queue_destroy(app->queue);
+    catalog_free(app->cat);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested)
+        ;
+}
+
+/* Prints a status line per interval until the simulation is over or a signal arrives. */
+static int run_headless(struct app *app)
+{
+    app->headless = headless_create(stdout, app->cat, app->engine);
+    if (!app->headless)
+        return 1;
+    double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
+    while (!stop_requested) {
+        if (simulator_finished(app->sim) && queue_length(app->queue) == 0)
+            break;
+        double now = monotonic_s();
+        if (now >= next) {
+            headless_status(app->headless, now - start, false);
+            next += app->cfg.status_interval_ms / 1000.0;
+            if (next < now)
+                next = now + app->cfg.status_interval_ms / 1000.0;
+        }
+        double wait = next - monotonic_s();
+        sleep_ms(wait > 0.05 ? 50 : wait > 0 ? (int)(wait * 1000) + 1 : 0);
+    }
+    simulator_stop(app->sim);
+    queue_close(app->queue);
+    engine_stop(app->engine);
+    headless_status(app->headless, monotonic_s() - start, true);
+    return 0;
+}
+
+static int run_console(struct app *app)
+{
+    struct tui_context ctx = {
+        .cfg = &app->cfg,
+        .cat = app->cat,
+        .engine = app->engine,
+        .sim = app->sim,
+        .player = {app, player_toggle, player_paused, player_scale},
+        .stop = (volatile int *)&stop_requested,
+    };
+    return tui_run(&ctx) == 0 ? 0 : 1;
+}
+
+static int run_live(int argc, char **argv)
+{
+    static struct app app;
+    char err[1024] = "";
+    config_defaults(&app.cfg, argv[0]);
+    int rc = config_parse_args(&app.cfg, argc, argv, 1, err, sizeof err);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "twintop: %s\n", err);
+        return rc < 0 ? 2 : 0;
+    }
+    rc = app_open(&app, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "twintop: %s\n", err);
+        app_close(&app);
+        return rc;
+    }
+    if (engine_start(app.engine) || simulator_start(app.sim)) {
+        fprintf(stderr, "twintop: cannot start threads\n");
+        app_close(&app);
+        return 1;
+    }
+    rc = app.cfg.headless ? run_headless(&app) : run_console(&app);
+    app_close(&app);
+    return rc;
+}
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"export", cmd_export, "history to CSV, JSON lines or an SQLite copy"},
+    {"replay", cmd_replay, "replay recorded history through the engine and console"},
+    {"detect", cmd_detect, "anomaly scores for a CSV time series (NAB results format)"},
+};
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    install_signals();
+    if (argc > 1 && argv[1][0] != '-')
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].run(argc - 1, argv + 1);
+    if (argc > 1 && argv[1][0] != '-') {
+        fprintf(stderr, "twintop: unknown command '%s'; commands:", argv[1]);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            fprintf(stderr, " %s", commands[i].name);
+        fprintf(stderr, " (or options, see --help)\n");
+        return 2;
+    }
+    return run_live(argc, argv);
+}
