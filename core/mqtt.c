@@ -169,6 +169,18 @@ int mqtt_password_read(const char *path, char *out, size_t len, char *err, size_
     return 0;
 }
 
+bool mqtt_topic_matches(const char *pattern, const char *topic)
+{
+    if (strncmp(pattern, "$share/", 7) == 0) {
+        const char *slash = strchr(pattern + 7, '/');
+        if (!slash)
+            return false;
+        pattern = slash + 1;
+    }
+    bool result = false;
+    return mosquitto_topic_matches_sub(pattern, topic, &result) == MOSQ_ERR_SUCCESS && result;
+}
+
 static void mqtt_set_error(struct mqtt *m, const char *text)
 {
     pthread_mutex_lock(&m->lock);
@@ -567,6 +579,8 @@ const char *mqtt_client_id(const struct mqtt *m)
 
 struct mqtt_feed {
     struct mqtt *conn;
+    char prefix[64];
+    _Atomic uint64_t skipped;
     struct catalog *cat;
     struct queue *q;
     struct codec *codec;
@@ -580,9 +594,29 @@ static int64_t mqtt_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool mqtt_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Topics twintop publishes that are not telemetry. */
+static bool mqtt_feed_own_output(const struct mqtt_feed *f, const char *topic)
+{
+    size_t pl = strlen(f->prefix);
+    if (strncmp(topic, f->prefix, pl) == 0 && topic[pl] == '/' &&
+        (strncmp(topic + pl + 1, "alarms/", 7) == 0 || strncmp(topic + pl + 1, "reports/", 8) == 0))
+        return true;
+    return mqtt_ends_with(topic, "/state") || mqtt_ends_with(topic, "/anomaly");
+}
+
 static void mqtt_feed_on_message(void *ctx, const char *topic, const void *payload, size_t len)
 {
     struct mqtt_feed *f = ctx;
+    if (mqtt_feed_own_output(f, topic)) {
+        atomic_fetch_add(&f->skipped, 1);
+        return;
+    }
     int n = codec_decode(f->codec, topic, payload, len, mqtt_now_ms(), f->batch,
                          sizeof f->batch / sizeof *f->batch);
     if (n > 0)
@@ -599,6 +633,7 @@ struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat
     }
     f->cat = cat;
     f->q = q;
+    snprintf(f->prefix, sizeof f->prefix, "%s", cfg->topic_prefix[0] ? cfg->topic_prefix : "dt");
     f->codec = codec_create(cat);
     f->conn = f->codec ? mqtt_create(cfg, cfg->mqtt_url, "feed", true, err, errlen) : NULL;
     if (!f->conn) {

@@ -47,6 +47,9 @@ int mqtt_url_parse(const char *url, char *host, size_t hostlen, int *port, bool 
  * may read, or that is not a regular file. Returns 0 or -1 with the reason in err. */
 int mqtt_password_read(const char *path, char *out, size_t len, char *err, size_t errlen);
 
+/* Whether topic matches a subscription pattern (+ and #; a $share/<group>/ prefix is skipped). */
+bool mqtt_topic_matches(const char *pattern, const char *topic);
+
 typedef void (*mqtt_message_fn)(void *ctx, const char *topic, const void *payload, size_t len);
 
 struct mqtt;
@@ -81,7 +84,9 @@ const char *mqtt_client_id(const struct mqtt *m);
 struct mqtt_feed;
 
 /* Subscribes cfg->topics (default dt/+/+/telemetry; $share/<group>/… with --share-group) at
- * cfg->qos on cfg->mqtt_url and decodes every message onto q. Samples are pushed with
+ * cfg->qos on cfg->mqtt_url and decodes every message onto q. Messages on twintop's own
+ * non-telemetry topics (…/state, …/anomaly, <prefix>/alarms/…, <prefix>/reports/…) are
+ * skipped, so a wide pattern such as "#" does not read state back as telemetry. Samples are pushed with
  * queue_push_wait: a full queue holds the network thread back (the broker keeps the backlog)
  * instead of losing acknowledged QoS 1 messages. */
 struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat, struct queue *q,
