@@ -189,6 +189,8 @@ int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset
     if (m->fault_count >= SIM_ACTIVE_FAULTS_MAX || !(ttf_s > 0))
         return -1;
     struct sim_fault_run *f = &m->faults[m->fault_count];
+    if (!fault && m->type->fault_count > 0)
+        fault = m->type->faults[0].name;
     f->model_fault = fault ? sim_machine_fault_index(m, fault) : -1;
     f->generic_sensor = f->model_fault < 0 ? generic_fault_sensor(m) : -1;
     if (f->model_fault < 0 && f->generic_sensor < 0)

@@ -155,7 +155,8 @@ int sim_machine_init(struct sim_machine *m, const struct catalog *cat, int index
  * fault then runs as a generic drift). */
 int sim_machine_fault_index(const struct sim_machine *m, const char *fault);
 
-/* Adds a fault growing from onset_s to failure at onset_s + ttf_s. -1 when full. */
+/* Adds a fault (NULL: the type's first) growing from onset_s to failure at onset_s + ttf_s.
+ * -1 when full. */
 int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset_s, double ttf_s);
 
 /* Computes one tick and writes its samples to out (room for sensor_count). Returns the count
