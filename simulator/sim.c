@@ -14,6 +14,7 @@
 
 #define SIM_BATCH 512         /* samples per queue push at most */
 #define SIM_MAX_WAIT_S 0.25   /* longest sleep: speed changes are also signalled, this is a net */
+#define SIM_MIN_WAIT_S 0.01   /* shortest: at high speeds wake 100 times a second, push more */
 #define SIM_DEFAULT_TTF_S 300 /* the console's `f` key */
 
 struct sim_thread {
@@ -239,7 +240,8 @@ static void *thread_main(void *arg)
         n = 0;
         if (more || m->t_ms >= s->end_ms)
             continue;
-        wait_until(s, anchor_wall + (double)(m->t_ms - anchor_sim) / (speed * 1000.0), gen);
+        double wake = anchor_wall + (double)(m->t_ms - anchor_sim) / (speed * 1000.0);
+        wait_until(s, wake > now + SIM_MIN_WAIT_S ? wake : now + SIM_MIN_WAIT_S, gen);
     }
     if (m->t_ms >= s->end_ms)
         atomic_fetch_add(&s->finished, 1);
