@@ -46,9 +46,12 @@ int main(void)
     long updates = 0;
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < ALARMS; i++) {
-            struct alarm_input in = {.ts_ms = T0 + r * 600000LL + i, .machine_id = machines[i],
-                                     .condition = names[i], .priority = i % 4,
-                                     .active = (r % 2) == 0, .value = i};
+            struct alarm_input in = {.ts_ms = T0 + r * 600000LL + i,
+                                     .machine_id = machines[i],
+                                     .condition = names[i],
+                                     .priority = i % 4,
+                                     .active = (r % 2) == 0,
+                                     .value = i};
             alarm_update(m, &in);
             updates++;
         }
@@ -66,8 +69,11 @@ int main(void)
 
     static struct alarm_info list[ALARMS];
     for (int i = 0; i < ALARMS; i++) {
-        struct alarm_input in = {.ts_ms = T0 + 10000000LL + i, .machine_id = machines[i],
-                                 .condition = names[i], .priority = i % 4, .active = true};
+        struct alarm_input in = {.ts_ms = T0 + 10000000LL + i,
+                                 .machine_id = machines[i],
+                                 .condition = names[i],
+                                 .priority = i % 4,
+                                 .active = true};
         alarm_update(m, &in);
     }
     t = now_s();
