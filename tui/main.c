@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "queue.h"
 #include "sim.h"
+#include "store.h"
 #include "tui.h"
 
 #define INGEST_QUEUE_SAMPLES (1u << 18)
@@ -61,6 +62,7 @@ struct app {
     struct engine *engine;
     struct simulator *sim;
     struct headless *headless;
+    struct store *store;
     struct alarm_manager *alarms;
     struct alarm_store *alarm_store;
     struct notify *notify;
@@ -154,6 +156,18 @@ static int app_open(struct app *app, char *err, size_t len)
             snprintf(err, len, "out of memory");
         return 1;
     }
+    if (!app->cfg.no_db) {
+        struct store_options so;
+        store_options_default(&so);
+        so.retain_raw_s = app->cfg.retain_raw_s;
+        so.retain_rollups_s = app->cfg.retain_rollups_s;
+        so.block_when_full = app->cfg.speed <= 0; /* --speed max: the plant waits for the disk */
+        app->store = store_open(app->cfg.db_path, &so, app->cat, err, len);
+        if (!app->store)
+            return 2;
+        struct engine_sink sink = store_sink(app->store);
+        engine_add_sink(app->engine, &sink);
+    }
     if (alarms_open(app, err, len))
         return 2;
     char scenario[CONFIG_PATH_MAX + 160];
@@ -179,6 +193,7 @@ static void app_close(struct app *app)
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
+    store_close(app->store); /* after the engine: every sample it handed over is written */
     notify_destroy(app->notify);
     alarm_store_close(app->alarm_store);
     headless_destroy(app->headless);
@@ -202,6 +217,8 @@ static int run_headless(struct app *app)
     app->headless = headless_create(stdout, app->cat, app->engine);
     if (!app->headless)
         return 1;
+    struct headless_extra db = {app->store, store_status_json};
+    headless_add_extra(app->headless, &db);
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
         if (simulator_finished(app->sim) && queue_length(app->queue) == 0)
@@ -219,6 +236,7 @@ static int run_headless(struct app *app)
     simulator_stop(app->sim);
     queue_close(app->queue);
     engine_stop(app->engine);
+    store_flush(app->store, 60000); /* the final line reports everything written */
     headless_status(app->headless, monotonic_s() - start, true);
     return 0;
 }

@@ -1,2 +1,0 @@
-build-tsan/core/config.o: core/config.c core/config.h
-core/config.h:
