@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #define STORE_QUEUE 2048
-#define STORE_BATCH 64
+#define STORE_BATCH 256
+/* Changes gather this long before a transaction, so the sample store meets few write locks. */
+#define STORE_GATHER_MS 50
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 static const char *const schema_sql =
@@ -310,6 +313,12 @@ static void *writer_main(void *arg)
         }
         if (s->len == 0 && s->stopping)
             break;
+        if (s->len < STORE_BATCH && !s->stopping) {
+            struct timespec gather = {0, STORE_GATHER_MS * 1000000L};
+            pthread_mutex_unlock(&s->lock);
+            nanosleep(&gather, NULL);
+            pthread_mutex_lock(&s->lock);
+        }
         size_t n = 0;
         while (n < STORE_BATCH && s->len > 0) {
             batch[n++] = s->queue[s->head];

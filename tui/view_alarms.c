@@ -1,5 +1,3 @@
-/* Built only once the console's screen (tui/screen.h) is in the tree. */
-#if __has_include("screen.h")
 #include "view_alarms.h"
 
 #include <stdio.h>
@@ -425,7 +423,3 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
                 unacked || b.shelved || b.flood ? text : "No unacknowledged alarms");
     return true;
 }
-
-#else
-typedef int view_alarms_waits_for_screen; /* ISO C wants a non-empty file */
-#endif

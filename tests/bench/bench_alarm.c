@@ -63,9 +63,10 @@ int main(void)
     double flush = now_s() - t;
     struct alarm_store_stats ss;
     alarm_store_get_stats(st, &ss);
-    printf("BENCH alarm_store_rows_written %llu rows\n", (unsigned long long)ss.alarms_written);
-    printf("BENCH alarm_store_write_rate %.0f rows/s\n",
-           (double)ss.alarms_written / (dt + flush > 0 ? dt + flush : 1));
+    printf("BENCH alarm_store_burst_%ld_changes_settled %.0f ms (%llu rows written, %llu "
+           "resyncs)\n",
+           updates, (dt + flush) * 1e3, (unsigned long long)ss.alarms_written,
+           (unsigned long long)ss.resyncs);
 
     static struct alarm_info list[ALARMS];
     for (int i = 0; i < ALARMS; i++) {
