@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include "engine.h"
 #include "headless.h"
 #include "notify.h"
+#include "mqtt.h"
+#include "publish.h"
 #include "queue.h"
 #include "sim.h"
 #include "store.h"
@@ -61,6 +64,8 @@ struct app {
     struct queue *queue;
     struct engine *engine;
     struct simulator *sim;
+    struct mqtt_feed *feed;      /* --mqtt: the producer instead of the simulator */
+    struct publisher *publisher; /* --publish */
     struct headless *headless;
     struct store *store;
     struct alarm_manager *alarms;
@@ -148,7 +153,7 @@ static int app_open(struct app *app, char *err, size_t len)
         return 2;
     catalog_set_max_machines(app->cat, app->cfg.max_machines + catalog_machine_count(app->cat));
     app->queue = queue_create(INGEST_QUEUE_SAMPLES);
-    struct engine_options eo = {.history_len = 1024, .mode = "DEMO"};
+    struct engine_options eo = {.history_len = 1024, .mode = app->cfg.mqtt_url[0] ? "MQTT" : "DEMO"};
     if (app->queue)
         app->engine = engine_create(app->cat, app->queue, &eo, err, len);
     if (!app->engine) {
@@ -170,6 +175,17 @@ static int app_open(struct app *app, char *err, size_t len)
     }
     if (alarms_open(app, err, len))
         return 2;
+    if (app->cfg.publish_url[0]) {
+        app->publisher = publish_create(&app->cfg, app->cat, app->engine, err, len);
+        if (!app->publisher)
+            return 2;
+        struct engine_sink sink = publish_sink(app->publisher);
+        engine_add_sink(app->engine, &sink);
+    }
+    if (app->cfg.mqtt_url[0]) {
+        app->feed = mqtt_feed_create(&app->cfg, app->cat, app->queue, err, len);
+        return app->feed ? 0 : 2;
+    }
     char scenario[CONFIG_PATH_MAX + 160];
     config_scenario_path(&app->cfg, scenario, sizeof scenario);
     struct simulator_options so = {
@@ -190,12 +206,15 @@ static void app_close(struct app *app)
 {
     if (app->sim)
         simulator_stop(app->sim);
+    mqtt_feed_stop(app->feed); /* before the queue closes: what it acknowledged gets in */
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
     store_close(app->store); /* after the engine: every sample it handed over is written */
     notify_destroy(app->notify);
     alarm_store_close(app->alarm_store);
+    publish_destroy(app->publisher); /* after the engine: the last samples still go out */
+    mqtt_feed_destroy(app->feed);
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
@@ -219,9 +238,15 @@ static int run_headless(struct app *app)
         return 1;
     struct headless_extra db = {app->store, store_status_json};
     headless_add_extra(app->headless, &db);
+    if (app->feed)
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->feed, mqtt_feed_headless_json});
+    if (app->publisher)
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->publisher, publish_headless_json});
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
-        if (simulator_finished(app->sim) && queue_length(app->queue) == 0)
+        if (app->sim && simulator_finished(app->sim) && queue_length(app->queue) == 0)
             break;
         double now = monotonic_s();
         if (now >= next) {
@@ -233,10 +258,13 @@ static int run_headless(struct app *app)
         double wait = next - monotonic_s();
         sleep_ms(wait > 0.05 ? 50 : wait > 0 ? (int)(wait * 1000) + 1 : 0);
     }
-    simulator_stop(app->sim);
+    if (app->sim)
+        simulator_stop(app->sim);
+    mqtt_feed_stop(app->feed);
     queue_close(app->queue);
     engine_stop(app->engine);
     store_flush(app->store, 60000); /* the final line reports everything written */
+    publish_stop(app->publisher);
     headless_status(app->headless, monotonic_s() - start, true);
     return 0;
 }
@@ -248,7 +276,8 @@ static int run_console(struct app *app)
         .cat = app->cat,
         .engine = app->engine,
         .sim = app->sim,
-        .player = {app, player_toggle, player_paused, player_scale},
+        .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale}
+                           : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
         .alarms = app->alarms,
     };
@@ -272,8 +301,17 @@ static int run_live(int argc, char **argv)
         app_close(&app);
         return rc;
     }
-    if (engine_start(app.engine) || simulator_start(app.sim)) {
-        fprintf(stderr, "twintop: cannot start threads\n");
+    if (!app.sim && app.cfg.duration_s > 0) {
+        /* Attached to a feed, --duration counts wall-clock time. */
+        struct itimerval it = {.it_value = {(time_t)app.cfg.duration_s,
+                                            (suseconds_t)(fmod(app.cfg.duration_s, 1.0) * 1e6)}};
+        signal(SIGALRM, on_signal);
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+    if (engine_start(app.engine) || (app.sim && simulator_start(app.sim)) ||
+        (app.publisher && publish_start(app.publisher, err, sizeof err)) ||
+        (app.feed && mqtt_feed_start(app.feed, err, sizeof err))) {
+        fprintf(stderr, "twintop: cannot start threads%s%s\n", err[0] ? ": " : "", err);
         app_close(&app);
         return 1;
     }
