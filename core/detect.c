@@ -550,12 +550,19 @@ static void detect_sensor_explain(const struct detect_machine *m, int sensor, ch
     if (s->detector == DETECT_RESIDUAL) {
         /* the drift text is in sigmas of the residual: say what it is a residual of */
         detect_drift_ops.explain(s->res_state, why, sizeof(why));
-        snprintf(buf, len, "%s %.4g off what the other sensors predict (residual %+.1f sigma); %s",
-                 m->type->sensors[sensor].name, s->value, m->res_z[m->dim_of[sensor]], why);
+        snprintf(buf, len,
+                 "%s %.4g off what the other sensors predict (residual %+.1f sigma); %s%s",
+                 m->type->sensors[sensor].name, s->value, m->res_z[m->dim_of[sensor]], why,
+                 s->res_calib->thr > 1.0f ? ", raised by calibration" : "");
         return;
     }
     detect_list[s->detector]->explain(s->state[s->detector], why, sizeof(why));
-    snprintf(buf, len, "%s %.4g: %s", m->type->sensors[sensor].name, s->value, why);
+    float raised = s->calib[s->detector]->thr;
+    if (raised > 1.0f)
+        snprintf(buf, len, "%s %.4g: %s, raised x%.1f by calibration",
+                 m->type->sensors[sensor].name, s->value, why, raised);
+    else
+        snprintf(buf, len, "%s %.4g: %s", m->type->sensors[sensor].name, s->value, why);
 }
 
 void detect_machine_reason(const struct detect_machine *m, char *buf, size_t len)
