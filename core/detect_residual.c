@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESIDUAL_RIDGE 1e-3 /* on the correlation scale: keeps collinear sensors solvable */
+#define RESIDUAL_RIDGE 1e-5 /* on the correlation scale: keeps collinear sensors solvable */
 
 struct detect_residual {
     int d, fit_rows, refit_rows;

@@ -14,6 +14,8 @@
 #include "detect.h"
 #include "detect_csv.h"
 #include "detect_drift.h"
+#include "detect_leadtime.h"
+#include "detect_residual.h"
 #include "detect_zscore.h"
 #include "iforest.h"
 
@@ -364,6 +366,98 @@ static void test_params(void **state)
     assert_null(detect_machine_create(&t, &p, 1, err, sizeof err));
 }
 
+/* A sensor that switches between two operating levels every 500 samples: after the calibration
+ * window its ordinary jumps no longer emit, a value far beyond them still does. */
+static void test_calibration_operating_levels(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 1);
+    t.sensors[0].normal_lo = 0;
+    t.sensors[0].normal_hi = 100;
+    char err[160];
+    struct detect_machine *m = detect_machine_create(&t, NULL, 3, err, sizeof err);
+    assert_non_null(m);
+    struct detect_result r;
+    int late = 0;
+    for (int i = 0; i < 12000; i++) {
+        double v = ((i / 500) % 2 ? 80.0 : 20.0) + 0.5 * gauss();
+        detect_machine_update(m, 0, v, (int64_t)i * 1000, &r);
+        if (i >= 6000)
+            late += r.emit;
+    }
+    assert_int_equal(late, 0);
+    detect_machine_update(m, 0, 2000.0, 12000000, &r);
+    assert_true(r.emit);
+    char why[200];
+    detect_machine_reason(m, why, sizeof why);
+    assert_non_null(strstr(why, "raised x"));
+    detect_machine_free(m);
+}
+
+/* y = 2x + noise while x wanders: the residual is small whatever x does; y shifted by 10 noise
+ * sigmas at the same x stands out although y stays inside its usual range. */
+static void test_residual_model(void **state)
+{
+    (void)state;
+    struct detect_residual *r = detect_residual_create(2, 2000, 0);
+    assert_non_null(r);
+    assert_null(detect_residual_create(0, 2000, 0));
+    double x[2], z[2], worst = 0;
+    for (int i = 0; i < 4000; i++) {
+        x[0] = 50 + 20 * sin(i / 100.0);
+        x[1] = 2 * x[0] + 0.5 * gauss();
+        bool ok = detect_residual_row(r, x, true, z);
+        assert_true(ok == (i >= 1999));
+        if (ok && i > 2500)
+            worst = fmax(worst, fabs(z[1]));
+    }
+    assert_true(worst < 5.0);
+    x[0] = 50;
+    x[1] = 100 + 5.0;
+    assert_true(detect_residual_row(r, x, false, z));
+    assert_true(z[1] > 8.0);
+    assert_true(z[0] < -8.0); /* x looks too small for that y, too */
+    detect_residual_free(r);
+}
+
+static void test_leadtime(void **state)
+{
+    (void)state;
+    struct detect_leadtime *lt = detect_leadtime_create(1000000);
+    assert_non_null(lt);
+    assert_int_equal(detect_leadtime_add(lt, 0, "PUMP_001", "cavitation", 100, 1100), 0);
+    assert_int_equal(detect_leadtime_add(lt, 1, "FAN_001", "imbalance", 100, 300), 0);
+    assert_int_equal(detect_leadtime_add(lt, 2, "GEAR_001", "tooth_wear", 100, 200), 0);
+    struct event ev = {.kind = EVENT_ANOMALY, .machine = 0};
+    snprintf(ev.detector, sizeof ev.detector, "drift");
+    snprintf(ev.sensor_name, sizeof ev.sensor_name, "suction_pressure_bar");
+    ev.ts_ms = 1000000 + 50 * 1000; /* before onset: false */
+    detect_leadtime_on_event(lt, &ev);
+    ev.ts_ms = 1000000 + 300 * 1000; /* onset + 200 of 1000: lead 800 (0.8) */
+    detect_leadtime_on_event(lt, &ev);
+    ev.ts_ms = 1000000 + 900 * 1000; /* later events do not move the first detection */
+    detect_leadtime_on_event(lt, &ev);
+    ev.machine = 1;
+    ev.ts_ms = 1000000 + 400 * 1000; /* after FAN_001's failure: not detected in time */
+    detect_leadtime_on_event(lt, &ev);
+    int detected, total;
+    double median;
+    long false_events;
+    detect_leadtime_summary(lt, &detected, &total, &median, &false_events);
+    assert_int_equal(detected, 1);
+    assert_int_equal(total, 3);
+    assert_true(median == 0.0); /* fractions 0.8, 0, 0 */
+    assert_int_equal(false_events, 1);
+    char json[4096];
+    detect_leadtime_json(lt, json, sizeof json);
+    assert_non_null(strstr(json, "\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":100,"
+                                 "\"detected_s\":300,\"detector\":\"drift\""));
+    assert_non_null(strstr(json, "\"lead_s\":800"));
+    assert_non_null(strstr(json, "\"detected_s\":null"));
+    detect_leadtime_free(lt);
+}
+
 /* Writes text to a temp file; returns its path (static buffer per slot). */
 static const char *temp_csv(int slot, const char *text)
 {
@@ -473,6 +567,9 @@ int main(void)
         cmocka_unit_test(test_machine_forest_fires_on_far_vector),
         cmocka_unit_test(test_machine_deterministic),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_calibration_operating_levels),
+        cmocka_unit_test(test_residual_model),
+        cmocka_unit_test(test_leadtime),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_output),
     };
