@@ -82,10 +82,11 @@ static void detect_calib_refresh(struct detect_calib *c)
 }
 
 /* Feeds a detector's 0..1 score; returns it re-mapped onto the calibrated threshold. */
-static float detect_calib_apply(struct detect_calib *c, float score, long train)
+static float detect_calib_apply(struct detect_calib *c, float score, long train, bool zero_is_idle)
 {
     double a = score >= 1.0f ? 1e9 : score / (1.0 - score);
-    if (train <= 0)
+    /* a per-sensor detector scores exactly 0 only while it warms up: that teaches nothing */
+    if (train <= 0 || (zero_is_idle && score <= 0.0f))
         return score;
     bool firing = a >= c->thr;
     if (c->seen < train || !firing || (c->seen & 15) == 0) {
@@ -112,7 +113,8 @@ struct detect_sensor {
     float score;
     int detector;
     bool active; /* numeric sensor with detectors */
-    bool fired;  /* latched at DETECT_FIRE until the score falls below DETECT_REARM */
+    unsigned fired;    /* per detector: latched at DETECT_FIRE until below DETECT_REARM */
+    int emit_detector; /* the detector that fired last */
     int hold;
     double value;
 };
@@ -158,6 +160,8 @@ void detect_params_default(struct detect_params *p)
     p->hold = 300;
     p->calib_warmup = 3000;
     p->residual = 1;
+    p->residual_span = 1800;
+    p->residual_threshold = 5.0;
     p->row_period_ms = 1000;
 }
 
@@ -173,7 +177,7 @@ static const struct {
     DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
     DETECT_INT(hold),          DETECT_INT(calib_warmup),  DETECT_INT(residual),
-    DETECT_INT(row_period_ms),
+    DETECT_INT(row_period_ms), DETECT_INT(residual_span),  DETECT_DBL(residual_threshold),
 };
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
@@ -258,6 +262,8 @@ static int detect_check(const struct detect_params *p, char *err, size_t errlen)
         return -1;
     }
     if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
+        p->residual_span < 1 || p->residual_span >= p->drift_horizon ||
+        p->residual_threshold <= 0 ||
         p->drift_threshold <= 0 || p->hold < 0 || p->calib_warmup < 0) {
         snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
         return -1;
@@ -327,7 +333,11 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
             at += DETECT_CALIB_SIZE;
         }
         m->s[i].res_state = at;
-        detect_drift_ops.init(at, &cfg[i]);
+        struct detect_sensor_cfg rc = cfg[i];
+        rc.drift_span = p.residual_span; /* residuals: in sigmas, averaged over longer */
+        rc.drift_threshold = p.residual_threshold;
+        rc.scale_floor = 0.01;
+        detect_drift_ops.init(at, &rc);
         at += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
         m->s[i].res_calib = (struct detect_calib *)(void *)at;
         detect_calib_init(m->s[i].res_calib);
@@ -390,9 +400,9 @@ static void detect_residual_update(struct detect_machine *m)
         struct detect_sensor *s = &m->s[i];
         if (!s->active)
             continue;
-        s->res_score = detect_calib_apply(
-            s->res_calib, detect_drift_ops.update(s->res_state, m->res_z[m->dim_of[i]]),
-            m->p.calib_warmup);
+        /* residuals are standardised by the model already: no calibration on top, which
+         * would learn the drift detector's own start-up transient as normal */
+        s->res_score = detect_drift_ops.update(s->res_state, m->res_z[m->dim_of[i]]);
     }
 }
 
@@ -416,7 +426,7 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
         m->forest_fire_now = fmin(fire, 0.95);
         m->forest_score = detect_calib_apply(
             &m->forest_calib, detect_forest_map(m->forest_raw, m->forest_fire_now),
-            m->p.calib_warmup);
+            m->p.calib_warmup, false);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
@@ -429,6 +439,32 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
         m->forest_hold--;
     iforest_observe(m->forest, m->row, m->forest_score < DETECT_FIRE);
     return emit;
+}
+
+/* Each detector of a sensor latches on its own (fires at DETECT_FIRE, re-arms below
+ * DETECT_REARM): a drift that started before does not hide a residual that fires now. A sensor
+ * emits at most once per `hold` samples. */
+static void detect_sensor_latch(const struct detect_machine *m, struct detect_sensor *s,
+                                struct detect_result *r)
+{
+    float sc[DETECT_OPS_COUNT + 2];
+    for (int k = 0; k < DETECT_OPS_COUNT; k++)
+        sc[k] = s->det_score[k];
+    sc[DETECT_FOREST] = 0.0f; /* the forest latches per machine */
+    sc[DETECT_RESIDUAL] = s->res_score;
+    for (int k = 0; k < DETECT_OPS_COUNT + 2; k++) {
+        unsigned bit = 1u << k;
+        if (!(s->fired & bit) && s->hold == 0 && sc[k] >= DETECT_FIRE) {
+            s->fired |= bit;
+            s->emit_detector = k;
+            s->hold = m->p.hold + 1;
+            r->emit = true;
+        } else if ((s->fired & bit) && sc[k] < DETECT_REARM) {
+            s->fired &= ~bit;
+        }
+    }
+    if (s->hold > 0)
+        s->hold--;
 }
 
 void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
@@ -444,7 +480,7 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
         int which = 0;
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
             float sc = detect_calib_apply(s->calib[k], detect_list[k]->update(s->state[k], value),
-                                          m->p.calib_warmup);
+                                          m->p.calib_warmup, true);
             s->det_score[k] = sc;
             if (sc > best) {
                 best = sc;
@@ -458,14 +494,7 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
         s->score = best;
         s->detector = which;
         s->value = value;
-        if (!s->fired && s->hold == 0 && best >= DETECT_FIRE) {
-            s->fired = r.emit = true;
-            s->hold = m->p.hold;
-        } else if (s->fired && best < DETECT_REARM) {
-            s->fired = false;
-        }
-        if (s->hold > 0)
-            s->hold--;
+        detect_sensor_latch(m, s, &r);
         if (!isnan(value))
             m->row[m->dim_of[sensor]] = value;
         m->pending |= bit;
@@ -542,12 +571,12 @@ static void detect_forest_explain(const struct detect_machine *m, char *buf, siz
              worst >= 0 ? m->type->sensors[worst].name : "");
 }
 
-static void detect_sensor_explain(const struct detect_machine *m, int sensor, char *buf,
+static void detect_sensor_explain(const struct detect_machine *m, int sensor, int det, char *buf,
                                   size_t len)
 {
     const struct detect_sensor *s = &m->s[sensor];
     char why[DETECT_WHY_MAX];
-    if (s->detector == DETECT_RESIDUAL) {
+    if (det == DETECT_RESIDUAL) {
         /* the drift text is in sigmas of the residual: say what it is a residual of */
         detect_drift_ops.explain(s->res_state, why, sizeof(why));
         snprintf(buf, len,
@@ -556,8 +585,8 @@ static void detect_sensor_explain(const struct detect_machine *m, int sensor, ch
                  s->res_calib->thr > 1.0f ? ", raised by calibration" : "");
         return;
     }
-    detect_list[s->detector]->explain(s->state[s->detector], why, sizeof(why));
-    float raised = s->calib[s->detector]->thr;
+    detect_list[det]->explain(s->state[det], why, sizeof(why));
+    float raised = s->calib[det]->thr;
     if (raised > 1.0f)
         snprintf(buf, len, "%s %.4g: %s, raised x%.1f by calibration",
                  m->type->sensors[sensor].name, s->value, why, raised);
@@ -576,7 +605,7 @@ void detect_machine_reason(const struct detect_machine *m, char *buf, size_t len
     if (top < 0)
         detect_forest_explain(m, buf, len);
     else
-        detect_sensor_explain(m, top, buf, len);
+        detect_sensor_explain(m, top, m->s[top].detector, buf, len);
 }
 
 void detect_machine_event(const struct detect_machine *m, int machine, const char *machine_id,
@@ -591,10 +620,11 @@ void detect_machine_event(const struct detect_machine *m, int machine, const cha
     if (sensor >= 0 && sensor < m->n && m->s[sensor].active) {
         const struct detect_sensor *s = &m->s[sensor];
         snprintf(ev->sensor_name, sizeof(ev->sensor_name), "%s", m->type->sensors[sensor].name);
-        snprintf(ev->detector, sizeof(ev->detector), "%s", detect_detector_name(s->detector));
+        int det = s->emit_detector;
+        snprintf(ev->detector, sizeof(ev->detector), "%s", detect_detector_name(det));
         ev->value = s->value;
-        ev->score = s->score;
-        detect_sensor_explain(m, sensor, ev->reason, sizeof(ev->reason));
+        ev->score = det == DETECT_RESIDUAL ? s->res_score : s->det_score[det];
+        detect_sensor_explain(m, sensor, det, ev->reason, sizeof(ev->reason));
     } else {
         ev->sensor = -1;
         snprintf(ev->detector, sizeof(ev->detector), "iforest");

@@ -48,6 +48,8 @@ struct detect_params {
     int calib_warmup;    /* samples during which every detector's threshold self-calibrates on
                             everything it sees (then on non-firing samples); 0: no calibration */
     int residual;        /* 1: cross-sensor residual model per machine (detect_residual) */
+    int residual_span;   /* rows of the drift level EWMA on residuals */
+    double residual_threshold; /* drift threshold on residuals */
     int row_period_ms;   /* machine-wide detectors judge at most one row per this much plant
                             time (0: every row) */
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #define RESIDUAL_RIDGE 1e-5 /* on the correlation scale: keeps collinear sensors solvable */
+#define RESIDUAL_TEACH_MAX 3.0 /* rows with a residual beyond this many sigmas teach nothing */
 
 struct detect_residual {
     int d, fit_rows, refit_rows;
@@ -131,8 +132,27 @@ bool detect_residual_row(struct detect_residual *r, const double *x, bool normal
             return false;
         }
     r->rows++;
-    if (normal || !r->fitted) {
-        /* forget slowly once fitted, so refits follow slow legitimate change */
+    bool have = r->fitted;
+    double worst = 0.0;
+    if (have) {
+        for (int i = 0; i < d; i++)
+            r->xc[i] = r->scale[i] > 0 ? (x[i] - r->mean[i]) / r->scale[i] : 0.0;
+        /* residual of i given the others: (P xc)_i / P_ii, its sd 1 / sqrt(P_ii) */
+        for (int i = 0; i < d; i++) {
+            const double *row = r->prec + (size_t)i * d;
+            double s = 0.0;
+            for (int j = 0; j < d; j++)
+                s += row[j] * r->xc[j];
+            z[i] = r->scale[i] > 0 ? s / sqrt(row[i]) : 0.0;
+            worst = fmax(worst, fabs(z[i]));
+        }
+    } else {
+        for (int k = 0; k < d; k++)
+            z[k] = NAN;
+    }
+    /* only rows the current model finds ordinary teach the next one: a growing fault must not
+     * be refitted into the model */
+    if (!r->fitted || (normal && worst < RESIDUAL_TEACH_MAX)) {
         double keep = r->fitted && r->refit_rows > 0 ? 1.0 - 1.0 / (4.0 * r->refit_rows) : 1.0;
         r->w = keep * r->w + 1.0;
         for (int i = 0; i < d; i++) {
@@ -147,20 +167,5 @@ bool detect_residual_row(struct detect_residual *r, const double *x, bool normal
         r->since_fit = 0;
         residual_fit(r);
     }
-    if (!r->fitted) {
-        for (int k = 0; k < d; k++)
-            z[k] = NAN;
-        return false;
-    }
-    for (int i = 0; i < d; i++)
-        r->xc[i] = r->scale[i] > 0 ? (x[i] - r->mean[i]) / r->scale[i] : 0.0;
-    /* residual of i given the others: (P xc)_i / P_ii, its sd 1 / sqrt(P_ii) */
-    for (int i = 0; i < d; i++) {
-        const double *row = r->prec + (size_t)i * d;
-        double s = 0.0;
-        for (int j = 0; j < d; j++)
-            s += row[j] * r->xc[j];
-        z[i] = r->scale[i] > 0 ? s / sqrt(row[i]) : 0.0;
-    }
-    return true;
+    return have;
 }
