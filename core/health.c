@@ -9,7 +9,7 @@
 #define HEALTH_LEVEL_TAU_S 600.0    /* slow level of a condition sensor */
 #define HEALTH_SPINDLE_TAU_S 30.0
 #define HEALTH_TREND_PERIOD_S 60.0  /* one point of the degradation trend per plant minute */
-#define HEALTH_TREND_MEMORY 120.0   /* points: about two plant hours */
+#define HEALTH_TREND_MEMORY 30.0    /* points: about half a plant hour */
 #define HEALTH_TAYLOR_N 0.25        /* Taylor exponent of carbide tools */
 #define HEALTH_RUL_BAND 0.1         /* an RUL is given from the outer 10 % of the healthy band on */
 
