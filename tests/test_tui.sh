@@ -74,6 +74,16 @@ exited() { [ -s "$TMP/$SESSION.rc" ]; }
 # The program's pid: the pane's shell runs it as its only child.
 app_pid() { pgrep -P "$(cat "$TMP/$SESSION.pid")" -f "$(basename "$BIN")" | head -1; }
 
+# 0. a malformed theme stops the program before the screen opens, naming file and line
+printf 'ok = green\nwarn = yelow\n' > "$TMP/bad.theme"
+out=$("$BIN" --no-db --seed 1 $ARGS --theme "$TMP/bad.theme" </dev/null 2>&1)
+rc=$?
+[ $rc -ne 0 ] || { echo "FAIL test_tui: a malformed theme was accepted"; exit 1; }
+case "$out" in
+*"bad.theme:2: warn: unknown colour \"yelow\""*) ;;
+*) echo "FAIL test_tui: theme error message: $out"; exit 1 ;;
+esac
+
 # 1. the plant at 120x40
 start main 120 40 LC_ALL=C.UTF-8
 wait_until "all 16 machine ids and the spindle panel at 120x40" plant_visible

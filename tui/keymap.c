@@ -28,6 +28,7 @@ static int key_detail(struct screen *s, int arg)
     (void)arg;
     if (s->machines == 0)
         return SCREEN_NOTHING;
+    s->sensor = 0;
     screen_set_view(s, VIEW_DETAIL);
     return SCREEN_REDRAW;
 }
