@@ -11,8 +11,18 @@
 #define CHART_MIN_H 6
 #define AXIS_W 8
 
-enum detail_column { COL_SENSOR, COL_VALUE, COL_UNIT, COL_STATE, COL_WARN, COL_ALARM, COL_MEAN,
-                     COL_SD, COL_RANGE, COL_COUNT };
+enum detail_column {
+    COL_SENSOR,
+    COL_VALUE,
+    COL_UNIT,
+    COL_STATE,
+    COL_WARN,
+    COL_ALARM,
+    COL_MEAN,
+    COL_SD,
+    COL_RANGE,
+    COL_COUNT
+};
 
 static const struct widget_column detail_columns[COL_COUNT] = {
     [COL_SENSOR] = {"sensor", 16, WIDGET_LEFT, 0, true, false, 0, 0},
@@ -87,8 +97,7 @@ static void draw_heading(struct screen *s, int y, int machine)
                      screen_attr(s, screen_state_element(m->state)), s->g, state);
     widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g,
                   "  health %s  anomaly %s%s%s  RUL %s  samples %llu", health, anomaly,
-                  m->detector[0] ? " by " : "", m->detector, rul,
-                  (unsigned long long)m->samples);
+                  m->detector[0] ? " by " : "", m->detector, rul, (unsigned long long)m->samples);
     widget_printf(stdscr, y + 1, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
                   " machine %d of %d  %s  %s%s", machine + 1, s->machines,
                   t->learned ? "learned from the feed" : t->pattern, m->reason[0] ? "  " : "",
@@ -140,17 +149,17 @@ static void draw_table(struct screen *s, int y, int rows, int machine)
         }
         if (cs->is_text)
             warn[0] = alarm[0] = '\0';
-        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, warn, alarm,
-                                        mean, sd, range};
+        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, warn,
+                                        alarm,    mean,  sd,       range};
         bool sel = i == s->sensor;
         attr_t row_attr = screen_attr(s, sel ? THEME_SELECTED : THEME_NORMAL);
         attr_t cell_attrs[COL_COUNT] = {0};
         if (!sel && !cs->is_text && st != TWIN_OK)
-            cell_attrs[COL_STATE] = cell_attrs[COL_VALUE] = screen_attr(s, screen_state_element(st));
+            cell_attrs[COL_STATE] = cell_attrs[COL_VALUE] =
+                screen_attr(s, screen_state_element(st));
         if (!sel)
             cell_attrs[COL_UNIT] = screen_attr(s, THEME_UNIT);
-        widget_table_row(stdscr, y + 1 + r, 0, cols, COL_COUNT, cells, row_attr, cell_attrs,
-                         s->g);
+        widget_table_row(stdscr, y + 1 + r, 0, cols, COL_COUNT, cells, row_attr, cell_attrs, s->g);
         screen_hit_add(s, y + 1 + r, 0, 1, s->cols, SCREEN_HIT_SENSOR, i);
     }
     if (first > 0)
@@ -195,8 +204,8 @@ static void draw_chart(struct screen *s, int y, int height, int machine)
                       " %s: a text channel, no chart ", cs->name);
         return;
     }
-    size_t n = engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts,
-                              s->hist_cap);
+    size_t n =
+        engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts, s->hist_cap);
     int chart_w = s->cols - AXIS_W - 1;
     int chart_h = height - 2;
     char span[24] = "--";

@@ -18,9 +18,9 @@
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
-    "_mm_s", "_m3h", "_m3s", "_m_s", "_m_min", "_t_h", "_bar", "_rpm", "_kw",  "_mw",
-    "_knm",  "_kn",  "_pct", "_pa",  "_lpm",   "_percent", "_minutes", "_mm", "_c", "_a",
-    "_v",    "_s",   "_t",   "_hz",  "_nm",    "_kpa", "_mpa",
+    "_mm_s", "_m3h", "_m3s", "_m_s", "_m_min", "_t_h", "_bar",     "_rpm",     "_kw",
+    "_mw",   "_knm", "_kn",  "_pct", "_pa",    "_lpm", "_percent", "_minutes", "_mm",
+    "_c",    "_a",   "_v",   "_s",   "_t",     "_hz",  "_nm",      "_kpa",     "_mpa",
 };
 
 /* The CNC spindle panel: which sensors, under which labels, in which order. */
@@ -28,14 +28,10 @@ static const struct {
     const char *sensor;
     const char *label;
 } spindle_fields[] = {
-    {"spindle.rpm", "spindle speed"},
-    {"spindle.load_percent", "spindle load"},
-    {"spindle.temperature_c", "spindle temp"},
-    {"spindle.vibration_mm_s", "vibration"},
-    {"tool.wear_percent", "tool wear"},
-    {"coolant.flow_rate_lpm", "coolant flow"},
-    {"coolant.temperature_c", "coolant temp"},
-    {"coolant.pressure_bar", "coolant press"},
+    {"spindle.rpm", "spindle speed"},          {"spindle.load_percent", "spindle load"},
+    {"spindle.temperature_c", "spindle temp"}, {"spindle.vibration_mm_s", "vibration"},
+    {"tool.wear_percent", "tool wear"},        {"coolant.flow_rate_lpm", "coolant flow"},
+    {"coolant.temperature_c", "coolant temp"}, {"coolant.pressure_bar", "coolant press"},
 };
 
 /* The footer line of the spindle panel: text channels and a few readings. */
@@ -62,14 +58,12 @@ struct layout {
 static const struct {
     const char *word, *abbrev;
 } abbreviations[] = {
-    {"temperature", "temp"}, {"pressure", "press"}, {"discharge", "disch"},
-    {"suction", "suct"},     {"bearing", "brg"},    {"vibration", "vib"},
-    {"current", "curr"},     {"motor", "mot"},      {"winding", "wind"},
-    {"level", "lvl"},        {"speed", "spd"},      {"position", "pos"},
-    {"exhaust", "exh"},      {"static", "stat"},    {"airflow", "air"},
-    {"feedwater", "feedw"},  {"burning", "burn"},   {"rotation", "rot"},
-    {"cylinder", "cyl"},     {"spindle", "spdl"},   {"coolant", "cool"},
-    {"trolley", "troll"},    {"system", "sys"},     {"tension", "tens"},
+    {"temperature", "temp"}, {"pressure", "press"}, {"discharge", "disch"}, {"suction", "suct"},
+    {"bearing", "brg"},      {"vibration", "vib"},  {"current", "curr"},    {"motor", "mot"},
+    {"winding", "wind"},     {"level", "lvl"},      {"speed", "spd"},       {"position", "pos"},
+    {"exhaust", "exh"},      {"static", "stat"},    {"airflow", "air"},     {"feedwater", "feedw"},
+    {"burning", "burn"},     {"rotation", "rot"},   {"cylinder", "cyl"},    {"spindle", "spdl"},
+    {"coolant", "cool"},     {"trolley", "troll"},  {"system", "sys"},      {"tension", "tens"},
 };
 
 static void join_words(char words[][CATALOG_NAME_MAX], int n, char *out, size_t len)
@@ -188,8 +182,8 @@ static struct layout compute_layout(const struct screen *s, int width, int heigh
     const struct {
         int gap;
         bool spark, info;
-    } sizes[] = {{1, true, true}, {0, true, true}, {1, true, false}, {0, true, false},
-                 {0, false, false}};
+    } sizes[] = {
+        {1, true, true}, {0, true, true}, {1, true, false}, {0, true, false}, {0, false, false}};
     L.spindle_page = -1;
     for (size_t c = 0; c < COUNT(sizes); c++) {
         int h = 1 + gauges + (sizes[c].spark ? 1 : 0) + (sizes[c].info ? 1 : 0);
@@ -268,13 +262,14 @@ static void gauge_row(struct screen *s, int y, int x, int width, int label_w, co
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_sensor *cs = &t->sensors[sensor];
     double v = reading(m, sensor);
-    int state = m->state == TWIN_STALE ? TWIN_STALE
+    int state = m->state == TWIN_STALE     ? TWIN_STALE
                 : sensor < m->sensor_count ? m->sensors[sensor].state
                                            : TWIN_OK;
     int bar_w = width - label_w - VALUE_W - UNIT_W - 3;
     char value[24];
     if (cs->is_text)
-        snprintf(value, sizeof value, "%s", sensor < m->sensor_count ? m->sensors[sensor].text : "");
+        snprintf(value, sizeof value, "%s",
+                 sensor < m->sensor_count ? m->sensors[sensor].text : "");
     else
         widget_format_value(v, value, sizeof value);
     widget_text(stdscr, y, x, label_w, WIDGET_LEFT, screen_attr(s, THEME_LABEL), s->g, label);
@@ -388,10 +383,10 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
         format_rul(m->rul_hours, rul, sizeof rul);
         int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
                          : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
-                                                                     : THEME_DIM;
+                                                                    : THEME_DIM;
         int ix = x + 1, end = x + w;
-        ix += widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM),
-                            s->g, "health %s  anomaly ", health);
+        ix += widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                            "health %s  anomaly ", health);
         ix += widget_text(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g,
                           anomaly);
         char rul_text[32];
@@ -412,11 +407,10 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     format_health(m->health, health, sizeof health);
     format_rul(m->rul_hours, rul, sizeof rul);
     char title[160];
-    snprintf(title, sizeof title, " CNC spindle panel %s %s ", s->g->sep,
-             screen_machine_id(s, c));
+    snprintf(title, sizeof title, " CNC spindle panel %s %s ", s->g->sep, screen_machine_id(s, c));
     widget_hline(stdscr, y, x, w, screen_attr(s, THEME_DIM), s->g);
-    int tw = widget_text(stdscr, y, x + 1, w - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
-                         title);
+    int tw =
+        widget_text(stdscr, y, x + 1, w - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g, title);
     char word[24];
     snprintf(word, sizeof word, " %s ", twin_state_name(m->state));
     for (char *p = word; *p; p++)
@@ -508,8 +502,7 @@ void view_overview_draw(struct screen *s, int top, int height)
             draw_spindle(s, sy, 0, width, L.spindle_h);
     }
     if (L.pages > 1)
-        snprintf(s->right_info, sizeof s->right_info, "page %d/%d PgUp/PgDn", s->page + 1,
-                 L.pages);
+        snprintf(s->right_info, sizeof s->right_info, "page %d/%d PgUp/PgDn", s->page + 1, L.pages);
     else
         s->right_info[0] = '\0';
 }
