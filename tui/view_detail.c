@@ -281,7 +281,9 @@ void view_detail_draw(struct screen *s, int top, int height)
     int machine = s->selected;
     int n = sensor_total(s, machine);
     if (s->sensor >= n)
-        s->sensor = n > 0 ? n - 1 : 0;
+        s->sensor = n - 1;
+    if (s->sensor < 0) /* a learned machine may have no sensors yet */
+        s->sensor = 0;
     draw_heading(s, top, machine);
     int body = height - 2;
     int chart_h = body / 2 > CHART_MIN_H ? body / 2 : CHART_MIN_H;
@@ -301,7 +303,8 @@ int view_detail_sensor(struct screen *s, int delta)
         return SCREEN_NOTHING;
     int n = sensor_total(s, s->selected);
     int next = s->sensor + delta;
-    s->sensor = next < 0 ? 0 : next >= n ? n - 1 : next;
+    s->sensor = next >= n ? n - 1 : next;
+    s->sensor = s->sensor < 0 ? 0 : s->sensor;
     return SCREEN_REDRAW;
 }
 
@@ -312,6 +315,6 @@ int view_detail_machine(struct screen *s, int delta)
     s->selected = (s->selected + delta + s->machines) % s->machines;
     int n = sensor_total(s, s->selected);
     if (s->sensor >= n)
-        s->sensor = n - 1;
+        s->sensor = n > 0 ? n - 1 : 0;
     return SCREEN_REDRAW;
 }
