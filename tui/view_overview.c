@@ -162,7 +162,89 @@ static int rows_for(int tiles, int ncols)
     return (tiles + ncols - 1) / ncols;
 }
 
-/* Fits everything on one page if any tile size allows it, else pages with the fewest pages. */
+/* Tile sizes from roomiest to tightest: a blank row between tile rows, a sparkline, an info
+ * line (health, anomaly, RUL). */
+static const struct {
+    int gap;
+    bool spark, info;
+} tile_sizes[] = {
+    {1, true, true}, {0, true, true}, {1, true, false}, {0, true, false}, {0, false, false}};
+
+static int tile_height(size_t size, int gauges)
+{
+    return 1 + gauges + (tile_sizes[size].spark ? 1 : 0) + (tile_sizes[size].info ? 1 : 0);
+}
+
+static void use_size(struct layout *L, size_t size, int gauges)
+{
+    L->tile_h = tile_height(size, gauges);
+    L->gap_y = tile_sizes[size].gap;
+    L->spark = tile_sizes[size].spark;
+    L->info = tile_sizes[size].info;
+}
+
+/* The roomiest tile size and the fewest columns that put every tile and the spindle panel on
+ * one page. False when no size fits. */
+static bool fit_one_page(struct layout *L, int n, int gauges, int sp, int width, int height)
+{
+    int max_cols = (width + TILE_GAP) / (TILE_MIN_W + TILE_GAP);
+    int min_cols = (width + TILE_GAP) / (TILE_MAX_W + TILE_GAP);
+    max_cols = max_cols < 1 ? 1 : max_cols;
+    min_cols = min_cols < 1 ? 1 : min_cols > max_cols ? max_cols : min_cols;
+    for (size_t c = 0; c < COUNT(tile_sizes); c++) {
+        int h = tile_height(c, gauges);
+        for (int nc = min_cols; nc <= max_cols; nc++) {
+            int r = rows_for(n, nc);
+            if (r * h + (r - 1) * tile_sizes[c].gap + (sp ? sp + 1 : 0) > height)
+                continue;
+            use_size(L, c, gauges);
+            L->ncols = nc;
+            L->per_page = n > 0 ? n : 1;
+            L->pages = 1;
+            L->spindle_page = sp ? 0 : -1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Paging: wider tiles (readable bars) and the size giving the fewest pages (ties: taller); the
+ * spindle panel goes below the last tiles, or on a page of its own. */
+static void fit_pages(struct layout *L, int n, int gauges, int sp, int width, int height)
+{
+    L->ncols = (width + TILE_GAP) / (PAGE_TILE_MIN_W + TILE_GAP);
+    L->ncols = L->ncols < 1 ? 1 : L->ncols;
+    int best_pages = 0;
+    for (size_t c = 0; c < COUNT(tile_sizes); c++) {
+        int h = tile_height(c, gauges), rows = height / h;
+        if (tile_sizes[c].gap || rows < 1)
+            continue;
+        int per_page = rows * L->ncols;
+        int tile_pages = n > 0 ? (n + per_page - 1) / per_page : 1;
+        int last = n - (tile_pages - 1) * per_page;
+        int used = rows_for(last, L->ncols) * h;
+        int pages = tile_pages, sp_page = -1;
+        if (sp) {
+            sp_page = (height - used >= sp + 1 && last > 0) ? tile_pages - 1 : tile_pages;
+            pages = sp_page + 1;
+        }
+        if (!best_pages || pages < best_pages) {
+            best_pages = pages;
+            use_size(L, c, gauges);
+            L->gap_y = 0;
+            L->per_page = per_page;
+            L->pages = pages;
+            L->spindle_page = sp_page;
+        }
+    }
+    if (!best_pages) { /* not even one tile row: one squeezed tile per page */
+        L->tile_h = height;
+        L->per_page = 1;
+        L->pages = n > 0 ? n : 1;
+        L->spindle_page = -1;
+    }
+}
+
 static struct layout compute_layout(const struct screen *s, int width, int height)
 {
     struct layout L = {0};
@@ -172,77 +254,9 @@ static struct layout compute_layout(const struct screen *s, int width, int heigh
         int k = tile_sensors(screen_type(s, i), ids);
         gauges = k > gauges ? k : gauges;
     }
-    int sp = spindle_height(s, width);
-    int max_cols = (width + TILE_GAP) / (TILE_MIN_W + TILE_GAP);
-    int min_cols = (width + TILE_GAP) / (TILE_MAX_W + TILE_GAP);
-    max_cols = max_cols < 1 ? 1 : max_cols;
-    min_cols = min_cols < 1 ? 1 : min_cols > max_cols ? max_cols : min_cols;
-    /* Tile sizes from roomiest to tightest: a blank row between tile rows, a sparkline, an
-     * info line (health, RUL, anomaly). */
-    const struct {
-        int gap;
-        bool spark, info;
-    } sizes[] = {
-        {1, true, true}, {0, true, true}, {1, true, false}, {0, true, false}, {0, false, false}};
-    L.spindle_page = -1;
-    for (size_t c = 0; c < COUNT(sizes); c++) {
-        int h = 1 + gauges + (sizes[c].spark ? 1 : 0) + (sizes[c].info ? 1 : 0);
-        for (int nc = min_cols; nc <= max_cols; nc++) {
-            int r = rows_for(n, nc);
-            int need = r * h + (r - 1) * sizes[c].gap + (sp ? sp + 1 : 0);
-            if (need <= height) {
-                L.ncols = nc;
-                L.tile_h = h;
-                L.gap_y = sizes[c].gap;
-                L.spark = sizes[c].spark;
-                L.info = sizes[c].info;
-                L.per_page = n > 0 ? n : 1;
-                L.pages = 1;
-                L.spindle_h = sp;
-                L.spindle_page = sp ? 0 : -1;
-                goto done;
-            }
-        }
-    }
-    /* Paging: wider tiles (readable bars), the size giving the fewest pages (ties: taller). */
-    L.ncols = (width + TILE_GAP) / (PAGE_TILE_MIN_W + TILE_GAP);
-    L.ncols = L.ncols < 1 ? 1 : L.ncols;
-    int best_pages = 0;
-    for (size_t c = 0; c < COUNT(sizes); c++) {
-        if (sizes[c].gap)
-            continue;
-        int h = 1 + gauges + (sizes[c].spark ? 1 : 0) + (sizes[c].info ? 1 : 0);
-        int rows = height / h;
-        if (rows < 1)
-            continue;
-        int per_page = rows * L.ncols;
-        int tile_pages = n > 0 ? (n + per_page - 1) / per_page : 1;
-        int last = n - (tile_pages - 1) * per_page;
-        int used = rows_for(last, L.ncols) * h;
-        int pages = tile_pages, sp_page = -1;
-        if (sp) {
-            sp_page = (height - used >= sp + 1 && last > 0) ? tile_pages - 1 : tile_pages;
-            pages = sp_page + 1;
-        }
-        if (!best_pages || pages < best_pages) {
-            best_pages = pages;
-            L.tile_h = h;
-            L.gap_y = 0;
-            L.spark = sizes[c].spark;
-            L.info = sizes[c].info;
-            L.per_page = per_page;
-            L.pages = pages;
-            L.spindle_h = sp;
-            L.spindle_page = sp_page;
-        }
-    }
-    if (!best_pages) { /* not even one tile row: show one tile per page, squeezed */
-        L.tile_h = height;
-        L.per_page = 1;
-        L.pages = n > 0 ? n : 1;
-        L.spindle_page = -1;
-    }
-done:
+    L.spindle_h = spindle_height(s, width);
+    if (!fit_one_page(&L, n, gauges, L.spindle_h, width, height))
+        fit_pages(&L, n, gauges, L.spindle_h, width, height);
     L.tile_w = (width - (L.ncols - 1) * TILE_GAP) / L.ncols;
     return L;
 }
