@@ -15,6 +15,8 @@
 #define UNIT_W 5
 #define BAR_MIN_W 5
 #define SPINDLE_COL_MAX_W 64
+#define SHARED_INFO_MIN_W 36
+#define INFO_SHORT_W 23 /* "health 100 anomaly 0.00" */
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
@@ -353,6 +355,47 @@ static void draw_title(struct screen *s, int y, int x, int w, int machine, bool 
                 screen_attr(s, screen_state_element(m->state)), s->g, word);
 }
 
+static void draw_spark(struct screen *s, int y, int x, int width, const struct snapshot_machine *m,
+                       const struct catalog_sensor *cs)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < m->spark_len; i++) {
+        if (isnan(m->spark[i]))
+            continue;
+        lo = m->spark[i] < lo ? m->spark[i] : lo;
+        hi = m->spark[i] > hi ? m->spark[i] : hi;
+    }
+    /* Noise on a flat signal should look flat: at least 5% of the display range. */
+    double min_span = (cs->display_max - cs->display_min) * 0.05;
+    if (hi - lo < min_span) {
+        double mid = (hi + lo) / 2;
+        lo = mid - min_span / 2;
+        hi = mid + min_span / 2;
+    }
+    widget_sparkline(stdscr, y, x, width, m->spark, m->spark_len, lo, hi,
+                     screen_attr(s, THEME_SPARK), s->g);
+}
+
+/* "health 92  anomaly 0.12  RUL 40h" in columns [x, end); RUL only when asked and room. */
+static void draw_info(struct screen *s, int y, int x, int end, const struct snapshot_machine *m,
+                      bool with_rul)
+{
+    char health[16], anomaly[16], rul[16];
+    format_health(m->health, health, sizeof health);
+    format_anomaly(m->anomaly, anomaly, sizeof anomaly);
+    format_rul(m->rul_hours, rul, sizeof rul);
+    int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
+                     : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
+                                                                : THEME_DIM;
+    x += widget_printf(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                       with_rul ? "health %s  anomaly " : "health %s anomaly ", health);
+    x += widget_text(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g, anomaly);
+    char rul_text[32];
+    int rn = snprintf(rul_text, sizeof rul_text, "  RUL %s", rul);
+    if (with_rul && x + rn <= end) /* the whole of it or nothing: a bare "RUL" says nothing */
+        widget_text(stdscr, y, x, rn, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g, rul_text);
+}
+
 static void draw_tile(struct screen *s, const struct layout *L, int y, int x, int machine)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
@@ -371,44 +414,17 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     }
     int gauges_end = y + 1 + (L->tile_h - 1 - (L->spark ? 1 : 0) - (L->info ? 1 : 0));
     row = row < gauges_end ? gauges_end : row;
+    /* Without an info line, a wide tile still shows health and anomaly beside its sparkline. */
+    bool shared = L->spark && !L->info && w >= SHARED_INFO_MIN_W;
+    int info_w = shared ? INFO_SHORT_W : 0;
     if (L->spark && row < y + L->tile_h && k > 0) {
-        const struct catalog_sensor *cs = &t->sensors[ids[0]];
-        double lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < m->spark_len; i++) {
-            if (isnan(m->spark[i]))
-                continue;
-            lo = m->spark[i] < lo ? m->spark[i] : lo;
-            hi = m->spark[i] > hi ? m->spark[i] : hi;
-        }
-        /* Noise on a flat signal should look flat: at least 5% of the display range. */
-        double min_span = (cs->display_max - cs->display_min) * 0.05;
-        if (hi - lo < min_span) {
-            double mid = (hi + lo) / 2;
-            lo = mid - min_span / 2;
-            hi = mid + min_span / 2;
-        }
-        widget_sparkline(stdscr, row++, x + 1, w - 1, m->spark, m->spark_len, lo, hi,
-                         screen_attr(s, THEME_SPARK), s->g);
+        draw_spark(s, row, x + 1, w - 1 - info_w, m, &t->sensors[ids[0]]);
+        if (shared)
+            draw_info(s, row, x + w - info_w + 1, x + w, m, false);
+        row++;
     }
-    if (L->info && row < y + L->tile_h) {
-        char health[16], anomaly[16], rul[16];
-        format_health(m->health, health, sizeof health);
-        format_anomaly(m->anomaly, anomaly, sizeof anomaly);
-        format_rul(m->rul_hours, rul, sizeof rul);
-        int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
-                         : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
-                                                                    : THEME_DIM;
-        int ix = x + 1, end = x + w;
-        ix += widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                            "health %s  anomaly ", health);
-        ix += widget_text(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g,
-                          anomaly);
-        char rul_text[32];
-        int rn = snprintf(rul_text, sizeof rul_text, "  RUL %s", rul);
-        if (ix + rn <= end) /* the whole of it or nothing: a bare "RUL" says nothing */
-            widget_text(stdscr, row, ix, rn, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                        rul_text);
-    }
+    if (L->info && row < y + L->tile_h)
+        draw_info(s, row, x + 1, x + w, m, true);
     screen_hit_add(s, y, x, L->tile_h, w, SCREEN_HIT_MACHINE, machine);
 }
 
