@@ -163,6 +163,7 @@ void detect_params_default(struct detect_params *p)
     p->residual_span = 1800;
     p->residual_threshold = 5.0;
     p->row_period_ms = 1000;
+    p->forest_every = 5;
 }
 
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
@@ -178,6 +179,7 @@ static const struct {
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
     DETECT_INT(hold),          DETECT_INT(calib_warmup),  DETECT_INT(residual),
     DETECT_INT(row_period_ms), DETECT_INT(residual_span),  DETECT_DBL(residual_threshold),
+    DETECT_INT(forest_every),
 };
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
@@ -217,6 +219,7 @@ void detect_params_csv(struct detect_params *p)
     p->calib_warmup = 0; /* detect_csv ranks rarity instead */
     p->residual = 0;
     p->row_period_ms = 0; /* every row */
+    p->forest_every = 1;
 }
 
 const char *detect_detector_name(int detector)
@@ -417,7 +420,8 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
     m->rows_judged++;
     if (m->residual)
         detect_residual_update(m);
-    if (!m->forest)
+    /* the forest, the costliest detector by far, looks at one judged row in forest_every */
+    if (!m->forest || (m->p.forest_every > 1 && (m->rows_judged - 1) % m->p.forest_every != 0))
         return false;
     if (iforest_ready(m->forest)) {
         m->forest_raw = iforest_score(m->forest, m->row);
@@ -426,7 +430,7 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
         m->forest_fire_now = fmin(fire, 0.95);
         m->forest_score = detect_calib_apply(
             &m->forest_calib, detect_forest_map(m->forest_raw, m->forest_fire_now),
-            m->p.calib_warmup, false);
+            m->p.calib_warmup / (m->p.forest_every > 1 ? m->p.forest_every : 1), false);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {

@@ -52,6 +52,7 @@ struct detect_params {
     double residual_threshold; /* drift threshold on residuals */
     int row_period_ms;   /* machine-wide detectors judge at most one row per this much plant
                             time (0: every row) */
+    int forest_every;    /* the forest scores one judged row in this many (1: all) */
 };
 
 #define DETECT_Z_WINDOW_MIN 30
