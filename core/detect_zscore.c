@@ -31,18 +31,19 @@ static void zscore_init(void *state, const struct detect_sensor_cfg *cfg)
     z->sorted = z->ring + cfg->z_window;
 }
 
-/* First index in sorted[0..n) whose value is >= v. */
+/* First index in sorted[0..n) whose value is >= v; branch-free halving, so the unpredictable
+ * comparisons of a noisy signal cost no mispredictions. */
 static int zscore_lower_bound(const double *sorted, int n, double v)
 {
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (sorted[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (n == 0)
+        return 0;
+    const double *base = sorted;
+    while (n > 1) {
+        int half = n / 2;
+        base = base[half - 1] < v ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (int)(base - sorted) + (*base < v);
 }
 
 /* Quantile of the sorted window by linear interpolation. */
