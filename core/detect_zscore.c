@@ -93,7 +93,8 @@ static float zscore_update(void *state, double x)
         double spread = (zscore_quantile(z, 0.75) - zscore_quantile(z, 0.25)) / 1.349;
         /* The slow average follows the window spread so a series that is usually noisy but
          * briefly flat does not score its next ordinary wiggle as a huge z. */
-        z->slow_spread += (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
+        z->slow_spread +=
+            (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
         double s = spread;
         if (s < 0.5 * z->slow_spread)
             s = 0.5 * z->slow_spread;
@@ -119,8 +120,8 @@ static float zscore_update(void *state, double x)
 static void zscore_explain(const void *state, char *buf, size_t len)
 {
     const struct zscore *z = state;
-    snprintf(buf, len, "z=%+.1f (|z|>=%.1f) vs median %.4g, spread %.3g over %d samples",
-             z->last_z, z->threshold, z->last_median, z->last_spread, z->count);
+    snprintf(buf, len, "z=%+.1f (|z|>=%.1f) vs median %.4g, spread %.3g over %d samples", z->last_z,
+             z->threshold, z->last_median, z->last_spread, z->count);
 }
 
 const struct detect_ops detect_zscore_ops = {

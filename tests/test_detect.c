@@ -312,7 +312,7 @@ static void test_machine_forest_fires_on_far_vector(void **state)
     struct detect_result r;
     bool machine_fired = false;
     for (int k = 0; k < 6 && !machine_fired; k++) { /* the forest scores one row in 5 */
-        int64_t ts = (8000 + k) * 1000LL; /* rows are judged once per plant second */
+        int64_t ts = (8000 + k) * 1000LL;           /* rows are judged once per plant second */
         detect_machine_update(m, 0, 57.0, ts, &r);
         detect_machine_update(m, 1, 43.0, ts, &r);
         detect_machine_update(m, 2, 57.0, ts, &r);
@@ -451,8 +451,9 @@ static void test_leadtime(void **state)
     assert_int_equal(false_events, 1);
     char json[4096];
     detect_leadtime_json(lt, json, sizeof json);
-    assert_non_null(strstr(json, "\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":100,"
-                                 "\"detected_s\":300,\"detector\":\"drift\""));
+    assert_non_null(strstr(json,
+                           "\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":100,"
+                           "\"detected_s\":300,\"detector\":\"drift\""));
     assert_non_null(strstr(json, "\"lead_s\":800"));
     assert_non_null(strstr(json, "\"detected_s\":null"));
     detect_leadtime_free(lt);
