@@ -754,6 +754,7 @@ struct store *store_open(const char *path, const struct store_options *opt,
         return NULL;
     }
     st->thread_started = true;
+    pthread_setname_np(st->thread, "twintop-store");
     return st;
 }
 
