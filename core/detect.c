@@ -50,7 +50,7 @@ void detect_params_default(struct detect_params *p)
     p->z_threshold = 4.5;
     p->warmup = 120;
     p->drift_span = 30;
-    p->drift_horizon = 1000;
+    p->drift_horizon = 3000;
     p->drift_threshold = 5.0;
     p->forest_trees = 100;
     p->forest_sample = 256;
@@ -58,7 +58,7 @@ void detect_params_default(struct detect_params *p)
     p->forest_reservoir = 1024;
     p->forest_refresh = 64;
     p->forest_fire = 0.75;
-    p->hold = 60;
+    p->hold = 300;
 }
 
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}

@@ -42,7 +42,8 @@ struct detect_params {
     int forest_reservoir;
     int forest_refresh;  /* rows between two single-tree rebuilds */
     double forest_fire;  /* raw forest score (0..1, 0.5 = average) that maps to DETECT_FIRE */
-    int hold;            /* samples after an emission during which a sensor stays quiet */
+    int hold;            /* samples after an emission during which a sensor stays quiet; the
+                            detect CLI reports a new high at most once per `hold` rows */
 };
 
 #define DETECT_Z_WINDOW_MIN 30

@@ -126,15 +126,38 @@ static int csv_values(char *line, const struct detect_csv_options *opt, const ch
     return 0;
 }
 
-/* Rarity of a score against every score this run has seen: a Fenwick tree over fixed bins.
- * Reporting "how rare" instead of the raw score makes one threshold mean the same false-alarm
- * rate on every series, whatever its noise (the role of HTM's anomaly likelihood). */
+/* Rarity of a score against every score this run has seen: a Fenwick tree over fixed bins
+ * gives the empirical distribution; above its 98th percentile an exponential tail fitted to the
+ * excesses (peaks over threshold, as in SPOT) extrapolates, so a value far beyond anything seen
+ * is rarer than one just past the record. Reported as -log10(tail probability) / 10, so one
+ * threshold means the same false-alarm rate on every series, whatever its noise or length
+ * (the role of HTM's anomaly likelihood): 0.5 is a one-in-100000 row. */
 #define CSV_BINS 4096
-#define CSV_DETECTORS 3 /* z-score, drift, forest */
+#define CSV_DETECTORS 3  /* z-score, drift, forest */
+#define CSV_TAIL_Q 0.98  /* where the fitted tail starts */
 struct csv_rarity {
     double tree[CSV_BINS + 1];
     double total;
+    double excess_sum, excess_n; /* excesses over the tail threshold */
 };
+
+/* The detectors' 0..1 scores are a/(a + threshold); the tail is fitted on a itself. */
+static double csv_stat(double score)
+{
+    return score >= 1.0 ? 1e9 : score / (1.0 - score);
+}
+
+/* Lowest bin whose cumulative count reaches `count` (Fenwick descent). */
+static int csv_bin_at(const struct csv_rarity *r, double count)
+{
+    int pos = 0;
+    for (int step = CSV_BINS; step > 0; step >>= 1)
+        if (pos + step <= CSV_BINS && r->tree[pos + step] < count) {
+            pos += step;
+            count -= r->tree[pos];
+        }
+    return pos; /* 0-based bin index */
+}
 
 static float csv_rarity(struct csv_rarity *r, float score)
 {
@@ -143,11 +166,25 @@ static float csv_rarity(struct csv_rarity *r, float score)
     double below = 0.0;
     for (int i = bin; i > 0; i -= i & -i)
         below += r->tree[i];
-    float out = r->total >= 100 ? (float)(below / r->total) : 0.0f;
+    double p = 1.0;
+    if (r->total >= 50) {
+        p = 1.0 - below / r->total;
+        double q = csv_stat((double)csv_bin_at(r, CSV_TAIL_Q * r->total) / (CSV_BINS - 1));
+        double a = csv_stat(score);
+        if (a > q) {
+            if (r->excess_n >= 5 && r->excess_sum > 0) {
+                double beta = r->excess_sum / r->excess_n;
+                p = fmin(p, (1.0 - CSV_TAIL_Q) * exp(-(a - q) / beta));
+            }
+            r->excess_sum += a - q;
+            r->excess_n += 1.0;
+        }
+    }
     for (int i = bin + 1; i <= CSV_BINS; i += i & -i)
         r->tree[i] += 1.0;
     r->total += 1.0;
-    return out;
+    double out = p > 0 ? -log10(p) / 10.0 : 1.0;
+    return (float)(out < 0 ? 0 : out > 1 ? 1 : out);
 }
 
 /* Sliding maximum of the fused score over the last `hold` rows (monotonic deque). */
@@ -167,7 +204,7 @@ static float csv_new_high(struct csv_peak *p, float score)
         p->head = (p->head + 1) % p->cap;
         p->len--;
     }
-    if (p->len > 0 && p->score[p->head] > score)
+    if (p->len > 0 && p->score[p->head] >= score)
         out = 0.0f;
     while (p->len > 0 && p->score[(p->head + p->len - 1) % p->cap] < score)
         p->len--;
@@ -244,7 +281,8 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
             int n = detect_machine_detector_scores(m, i, sc, CSV_DETECTORS);
             /* the forest's score (last) is the machine's: count it once */
             for (int k = 0; k < n - (i + 1 < type.sensor_count); k++) {
-                float r = csv_rarity(&rarity[i * CSV_DETECTORS + k], sc[k]);
+                int c = i * CSV_DETECTORS + k;
+                float r = csv_rarity(&rarity[c], sc[k]);
                 rare = r > rare ? r : rare;
             }
         }

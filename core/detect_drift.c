@@ -56,8 +56,8 @@ static float drift_update(void *state, double x)
     double u = gap / sd;
     d->last_u = u;
     double au = fabs(u);
-    /* Faster learning at the start so the spread is sensible by the end of the warm-up. */
-    double a = d->seen < d->warmup ? fmax(d->a_base, 1.0 / (double)d->seen) : d->a_base;
+    /* Plain averages until `horizon` samples have been seen (a warm start), EWMA after. */
+    double a = fmax(d->a_base, 1.0 / (double)d->seen);
     if (au >= 0.5 * d->threshold)
         a *= 0.25;
     /* Clipped hard so that a growing gap cannot teach itself to be usual. */

@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "alarm.h"
 
 #include "detect.h"
 #include "health.h"
@@ -60,6 +61,7 @@ struct engine {
     int sink_count;
     struct event events[ENGINE_EVENTS_MAX];
     int event_count;
+    struct alarm_manager *alarms;
 
     pthread_t thread;
     bool running;
@@ -162,6 +164,26 @@ static void emit(struct engine *e, const struct event *ev)
 {
     if (e->event_count < ENGINE_EVENTS_MAX)
         e->events[e->event_count++] = *ev;
+}
+
+void engine_set_alarms(struct engine *e, struct alarm_manager *m)
+{
+    e->alarms = m;
+}
+
+/* Feeds this batch's events to the alarm manager and queues its EVENT_ALARM records behind
+ * them; what does not fit waits in the manager for the next batch. */
+static void alarms_feed(struct engine *e)
+{
+    if (!e->alarms)
+        return;
+    int n = e->event_count;
+    for (int i = 0; i < n; i++)
+        alarm_on_event(e->alarms, &e->events[i]);
+    alarm_tick(e->alarms, e->sim_time_ms);
+    while (e->event_count < ENGINE_EVENTS_MAX &&
+           alarm_drain_events(e->alarms, &e->events[e->event_count], 1) == 1)
+        e->event_count++;
 }
 
 static void flush_events(struct engine *e)
@@ -343,6 +365,7 @@ void engine_process(struct engine *e, const struct sample *s, size_t n)
     for (int k = 0; k < e->sink_count; k++)
         if (e->sinks[k].on_samples)
             e->sinks[k].on_samples(e->sinks[k].ctx, s, n);
+    alarms_feed(e);
     flush_events(e);
 }
 
@@ -471,8 +494,12 @@ static void *engine_main(void *arg)
         return NULL;
     for (;;) {
         size_t n = queue_pop(e->q, batch, ENGINE_BATCH, 50);
-        if (n)
+        if (n) {
             engine_process(e, batch, n);
+        } else if (e->alarms) { /* idle: operator actions still reach the sinks */
+            alarms_feed(e);
+            flush_events(e);
+        }
         double wall = wall_now();
         if ((wall - e->last_snapshot_wall) * 1000.0 >= e->opt.snapshot_period_ms)
             engine_publish(e, wall);

@@ -81,11 +81,16 @@ struct engine_options {
 };
 
 struct engine;
+struct alarm_manager;
 
 struct engine *engine_create(struct catalog *cat, struct queue *q, const struct engine_options *opt,
                              char *err, size_t errlen);
 /* Adds a sink before engine_start. At most 8. */
 int engine_add_sink(struct engine *e, const struct engine_sink *sink);
+/* Hands the engine an alarm manager, before engine_start (NULL: none). On the engine thread,
+ * limit and anomaly events feed it, the plant clock ticks it, and its EVENT_ALARM records
+ * (process changes and operator actions) go to the sinks. See core/alarm.h. */
+void engine_set_alarms(struct engine *e, struct alarm_manager *m);
 int engine_start(struct engine *e);
 /* Drains what is queued, stops the thread. Safe to call twice. */
 void engine_stop(struct engine *e);

@@ -7,6 +7,13 @@
 
 #define IFOREST_DIMS_MAX 256
 
+/* One inner node: 16 bytes, so one step of a walk touches one cache line. */
+struct iforest_node {
+    float split;  /* go right when x > split */
+    float lo, hi; /* beyond these (the node's data range, widened) a value counts as isolated */
+    uint32_t feat;
+};
+
 struct iforest {
     int dims, trees, sample, depth, n_inner, n_leaf;
     int warmup, res_cap, refresh;
@@ -17,9 +24,7 @@ struct iforest {
     int since_refresh, next_tree;
     bool ready;
     double cnorm;     /* c(sample): average path length of an unsuccessful BST search */
-    uint8_t *feat;    /* trees x n_inner: split feature */
-    float *split;     /* trees x n_inner: go right when x > split */
-    float *lo, *hi;   /* trees x n_inner: range of the split feature in the node's data */
+    struct iforest_node *node; /* trees x n_inner */
     float *leaf;      /* trees x n_leaf: depth + c(size) of the leaf */
     float *res;       /* res_cap x dims */
     int *perm;        /* res_cap scratch for sub-sampling */
@@ -90,15 +95,12 @@ struct iforest *iforest_create(int dims, const struct iforest_params *p, char *e
     f->refresh = p->refresh;
     f->rng = p->seed;
     f->cnorm = iforest_c(p->sample);
-    f->feat = calloc((size_t)f->trees * f->n_inner, 1);
-    f->split = calloc((size_t)f->trees * f->n_inner, sizeof(float));
-    f->lo = calloc((size_t)f->trees * f->n_inner, sizeof(float));
-    f->hi = calloc((size_t)f->trees * f->n_inner, sizeof(float));
+    f->node = calloc((size_t)f->trees * f->n_inner, sizeof(struct iforest_node));
     f->leaf = calloc((size_t)f->trees * f->n_leaf, sizeof(float));
     f->res = calloc((size_t)f->res_cap * dims, sizeof(float));
     f->perm = calloc((size_t)f->res_cap, sizeof(int));
     f->scores = calloc((size_t)f->res_cap, sizeof(double));
-    if (!f->feat || !f->split || !f->lo || !f->hi || !f->leaf || !f->res || !f->perm || !f->scores) {
+    if (!f->node || !f->leaf || !f->res || !f->perm || !f->scores) {
         iforest_free(f);
         snprintf(err, errlen, "iforest: out of memory");
         return NULL;
@@ -110,10 +112,7 @@ void iforest_free(struct iforest *f)
 {
     if (!f)
         return;
-    free(f->feat);
-    free(f->split);
-    free(f->lo);
-    free(f->hi);
+    free(f->node);
     free(f->leaf);
     free(f->res);
     free(f->perm);
@@ -128,16 +127,11 @@ bool iforest_ready(const struct iforest *f)
 
 static void iforest_leaf(struct iforest *f, int t, int node, int d, int n)
 {
-    uint8_t *feat = f->feat + (size_t)t * f->n_inner;
-    float *split = f->split + (size_t)t * f->n_inner;
-    float *lo = f->lo + (size_t)t * f->n_inner, *hi = f->hi + (size_t)t * f->n_inner;
+    struct iforest_node *nodes = f->node + (size_t)t * f->n_inner;
     float value = (float)(d + iforest_c(n));
     /* Pass-through nodes down the left edge keep every path the same length. */
     while (node < f->n_inner) {
-        feat[node] = 0;
-        split[node] = INFINITY;
-        lo[node] = -INFINITY;
-        hi[node] = INFINITY;
+        nodes[node] = (struct iforest_node){.split = INFINITY, .lo = -INFINITY, .hi = INFINITY};
         node = 2 * node + 1;
     }
     f->leaf[(size_t)t * f->n_leaf + (node - f->n_inner)] = value;
@@ -179,12 +173,10 @@ static void iforest_build(struct iforest *f, int t, int node, int d, int *idx, i
             idx[i] = tmp;
         }
     }
-    f->feat[(size_t)t * f->n_inner + node] = (uint8_t)feature;
-    f->split[(size_t)t * f->n_inner + node] = s;
     /* "outside" starts half the node's range beyond it, so a new but ordinary extreme
      * (every stream makes some) is not called isolated */
-    f->lo[(size_t)t * f->n_inner + node] = lo - 0.5f * (hi - lo);
-    f->hi[(size_t)t * f->n_inner + node] = hi + 0.5f * (hi - lo);
+    f->node[(size_t)t * f->n_inner + node] = (struct iforest_node){
+        .split = s, .lo = lo - 0.5f * (hi - lo), .hi = hi + 0.5f * (hi - lo), .feat = (uint32_t)feature};
     iforest_build(f, t, 2 * node + 1, d + 1, idx, left);
     iforest_build(f, t, 2 * node + 2, d + 1, idx + left, n - left);
 }
@@ -264,36 +256,51 @@ void iforest_observe(struct iforest *f, const double *x, bool normal)
     }
 }
 
-/* Path length of xf in tree t. A value well outside the range the node's data spanned on the
- * split feature would be cut off by the next split: it counts as isolated at depth + 1. Without this,
- * a point far beyond the data scores no higher than the data's own extremes. */
-static inline float iforest_path(const struct iforest *f, int t, const float *xf)
+#define IFOREST_LANES 20
+/* The range test runs on the top levels only: isolation there moves the score a lot, deeper
+ * down it hardly differs from the leaf's own depth, and skipping it keeps scoring fast. */
+#define IFOREST_RANGE_LEVELS 2
+
+/* Path lengths of xf through `lanes` trees from tree t, walked level by level so the trees'
+ * independent chains of loads overlap. A value well outside the range the node's data spanned
+ * on the split feature would be cut off by the next split: it counts as isolated at depth + 1
+ * (tested on the top IFOREST_RANGE_LEVELS levels).
+ * Without this, a point far beyond the data scores no higher than the data's own extremes. */
+static double iforest_paths(const struct iforest *f, int t, int lanes, const float *xf)
 {
-    const size_t base = (size_t)t * f->n_inner;
-    const uint8_t *feat = f->feat + base;
-    const float *split = f->split + base, *lo = f->lo + base, *hi = f->hi + base;
-    unsigned a = 0;
-    float isolated = INFINITY;
-    for (int d = 0; d < f->depth; d++) {
-        float v = xf[feat[a]];
-        float here = (float)(d + 1);
-        isolated = ((v < lo[a]) | (v > hi[a])) && here < isolated ? here : isolated;
-        a = 2 * a + 1 + (v > split[a]);
+    unsigned at[IFOREST_LANES];
+    float isolated[IFOREST_LANES];
+    const struct iforest_node *base[IFOREST_LANES];
+    for (int k = 0; k < lanes; k++) {
+        at[k] = 0;
+        isolated[k] = INFINITY;
+        base[k] = f->node + (size_t)(t + k) * f->n_inner;
     }
-    float leaf = f->leaf[(size_t)t * f->n_leaf + a - f->n_inner];
-    return leaf < isolated ? leaf : isolated;
+    for (int d = 0; d < f->depth; d++) {
+        float here = (float)(d + 1);
+        for (int k = 0; k < lanes; k++) {
+            const struct iforest_node *n = &base[k][at[k]];
+            float v = xf[n->feat];
+            if (here <= IFOREST_RANGE_LEVELS) {
+                float c = ((v < n->lo) | (v > n->hi)) ? here : INFINITY;
+                isolated[k] = c < isolated[k] ? c : isolated[k];
+            }
+            at[k] = 2 * at[k] + 1 + (v > n->split);
+        }
+    }
+    double sum = 0.0;
+    for (int k = 0; k < lanes; k++) {
+        float leaf = f->leaf[(size_t)(t + k) * f->n_leaf + at[k] - f->n_inner];
+        sum += leaf < isolated[k] ? leaf : isolated[k];
+    }
+    return sum;
 }
 
 static double iforest_score_f(const struct iforest *f, const float *xf)
 {
     double sum = 0.0;
-    int t = 0;
-    /* Four trees per iteration: independent chains of loads keep the core busy. */
-    for (; t + 4 <= f->trees; t += 4)
-        sum += (double)iforest_path(f, t, xf) + iforest_path(f, t + 1, xf) +
-               iforest_path(f, t + 2, xf) + iforest_path(f, t + 3, xf);
-    for (; t < f->trees; t++)
-        sum += iforest_path(f, t, xf);
+    for (int t = 0; t < f->trees; t += IFOREST_LANES)
+        sum += iforest_paths(f, t, f->trees - t < IFOREST_LANES ? f->trees - t : IFOREST_LANES, xf);
     return exp2(-(sum / f->trees) / f->cnorm);
 }
 
@@ -307,8 +314,91 @@ double iforest_score(const struct iforest *f, const double *x)
     return iforest_score_f(f, xf);
 }
 
+/* One step of a walk: descend from node `at`, note the depth where xf left the data's range. */
+#define IFOREST_STEP(nodes, at, iso, xf, here, check)                                                 \
+    do {                                                                                         \
+        const struct iforest_node *n_ = &(nodes)[at];                                            \
+        float v_ = (xf)[n_->feat];                                                               \
+        if (check) {                                                                             \
+            float c_ = ((v_ < n_->lo) | (v_ > n_->hi)) ? (here) : INFINITY;                      \
+            (iso) = c_ < (iso) ? c_ : (iso);                                                     \
+        }                                                                                        \
+        (at) = 2 * (at) + 1 + (v_ > n_->split);                                                  \
+    } while (0)
+
+#define IFOREST_BATCH 64
+
+/* Tree by tree over a batch of vectors: one tree's nodes (4 KB at sample 256) stay in L1 while
+ * the whole batch walks it, instead of every vector touching all 100 trees. */
 void iforest_score_many(const struct iforest *f, const double *x, size_t n, double *out)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = iforest_score(f, x + i * (size_t)f->dims);
+    if (!f->ready) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = 0.0;
+        return;
+    }
+    const int dims = f->dims;
+    float xf[IFOREST_BATCH * IFOREST_DIMS_MAX];
+    double sum[IFOREST_BATCH];
+    for (size_t start = 0; start < n; start += IFOREST_BATCH) {
+        int b = n - start < IFOREST_BATCH ? (int)(n - start) : IFOREST_BATCH;
+        for (int i = 0; i < b; i++) {
+            sum[i] = 0.0;
+            for (int j = 0; j < dims; j++)
+                xf[i * dims + j] = (float)x[(start + (size_t)i) * dims + j];
+        }
+        for (int t = 0; t < f->trees; t++) {
+            const struct iforest_node *nodes = f->node + (size_t)t * f->n_inner;
+            const float *leaf = f->leaf + (size_t)t * f->n_leaf;
+            const unsigned inner = (unsigned)f->n_inner;
+            int i = 0;
+            /* eight walks at once: independent chains of loads overlap */
+            for (; i + 8 <= b; i += 8) {
+                unsigned a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+                float s0 = INFINITY, s1 = INFINITY, s2 = INFINITY, s3 = INFINITY;
+                float s4 = INFINITY, s5 = INFINITY, s6 = INFINITY, s7 = INFINITY;
+                const float *xs = xf + i * dims;
+                int top = f->depth < IFOREST_RANGE_LEVELS ? f->depth : IFOREST_RANGE_LEVELS;
+                for (int d = 0; d < top; d++) {
+                    float here = (float)(d + 1);
+                    IFOREST_STEP(nodes, a0, s0, xs + 0 * dims, here, 1);
+                    IFOREST_STEP(nodes, a1, s1, xs + 1 * dims, here, 1);
+                    IFOREST_STEP(nodes, a2, s2, xs + 2 * dims, here, 1);
+                    IFOREST_STEP(nodes, a3, s3, xs + 3 * dims, here, 1);
+                    IFOREST_STEP(nodes, a4, s4, xs + 4 * dims, here, 1);
+                    IFOREST_STEP(nodes, a5, s5, xs + 5 * dims, here, 1);
+                    IFOREST_STEP(nodes, a6, s6, xs + 6 * dims, here, 1);
+                    IFOREST_STEP(nodes, a7, s7, xs + 7 * dims, here, 1);
+                }
+                for (int d = top; d < f->depth; d++) {
+                    IFOREST_STEP(nodes, a0, s0, xs + 0 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a1, s1, xs + 1 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a2, s2, xs + 2 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a3, s3, xs + 3 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a4, s4, xs + 4 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a5, s5, xs + 5 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a6, s6, xs + 6 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, a7, s7, xs + 7 * dims, 0.0f, 0);
+                }
+                sum[i] += fminf(leaf[a0 - inner], s0);
+                sum[i + 1] += fminf(leaf[a1 - inner], s1);
+                sum[i + 2] += fminf(leaf[a2 - inner], s2);
+                sum[i + 3] += fminf(leaf[a3 - inner], s3);
+                sum[i + 4] += fminf(leaf[a4 - inner], s4);
+                sum[i + 5] += fminf(leaf[a5 - inner], s5);
+                sum[i + 6] += fminf(leaf[a6 - inner], s6);
+                sum[i + 7] += fminf(leaf[a7 - inner], s7);
+            }
+            for (; i < b; i++) {
+                unsigned a0 = 0;
+                float s0 = INFINITY;
+                for (int d = 0; d < f->depth; d++)
+                    IFOREST_STEP(nodes, a0, s0, xf + i * dims, (float)(d + 1),
+                                 d < IFOREST_RANGE_LEVELS);
+                sum[i] += fminf(leaf[a0 - inner], s0);
+            }
+        }
+        for (int i = 0; i < b; i++)
+            out[start + (size_t)i] = exp2(-(sum[i] / f->trees) / f->cnorm);
+    }
 }

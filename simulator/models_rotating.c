@@ -73,7 +73,7 @@ static void pump_step(struct sim_machine *m)
     struct pump_state *p = SIM_STATE(m, struct pump_state);
     const double *sev = m->sev;
     if (setpoint_due(m, &p->next_change_s))
-        p->speed_target = p->n0 * (0.95 + 0.05 * sim_uniform(&m->rng));
+        p->speed_target = p->n0 * (0.92 + 0.08 * sim_uniform(&m->rng));
     p->speed = sim_ramp(p->speed, p->speed_target, 5.0 * m->dt); /* VFD ramp 5 rpm/s */
     p->wear += HEALTHY_WEAR_PER_S * m->dt;
     double r = p->speed / p->n0;

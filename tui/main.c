@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm.h"
+#include "alarm_store.h"
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
 #include "engine.h"
 #include "headless.h"
+#include "notify.h"
+#include "mqtt.h"
+#include "publish.h"
 #include "queue.h"
 #include "sim.h"
 #include "store.h"
@@ -58,8 +64,13 @@ struct app {
     struct queue *queue;
     struct engine *engine;
     struct simulator *sim;
+    struct mqtt_feed *feed;      /* --mqtt: the producer instead of the simulator */
+    struct publisher *publisher; /* --publish */
     struct headless *headless;
     struct store *store;
+    struct alarm_manager *alarms;
+    struct alarm_store *alarm_store;
+    struct notify *notify;
 };
 
 static void player_toggle(void *ctx)
@@ -100,6 +111,41 @@ static void player_scale(void *ctx, double factor)
     engine_set_speed(app->engine, s);
 }
 
+static void notify_log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "twintop: %s\n", line);
+}
+
+/* The alarm manager (fed by the engine), its store in the history file and the notify hook. */
+static int alarms_open(struct app *app, char *err, size_t len)
+{
+    app->alarms = alarm_manager_create(app->cat, 0, err, len);
+    if (!app->alarms)
+        return -1;
+    engine_set_alarms(app->engine, app->alarms);
+    if (!app->cfg.no_db) {
+        char path[CONFIG_PATH_MAX];
+        if (app->cfg.db_path[0])
+            snprintf(path, sizeof path, "%s", app->cfg.db_path);
+        else
+            config_default_db_path(path, sizeof path);
+        app->alarm_store = alarm_store_open(path, err, len);
+        if (!app->alarm_store ||
+            alarm_store_attach(app->alarm_store, app->alarms, (int64_t)time(NULL) * 1000, err,
+                               len) < 0)
+            return -1;
+    }
+    if (app->cfg.notify_cmd[0]) {
+        struct notify_options no = {.command = app->cfg.notify_cmd,
+                                    .log = app->cfg.headless ? notify_log_stderr : NULL};
+        app->notify = notify_create(&no, err, len);
+        if (!app->notify || notify_attach(app->notify, app->alarms, err, len))
+            return -1;
+    }
+    return 0;
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -107,7 +153,7 @@ static int app_open(struct app *app, char *err, size_t len)
         return 2;
     catalog_set_max_machines(app->cat, app->cfg.max_machines + catalog_machine_count(app->cat));
     app->queue = queue_create(INGEST_QUEUE_SAMPLES);
-    struct engine_options eo = {.history_len = 1024, .mode = "DEMO"};
+    struct engine_options eo = {.history_len = 1024, .mode = app->cfg.mqtt_url[0] ? "MQTT" : "DEMO"};
     if (app->queue)
         app->engine = engine_create(app->cat, app->queue, &eo, err, len);
     if (!app->engine) {
@@ -126,6 +172,19 @@ static int app_open(struct app *app, char *err, size_t len)
             return 2;
         struct engine_sink sink = store_sink(app->store);
         engine_add_sink(app->engine, &sink);
+    }
+    if (alarms_open(app, err, len))
+        return 2;
+    if (app->cfg.publish_url[0]) {
+        app->publisher = publish_create(&app->cfg, app->cat, app->engine, err, len);
+        if (!app->publisher)
+            return 2;
+        struct engine_sink sink = publish_sink(app->publisher);
+        engine_add_sink(app->engine, &sink);
+    }
+    if (app->cfg.mqtt_url[0]) {
+        app->feed = mqtt_feed_create(&app->cfg, app->cat, app->queue, err, len);
+        return app->feed ? 0 : 2;
     }
     char scenario[CONFIG_PATH_MAX + 160];
     config_scenario_path(&app->cfg, scenario, sizeof scenario);
@@ -147,13 +206,19 @@ static void app_close(struct app *app)
 {
     if (app->sim)
         simulator_stop(app->sim);
+    mqtt_feed_stop(app->feed); /* before the queue closes: what it acknowledged gets in */
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
     store_close(app->store); /* after the engine: every sample it handed over is written */
+    notify_destroy(app->notify);
+    alarm_store_close(app->alarm_store);
+    publish_destroy(app->publisher); /* after the engine: the last samples still go out */
+    mqtt_feed_destroy(app->feed);
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
+    alarm_manager_destroy(app->alarms);
     queue_destroy(app->queue);
     catalog_free(app->cat);
 }
@@ -173,9 +238,15 @@ static int run_headless(struct app *app)
         return 1;
     struct headless_extra db = {app->store, store_status_json};
     headless_add_extra(app->headless, &db);
+    if (app->feed)
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->feed, mqtt_feed_headless_json});
+    if (app->publisher)
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->publisher, publish_headless_json});
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
-        if (simulator_finished(app->sim) && queue_length(app->queue) == 0)
+        if (app->sim && simulator_finished(app->sim) && queue_length(app->queue) == 0)
             break;
         double now = monotonic_s();
         if (now >= next) {
@@ -187,10 +258,13 @@ static int run_headless(struct app *app)
         double wait = next - monotonic_s();
         sleep_ms(wait > 0.05 ? 50 : wait > 0 ? (int)(wait * 1000) + 1 : 0);
     }
-    simulator_stop(app->sim);
+    if (app->sim)
+        simulator_stop(app->sim);
+    mqtt_feed_stop(app->feed);
     queue_close(app->queue);
     engine_stop(app->engine);
     store_flush(app->store, 60000); /* the final line reports everything written */
+    publish_stop(app->publisher);
     headless_status(app->headless, monotonic_s() - start, true);
     return 0;
 }
@@ -202,8 +276,10 @@ static int run_console(struct app *app)
         .cat = app->cat,
         .engine = app->engine,
         .sim = app->sim,
-        .player = {app, player_toggle, player_paused, player_scale},
+        .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale}
+                           : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
+        .alarms = app->alarms,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
 }
@@ -225,8 +301,17 @@ static int run_live(int argc, char **argv)
         app_close(&app);
         return rc;
     }
-    if (engine_start(app.engine) || simulator_start(app.sim)) {
-        fprintf(stderr, "twintop: cannot start threads\n");
+    if (!app.sim && app.cfg.duration_s > 0) {
+        /* Attached to a feed, --duration counts wall-clock time. */
+        struct itimerval it = {.it_value = {(time_t)app.cfg.duration_s,
+                                            (suseconds_t)(fmod(app.cfg.duration_s, 1.0) * 1e6)}};
+        signal(SIGALRM, on_signal);
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+    if (engine_start(app.engine) || (app.sim && simulator_start(app.sim)) ||
+        (app.publisher && publish_start(app.publisher, err, sizeof err)) ||
+        (app.feed && mqtt_feed_start(app.feed, err, sizeof err))) {
+        fprintf(stderr, "twintop: cannot start threads%s%s\n", err[0] ? ": " : "", err);
         app_close(&app);
         return 1;
     }

@@ -1,0 +1,743 @@
+#include "codec.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Plant time must be plausible: 1970 .. 2200. */
+#define CODEC_TS_MAX_MS 7258118400000LL
+/* Epoch numbers above this are milliseconds, below seconds (1e11 s is year 5138). */
+#define CODEC_TS_MS_THRESHOLD 1e11
+#define CODEC_DEPTH_MAX 8
+
+static const char *const reject_names[CODEC_REJECT_COUNT] = {
+    [CODEC_OK] = "ok",
+    [CODEC_NOT_JSON] = "not_json",
+    [CODEC_NO_MACHINE_ID] = "no_machine_id",
+    [CODEC_NO_NUMERIC_FIELD] = "no_numeric_field",
+    [CODEC_TOO_LARGE] = "too_large",
+    [CODEC_BAD_TIMESTAMP] = "bad_timestamp",
+    [CODEC_MACHINE_CAP] = "machine_cap",
+};
+
+const char *codec_reject_name(int reason)
+{
+    if (reason < 0 || reason >= CODEC_REJECT_COUNT)
+        return "unknown";
+    return reject_names[reason];
+}
+
+static bool codec_id_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '.' || ch == ':';
+}
+
+size_t codec_sanitize_id(const char *src, char *dst, size_t len)
+{
+    size_t n = 0;
+    if (len == 0)
+        return 0;
+    for (; src[n] && n + 1 < len; n++)
+        dst[n] = codec_id_char((unsigned char)src[n]) ? src[n] : '_';
+    dst[n] = '\0';
+    return n;
+}
+
+size_t codec_sanitize_text(const char *src, char *dst, size_t len)
+{
+    size_t n = 0;
+    if (len == 0)
+        return 0;
+    for (; src[n] && n + 1 < len; n++) {
+        unsigned char ch = (unsigned char)src[n];
+        dst[n] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+/* Reads exactly `digits` decimal digits. */
+static int codec_digits(const char **p, int digits, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < digits; i++) {
+        char ch = (*p)[i];
+        if (ch < '0' || ch > '9')
+            return -1;
+        v = v * 10 + (ch - '0');
+    }
+    *p += digits;
+    *out = v;
+    return 0;
+}
+
+int codec_parse_iso8601(const char *text, int64_t *ms)
+{
+    const char *p = text;
+    int year, mon, day, hour, min, sec, frac_ms = 0;
+    if (codec_digits(&p, 4, &year) || *p++ != '-' || codec_digits(&p, 2, &mon) || *p++ != '-' ||
+        codec_digits(&p, 2, &day))
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return -1;
+    p++;
+    if (codec_digits(&p, 2, &hour) || *p++ != ':' || codec_digits(&p, 2, &min) || *p++ != ':' ||
+        codec_digits(&p, 2, &sec))
+        return -1;
+    if (*p == '.' || *p == ',') {
+        p++;
+        int scale = 100, ndig = 0;
+        while (*p >= '0' && *p <= '9') {
+            frac_ms += (*p - '0') * scale;
+            scale /= 10;
+            p++;
+            ndig++;
+        }
+        if (ndig == 0)
+            return -1;
+    }
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+        if (codec_digits(&p, 2, &oh))
+            return -1;
+        if (*p == ':')
+            p++;
+        if (*p && codec_digits(&p, 2, &om))
+            return -1;
+        if (oh > 23 || om > 59)
+            return -1;
+        offset_min = sign * (oh * 60 + om);
+    }
+    if (*p != '\0')
+        return -1;
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+        return -1;
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day, .tm_hour = hour,
+                    .tm_min = min, .tm_sec = sec};
+    time_t t = timegm(&tm);
+    *ms = (int64_t)t * 1000 + frac_ms - (int64_t)offset_min * 60000;
+    return 0;
+}
+
+void codec_format_iso8601(int64_t ms, char *out, size_t len)
+{
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int frac = (int)(ms - (int64_t)t * 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static int codec_epoch_ms(double v, int64_t *ms)
+{
+    if (!isfinite(v) || v < 0)
+        return -1;
+    double m = v >= CODEC_TS_MS_THRESHOLD ? v : v * 1000.0;
+    if (m >= (double)CODEC_TS_MAX_MS)
+        return -1;
+    *ms = (int64_t)llround(m);
+    return 0;
+}
+
+static int codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
+{
+    if (!item || cJSON_IsNull(item)) {
+        *ms = now_ms;
+        return 0;
+    }
+    if (cJSON_IsNumber(item))
+        return codec_epoch_ms(item->valuedouble, ms);
+    if (!cJSON_IsString(item))
+        return -1;
+    const char *s = item->valuestring;
+    if (codec_parse_iso8601(s, ms) == 0)
+        return *ms >= 0 && *ms < CODEC_TS_MAX_MS ? 0 : -1;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return -1;
+    return codec_epoch_ms(v, ms);
+}
+
+static bool codec_is_meta(const char *key)
+{
+    static const char *const meta[] = {"machine_id", "machineId", "type", "machineType", "ts",
+                                       "timestamp"};
+    for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
+        if (strcmp(key, meta[i]) == 0)
+            return true;
+    return false;
+}
+
+static void codec_add_field(struct codec_record *rec, const char *name, const cJSON *item)
+{
+    if (rec->field_count >= CODEC_FIELDS_MAX)
+        return;
+    struct codec_field *f = &rec->fields[rec->field_count];
+    if (cJSON_IsNumber(item)) {
+        if (!isfinite(item->valuedouble))
+            return;
+        f->is_text = false;
+        f->value = item->valuedouble;
+    } else if (cJSON_IsBool(item)) {
+        f->is_text = false;
+        f->value = cJSON_IsTrue(item) ? 1.0 : 0.0;
+    } else if (cJSON_IsString(item)) {
+        f->is_text = true;
+        f->value = NAN;
+        codec_sanitize_text(item->valuestring, f->text, sizeof f->text);
+    } else {
+        return; /* null and arrays carry no sample */
+    }
+    memcpy(f->name, name, strlen(name) + 1);
+    rec->field_count++;
+}
+
+/* Flattens item under prefix ("" at the top) into rec: objects recurse with dotted names. */
+static void codec_flatten(struct codec_record *rec, const char *prefix, const cJSON *obj, int depth)
+{
+    if (depth > CODEC_DEPTH_MAX)
+        return;
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        if (!it->string)
+            continue;
+        char key[CATALOG_NAME_MAX], name[CATALOG_NAME_MAX];
+        size_t klen = strlen(it->string);
+        if (klen == 0 || klen >= sizeof key)
+            continue;
+        codec_sanitize_id(it->string, key, sizeof key);
+        int w = prefix[0] ? snprintf(name, sizeof name, "%s.%s", prefix, key)
+                          : snprintf(name, sizeof name, "%s", key);
+        if (w < 0 || (size_t)w >= sizeof name)
+            continue; /* a truncated name could alias another sensor */
+        if (cJSON_IsObject(it))
+            codec_flatten(rec, name, it, depth + 1);
+        else
+            codec_add_field(rec, name, it);
+    }
+}
+
+/* The <type> of .../<type>/<id>/telemetry, or "". */
+static void codec_topic_type(const char *topic, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!topic)
+        return;
+    const char *levels[64];
+    size_t lens[64];
+    int n = 0;
+    const char *p = topic;
+    while (n < 64) {
+        const char *slash = strchr(p, '/');
+        levels[n] = p;
+        lens[n] = slash ? (size_t)(slash - p) : strlen(p);
+        n++;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    if (n < 3 || lens[n - 1] != 9 || strncmp(levels[n - 1], "telemetry", 9) != 0)
+        return;
+    size_t tl = lens[n - 3];
+    if (tl == 0 || tl >= CATALOG_NAME_MAX)
+        return;
+    char raw[CATALOG_NAME_MAX];
+    memcpy(raw, levels[n - 3], tl);
+    raw[tl] = '\0';
+    codec_sanitize_id(raw, out, len);
+}
+
+static int codec_machine_id(const cJSON *root, char *out, size_t len)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "machine_id");
+    if (!id)
+        id = cJSON_GetObjectItemCaseSensitive(root, "machineId");
+    char raw[64];
+    if (cJSON_IsString(id)) {
+        if (strlen(id->valuestring) >= len)
+            return -1; /* truncating could alias another machine */
+        snprintf(raw, sizeof raw, "%s", id->valuestring);
+    } else if (cJSON_IsNumber(id) && isfinite(id->valuedouble) && fabs(id->valuedouble) < 1e15) {
+        snprintf(raw, sizeof raw, "%.0f", id->valuedouble);
+    } else {
+        return -1;
+    }
+    return codec_sanitize_id(raw, out, len) > 0 ? 0 : -1;
+}
+
+static int codec_parse_root(const cJSON *root, const char *topic, int64_t now_ms,
+                            struct codec_record *rec)
+{
+    if (!cJSON_IsObject(root))
+        return CODEC_NOT_JSON;
+    if (codec_machine_id(root, rec->machine_id, sizeof rec->machine_id) < 0)
+        return CODEC_NO_MACHINE_ID;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (!cJSON_IsString(type))
+        type = cJSON_GetObjectItemCaseSensitive(root, "machineType");
+    rec->type[0] = '\0';
+    if (cJSON_IsString(type) && strlen(type->valuestring) < sizeof rec->type)
+        codec_sanitize_id(type->valuestring, rec->type, sizeof rec->type);
+    if (!rec->type[0])
+        codec_topic_type(topic, rec->type, sizeof rec->type);
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
+    if (!ts)
+        ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
+    if (codec_timestamp(ts, now_ms, &rec->ts_ms) < 0)
+        return CODEC_BAD_TIMESTAMP;
+    for (const cJSON *it = root->child; it; it = it->next) {
+        if (!it->string || codec_is_meta(it->string))
+            continue;
+        bool envelope = strcmp(it->string, "data") == 0 || strcmp(it->string, "sensorData") == 0;
+        if (envelope && cJSON_IsObject(it)) {
+            codec_flatten(rec, "", it, 1);
+        } else {
+            /* A one-member object reuses the flattener so top-level names get sanitised too. */
+            cJSON wrapper = {0};
+            wrapper.type = cJSON_Object;
+            cJSON copy = *it;
+            copy.next = copy.prev = NULL;
+            wrapper.child = &copy;
+            codec_flatten(rec, "", &wrapper, 0);
+        }
+    }
+    for (int i = 0; i < rec->field_count; i++)
+        if (!rec->fields[i].is_text)
+            return CODEC_OK;
+    return CODEC_NO_NUMERIC_FIELD;
+}
+
+int codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
+                struct codec_record *rec)
+{
+    rec->field_count = 0;
+    rec->machine_id[0] = rec->type[0] = '\0';
+    rec->ts_ms = now_ms;
+    if (len > CODEC_PAYLOAD_MAX)
+        return CODEC_TOO_LARGE;
+    if (!payload || len == 0)
+        return CODEC_NOT_JSON;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
+    if (!root)
+        return CODEC_NOT_JSON;
+    /* Trailing bytes other than blanks (or the NUL some publishers add) mean garbage. */
+    const char *stop = (const char *)payload + len;
+    for (; end && end < stop; end++) {
+        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
+            cJSON_Delete(root);
+            return CODEC_NOT_JSON;
+        }
+    }
+    int rc = codec_parse_root(root, topic, now_ms, rec);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- mapping onto the catalog ---- */
+
+struct codec_slot {
+    char id[CATALOG_NAME_MAX];
+    int machine; /* -1: empty */
+};
+
+struct codec {
+    struct catalog *cat;
+    struct codec_record rec;
+    struct codec_slot *slots; /* open addressing, id -> machine index */
+    size_t slot_count;        /* power of two */
+    size_t slot_used;
+    int last_machine;
+    _Atomic uint64_t received, decoded, samples, rejected_total, fields_unmapped, learned;
+    _Atomic uint64_t rejected[CODEC_REJECT_COUNT];
+};
+
+static uint64_t codec_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int codec_slots_alloc(struct codec *c, size_t count)
+{
+    struct codec_slot *slots = malloc(count * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        slots[i].machine = -1;
+    struct codec_slot *old = c->slots;
+    size_t old_count = c->slot_count;
+    c->slots = slots;
+    c->slot_count = count;
+    c->slot_used = 0;
+    for (size_t i = 0; i < old_count; i++) {
+        if (old[i].machine < 0)
+            continue;
+        size_t j = codec_hash(old[i].id) & (count - 1);
+        while (slots[j].machine >= 0)
+            j = (j + 1) & (count - 1);
+        slots[j] = old[i];
+        c->slot_used++;
+    }
+    free(old);
+    return 0;
+}
+
+static int codec_cache_find(const struct codec *c, const char *id)
+{
+    size_t j = codec_hash(id) & (c->slot_count - 1);
+    while (c->slots[j].machine >= 0) {
+        if (strcmp(c->slots[j].id, id) == 0)
+            return c->slots[j].machine;
+        j = (j + 1) & (c->slot_count - 1);
+    }
+    return -1;
+}
+
+static void codec_cache_put(struct codec *c, const char *id, int machine)
+{
+    if ((c->slot_used + 1) * 2 > c->slot_count && codec_slots_alloc(c, c->slot_count * 2) < 0)
+        return; /* out of memory: lookups fall back to the catalog */
+    size_t j = codec_hash(id) & (c->slot_count - 1);
+    while (c->slots[j].machine >= 0)
+        j = (j + 1) & (c->slot_count - 1);
+    snprintf(c->slots[j].id, sizeof c->slots[j].id, "%s", id);
+    c->slots[j].machine = machine;
+    c->slot_used++;
+}
+
+struct codec *codec_create(struct catalog *cat)
+{
+    struct codec *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cat = cat;
+    c->last_machine = -1;
+    if (codec_slots_alloc(c, 64) < 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void codec_destroy(struct codec *c)
+{
+    if (!c)
+        return;
+    free(c->slots);
+    free(c);
+}
+
+static int codec_reject(struct codec *c, int reason)
+{
+    atomic_fetch_add(&c->rejected[reason], 1);
+    atomic_fetch_add(&c->rejected_total, 1);
+    return -reason;
+}
+
+static int codec_machine(struct codec *c, const struct codec_record *rec)
+{
+    int m = codec_cache_find(c, rec->machine_id);
+    if (m >= 0)
+        return m;
+    m = catalog_machine_find(c->cat, rec->machine_id);
+    if (m < 0) {
+        m = catalog_add_machine(c->cat, rec->machine_id, rec->type[0] ? rec->type : NULL);
+        if (m < 0)
+            return -1;
+        atomic_fetch_add(&c->learned, 1);
+    }
+    codec_cache_put(c, rec->machine_id, m);
+    return m;
+}
+
+/* Generic names of the Kafka twin ("temperature") onto a catalog type's sensors. */
+static int codec_sensor_alias(const struct catalog_type *t, const char *name)
+{
+    static const struct {
+        const char *wire, *token;
+    } aliases[] = {{"temperature", "temp"}, {"vibration", "vibration"}, {"pressure", "pressure"},
+                   {"rpm", "rpm"},          {"speed", "speed"},         {"load", "load"},
+                   {"current", "current"},  {"power", "power"}};
+    int count = catalog_sensor_count(t);
+    size_t nlen = strlen(name);
+    for (int i = 0; i < count; i++) /* "vibration" -> "vibration_mm_s" */
+        if (strncmp(t->sensors[i].name, name, nlen) == 0 && t->sensors[i].name[nlen] == '_')
+            return i;
+    for (size_t a = 0; a < sizeof aliases / sizeof *aliases; a++) {
+        if (strcmp(name, aliases[a].wire) != 0)
+            continue;
+        for (int i = 0; i < count; i++)
+            if (!t->sensors[i].is_text && strstr(t->sensors[i].name, aliases[a].token))
+                return i;
+    }
+    return -1;
+}
+
+static int codec_sensor(struct codec *c, int machine, const struct codec_field *f)
+{
+    struct catalog_machine *m = catalog_machine_at(c->cat, machine);
+    int s = catalog_sensor_find(m->type, f->name);
+    if (s >= 0)
+        return s;
+    /* Catalog types (and learned copies of them) first try the generic Kafka names. */
+    if (!m->type->learned || catalog_type_find(c->cat, m->type->name)) {
+        s = codec_sensor_alias(m->type, f->name);
+        if (s >= 0 || !m->type->learned)
+            return s;
+    }
+    return catalog_add_sensor(c->cat, machine, f->name, f->is_text);
+}
+
+/* Fills one sample from a field for sensor s; false when the kinds do not fit. */
+static bool codec_fill(const struct catalog_sensor *sensor, const struct codec_field *f,
+                       struct sample *out)
+{
+    if (sensor->is_text) {
+        out->kind = SAMPLE_TEXT;
+        if (f->is_text) {
+            memcpy(out->u.text, f->text, sizeof out->u.text);
+        } else {
+            char num[32];
+            snprintf(num, sizeof num, "%.6g", f->value);
+            codec_sanitize_text(num, out->u.text, sizeof out->u.text);
+        }
+        return true;
+    }
+    out->kind = SAMPLE_VALUE;
+    if (!f->is_text) {
+        out->u.value = f->value;
+        return true;
+    }
+    char *end; /* "95.0" as text still counts; "NaN" does not */
+    double v = strtod(f->text, &end);
+    if (end == f->text || *end != '\0' || !isfinite(v))
+        return false;
+    out->u.value = v;
+    return true;
+}
+
+int codec_decode(struct codec *c, const char *topic, const void *payload, size_t len,
+                 int64_t now_ms, struct sample *out, size_t max)
+{
+    atomic_fetch_add(&c->received, 1);
+    struct codec_record *rec = &c->rec;
+    int rc = codec_parse(payload, len, topic, now_ms, rec);
+    if (rc != CODEC_OK)
+        return codec_reject(c, rc);
+    int machine = codec_machine(c, rec);
+    if (machine < 0)
+        return codec_reject(c, CODEC_MACHINE_CAP);
+    const struct catalog_type *type = catalog_machine_at(c->cat, machine)->type;
+    size_t n = 0;
+    bool numeric = false;
+    uint64_t unmapped = 0;
+    for (int i = 0; i < rec->field_count && n < max; i++) {
+        const struct codec_field *f = &rec->fields[i];
+        int s = codec_sensor(c, machine, f);
+        if (s < 0) {
+            unmapped++;
+            continue;
+        }
+        struct sample *smp = &out[n];
+        smp->ts_ms = rec->ts_ms;
+        smp->machine = (uint32_t)machine;
+        smp->sensor = (uint16_t)s;
+        if (!codec_fill(&type->sensors[s], f, smp))
+            continue;
+        numeric |= smp->kind == SAMPLE_VALUE;
+        n++;
+    }
+    if (unmapped)
+        atomic_fetch_add(&c->fields_unmapped, unmapped);
+    if (!numeric)
+        return codec_reject(c, CODEC_NO_NUMERIC_FIELD);
+    c->last_machine = machine;
+    atomic_fetch_add(&c->decoded, 1);
+    atomic_fetch_add(&c->samples, n);
+    return (int)n;
+}
+
+int codec_last_machine(const struct codec *c)
+{
+    return c->last_machine;
+}
+
+void codec_get_stats(const struct codec *c, struct codec_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->received = atomic_load(&c->received);
+    out->decoded = atomic_load(&c->decoded);
+    out->samples = atomic_load(&c->samples);
+    out->rejected_total = atomic_load(&c->rejected_total);
+    out->fields_unmapped = atomic_load(&c->fields_unmapped);
+    out->machines_learned = atomic_load(&c->learned);
+    for (int i = 1; i < CODEC_REJECT_COUNT; i++)
+        out->rejected[i] = atomic_load(&c->rejected[i]);
+}
+
+int codec_stats_json(const struct codec_stats *s, char *buf, size_t len)
+{
+    size_t off = 0;
+    int w = snprintf(buf, len, "{\"received\":%llu,\"rejected\":{",
+                     (unsigned long long)s->received);
+    for (int i = 1; i < CODEC_REJECT_COUNT && w >= 0; i++) {
+        off += (size_t)w;
+        w = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, "%s\"%s\":%llu",
+                     i > 1 ? "," : "", reject_names[i], (unsigned long long)s->rejected[i]);
+    }
+    off += (size_t)w;
+    w = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, "}}");
+    return (int)(off + (size_t)w);
+}
+
+/* ---- encoding ---- */
+
+struct codec_out {
+    char *buf;
+    size_t len, off;
+    bool overflow;
+};
+
+__attribute__((format(printf, 2, 3))) static void codec_put(struct codec_out *o, const char *fmt, ...)
+{
+    if (o->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= o->len - o->off) {
+        o->overflow = true;
+        return;
+    }
+    o->off += (size_t)w;
+}
+
+static void codec_put_string(struct codec_out *o, const char *s)
+{
+    codec_put(o, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            codec_put(o, "\\%c", ch);
+        else if (ch < 0x20)
+            codec_put(o, "\\u%04x", ch);
+        else
+            codec_put(o, "%c", ch);
+    }
+    codec_put(o, "\"");
+}
+
+struct codec_named {
+    const char *name;
+    const struct sample *s;
+};
+
+static int codec_named_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct codec_named *)a)->name, ((const struct codec_named *)b)->name);
+}
+
+/* Length of the object path of a dotted name (up to its last dot), in components. */
+static int codec_split(const char *name, const char *parts[CODEC_DEPTH_MAX + 1],
+                       size_t lens[CODEC_DEPTH_MAX + 1])
+{
+    int k = 0;
+    const char *p = name;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        parts[k] = p;
+        lens[k] = dot ? (size_t)(dot - p) : strlen(p);
+        k++;
+        if (!dot || k == CODEC_DEPTH_MAX + 1)
+            break;
+        p = dot + 1;
+    }
+    if (k == CODEC_DEPTH_MAX + 1) /* too deep: keep the tail dotted in the leaf */
+        lens[k - 1] = strlen(parts[k - 1]);
+    return k;
+}
+
+static void codec_put_value(struct codec_out *o, const struct sample *s)
+{
+    if (s->kind == SAMPLE_TEXT) {
+        char text[SAMPLE_TEXT_MAX];
+        memcpy(text, s->u.text, sizeof text);
+        text[SAMPLE_TEXT_MAX - 1] = '\0';
+        codec_put_string(o, text);
+    } else {
+        codec_put(o, "%.10g", s->u.value);
+    }
+}
+
+int codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, const struct sample *s,
+                 size_t n, char *buf, size_t len)
+{
+    const struct catalog_machine *m = catalog_machine_at(cat, machine);
+    struct codec_named named[CATALOG_SENSORS_MAX * 2];
+    size_t count = 0;
+    int sensor_count = catalog_sensor_count(m->type);
+    for (size_t i = 0; i < n && count < sizeof named / sizeof *named; i++) {
+        if ((int)s[i].machine != machine || s[i].sensor >= sensor_count)
+            continue;
+        if (s[i].kind == SAMPLE_VALUE && !isfinite(s[i].u.value))
+            continue;
+        named[count].name = m->type->sensors[s[i].sensor].name;
+        named[count].s = &s[i];
+        count++;
+    }
+    qsort(named, count, sizeof *named, codec_named_cmp);
+    struct codec_out o = {.buf = buf, .len = len};
+    char ts[40];
+    codec_format_iso8601(ts_ms, ts, sizeof ts);
+    codec_put(&o, "{\"machine_id\":");
+    codec_put_string(&o, m->id);
+    codec_put(&o, ",\"type\":");
+    codec_put_string(&o, m->type->name);
+    codec_put(&o, ",\"ts\":\"%s\",\"data\":{", ts);
+    const char *prev[CODEC_DEPTH_MAX + 1];
+    size_t prev_len[CODEC_DEPTH_MAX + 1];
+    int prev_depth = 0; /* open objects below "data" */
+    bool first[CODEC_DEPTH_MAX + 2] = {true};
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0 && strcmp(named[i].name, named[i - 1].name) == 0)
+            continue; /* the same sensor twice at one time: keep the first */
+        const char *parts[CODEC_DEPTH_MAX + 1];
+        size_t lens[CODEC_DEPTH_MAX + 1];
+        int k = codec_split(named[i].name, parts, lens);
+        int common = 0;
+        while (common < prev_depth && common < k - 1 && lens[common] == prev_len[common] &&
+               memcmp(parts[common], prev[common], lens[common]) == 0)
+            common++;
+        for (; prev_depth > common; prev_depth--)
+            codec_put(&o, "}");
+        for (int d = common; d < k - 1; d++) {
+            codec_put(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
+            first[d] = false;
+            prev[d] = parts[d];
+            prev_len[d] = lens[d];
+            first[d + 1] = true;
+            prev_depth = d + 1;
+        }
+        codec_put(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
+        first[k - 1] = false;
+        codec_put_value(&o, named[i].s);
+    }
+    for (; prev_depth > 0; prev_depth--)
+        codec_put(&o, "}");
+    codec_put(&o, "}}");
+    return o.overflow ? -1 : (int)o.off;
+}

@@ -1,0 +1,748 @@
+#include "mqtt.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MQTT_TOPICS_MAX (CONFIG_TOPICS_MAX + 4)
+#define MQTT_KEEPALIVE_S 30
+#define MQTT_BACKOFF_MAX_S 30
+/* MQTT 5 session expiry: a named client keeps its session a week, a default-named one (its id
+ * carries the pid, so no later process resumes it) ten minutes, enough for broker restarts. */
+#define MQTT_SESSION_NAMED_S (7 * 24 * 3600)
+#define MQTT_SESSION_DEFAULT_S 600
+
+struct mqtt {
+    struct mosquitto *mosq;
+    char host[256];
+    int port;
+    bool tls;
+    int version;
+    bool persistent;
+    bool named; /* client id given by the user */
+    char client_id[160];
+    int topic_count;
+    char topics[MQTT_TOPICS_MAX][300];
+    int topic_qos[MQTT_TOPICS_MAX];
+    mqtt_message_fn handler;
+    void *handler_ctx;
+    int max_pending;
+
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock; /* guards status and the stop flag's condition */
+    pthread_cond_t wake;
+    bool stop;
+    struct mqtt_status status;
+    bool connack_failed; /* the broker refused: keep its reason as last error */
+    bool connack_ok;
+
+    _Atomic int connected;
+    _Atomic int pending; /* QoS 1 publishes not yet acknowledged */
+    _Atomic uint64_t messages, published, publish_dropped;
+};
+
+static pthread_once_t mqtt_once = PTHREAD_ONCE_INIT;
+
+static void mqtt_lib_init(void)
+{
+    mosquitto_lib_init();
+}
+
+const char *mqtt_state_name(int state)
+{
+    switch (state) {
+    case MQTT_CONNECTING:
+        return "connecting";
+    case MQTT_CONNECTED:
+        return "connected";
+    case MQTT_RECONNECTING:
+        return "reconnecting";
+    default:
+        return "stopped";
+    }
+}
+
+__attribute__((format(printf, 3, 4))) static void mqtt_fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+int mqtt_url_parse(const char *url, char *host, size_t hostlen, int *port, bool *tls, char *err,
+                   size_t errlen)
+{
+    const char *rest;
+    if (strncmp(url, "mqtt://", 7) == 0) {
+        *tls = false;
+        *port = 1883;
+        rest = url + 7;
+    } else if (strncmp(url, "mqtts://", 8) == 0) {
+        *tls = true;
+        *port = 8883;
+        rest = url + 8;
+    } else {
+        mqtt_fail(err, errlen, "%s: the URL must start with mqtt:// or mqtts://", url);
+        return -1;
+    }
+    const char *end = rest + strcspn(rest, "/");
+    const char *colon = NULL;
+    if (*rest == '[') { /* [::1]:1883 */
+        const char *close = memchr(rest, ']', (size_t)(end - rest));
+        if (!close) {
+            mqtt_fail(err, errlen, "%s: unclosed [ in the host", url);
+            return -1;
+        }
+        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+        size_t hl = (size_t)(close - rest - 1);
+        if (hl == 0 || hl >= hostlen) {
+            mqtt_fail(err, errlen, "%s: bad host", url);
+            return -1;
+        }
+        memcpy(host, rest + 1, hl);
+        host[hl] = '\0';
+    } else {
+        colon = memchr(rest, ':', (size_t)(end - rest));
+        size_t hl = (size_t)((colon ? colon : end) - rest);
+        if (hl == 0 || hl >= hostlen) {
+            mqtt_fail(err, errlen, "%s: no host (mqtt://host:port)", url);
+            return -1;
+        }
+        memcpy(host, rest, hl);
+        host[hl] = '\0';
+    }
+    if (colon) {
+        char *num_end;
+        long p = strtol(colon + 1, &num_end, 10);
+        if (num_end == colon + 1 || num_end != end || p < 1 || p > 65535) {
+            mqtt_fail(err, errlen, "%s: the port must be a number 1..65535", url);
+            return -1;
+        }
+        *port = (int)p;
+    }
+    if (*end && strcmp(end, "/") != 0) {
+        mqtt_fail(err, errlen, "%s: unexpected path %s (topics go in --topic)", url, end);
+        return -1;
+    }
+    return 0;
+}
+
+int mqtt_password_read(const char *path, char *out, size_t len, char *err, size_t errlen)
+{
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mqtt_fail(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        mqtt_fail(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        fclose(f);
+        mqtt_fail(err, errlen,
+                  "%s: permissions %04o are too open: the password file must not be accessible "
+                  "by group or others (chmod 600 %s)",
+                  path, (unsigned)(st.st_mode & 07777), path);
+        return -1;
+    }
+    if (!fgets(out, (int)len, f)) {
+        fclose(f);
+        mqtt_fail(err, errlen, "%s: empty password file", path);
+        return -1;
+    }
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+bool mqtt_topic_matches(const char *pattern, const char *topic)
+{
+    if (strncmp(pattern, "$share/", 7) == 0) {
+        const char *slash = strchr(pattern + 7, '/');
+        if (!slash)
+            return false;
+        pattern = slash + 1;
+    }
+    bool result = false;
+    return mosquitto_topic_matches_sub(pattern, topic, &result) == MOSQ_ERR_SUCCESS && result;
+}
+
+static void mqtt_set_error(struct mqtt *m, const char *text)
+{
+    pthread_mutex_lock(&m->lock);
+    snprintf(m->status.last_error, sizeof m->status.last_error, "%s", text);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void mqtt_set_state(struct mqtt *m, int state)
+{
+    pthread_mutex_lock(&m->lock);
+    m->status.state = state;
+    if (state == MQTT_CONNECTED) {
+        m->status.attempt = 0;
+        m->status.connects++;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void mqtt_on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+                            const mosquitto_property *props)
+{
+    (void)flags;
+    (void)props;
+    struct mqtt *m = obj;
+    if (rc != 0) {
+        char text[160];
+        snprintf(text, sizeof text, "broker refused: %s",
+                 m->version == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
+        mqtt_set_error(m, text);
+        m->connack_failed = true;
+        return;
+    }
+    m->connack_ok = true;
+    atomic_store(&m->pending, 0);
+    for (int i = 0; i < m->topic_count; i++)
+        mosquitto_subscribe(mosq, NULL, m->topics[i], m->topic_qos[i]);
+    atomic_store(&m->connected, 1);
+    mqtt_set_state(m, MQTT_CONNECTED);
+}
+
+static void mqtt_on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+{
+    (void)mosq;
+    struct mqtt *m = obj;
+    atomic_fetch_add(&m->messages, 1);
+    if (m->handler)
+        m->handler(m->handler_ctx, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
+static void mqtt_on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+    (void)mosq;
+    (void)mid;
+    struct mqtt *m = obj;
+    if (atomic_fetch_sub(&m->pending, 1) <= 0)
+        atomic_store(&m->pending, 0);
+}
+
+static void mqtt_on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
+{
+    (void)mosq;
+    /* TLS failures are only explained in the library's log. */
+    if (level == MOSQ_LOG_ERR)
+        mqtt_set_error(obj, text);
+}
+
+static int mqtt_key_password(char *buf, int size, int rwflag, void *userdata)
+{
+    (void)rwflag;
+    (void)userdata;
+    (void)size;
+    buf[0] = '\0';
+    return 0; /* never prompt on the terminal behind ncurses */
+}
+
+static void mqtt_client_id_build(struct mqtt *m, const struct config *cfg, const char *role)
+{
+    if (cfg->client_id[0]) {
+        m->named = true;
+        if (strcmp(role, "feed") == 0)
+            snprintf(m->client_id, sizeof m->client_id, "%s", cfg->client_id);
+        else
+            snprintf(m->client_id, sizeof m->client_id, "%s-%s", cfg->client_id, role);
+        return;
+    }
+    char host[64] = "host";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    host[strcspn(host, ".")] = '\0';
+    snprintf(m->client_id, sizeof m->client_id, "twintop-%s-%ld-%s", host, (long)getpid(), role);
+}
+
+static int mqtt_setup_tls(struct mqtt *m, const struct config *cfg, char *err, size_t errlen)
+{
+    bool any = cfg->cafile[0] || cfg->capath[0] || cfg->certfile[0] || cfg->keyfile[0];
+    if (!m->tls) {
+        if (any) {
+            mqtt_fail(err, errlen, "--cafile/--capath/--cert/--key need an mqtts:// URL");
+            return -1;
+        }
+        return 0;
+    }
+    if (!cfg->cafile[0] && !cfg->capath[0]) {
+        mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+    } else {
+        const char *files[] = {cfg->cafile, cfg->certfile, cfg->keyfile};
+        for (size_t i = 0; i < 3; i++)
+            if (files[i][0] && access(files[i], R_OK) != 0) {
+                mqtt_fail(err, errlen, "%s: %s", files[i], strerror(errno));
+                return -1;
+            }
+    }
+    if (!cfg->certfile[0] != !cfg->keyfile[0]) {
+        mqtt_fail(err, errlen, "--cert and --key go together");
+        return -1;
+    }
+    if (cfg->cafile[0] || cfg->capath[0]) {
+        int rc = mosquitto_tls_set(m->mosq, cfg->cafile[0] ? cfg->cafile : NULL,
+                                   cfg->capath[0] ? cfg->capath : NULL,
+                                   cfg->certfile[0] ? cfg->certfile : NULL,
+                                   cfg->keyfile[0] ? cfg->keyfile : NULL, mqtt_key_password);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            mqtt_fail(err, errlen, "TLS setup: %s", mosquitto_strerror(rc));
+            return -1;
+        }
+    }
+    if (cfg->insecure)
+        mosquitto_tls_insecure_set(m->mosq, true);
+    return 0;
+}
+
+static int mqtt_setup_credentials(struct mqtt *m, const struct config *cfg, char *err,
+                                  size_t errlen)
+{
+    const char *user = cfg->user[0] ? cfg->user : getenv("TWINTOP_MQTT_USER");
+    const char *env_pw = getenv("TWINTOP_MQTT_PASSWORD");
+    char password[256] = "";
+    if (env_pw && *env_pw) {
+        snprintf(password, sizeof password, "%s", env_pw);
+    } else if (cfg->password_file[0]) {
+        if (mqtt_password_read(cfg->password_file, password, sizeof password, err, errlen) < 0)
+            return -1;
+    }
+    if (password[0] && !(user && *user)) {
+        mqtt_fail(err, errlen, "a broker password needs a user (--user or TWINTOP_MQTT_USER)");
+        return -1;
+    }
+    if (user && *user) {
+        int rc = mosquitto_username_pw_set(m->mosq, user, password[0] ? password : NULL);
+        memset(password, 0, sizeof password);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            mqtt_fail(err, errlen, "broker credentials: %s", mosquitto_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *role,
+                         bool persistent, char *err, size_t errlen)
+{
+    pthread_once(&mqtt_once, mqtt_lib_init);
+    struct mqtt *m = calloc(1, sizeof *m);
+    if (!m) {
+        mqtt_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (mqtt_url_parse(url, m->host, sizeof m->host, &m->port, &m->tls, err, errlen) < 0) {
+        free(m);
+        return NULL;
+    }
+    m->version = cfg->mqtt_version == 3 ? 3 : 5;
+    m->persistent = persistent;
+    m->max_pending = 10000;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->wake, NULL);
+    snprintf(m->status.endpoint, sizeof m->status.endpoint, "%s:%d", m->host, m->port);
+    mqtt_client_id_build(m, cfg, role);
+    m->mosq = mosquitto_new(m->client_id, !persistent, m);
+    if (!m->mosq) {
+        mqtt_fail(err, errlen, "mosquitto_new: %s", strerror(errno));
+        mqtt_destroy(m);
+        return NULL;
+    }
+    mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+                         m->version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_threaded_set(m->mosq, true);
+    mosquitto_max_inflight_messages_set(m->mosq, 100);
+    mosquitto_connect_v5_callback_set(m->mosq, mqtt_on_connect);
+    mosquitto_message_callback_set(m->mosq, mqtt_on_message);
+    mosquitto_publish_callback_set(m->mosq, mqtt_on_publish);
+    mosquitto_log_callback_set(m->mosq, mqtt_on_log);
+    if (mqtt_setup_tls(m, cfg, err, errlen) < 0 || mqtt_setup_credentials(m, cfg, err, errlen) < 0) {
+        mqtt_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos)
+{
+    if (m->topic_count >= MQTT_TOPICS_MAX || strlen(pattern) >= sizeof m->topics[0])
+        return -1;
+    if (mosquitto_sub_topic_check(pattern) != MOSQ_ERR_SUCCESS)
+        return -1;
+    snprintf(m->topics[m->topic_count], sizeof m->topics[0], "%s", pattern);
+    m->topic_qos[m->topic_count++] = qos;
+    return 0;
+}
+
+void mqtt_set_handler(struct mqtt *m, mqtt_message_fn fn, void *ctx)
+{
+    m->handler = fn;
+    m->handler_ctx = ctx;
+}
+
+void mqtt_set_max_pending(struct mqtt *m, int max)
+{
+    m->max_pending = max;
+}
+
+/* Sleeps up to seconds, waking early on stop. Returns true when stopping. */
+static bool mqtt_sleep(struct mqtt *m, int seconds)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop && pthread_cond_timedwait(&m->wake, &m->lock, &until) == 0)
+        ;
+    bool stop = m->stop;
+    pthread_mutex_unlock(&m->lock);
+    return stop;
+}
+
+static bool mqtt_stopping(struct mqtt *m)
+{
+    pthread_mutex_lock(&m->lock);
+    bool stop = m->stop;
+    pthread_mutex_unlock(&m->lock);
+    return stop;
+}
+
+static int mqtt_connect_once(struct mqtt *m)
+{
+    m->connack_failed = false;
+    m->connack_ok = false;
+    if (m->version != 5)
+        return mosquitto_connect(m->mosq, m->host, m->port, MQTT_KEEPALIVE_S);
+    mosquitto_property *props = NULL;
+    if (m->persistent)
+        mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                     m->named ? MQTT_SESSION_NAMED_S : MQTT_SESSION_DEFAULT_S);
+    int rc = mosquitto_connect_bind_v5(m->mosq, m->host, m->port, MQTT_KEEPALIVE_S, NULL, props);
+    mosquitto_property_free_all(&props);
+    return rc;
+}
+
+static void mqtt_record_failure(struct mqtt *m, int rc, int saved_errno)
+{
+    if (m->connack_failed)
+        return; /* the broker's reason says more than "connection lost" */
+    char text[160];
+    if (rc == MOSQ_ERR_ERRNO)
+        snprintf(text, sizeof text, "%s", strerror(saved_errno));
+    else
+        snprintf(text, sizeof text, "%s", mosquitto_strerror(rc));
+    /* A TLS failure was already explained by the library's log line. */
+    if (rc == MOSQ_ERR_TLS) {
+        pthread_mutex_lock(&m->lock);
+        bool have = m->status.last_error[0] != '\0';
+        pthread_mutex_unlock(&m->lock);
+        if (have)
+            return;
+    }
+    mqtt_set_error(m, text);
+}
+
+static void *mqtt_thread(void *arg)
+{
+    struct mqtt *m = arg;
+    int backoff = 1;
+    bool ever = false;
+    while (!mqtt_stopping(m)) {
+        int rc = mqtt_connect_once(m);
+        int saved = errno;
+        while (rc == MOSQ_ERR_SUCCESS && !mqtt_stopping(m)) {
+            rc = mosquitto_loop(m->mosq, 200, 1);
+            saved = errno;
+            if (m->connack_ok) {
+                ever = true;
+                backoff = 1;
+            }
+            if (m->connack_failed && rc == MOSQ_ERR_SUCCESS)
+                rc = MOSQ_ERR_CONN_REFUSED;
+        }
+        atomic_store(&m->connected, 0);
+        if (mqtt_stopping(m))
+            break;
+        mqtt_record_failure(m, rc, saved);
+        mosquitto_disconnect(m->mosq);
+        pthread_mutex_lock(&m->lock);
+        m->status.state = ever ? MQTT_RECONNECTING : MQTT_CONNECTING;
+        m->status.attempt++;
+        pthread_mutex_unlock(&m->lock);
+        if (mqtt_sleep(m, backoff))
+            break;
+        backoff = backoff * 2 > MQTT_BACKOFF_MAX_S ? MQTT_BACKOFF_MAX_S : backoff * 2;
+    }
+    if (atomic_load(&m->connected)) {
+        /* Give acknowledgements of what we already processed a moment to leave. */
+        for (int i = 0; i < 5 && atomic_load(&m->pending) > 0; i++)
+            mosquitto_loop(m->mosq, 100, 1);
+        mosquitto_disconnect(m->mosq);
+        mosquitto_loop(m->mosq, 100, 1);
+    }
+    atomic_store(&m->connected, 0);
+    mqtt_set_state(m, MQTT_STOPPED);
+    return NULL;
+}
+
+int mqtt_start(struct mqtt *m, char *err, size_t errlen)
+{
+    if (m->running)
+        return 0;
+    m->stop = false;
+    m->status.state = MQTT_CONNECTING;
+    if (pthread_create(&m->thread, NULL, mqtt_thread, m) != 0) {
+        mqtt_fail(err, errlen, "cannot start the MQTT thread");
+        return -1;
+    }
+    m->running = true;
+    return 0;
+}
+
+void mqtt_stop(struct mqtt *m)
+{
+    if (!m || !m->running)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_broadcast(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    m->running = false;
+}
+
+void mqtt_destroy(struct mqtt *m)
+{
+    if (!m)
+        return;
+    mqtt_stop(m);
+    if (m->mosq)
+        mosquitto_destroy(m->mosq);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->wake);
+    free(m);
+}
+
+int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                 bool retain)
+{
+    if (!atomic_load(&m->connected) || (qos > 0 && atomic_load(&m->pending) >= m->max_pending)) {
+        atomic_fetch_add(&m->publish_dropped, 1);
+        return -1;
+    }
+    if (qos > 0)
+        atomic_fetch_add(&m->pending, 1);
+    int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        if (qos > 0)
+            atomic_fetch_sub(&m->pending, 1);
+        atomic_fetch_add(&m->publish_dropped, 1);
+        return -1;
+    }
+    atomic_fetch_add(&m->published, 1);
+    return 0;
+}
+
+void mqtt_get_status(struct mqtt *m, struct mqtt_status *out)
+{
+    pthread_mutex_lock(&m->lock);
+    *out = m->status;
+    pthread_mutex_unlock(&m->lock);
+    out->messages = atomic_load(&m->messages);
+    out->published = atomic_load(&m->published);
+    out->publish_dropped = atomic_load(&m->publish_dropped);
+}
+
+const char *mqtt_client_id(const struct mqtt *m)
+{
+    return m->client_id;
+}
+
+/* ---- feed ---- */
+
+struct mqtt_feed {
+    struct mqtt *conn;
+    char prefix[64];
+    _Atomic uint64_t skipped;
+    struct catalog *cat;
+    struct queue *q;
+    struct codec *codec;
+    struct sample batch[CODEC_FIELDS_MAX];
+};
+
+static int64_t mqtt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool mqtt_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Topics twintop publishes that are not telemetry. */
+static bool mqtt_feed_own_output(const struct mqtt_feed *f, const char *topic)
+{
+    size_t pl = strlen(f->prefix);
+    if (strncmp(topic, f->prefix, pl) == 0 && topic[pl] == '/' &&
+        (strncmp(topic + pl + 1, "alarms/", 7) == 0 || strncmp(topic + pl + 1, "reports/", 8) == 0))
+        return true;
+    return mqtt_ends_with(topic, "/state") || mqtt_ends_with(topic, "/anomaly");
+}
+
+static void mqtt_feed_on_message(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    struct mqtt_feed *f = ctx;
+    if (mqtt_feed_own_output(f, topic)) {
+        atomic_fetch_add(&f->skipped, 1);
+        return;
+    }
+    int n = codec_decode(f->codec, topic, payload, len, mqtt_now_ms(), f->batch,
+                         sizeof f->batch / sizeof *f->batch);
+    if (n > 0)
+        queue_push_wait(f->q, f->batch, (size_t)n);
+}
+
+struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat, struct queue *q,
+                                   char *err, size_t errlen)
+{
+    struct mqtt_feed *f = calloc(1, sizeof *f);
+    if (!f) {
+        mqtt_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    f->cat = cat;
+    f->q = q;
+    snprintf(f->prefix, sizeof f->prefix, "%s", cfg->topic_prefix[0] ? cfg->topic_prefix : "dt");
+    f->codec = codec_create(cat);
+    f->conn = f->codec ? mqtt_create(cfg, cfg->mqtt_url, "feed", true, err, errlen) : NULL;
+    if (!f->conn) {
+        if (!f->codec)
+            mqtt_fail(err, errlen, "out of memory");
+        mqtt_feed_destroy(f);
+        return NULL;
+    }
+    int count = cfg->topic_count > 0 ? cfg->topic_count : 1;
+    for (int i = 0; i < count; i++) {
+        const char *topic = cfg->topic_count > 0 ? cfg->topics[i] : "dt/+/+/telemetry";
+        char full[300];
+        if (cfg->share_group[0])
+            snprintf(full, sizeof full, "$share/%s/%s", cfg->share_group, topic);
+        else
+            snprintf(full, sizeof full, "%s", topic);
+        if (mqtt_subscribe(f->conn, full, cfg->qos) < 0) {
+            mqtt_fail(err, errlen, "--topic %s: not a valid subscription pattern", full);
+            mqtt_feed_destroy(f);
+            return NULL;
+        }
+    }
+    mqtt_set_handler(f->conn, mqtt_feed_on_message, f);
+    return f;
+}
+
+int mqtt_feed_start(struct mqtt_feed *f, char *err, size_t errlen)
+{
+    return mqtt_start(f->conn, err, errlen);
+}
+
+void mqtt_feed_stop(struct mqtt_feed *f)
+{
+    if (f)
+        mqtt_stop(f->conn);
+}
+
+void mqtt_feed_destroy(struct mqtt_feed *f)
+{
+    if (!f)
+        return;
+    mqtt_destroy(f->conn);
+    codec_destroy(f->codec);
+    free(f);
+}
+
+struct mqtt *mqtt_feed_connection(struct mqtt_feed *f)
+{
+    return f->conn;
+}
+
+void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_stats *cs)
+{
+    if (st)
+        mqtt_get_status(f->conn, st);
+    if (cs)
+        codec_get_stats(f->codec, cs);
+}
+
+/* Copies text into a JSON string body, escaping what JSON needs. */
+static void mqtt_json_escape(const char *src, char *dst, size_t len)
+{
+    size_t o = 0;
+    for (; *src && o + 7 < len; src++) {
+        unsigned char ch = (unsigned char)*src;
+        if (ch == '"' || ch == '\\') {
+            dst[o++] = '\\';
+            dst[o++] = (char)ch;
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            dst[o++] = '?';
+        } else {
+            dst[o++] = (char)ch;
+        }
+    }
+    dst[o] = '\0';
+}
+
+void mqtt_feed_headless_json(void *feed, char *out, size_t len)
+{
+    struct mqtt_feed *f = feed;
+    struct mqtt_status st;
+    struct codec_stats cs;
+    mqtt_feed_stats(f, &st, &cs);
+    char counts[512], error[340];
+    codec_stats_json(&cs, counts, sizeof counts);
+    mqtt_json_escape(st.last_error, error, sizeof error);
+    /* counts is {"received":N,"rejected":{…}}: splice its members into ours */
+    size_t cl = strlen(counts);
+    if (cl >= 2)
+        counts[cl - 1] = '\0';
+    snprintf(out, len,
+             ",\"mqtt\":{\"state\":\"%s\",\"attempt\":%d,\"last_error\":\"%s\",%s,"
+             "\"decoded\":%llu,\"samples\":%llu,\"machines\":%d,\"max_machines\":%d}",
+             mqtt_state_name(st.state), st.attempt, error, counts + 1,
+             (unsigned long long)cs.decoded, (unsigned long long)cs.samples,
+             catalog_machine_count(f->cat), catalog_max_machines(f->cat));
+}
+
+void mqtt_feed_status_line(struct mqtt_feed *f, char *out, size_t len)
+{
+    struct mqtt_status st;
+    struct codec_stats cs;
+    mqtt_feed_stats(f, &st, &cs);
+    if (st.state == MQTT_CONNECTED)
+        snprintf(out, len, "MQTT connected %s rx %llu rej %llu", st.endpoint,
+                 (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);
+    else if (st.attempt > 0)
+        snprintf(out, len, "MQTT %s (attempt %d): %s", mqtt_state_name(st.state), st.attempt,
+                 st.last_error);
+    else
+        snprintf(out, len, "MQTT %s %s", mqtt_state_name(st.state), st.endpoint);
+}

@@ -1,0 +1,107 @@
+#ifndef TWINTOP_MQTT_H
+#define TWINTOP_MQTT_H
+/*
+ * MQTT with libmosquitto: a connection (struct mqtt) and the feed that turns a subscription into
+ * samples on the ingest queue (struct mqtt_feed).
+ *
+ * A connection owns one network thread that connects, reads, writes and reconnects with
+ * exponential backoff (1, 2, 4 … 30 s). It runs its own loop over mosquitto_loop() rather than
+ * mosquitto_loop_start() because that loop neither counts attempts nor survives TLS or
+ * authentication errors, and the console must show "reconnecting (attempt n)" and keep trying.
+ * Sessions are persistent (clean session off; MQTT 5 session expiry set) so that a console or
+ * recorder that reconnects gets what it missed at QoS 1.
+ *
+ * Threads: create/start/stop/destroy on the main thread. mqtt_publish and mqtt_get_status from
+ * any thread (libmosquitto is told it is threaded: publish only queues and wakes the loop). The
+ * message handler runs on the network thread.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "catalog.h"
+#include "codec.h"
+#include "config.h"
+#include "queue.h"
+
+enum mqtt_state { MQTT_STOPPED = 0, MQTT_CONNECTING, MQTT_CONNECTED, MQTT_RECONNECTING };
+
+struct mqtt_status {
+    int state;      /* enum mqtt_state */
+    int attempt;    /* failed attempts since the last good connection */
+    uint64_t connects;
+    uint64_t messages;  /* messages received */
+    uint64_t published; /* messages handed to the broker connection */
+    uint64_t publish_dropped; /* not sent: disconnected, or too many waiting for the broker */
+    char last_error[160];
+    char endpoint[300]; /* host:port */
+};
+
+/* "stopped", "connecting", "connected", "reconnecting". */
+const char *mqtt_state_name(int state);
+
+/* Splits mqtt://host[:port] or mqtts://host[:port] (default ports 1883 / 8883). */
+int mqtt_url_parse(const char *url, char *host, size_t hostlen, int *port, bool *tls, char *err,
+                   size_t errlen);
+
+/* Reads the first line of a password file. Refuses (like ssh) a file that the group or others
+ * may read, or that is not a regular file. Returns 0 or -1 with the reason in err. */
+int mqtt_password_read(const char *path, char *out, size_t len, char *err, size_t errlen);
+
+/* Whether topic matches a subscription pattern (+ and #; a $share/<group>/ prefix is skipped). */
+bool mqtt_topic_matches(const char *pattern, const char *topic);
+
+typedef void (*mqtt_message_fn)(void *ctx, const char *topic, const void *payload, size_t len);
+
+struct mqtt;
+
+/* A connection to url (cfg supplies TLS, credentials, client id, version, session). role names
+ * the connection in the client id ("feed", "pub"). Credentials: cfg->user or TWINTOP_MQTT_USER;
+ * the password from TWINTOP_MQTT_PASSWORD or cfg->password_file, never from argv.
+ * persistent: clean session off. NULL with a message on a bad URL, password file or TLS file. */
+struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *role,
+                         bool persistent, char *err, size_t errlen);
+/* Adds a subscription made on every (re)connection. Before mqtt_start. */
+int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos);
+/* Sets the handler of received messages. Before mqtt_start. */
+void mqtt_set_handler(struct mqtt *m, mqtt_message_fn fn, void *ctx);
+/* Caps messages waiting for the broker's acknowledgement; QoS 1 publishes past it are dropped
+ * and counted (default 10000), so a broker outage cannot eat memory. */
+void mqtt_set_max_pending(struct mqtt *m, int max);
+int mqtt_start(struct mqtt *m, char *err, size_t errlen);
+/* Disconnects cleanly (pending QoS 1 messages get up to a second), joins the thread. */
+void mqtt_stop(struct mqtt *m);
+void mqtt_destroy(struct mqtt *m);
+/* Queues one message. Returns 0, or -1 when it was dropped (not connected at QoS 0, or the
+ * pending cap reached). Never blocks on the network. */
+int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                 bool retain);
+void mqtt_get_status(struct mqtt *m, struct mqtt_status *out);
+/* The client id in use. */
+const char *mqtt_client_id(const struct mqtt *m);
+
+/* ---- the feed: subscription -> codec -> ingest queue ---- */
+
+struct mqtt_feed;
+
+/* Subscribes cfg->topics (default dt/+/+/telemetry; $share/<group>/… with --share-group) at
+ * cfg->qos on cfg->mqtt_url and decodes every message onto q. Messages on twintop's own
+ * non-telemetry topics (…/state, …/anomaly, <prefix>/alarms/…, <prefix>/reports/…) are
+ * skipped, so a wide pattern such as "#" does not read state back as telemetry. Samples are pushed with
+ * queue_push_wait: a full queue holds the network thread back (the broker keeps the backlog)
+ * instead of losing acknowledged QoS 1 messages. */
+struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat, struct queue *q,
+                                   char *err, size_t errlen);
+int mqtt_feed_start(struct mqtt_feed *f, char *err, size_t errlen);
+void mqtt_feed_stop(struct mqtt_feed *f);
+void mqtt_feed_destroy(struct mqtt_feed *f);
+/* The feed's connection (to share it for alarm synchronisation). */
+struct mqtt *mqtt_feed_connection(struct mqtt_feed *f);
+void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_stats *cs);
+/* Writes ,"mqtt":{"state":…,"attempt":n,"last_error":…,"received":N,"rejected":{…},
+ * "machines":n,"max_machines":n} for the headless status line (struct headless_extra). */
+void mqtt_feed_headless_json(void *feed, char *out, size_t len);
+/* One short line for the console header: "MQTT connected host:port rx N rej N" or
+ * "MQTT reconnecting (attempt 3): Connection refused". */
+void mqtt_feed_status_line(struct mqtt_feed *f, char *out, size_t len);
+
+#endif

@@ -1,0 +1,55 @@
+#ifndef TWINTOP_PUBLISH_H
+#define TWINTOP_PUBLISH_H
+/*
+ * The MQTT publisher (--publish URL, --topic-prefix P, default "dt"), topics of DESIGN §4:
+ *   P/<type>/<id>/telemetry  samples of one machine at one time, twintop's own format
+ *   P/<type>/<id>/state      twin state (status, health, RUL, anomaly), retained, on change
+ *   P/<type>/<id>/anomaly    anomaly and limit events
+ *   P/reports/<id>           periodic analytics report, retained
+ * (alarms, P/alarms/<alarm_id>, are the alarm synchronisation's; see docs/mqtt.md.)
+ *
+ * It is an engine sink: on_samples and on_event run on the engine thread and only copy into
+ * the publisher's own bounded queues (what does not fit is counted, never waited for). The
+ * publisher thread groups samples per machine tick, encodes them with codec_encode, reads the
+ * engine snapshot once a second for state and reports, and hands messages to libmosquitto.
+ *
+ * Threads: publish_create/start/stop/destroy on the main thread; the sink on the engine thread;
+ * publish_headless_json from any thread.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include "catalog.h"
+#include "config.h"
+#include "engine.h"
+#include "mqtt.h"
+
+/* Seconds between two reports of a machine. */
+#define PUBLISH_REPORT_PERIOD_S 60
+
+struct publisher;
+
+/* Publishes to cfg->publish_url with its own connection. feed_conn, when the feed is attached
+ * to the same broker and its subscriptions would take our telemetry back in, turns telemetry
+ * off (a relay must not loop); state, anomalies and reports still go out. */
+struct publisher *publish_create(const struct config *cfg, struct catalog *cat,
+                                 struct engine *engine, char *err, size_t errlen);
+/* The sink to register with engine_add_sink before engine_start. */
+struct engine_sink publish_sink(struct publisher *p);
+int publish_start(struct publisher *p, char *err, size_t errlen);
+/* Publishes what is queued (up to a second), disconnects, joins the thread. */
+void publish_stop(struct publisher *p);
+void publish_destroy(struct publisher *p);
+struct mqtt *publish_connection(struct publisher *p);
+/* Whether telemetry goes out (false when it would loop back into our own feed). */
+bool publish_telemetry_enabled(const struct publisher *p);
+
+struct publish_stats {
+    uint64_t telemetry, states, anomalies, reports; /* messages handed to the connection */
+    uint64_t dropped; /* samples or events that did not fit, or messages refused */
+};
+void publish_get_stats(struct publisher *p, struct publish_stats *out);
+/* Writes ,"publish":{"state":…,"telemetry":N,"states":N,"anomalies":N,"reports":N,
+ * "dropped":N} for the headless status line (struct headless_extra). */
+void publish_headless_json(void *publisher, char *out, size_t len);
+
+#endif
