@@ -1228,6 +1228,8 @@ long long store_export_machine_csv(const char *db_path, const char *machine_id, 
         snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
         rows = -1;
     }
+    if (rows < 0)
+        unlink(out_path); /* no half file under the announced name */
     store_reader_close(r);
     return rows;
 }
