@@ -28,9 +28,9 @@ struct alarm_slot {
     double pending_value;
     int64_t transitions[ALARM_CHATTER_TRANSITIONS]; /* newest activation/clear times, ring */
     int transition_head;
-    bool unverified;          /* restored active: awaits re-confirmation */
+    bool unverified; /* restored active: awaits re-confirmation */
     int64_t verify_by_ms;
-    int64_t auto_clear_ms;    /* detector alarms clear when not refreshed; 0: never */
+    int64_t auto_clear_ms; /* detector alarms clear when not refreshed; 0: never */
 };
 
 /* Strong anomaly events of one machine, newest last: an "anomaly" alarm needs several. */
@@ -59,15 +59,14 @@ struct alarm_manager {
     uint64_t bell_seq, seq;
 };
 
-static const char *const priority_names[ALARM_PRIO_COUNT] = {"low", "medium", "high",
-                                                            "critical"};
+static const char *const priority_names[ALARM_PRIO_COUNT] = {"low", "medium", "high", "critical"};
 static const char *const state_names[ALARM_STATE_COUNT] = {
-    "normal",   "active_unacked", "active_acked",  "cleared_unacked",
-    "shelved",  "suppressed",     "out_of_service"};
-static const char *const state_labels[ALARM_STATE_COUNT] = {"NORMAL", "UNACK", "ACKED", "RTN-UNACK",
-                                                           "SHELVED", "SUPPR", "OOS"};
+    "normal",  "active_unacked", "active_acked",  "cleared_unacked",
+    "shelved", "suppressed",     "out_of_service"};
+static const char *const state_labels[ALARM_STATE_COUNT] = {
+    "NORMAL", "UNACK", "ACKED", "RTN-UNACK", "SHELVED", "SUPPR", "OOS"};
 static const char *const change_names[] = {
-    "raise", "escalate", "update", "clear", "ack", "shelve", "unshelve",
+    "raise", "escalate", "update",     "clear",          "ack",        "shelve", "unshelve",
     "note",  "suppress", "unsuppress", "out_of_service", "in_service", "flag"};
 
 /* Sensors whose alarm limit is a safety matter: their alarms are critical. */
@@ -152,7 +151,7 @@ static void copy_clean(char *dst, size_t len, const char *src)
 
 /* snprintf where truncation of operator text is accepted. */
 __attribute__((format(printf, 3, 4))) static void text_printf(char *dst, size_t len,
-                                                               const char *fmt, ...)
+                                                              const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -295,8 +294,8 @@ static struct alarm_slot *slot_new(struct alarm_manager *m, const char *machine,
     return s;
 }
 
-static void push_event(struct alarm_manager *m, enum alarm_change what,
-                       const struct alarm_info *a, const struct alarm_action *act)
+static void push_event(struct alarm_manager *m, enum alarm_change what, const struct alarm_info *a,
+                       const struct alarm_action *act)
 {
     if (m->ring_len == ALARM_EVENT_RING) {
         m->ring_head = (m->ring_head + 1) % ALARM_EVENT_RING;
@@ -313,10 +312,8 @@ static void push_event(struct alarm_manager *m, enum alarm_change what,
         ev->machine = catalog_machine_find(m->cat, a->machine_id);
         if (ev->machine >= 0) {
             char sensor[CATALOG_NAME_MAX];
-            snprintf(sensor, sizeof sensor, "%.*s", (int)strcspn(a->condition, ":"),
-                     a->condition);
-            ev->sensor = catalog_sensor_find(catalog_machine_at(m->cat, ev->machine)->type,
-                                             sensor);
+            snprintf(sensor, sizeof sensor, "%.*s", (int)strcspn(a->condition, ":"), a->condition);
+            ev->sensor = catalog_sensor_find(catalog_machine_at(m->cat, ev->machine)->type, sensor);
         }
     }
     snprintf(ev->machine_id, sizeof ev->machine_id, "%s", a->machine_id);
@@ -327,8 +324,8 @@ static void push_event(struct alarm_manager *m, enum alarm_change what,
     ev->state = a->state;
     ev->priority = a->priority;
     if (act)
-        text_printf(ev->reason, sizeof ev->reason, "%s by %s: %s", act->action,
-                        act->operator_name, act->reason);
+        text_printf(ev->reason, sizeof ev->reason, "%s by %s: %s", act->action, act->operator_name,
+                    act->reason);
     else
         snprintf(ev->reason, sizeof ev->reason, "%s", a->message);
 }
@@ -371,8 +368,8 @@ static void record_transition(struct alarm_manager *m, struct alarm_slot *s, int
     int64_t oldest = s->transitions[s->transition_head];
     if (oldest > 0 && ts - oldest <= ALARM_CHATTER_WINDOW_MS && !s->info.chattering) {
         s->info.chattering = true;
-        s->info.on_delay_ms = s->info.on_delay_ms ? s->info.on_delay_ms * 2
-                                                  : ALARM_CHATTER_ON_DELAY_MS;
+        s->info.on_delay_ms =
+            s->info.on_delay_ms ? s->info.on_delay_ms * 2 : ALARM_CHATTER_ON_DELAY_MS;
         if (s->info.on_delay_ms > ALARM_CHATTER_ON_DELAY_MAX_MS)
             s->info.on_delay_ms = ALARM_CHATTER_ON_DELAY_MAX_MS;
         emit(m, s, ALARM_CHANGE_FLAG, NULL);
@@ -477,8 +474,9 @@ static int update_locked(struct alarm_manager *m, const struct alarm_input *in)
             return -1;
     }
     struct alarm_info *a = &s->info;
-    int prio = in->priority < 0 ? 0 : in->priority >= ALARM_PRIO_COUNT ? ALARM_PRIO_COUNT - 1
-                                                                       : in->priority;
+    int prio = in->priority < 0                   ? 0
+               : in->priority >= ALARM_PRIO_COUNT ? ALARM_PRIO_COUNT - 1
+                                                  : in->priority;
     if (!in->active) {
         s->pending_since_ms = 0;
         if (a->active) {
@@ -554,8 +552,7 @@ static void on_limit(struct alarm_manager *m, const struct event *ev)
     char hi[ALARM_CONDITION_MAX], lo[ALARM_CONDITION_MAX], msg[ALARM_TEXT_MAX];
     snprintf(hi, sizeof hi, "%s:hi", ev->sensor_name);
     snprintf(lo, sizeof lo, "%s:lo", ev->sensor_name);
-    struct alarm_input in = {.ts_ms = ev->ts_ms, .machine_id = ev->machine_id,
-                             .value = ev->value};
+    struct alarm_input in = {.ts_ms = ev->ts_ms, .machine_id = ev->machine_id, .value = ev->value};
     if (ev->state == TWIN_STALE)
         return;
     if (ev->state == TWIN_OK) {
@@ -614,9 +611,13 @@ static void on_anomaly(struct alarm_manager *m, const struct event *ev)
         text_printf(msg, sizeof msg, "%s on %s: %s", ev->detector, ev->sensor_name, ev->reason);
     else
         text_printf(msg, sizeof msg, "%s: %s", ev->detector, ev->reason);
-    struct alarm_input in = {.ts_ms = ev->ts_ms, .machine_id = ev->machine_id,
-                             .condition = "anomaly", .priority = ALARM_PRIO_LOW,
-                             .active = true, .value = ev->score, .message = msg};
+    struct alarm_input in = {.ts_ms = ev->ts_ms,
+                             .machine_id = ev->machine_id,
+                             .condition = "anomaly",
+                             .priority = ALARM_PRIO_LOW,
+                             .active = true,
+                             .value = ev->score,
+                             .message = msg};
     int id = update_locked(m, &in);
     if (id > 0 && (s = slot_by_id(m, (uint32_t)id)) && s->info.active)
         s->auto_clear_ms = ev->ts_ms + ALARM_ANOMALY_WINDOW_MS;
@@ -747,13 +748,12 @@ static const char *hidden_word(const struct alarm_info *a)
 }
 
 static int ack_locked(struct alarm_manager *m, struct alarm_slot *s,
-                      const struct alarm_operator *op, const char *reason, char *msg,
-                      size_t msglen)
+                      const struct alarm_operator *op, const char *reason, char *msg, size_t msglen)
 {
     struct alarm_info *a = &s->info;
     if (hidden(a)) {
-        snprintf(msg, msglen, "%s %s is %s: unshelve or return it to service first",
-                 a->machine_id, a->condition, hidden_word(a));
+        snprintf(msg, msglen, "%s %s is %s: unshelve or return it to service first", a->machine_id,
+                 a->condition, hidden_word(a));
         return -1;
     }
     if (a->acked) {
@@ -822,8 +822,7 @@ int alarm_shelve(struct alarm_manager *m, uint32_t id, const struct alarm_operat
     struct alarm_info *a = s ? &s->info : NULL;
     if (!a) {
     } else if (hidden(a)) {
-        snprintf(msg, msglen, "%s %s is already %s", a->machine_id, a->condition,
-                 hidden_word(a));
+        snprintf(msg, msglen, "%s %s is already %s", a->machine_id, a->condition, hidden_word(a));
     } else if (duration_ms == 0 && !a->active) {
         snprintf(msg, msglen, "%s %s is not active: a one-shot shelve needs a duration",
                  a->machine_id, a->condition);

@@ -75,19 +75,19 @@ enum alarm_state {
 /* What happened to an alarm; the name is the `action` column of alarm_actions for operator
  * actions. */
 enum alarm_change {
-    ALARM_CHANGE_RAISED = 0,    /* became active (new or repeat) */
-    ALARM_CHANGE_ESCALATED,     /* priority rose while active: re-annunciated */
-    ALARM_CHANGE_UPDATED,       /* value or priority changed without a state change */
-    ALARM_CHANGE_CLEARED,       /* process condition returned to normal */
+    ALARM_CHANGE_RAISED = 0, /* became active (new or repeat) */
+    ALARM_CHANGE_ESCALATED,  /* priority rose while active: re-annunciated */
+    ALARM_CHANGE_UPDATED,    /* value or priority changed without a state change */
+    ALARM_CHANGE_CLEARED,    /* process condition returned to normal */
     ALARM_CHANGE_ACK,
     ALARM_CHANGE_SHELVE,
-    ALARM_CHANGE_UNSHELVE,      /* by an operator, on expiry or on clear (one-shot) */
+    ALARM_CHANGE_UNSHELVE, /* by an operator, on expiry or on clear (one-shot) */
     ALARM_CHANGE_NOTE,
     ALARM_CHANGE_SUPPRESS,
     ALARM_CHANGE_UNSUPPRESS,
     ALARM_CHANGE_OUT_OF_SERVICE,
     ALARM_CHANGE_IN_SERVICE,
-    ALARM_CHANGE_FLAG,          /* chattering or stale flag changed */
+    ALARM_CHANGE_FLAG, /* chattering or stale flag changed */
 };
 
 /* One alarm with every column the UI shows and the store keeps. */
@@ -95,16 +95,16 @@ struct alarm_info {
     uint32_t id;
     char machine_id[CATALOG_NAME_MAX];
     char condition[ALARM_CONDITION_MAX];
-    int priority;             /* enum alarm_priority */
-    int state;                /* enum alarm_state, derived */
-    bool active;              /* process condition present (also while shelved etc.) */
-    bool acked;               /* nothing awaits acknowledgement */
+    int priority; /* enum alarm_priority */
+    int state;    /* enum alarm_state, derived */
+    bool active;  /* process condition present (also while shelved etc.) */
+    bool acked;   /* nothing awaits acknowledgement */
     bool shelved, shelve_oneshot, suppressed, out_of_service;
-    bool first_out;           /* the first alarm of its machine since the machine was clear */
+    bool first_out; /* the first alarm of its machine since the machine was clear */
     bool chattering, stale;
-    int64_t first_ts_ms;      /* first ever activation (plant time) */
-    int64_t last_ts_ms;       /* last change of the process condition or value */
-    int64_t active_since_ms;  /* start of the current activation, 0 when inactive */
+    int64_t first_ts_ms;     /* first ever activation (plant time) */
+    int64_t last_ts_ms;      /* last change of the process condition or value */
+    int64_t active_since_ms; /* start of the current activation, 0 when inactive */
     int64_t acked_ts_ms;
     int64_t shelved_until_ms; /* timed shelve end (plant time); 0 for one-shot or none */
     int64_t on_delay_ms;      /* extra on-delay added after chattering */
@@ -127,11 +127,11 @@ struct alarm_action {
     uint32_t alarm_id;
     char machine_id[CATALOG_NAME_MAX];
     char condition[ALARM_CONDITION_MAX];
-    char action[16];          /* "ack", "shelve", "unshelve", "note", ... */
+    char action[16]; /* "ack", "shelve", "unshelve", "note", ... */
     char operator_name[ALARM_OPERATOR_MAX];
     char host[ALARM_HOST_MAX];
-    int64_t ts_ms;            /* plant time */
-    int64_t wall_ts_ms;       /* wall-clock time of the action */
+    int64_t ts_ms;      /* plant time */
+    int64_t wall_ts_ms; /* wall-clock time of the action */
     char reason[ALARM_TEXT_MAX];
 };
 
@@ -161,9 +161,9 @@ struct alarm_banner {
     int shelved, suppressed, out_of_service;
     int chattering, stale;
     bool flood;
-    int flood_new;          /* new alarms in the flood window */
-    uint64_t bell_seq;      /* increases on every new or escalated high/critical alarm */
-    uint64_t seq;           /* increases on every change */
+    int flood_new;           /* new alarms in the flood window */
+    uint64_t bell_seq;       /* increases on every new or escalated high/critical alarm */
+    uint64_t seq;            /* increases on every change */
     uint64_t events_dropped; /* EVENT_ALARM records lost because nobody drained the ring */
 };
 
@@ -227,8 +227,8 @@ int alarm_set_out_of_service(struct alarm_manager *m, uint32_t id, const struct 
                              bool on, const char *reason, char *msg, size_t msglen);
 
 /* Copies alarms of a kind matching filter (blank-separated terms, each a case-insensitive
- * substring of machine, condition, priority or state; NULL or "" for all) into out, sorted by priority (highest first) then
- * time (newest first). Returns the number copied (at most max). */
+ * substring of machine, condition, priority or state; NULL or "" for all) into out, sorted by
+ * priority (highest first) then time (newest first). Returns the number copied (at most max). */
 int alarm_list(struct alarm_manager *m, enum alarm_list_kind kind, const char *filter,
                struct alarm_info *out, int max);
 /* Copies one alarm. Returns 0, or -1 when unknown. */
@@ -253,11 +253,11 @@ void alarm_operator_init(struct alarm_operator *op, const char *operator_name);
  * kiln shell, turbine inlet pressure, compressor rod load; docs/alarm.md) -> critical. */
 int alarm_priority_for_limit(int twin_state, const char *sensor_name);
 
-const char *alarm_priority_name(int priority);   /* "low", "medium", "high", "critical" */
+const char *alarm_priority_name(int priority); /* "low", "medium", "high", "critical" */
 /* Parses a priority name; "warning"/"warn" give medium, "alarm" high. -1 when unknown. */
 int alarm_priority_parse(const char *name);
-const char *alarm_state_name(int state);         /* "normal", "active_unacked", ... */
-const char *alarm_state_label(int state);        /* short: "NORM", "UNACK", "ACKED", ... */
+const char *alarm_state_name(int state);  /* "normal", "active_unacked", ... */
+const char *alarm_state_label(int state); /* short: "NORM", "UNACK", "ACKED", ... */
 int alarm_state_parse(const char *name);
 const char *alarm_change_name(enum alarm_change what); /* "raise", "clear", "ack", ... */
 

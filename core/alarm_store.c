@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #define STORE_QUEUE 2048
-#define STORE_BATCH 64
+#define STORE_BATCH 256
+/* Changes gather this long before a transaction, so the sample store meets few write locks. */
+#define STORE_GATHER_MS 50
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 static const char *const schema_sql =
@@ -71,7 +74,7 @@ struct alarm_store {
     size_t head, len;
     uint64_t enqueued, written; /* records; flush waits for written to catch up */
     bool writing;
-    bool resync; /* a row update did not fit: rewrite every alarm row */
+    bool resync;            /* a row update did not fit: rewrite every alarm row */
     struct alarm_info *all; /* resync buffer, grown on the writer thread */
     int all_cap;
     int flush_error;
@@ -122,14 +125,13 @@ struct alarm_store *alarm_store_open(const char *path, char *err, size_t errlen)
     pthread_cond_init(&s->idle, NULL);
     make_parents(path);
     const char *step = "open";
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
         step = "WAL mode";
-        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
-                          NULL, NULL);
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                          NULL);
     }
     if (rc == SQLITE_OK) {
         step = "create alarm tables";
@@ -311,6 +313,12 @@ static void *writer_main(void *arg)
         }
         if (s->len == 0 && s->stopping)
             break;
+        if (s->len < STORE_BATCH && !s->stopping) {
+            struct timespec gather = {0, STORE_GATHER_MS * 1000000L};
+            pthread_mutex_unlock(&s->lock);
+            nanosleep(&gather, NULL);
+            pthread_mutex_lock(&s->lock);
+        }
         size_t n = 0;
         while (n < STORE_BATCH && s->len > 0) {
             batch[n++] = s->queue[s->head];
@@ -375,8 +383,7 @@ static int load_alarms(struct alarm_store *s, struct alarm_manager *m, int64_t n
         if (a.id == 0 || !a.machine_id[0] || !a.condition[0])
             continue;
         if (alarm_restore(m, &a, now_ms) != 0) {
-            snprintf(err, errlen, "%s: more stored alarms than the manager holds (%d)", s->path,
-                     n);
+            snprintf(err, errlen, "%s: more stored alarms than the manager holds (%d)", s->path, n);
             sqlite3_finalize(st);
             return -1;
         }

@@ -11,7 +11,8 @@
  * under the manager's lock) and the store's own writer thread writes them in batched
  * transactions. Row updates that do not fit are shed and repaired by rewriting every alarm
  * row from the manager (resync); an audit record that does not fit (a quarter of the queue is
- * kept for them) is dropped and counted. A write error is counted and kept as last_error. Nothing here ever runs on the engine thread's hot path.
+ * kept for them) is dropped and counted. A write error is counted and kept as last_error. Nothing
+ * here ever runs on the engine thread's hot path.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -35,7 +35,7 @@ struct notify {
     pthread_cond_t wake, idle;
     struct notify_item *queue;
     int capacity, head, len;
-    double tokens;          /* rate limit bucket */
+    double tokens; /* rate limit bucket */
     int64_t tokens_at_ms;
     struct notify_stats stats;
 };
@@ -48,8 +48,7 @@ static int64_t mono_ms(void)
 }
 
 /* Counts nothing; records the line as last_error and hands it to the log sink. */
-__attribute__((format(printf, 2, 3))) static void notify_log(struct notify *n, const char *fmt,
-                                                              ...)
+__attribute__((format(printf, 2, 3))) static void notify_log(struct notify *n, const char *fmt, ...)
 {
     char line[sizeof n->stats.last_error];
     va_list ap;
@@ -76,8 +75,10 @@ struct notify *notify_create(const struct notify_options *opt, char *err, size_t
         return NULL;
     }
     if (!S_ISREG(st.st_mode) || access(cmd, X_OK) != 0) {
-        snprintf(err, errlen, "--notify-cmd %s: not an executable file (a script needs chmod +x "
-                              "and a #! line; no shell is used)", cmd);
+        snprintf(err, errlen,
+                 "--notify-cmd %s: not an executable file (a script needs chmod +x "
+                 "and a #! line; no shell is used)",
+                 cmd);
         return NULL;
     }
     struct notify *n = calloc(1, sizeof *n);
@@ -271,11 +272,11 @@ static void run_one(struct notify *n, const struct notify_item *it)
             notify_log(n, "notify: %s: could not be executed (exit 127) for %s %s", n->command,
                        a->machine_id, a->condition);
         else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-            notify_log(n, "notify: %s: exit status %d for %s %s", n->command,
-                       WEXITSTATUS(status), a->machine_id, a->condition);
+            notify_log(n, "notify: %s: exit status %d for %s %s", n->command, WEXITSTATUS(status),
+                       a->machine_id, a->condition);
         else if (WIFSIGNALED(status))
-            notify_log(n, "notify: %s: killed by signal %d for %s %s", n->command,
-                       WTERMSIG(status), a->machine_id, a->condition);
+            notify_log(n, "notify: %s: killed by signal %d for %s %s", n->command, WTERMSIG(status),
+                       a->machine_id, a->condition);
         else if (wrc != 0)
             notify_log(n, "notify: %s: did not read its input (%s) for %s %s", n->command,
                        strerror(werr), a->machine_id, a->condition);

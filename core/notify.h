@@ -19,10 +19,10 @@
 #include "alarm.h"
 
 struct notify_options {
-    const char *command;    /* absolute or relative path of an executable; required */
-    int timeout_ms;         /* kill the command after this (0: 10000) */
-    int max_per_minute;     /* rate limit over all alarms (0: 10) */
-    int queue_capacity;     /* pending notifications (0: 64) */
+    const char *command; /* absolute or relative path of an executable; required */
+    int timeout_ms;      /* kill the command after this (0: 10000) */
+    int max_per_minute;  /* rate limit over all alarms (0: 10) */
+    int queue_capacity;  /* pending notifications (0: 64) */
     /* Optional log line sink ("notify: PATH: exit status 3 for PUMP_001 flow_m3h:lo"). */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;

@@ -45,8 +45,12 @@ static struct alarm_manager *mk(void)
 static int feed(struct alarm_manager *m, const char *machine, const char *cond, bool active,
                 int prio, int64_t ts)
 {
-    struct alarm_input in = {.ts_ms = ts, .machine_id = machine, .condition = cond,
-                             .priority = prio, .active = active, .value = 7.5};
+    struct alarm_input in = {.ts_ms = ts,
+                             .machine_id = machine,
+                             .condition = cond,
+                             .priority = prio,
+                             .active = active,
+                             .value = 7.5};
     return alarm_update(m, &in);
 }
 
@@ -58,12 +62,23 @@ static int state_of(struct alarm_manager *m, uint32_t id)
 }
 
 enum act {
-    A_ACTIVATE, A_CLEAR, A_ACK, A_SHELVE, A_SHELVE_ONESHOT, A_SHELVE_NOREASON, A_UNSHELVE,
-    A_SUPPRESS, A_UNSUPPRESS, A_OOS, A_IN_SERVICE, A_NOTE, A_COUNT
+    A_ACTIVATE,
+    A_CLEAR,
+    A_ACK,
+    A_SHELVE,
+    A_SHELVE_ONESHOT,
+    A_SHELVE_NOREASON,
+    A_UNSHELVE,
+    A_SUPPRESS,
+    A_UNSUPPRESS,
+    A_OOS,
+    A_IN_SERVICE,
+    A_NOTE,
+    A_COUNT
 };
 static const char *const act_names[A_COUNT] = {
-    "activate", "clear", "ack", "shelve", "shelve-oneshot", "shelve-noreason", "unshelve",
-    "suppress", "unsuppress", "oos", "in-service", "note"};
+    "activate", "clear",    "ack",        "shelve", "shelve-oneshot", "shelve-noreason",
+    "unshelve", "suppress", "unsuppress", "oos",    "in-service",     "note"};
 
 /* Brings a fresh alarm into a state; returns its id. */
 static uint32_t setup_state(struct alarm_manager *m, int state)
@@ -83,16 +98,17 @@ static uint32_t setup_state(struct alarm_manager *m, int state)
         feed(m, "PUMP_001", "vibration_mm_s:hi", false, 0, T0 + 1000);
         break;
     case ALARM_SHELVED:
-        assert_int_equal(alarm_shelve(m, (uint32_t)id, &alice, 3600000, "sensor repair", msg,
-                                      sizeof msg), 0);
+        assert_int_equal(
+            alarm_shelve(m, (uint32_t)id, &alice, 3600000, "sensor repair", msg, sizeof msg), 0);
         break;
     case ALARM_SUPPRESSED:
-        assert_int_equal(alarm_suppress(m, (uint32_t)id, &alice, true, "stopped", msg,
-                                        sizeof msg), 0);
+        assert_int_equal(alarm_suppress(m, (uint32_t)id, &alice, true, "stopped", msg, sizeof msg),
+                         0);
         break;
     case ALARM_OUT_OF_SERVICE:
-        assert_int_equal(alarm_set_out_of_service(m, (uint32_t)id, &alice, true, "maintenance",
-                                                  msg, sizeof msg), 0);
+        assert_int_equal(
+            alarm_set_out_of_service(m, (uint32_t)id, &alice, true, "maintenance", msg, sizeof msg),
+            0);
         break;
     }
     assert_int_equal(state_of(m, (uint32_t)id), state);
@@ -104,7 +120,7 @@ static int apply(struct alarm_manager *m, uint32_t id, enum act a, char *msg, si
     switch (a) {
     case A_ACTIVATE:
         return feed(m, "PUMP_001", "vibration_mm_s:hi", true, ALARM_PRIO_HIGH, T0 + 2000) > 0 ? 0
-                                                                                            : -1;
+                                                                                              : -1;
     case A_CLEAR:
         return feed(m, "PUMP_001", "vibration_mm_s:hi", false, 0, T0 + 2000) > 0 ? 0 : -1;
     case A_ACK:
@@ -134,6 +150,7 @@ static int apply(struct alarm_manager *m, uint32_t id, enum act a, char *msg, si
 
 /* -1 in the table: refused, state unchanged. */
 #define R (-1)
+/* clang-format off */
 static const int transitions[ALARM_STATE_COUNT][A_COUNT] = {
     /*                       activate               clear                  ack                 shelve         oneshot        noreason unshelve       suppress          unsuppress     oos                   in-service     note */
     [ALARM_NORMAL] =          {ALARM_ACTIVE_UNACKED, ALARM_NORMAL,          R,                  ALARM_SHELVED, R,             R,       R,             ALARM_SUPPRESSED, R,             ALARM_OUT_OF_SERVICE, R,             ALARM_NORMAL},
@@ -144,6 +161,7 @@ static const int transitions[ALARM_STATE_COUNT][A_COUNT] = {
     [ALARM_SUPPRESSED] =      {ALARM_SUPPRESSED,     ALARM_SUPPRESSED,      R,                  R,             R,             R,       R,             R,                ALARM_ACTIVE_UNACKED, ALARM_OUT_OF_SERVICE, R,      ALARM_SUPPRESSED},
     [ALARM_OUT_OF_SERVICE] =  {ALARM_OUT_OF_SERVICE, ALARM_OUT_OF_SERVICE,  R,                  R,             R,             R,       R,             R,                R,             R,                    ALARM_ACTIVE_UNACKED, ALARM_OUT_OF_SERVICE},
 };
+/* clang-format on */
 
 static void test_transition_table(void **state)
 {
@@ -162,8 +180,8 @@ static void test_transition_table(void **state)
             bool process = a == A_ACTIVATE || a == A_CLEAR;
             if (want == R) {
                 if (rc == 0 || got != from)
-                    fail_msg("%s + %s: expected refusal, got rc %d state %s", alarm_state_name(from),
-                             act_names[a], rc, alarm_state_name(got));
+                    fail_msg("%s + %s: expected refusal, got rc %d state %s",
+                             alarm_state_name(from), act_names[a], rc, alarm_state_name(got));
                 assert_true(strlen(msg) > 0); /* the refusal says why */
                 assert_int_equal(rec.actions, 0);
             } else {
@@ -232,8 +250,8 @@ static void test_shelve_expiry(void **state)
     char msg[160];
     uint32_t id = (uint32_t)feed(m, "BOIL_001", "drum_level_pct:lo", true, 3, T0);
     alarm_tick(m, T0);
-    assert_int_equal(alarm_shelve(m, id, &alice, 30 * MIN, "level transmitter swap", msg,
-                                  sizeof msg), 0);
+    assert_int_equal(
+        alarm_shelve(m, id, &alice, 30 * MIN, "level transmitter swap", msg, sizeof msg), 0);
     alarm_tick(m, T0 + 29 * MIN);
     assert_int_equal(state_of(m, id), ALARM_SHELVED);
     alarm_tick(m, T0 + 31 * MIN);
@@ -384,9 +402,14 @@ static void test_limit_events_and_escalation(void **state)
 {
     (void)state;
     struct alarm_manager *m = mk();
-    struct event ev = {.kind = EVENT_LIMIT, .ts_ms = T0, .machine = -1, .sensor = -1,
-                       .machine_id = "BOIL_001", .sensor_name = "drum_level_pct",
-                       .value = 80, .state = TWIN_WARN};
+    struct event ev = {.kind = EVENT_LIMIT,
+                       .ts_ms = T0,
+                       .machine = -1,
+                       .sensor = -1,
+                       .machine_id = "BOIL_001",
+                       .sensor_name = "drum_level_pct",
+                       .value = 80,
+                       .state = TWIN_WARN};
     alarm_on_event(m, &ev);
     uint32_t id = alarm_find(m, "BOIL_001", "drum_level_pct:hi");
     assert_true(id > 0);
@@ -418,9 +441,15 @@ static void test_limit_events_and_escalation(void **state)
     assert_string_equal(out[0].sensor_name, "drum_level_pct:hi");
     assert_int_equal(alarm_drain_events(m, out, 16), 0);
     /* anomaly events: only a sustained strong anomaly raises the machine's "anomaly" alarm */
-    struct event an = {.kind = EVENT_ANOMALY, .ts_ms = T0 + 5000, .machine = -1, .sensor = -1,
-                       .machine_id = "PUMP_001", .sensor_name = "flow_m3h", .detector = "zscore",
-                       .score = 0.95, .reason = "flow far below its baseline"};
+    struct event an = {.kind = EVENT_ANOMALY,
+                       .ts_ms = T0 + 5000,
+                       .machine = -1,
+                       .sensor = -1,
+                       .machine_id = "PUMP_001",
+                       .sensor_name = "flow_m3h",
+                       .detector = "zscore",
+                       .score = 0.95,
+                       .reason = "flow far below its baseline"};
     alarm_on_event(m, &an);
     an.ts_ms += MIN;
     alarm_on_event(m, &an);
@@ -458,12 +487,23 @@ static void test_restore(void **state)
     struct recorder rec = {0};
     struct alarm_listener l = {&rec, record};
     alarm_add_listener(m, &l);
-    struct alarm_info a = {.id = 42, .machine_id = "PUMP_001", .condition = "x:hi",
-                           .priority = 2, .active = true, .acked = false, .shelved = true,
-                           .shelved_until_ms = T0 - 1000, .count = 3};
+    struct alarm_info a = {.id = 42,
+                           .machine_id = "PUMP_001",
+                           .condition = "x:hi",
+                           .priority = 2,
+                           .active = true,
+                           .acked = false,
+                           .shelved = true,
+                           .shelved_until_ms = T0 - 1000,
+                           .count = 3};
     assert_int_equal(alarm_restore(m, &a, T0), 0);
-    struct alarm_info b = {.id = 43, .machine_id = "PUMP_001", .condition = "y:hi",
-                           .priority = 2, .active = true, .acked = true, .acked_by = "bob"};
+    struct alarm_info b = {.id = 43,
+                           .machine_id = "PUMP_001",
+                           .condition = "y:hi",
+                           .priority = 2,
+                           .active = true,
+                           .acked = true,
+                           .acked_by = "bob"};
     assert_int_equal(alarm_restore(m, &b, T0), 0);
     assert_int_equal(state_of(m, 42), ALARM_ACTIVE_UNACKED); /* expired shelve undone */
     assert_int_equal(rec.actions, 1);
@@ -505,9 +545,14 @@ static void test_operator_and_json(void **state)
     for (int s = 0; s < ALARM_STATE_COUNT; s++)
         assert_int_equal(alarm_state_parse(alarm_state_name(s)), s);
 
-    struct alarm_info a = {.id = 7, .machine_id = "PUMP_001", .condition = "q\"uote:hi",
-                           .priority = 3, .state = ALARM_ACTIVE_UNACKED, .active = true,
-                           .last_value = 9.25, .count = 2};
+    struct alarm_info a = {.id = 7,
+                           .machine_id = "PUMP_001",
+                           .condition = "q\"uote:hi",
+                           .priority = 3,
+                           .state = ALARM_ACTIVE_UNACKED,
+                           .active = true,
+                           .last_value = 9.25,
+                           .count = 2};
     char *json = alarm_info_to_json(&a, "raise");
     assert_non_null(json);
     assert_non_null(strstr(json, "\"priority\":\"critical\""));

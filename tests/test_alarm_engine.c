@@ -65,7 +65,9 @@ static int teardown(void **state)
 
 static void push(struct fixture *f, int machine, int sensor, double value, int64_t ts)
 {
-    struct sample s = {.ts_ms = ts, .machine = (uint32_t)machine, .sensor = (uint16_t)sensor,
+    struct sample s = {.ts_ms = ts,
+                       .machine = (uint32_t)machine,
+                       .sensor = (uint16_t)sensor,
                        .kind = SAMPLE_VALUE};
     s.u.value = value;
     engine_process(f->e, &s, 1);

@@ -41,8 +41,12 @@ static int teardown(void **state)
 static int feed(struct alarm_manager *m, const char *machine, const char *cond, int prio,
                 int64_t ts)
 {
-    struct alarm_input in = {.ts_ms = ts, .machine_id = machine, .condition = cond,
-                             .priority = prio, .active = true, .value = 5.5,
+    struct alarm_input in = {.ts_ms = ts,
+                             .machine_id = machine,
+                             .condition = cond,
+                             .priority = prio,
+                             .active = true,
+                             .value = 5.5,
                              .message = "limit exceeded"};
     return alarm_update(m, &in);
 }
@@ -207,8 +211,11 @@ static void test_burst_resync(void **state)
     for (int r = 0; r < 12; r++) {
         for (int i = 0; i < 400; i++) {
             snprintf(cond, sizeof cond, "s%d:hi", i);
-            struct alarm_input in = {.ts_ms = T0 + r * 10 * MIN + i, .machine_id = "KILN_001",
-                                     .condition = cond, .priority = 1, .active = r % 2 == 0,
+            struct alarm_input in = {.ts_ms = T0 + r * 10 * MIN + i,
+                                     .machine_id = "KILN_001",
+                                     .condition = cond,
+                                     .priority = 1,
+                                     .active = r % 2 == 0,
                                      .value = r};
             alarm_update(m, &in);
         }
@@ -223,8 +230,8 @@ static void test_burst_resync(void **state)
     query(sql, out, sizeof out);
     assert_string_equal(out, "11.0;");
     assert_int_equal(st.dropped, 0);
-    print_message("burst: %llu rows written, %llu resyncs\n",
-                  (unsigned long long)st.alarms_written, (unsigned long long)st.resyncs);
+    print_message("burst: %llu rows written, %llu resyncs\n", (unsigned long long)st.alarms_written,
+                  (unsigned long long)st.resyncs);
     alarm_store_close(s);
     alarm_manager_destroy(m);
 }

@@ -62,8 +62,12 @@ static void on_log(void *ctx, const char *line)
 
 static int feed(struct alarm_manager *m, const char *cond, int prio, bool active, int64_t ts)
 {
-    struct alarm_input in = {.ts_ms = ts, .machine_id = "PUMP_001", .condition = cond,
-                             .priority = prio, .active = active, .value = 9.5,
+    struct alarm_input in = {.ts_ms = ts,
+                             .machine_id = "PUMP_001",
+                             .condition = cond,
+                             .priority = prio,
+                             .active = active,
+                             .value = 9.5,
                              .message = "vibration above alarm limit"};
     return alarm_update(m, &in);
 }
@@ -72,8 +76,8 @@ static struct notify *start(struct alarm_manager *m, const char *script, int tim
                             int per_minute)
 {
     char err[256];
-    struct notify_options opt = {.command = script, .timeout_ms = timeout_ms,
-                                 .max_per_minute = per_minute, .log = on_log};
+    struct notify_options opt = {
+        .command = script, .timeout_ms = timeout_ms, .max_per_minute = per_minute, .log = on_log};
     struct notify *n = notify_create(&opt, err, sizeof err);
     if (!n)
         fail_msg("%s", err);
@@ -93,7 +97,7 @@ static void test_hook_receives_json(void **state)
     struct alarm_manager *m = alarm_manager_create(NULL, 0, err, sizeof err);
     struct notify *n = start(m, script, 10000, 60);
     feed(m, "vibration_mm_s:hi", ALARM_PRIO_CRITICAL, true, T0);
-    feed(m, "flow_m3h:lo", ALARM_PRIO_MEDIUM, true, T0 + 1000);  /* medium: not sent */
+    feed(m, "flow_m3h:lo", ALARM_PRIO_MEDIUM, true, T0 + 1000); /* medium: not sent */
     feed(m, "vibration_mm_s:hi", ALARM_PRIO_CRITICAL, false, T0 + 2000);
     notify_flush(n);
     struct notify_stats st;
@@ -110,8 +114,7 @@ static void test_hook_receives_json(void **state)
         assert_non_null(o); /* valid JSON */
         assert_int_equal(lines < 2, 1);
         assert_string_equal(cJSON_GetObjectItem(o, "machine_id")->valuestring, "PUMP_001");
-        assert_string_equal(cJSON_GetObjectItem(o, "condition")->valuestring,
-                            "vibration_mm_s:hi");
+        assert_string_equal(cJSON_GetObjectItem(o, "condition")->valuestring, "vibration_mm_s:hi");
         assert_string_equal(cJSON_GetObjectItem(o, "priority")->valuestring, "critical");
         assert_string_equal(cJSON_GetObjectItem(o, "change")->valuestring, changes[lines]);
         assert_true(cJSON_GetObjectItem(o, "value")->valuedouble == 9.5);

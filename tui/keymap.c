@@ -9,6 +9,7 @@
 #include "screen.h"
 #include "store_reader.h"
 #include "view.h"
+#include "view_alarms.h"
 #include "view_detail.h"
 #include "view_help.h"
 #include "view_overview.h"
@@ -18,6 +19,7 @@
 #define OVERVIEW KEYMAP_IN(VIEW_OVERVIEW)
 #define DETAIL KEYMAP_IN(VIEW_DETAIL)
 #define HELP KEYMAP_IN(VIEW_HELP)
+#define ALARMS KEYMAP_IN(VIEW_ALARMS)
 
 static int key_view(struct screen *s, int view)
 {
@@ -193,6 +195,25 @@ const struct key_binding keymap_table[] = {
      "export the selected machine's last hour of history", "Export"},
     {{CTRL('l')}, "Ctrl-L", 0, key_redraw, 0, "repaint the whole screen", NULL},
     {{'q', 'Q', KEY_F(10)}, "q F10", 0, key_quit, 0, "quit", "Quit"},
+    {{KEY_UP, 'k'}, "Up k", ALARMS, view_alarms_move, -1, "select the alarm above", NULL},
+    {{KEY_DOWN, 'j'}, "Down j", ALARMS, view_alarms_move, 1, "select the alarm below", NULL},
+    {{KEY_PPAGE}, "PgUp", ALARMS, view_alarms_move, -10, "ten alarms up", NULL},
+    {{KEY_NPAGE}, "PgDn", ALARMS, view_alarms_move, 10, "ten alarms down", NULL},
+    {{KEY_HOME}, "Home", ALARMS, view_alarms_move, -10000, "the first alarm", NULL},
+    {{KEY_END}, "End", ALARMS, view_alarms_move, 10000, "the last alarm", NULL},
+    {{'a'}, "a", ALARMS, view_alarms_ack, 0, "acknowledge the selected alarm", NULL},
+    {{'A'}, "A", ALARMS, view_alarms_ack_all, 0, "acknowledge all visible alarms (asks y/n)",
+     NULL},
+    {{'s'}, "s", ALARMS, view_alarms_shelve, 0, "shelve the selected alarm (duration, reason)",
+     NULL},
+    {{'u'}, "u", ALARMS, view_alarms_unshelve, 0, "unshelve the selected alarm", NULL},
+    {{'n'}, "n", ALARMS, view_alarms_note, 0, "add a note to the selected alarm", NULL},
+    {{'o'}, "o", ALARMS, view_alarms_out_of_service, 0,
+     "remove the selected alarm from service, or return it", NULL},
+    {{'/'}, "/", ALARMS, view_alarms_filter, 0, "filter alarms (words: machine, condition, ...)",
+     NULL},
+    {{'S'}, "S", ALARMS, view_alarms_toggle_hidden, 0,
+     "switch to the shelved / suppressed / out-of-service list and back", NULL},
 };
 
 const size_t keymap_count = sizeof keymap_table / sizeof keymap_table[0];

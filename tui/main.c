@@ -230,6 +230,23 @@ static void sleep_ms(int ms)
         ;
 }
 
+/* The alarm banner as headless JSON: what an operator would see at the top of the console. */
+static void alarms_headless_json(void *ctx, char *out, size_t len)
+{
+    struct alarm_banner b;
+    alarm_get_banner(ctx, &b);
+    int unacked = 0, active = 0;
+    for (int p = 0; p < ALARM_PRIO_COUNT; p++) {
+        unacked += b.unacked[p];
+        active += b.active[p];
+    }
+    snprintf(out, len,
+             ",\"alarms\":{\"active\":%d,\"unacked\":%d,\"unacked_by_priority\":{\"low\":%d,"
+             "\"medium\":%d,\"high\":%d,\"critical\":%d},\"shelved\":%d,\"flood\":%s}",
+             active, unacked, b.unacked[0], b.unacked[1], b.unacked[2], b.unacked[3], b.shelved,
+             b.flood ? "true" : "false");
+}
+
 /* Prints a status line per interval until the simulation is over or a signal arrives. */
 static int run_headless(struct app *app)
 {
@@ -238,6 +255,9 @@ static int run_headless(struct app *app)
         return 1;
     struct headless_extra db = {app->store, store_status_json};
     headless_add_extra(app->headless, &db);
+    if (app->alarms)
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->alarms, alarms_headless_json});
     if (app->feed)
         headless_add_extra(app->headless,
                            &(struct headless_extra){app->feed, mqtt_feed_headless_json});

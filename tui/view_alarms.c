@@ -1,5 +1,3 @@
-/* Built only once the console's screen (tui/screen.h) is in the tree. */
-#if __has_include("screen.h")
 #include "view_alarms.h"
 
 #include <stdio.h>
@@ -17,18 +15,28 @@
 #define VIEW_ALARMS_MAX 1024
 #define KEY_ESC_CODE 27
 
-enum column { COL_TIME, COL_MACHINE, COL_CONDITION, COL_PRIORITY, COL_STATE, COL_VALUE,
-              COL_COUNT, COL_ACKED_BY, COL_FLAGS, COL_COUNT_ };
+enum column {
+    COL_TIME,
+    COL_MACHINE,
+    COL_CONDITION,
+    COL_PRIORITY,
+    COL_STATE,
+    COL_VALUE,
+    COL_COUNT,
+    COL_ACKED_BY,
+    COL_FLAGS,
+    COL_COUNT_
+};
 
 /* The view's own state: main thread only. */
 static struct {
     struct alarm_info rows[VIEW_ALARMS_MAX];
     int count;
-    int selected;          /* row index */
-    uint32_t selected_id;  /* follows the alarm when the sort order changes */
+    int selected;         /* row index */
+    uint32_t selected_id; /* follows the alarm when the sort order changes */
     int scroll;
-    int page;              /* rows that fit, from the last frame */
-    bool hidden;           /* the shelved / suppressed / out-of-service list */
+    int page;    /* rows that fit, from the last frame */
+    bool hidden; /* the shelved / suppressed / out-of-service list */
     char filter[64];
     struct alarm_operator op;
     bool op_ready;
@@ -53,8 +61,8 @@ static const struct alarm_operator *op(struct screen *s)
 static void refresh_rows(struct screen *s)
 {
     struct alarm_manager *m = manager(s);
-    v.count = m ? alarm_list(m, v.hidden ? ALARM_LIST_HIDDEN : ALARM_LIST_CURRENT, v.filter,
-                             v.rows, VIEW_ALARMS_MAX)
+    v.count = m ? alarm_list(m, v.hidden ? ALARM_LIST_HIDDEN : ALARM_LIST_CURRENT, v.filter, v.rows,
+                             VIEW_ALARMS_MAX)
                 : 0;
     int found = -1;
     for (int i = 0; i < v.count && v.selected_id; i++)
@@ -93,7 +101,7 @@ static void format_time(int64_t ts_ms, char *buf, size_t len)
 
 static int priority_element(int priority)
 {
-    return priority >= ALARM_PRIO_HIGH ? THEME_ALARM
+    return priority >= ALARM_PRIO_HIGH     ? THEME_ALARM
            : priority == ALARM_PRIO_MEDIUM ? THEME_WARN
                                            : THEME_NORMAL;
 }
@@ -178,24 +186,28 @@ void view_alarms_draw(struct screen *s, int top, int height)
         snprintf(c_count, sizeof c_count, "%u", a->count);
         snprintf(c_flags, sizeof c_flags, "%s%s%s", a->first_out ? "F" : "",
                  a->chattering ? "C" : "", a->stale ? "S" : "");
-        const char *cells[COL_COUNT_] = {
-            c_time, a->machine_id, a->condition, alarm_priority_name(a->priority),
-            alarm_state_label(a->state), c_value, c_count, a->acked_by, c_flags};
+        const char *cells[COL_COUNT_] = {c_time,
+                                         a->machine_id,
+                                         a->condition,
+                                         alarm_priority_name(a->priority),
+                                         alarm_state_label(a->state),
+                                         c_value,
+                                         c_count,
+                                         a->acked_by,
+                                         c_flags};
         attr_t row = a->acked ? normal : screen_attr(s, THEME_UNACK);
         if (i == v.selected)
             row = screen_attr(s, THEME_SELECTED);
         attr_t cell_attrs[COL_COUNT_] = {0};
         if (i != v.selected)
-            cell_attrs[COL_PRIORITY] = screen_attr(s, priority_element(a->priority)) |
-                                       (a->acked ? 0 : A_BOLD);
-        widget_table_row(stdscr, list_top + r, 1, cols, COL_COUNT_, cells, row, cell_attrs,
-                         s->g);
+            cell_attrs[COL_PRIORITY] =
+                screen_attr(s, priority_element(a->priority)) | (a->acked ? 0 : A_BOLD);
+        widget_table_row(stdscr, list_top + r, 1, cols, COL_COUNT_, cells, row, cell_attrs, s->g);
         screen_hit_add(s, list_top + r, 1, 1, s->cols - 2, SCREEN_HIT_ROW, i);
     }
     if (detail_rows)
         draw_detail(s, top + height - 2, v.count ? &v.rows[v.selected] : NULL);
-    snprintf(s->right_info, sizeof s->right_info, "%d/%d", v.count ? v.selected + 1 : 0,
-             v.count);
+    snprintf(s->right_info, sizeof s->right_info, "%d/%d", v.count ? v.selected + 1 : 0, v.count);
 }
 
 int view_alarms_move(struct screen *s, int delta)
@@ -265,8 +277,8 @@ int view_alarms_shelve(struct screen *s, int arg)
     if (!a)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
-    if (screen_prompt(s, "Shelve for (30m, 2h, 0 = until it clears):", duration,
-                      sizeof duration) != 0)
+    if (screen_prompt(s, "Shelve for (30m, 2h, 0 = until it clears):", duration, sizeof duration) !=
+        0)
         return outcome(s, 0, "shelve cancelled");
     double seconds;
     if (config_parse_duration(duration, &seconds) != 0 || seconds < 0) {
@@ -275,8 +287,8 @@ int view_alarms_shelve(struct screen *s, int arg)
     }
     if (screen_prompt(s, "Reason for shelving:", reason, sizeof reason) != 0)
         return outcome(s, 0, "shelve cancelled");
-    int rc = alarm_shelve(manager(s), id, op(s), (int64_t)(seconds * 1000), reason, msg,
-                          sizeof msg);
+    int rc =
+        alarm_shelve(manager(s), id, op(s), (int64_t)(seconds * 1000), reason, msg, sizeof msg);
     return outcome(s, rc, msg);
 }
 
@@ -287,9 +299,8 @@ int view_alarms_unshelve(struct screen *s, int arg)
     const struct alarm_info *a = selected(s);
     if (!a)
         return SCREEN_REDRAW;
-    return outcome(s, alarm_unshelve(manager(s), a->id, op(s), "unshelved by operator", msg,
-                                     sizeof msg),
-                   msg);
+    return outcome(
+        s, alarm_unshelve(manager(s), a->id, op(s), "unshelved by operator", msg, sizeof msg), msg);
 }
 
 int view_alarms_note(struct screen *s, int arg)
@@ -351,14 +362,22 @@ static const struct {
     int (*run)(struct screen *s, int arg);
     int arg;
 } view_keys[] = {
-    {KEY_UP, view_alarms_move, -1},        {KEY_DOWN, view_alarms_move, 1},
-    {KEY_PPAGE, view_alarms_move, -10},    {KEY_NPAGE, view_alarms_move, 10},
-    {KEY_HOME, view_alarms_move, -10000},  {KEY_END, view_alarms_move, 10000},
-    {'k', view_alarms_move, -1},           {'j', view_alarms_move, 1},
-    {'a', view_alarms_ack, 0},             {'A', view_alarms_ack_all, 0},
-    {'s', view_alarms_shelve, 0},          {'u', view_alarms_unshelve, 0},
-    {'n', view_alarms_note, 0},            {'o', view_alarms_out_of_service, 0},
-    {'/', view_alarms_filter, 0},          {'S', view_alarms_toggle_hidden, 0},
+    {KEY_UP, view_alarms_move, -1},
+    {KEY_DOWN, view_alarms_move, 1},
+    {KEY_PPAGE, view_alarms_move, -10},
+    {KEY_NPAGE, view_alarms_move, 10},
+    {KEY_HOME, view_alarms_move, -10000},
+    {KEY_END, view_alarms_move, 10000},
+    {'k', view_alarms_move, -1},
+    {'j', view_alarms_move, 1},
+    {'a', view_alarms_ack, 0},
+    {'A', view_alarms_ack_all, 0},
+    {'s', view_alarms_shelve, 0},
+    {'u', view_alarms_unshelve, 0},
+    {'n', view_alarms_note, 0},
+    {'o', view_alarms_out_of_service, 0},
+    {'/', view_alarms_filter, 0},
+    {'S', view_alarms_toggle_hidden, 0},
 };
 
 int view_alarms_key(struct screen *s, int key)
@@ -404,7 +423,3 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
                 unacked || b.shelved || b.flood ? text : "No unacknowledged alarms");
     return true;
 }
-
-#else
-typedef int view_alarms_waits_for_screen; /* ISO C wants a non-empty file */
-#endif

@@ -25,7 +25,7 @@ void view_alarms_draw(struct screen *s, int top, int height);
 /* Keys of the alarm view not bound in the key table. Returns enum screen_result or -1. */
 int view_alarms_key(struct screen *s, int key);
 
-int view_alarms_move(struct screen *s, int delta);    /* delta rows; +-10000: end/home */
+int view_alarms_move(struct screen *s, int delta); /* delta rows; +-10000: end/home */
 int view_alarms_ack(struct screen *s, int arg);
 int view_alarms_ack_all(struct screen *s, int arg);
 int view_alarms_shelve(struct screen *s, int arg);

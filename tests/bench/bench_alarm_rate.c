@@ -47,8 +47,11 @@ static int run(const char *scenario, struct counts *c)
     struct alarm_listener l = {c, on_change};
     alarm_add_listener(m, &l);
     engine_set_alarms(e, m);
-    struct simulator_options so = {.seed = 7, .speed = 0, .duration_s = 3600.0 * HOURS,
-                                   .scenario = scenario, .start_ms = 1700000000000LL};
+    struct simulator_options so = {.seed = 7,
+                                   .speed = 0,
+                                   .duration_s = 3600.0 * HOURS,
+                                   .scenario = scenario,
+                                   .start_ms = 1700000000000LL};
     struct simulator *sim = simulator_create(cat, q, &so, err, sizeof err);
     if (!sim) {
         fprintf(stderr, "bench_alarm_rate: %s\n", err);
@@ -79,8 +82,7 @@ int main(void)
         if (run(path, &c) != 0)
             return 1;
         printf("BENCH alarm_rate_%s_limit %.1f alarms/h\n", names[i], (double)c.limit / HOURS);
-        printf("BENCH alarm_rate_%s_anomaly %.1f alarms/h\n", names[i],
-               (double)c.anomaly / HOURS);
+        printf("BENCH alarm_rate_%s_anomaly %.1f alarms/h\n", names[i], (double)c.anomaly / HOURS);
     }
     return 0;
 }
