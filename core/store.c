@@ -200,6 +200,11 @@ static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal
     }
     sqlite3_extended_result_codes(st->db, 0);
     sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+    if (sqlite3_db_readonly(st->db, "main") == 1) { /* SQLite fell back to read-only */
+        snprintf(why, whylen, "the file is read-only");
+        store_db_close(st);
+        return -SQLITE_READONLY;
+    }
     rc = sqlite3_exec(st->db,
                       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                       " PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384",
