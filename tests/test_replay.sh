@@ -10,7 +10,7 @@ fail() { echo "test_replay: $*" >&2; exit 1; }
 last() { tail -n1 "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))' "$2"; }
 
 "$BIN" --headless --scenario demo --speed max --duration 10m --seed 5 --db "$tmp/h.db" \
-    --status-interval 1000 > /dev/null
+    --status-interval 1000 > "$tmp/live.jsonl"
 n=$(sqlite3 "$tmp/h.db" "select count(*) from samples")
 sha=$(sha256sum "$tmp/h.db" | cut -d' ' -f1)
 
@@ -21,6 +21,10 @@ sha=$(sha256sum "$tmp/h.db" | cut -d' ' -f1)
 [ "$(last "$tmp/max.jsonl" 'replay["rows"]')" = "$n" ] || fail "replayed rows"
 [ "$(last "$tmp/max.jsonl" 'replay["done"]')" = True ] || fail "not done"
 [ "$(last "$tmp/max.jsonl" 'machines')" = 16 ] || fail "machines: $(last "$tmp/max.jsonl" machines)"
+# Detection and alarms are re-evaluated from the replayed samples: the same alarms as live.
+[ "$(last "$tmp/max.jsonl" 'alarms_by_machine')" = "$(last "$tmp/live.jsonl" 'alarms_by_machine')" ] \
+    || fail "alarms differ: live $(last "$tmp/live.jsonl" 'alarms_by_machine'), replay $(last "$tmp/max.jsonl" 'alarms_by_machine')"
+[ "$(last "$tmp/max.jsonl" 'alarms_raised')" -gt 0 ] || fail "the demo raised no alarm to compare"
 newest=$(sqlite3 "$tmp/h.db" "select strftime('%Y-%m-%dT%H:%M:%fZ', max(ts_ms) / 1000.0, 'unixepoch') from samples")
 [ "$(last "$tmp/max.jsonl" 'sim_time')" = "$newest" ] || fail "plant clock $(last "$tmp/max.jsonl" sim_time), newest sample $newest"
 
