@@ -18,6 +18,7 @@
 #define STORE_EVENTS_MAX 4096
 #define STORE_BUSY_MS 5000
 #define STORE_PRUNE_ROLLUP_SENSORS 16 /* sensors whose rollups are pruned per commit */
+#define STORE_PRUNE_MIN 20000 /* raw rows pruned per commit beyond twice the batch: catches up */
 
 /* One rollup bucket's part that is not in the file yet (merged in with an upsert). */
 struct rollup_acc {
@@ -488,7 +489,8 @@ static int store_prune(struct store *st, size_t batch)
         if (cutoff > 0) {
             sqlite3_stmt *q = st->stmt[STMT_PRUNE_RAW];
             sqlite3_bind_int64(q, 1, (sqlite3_int64)((uint64_t)cutoff << STORE_SENSOR_BITS));
-            sqlite3_bind_int64(q, 2, (sqlite3_int64)(2 * batch + 1000));
+            /* The OFFSET row is the last one deleted: chunk - 1 for chunk rows. */
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)(2 * batch + STORE_PRUNE_MIN - 1));
             int rc = sqlite3_step(q);
             sqlite3_reset(q);
             if (rc != SQLITE_DONE)

@@ -348,6 +348,46 @@ static void test_retention_prunes(void **state)
     sqlite3_close(db);
 }
 
+/* A backlog far beyond one chunk goes in small deletes, commit after commit, never in one. */
+static void test_retention_is_incremental(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options o;
+    store_options_default(&o);
+    o.commit_ms = 20;
+    o.retain_raw_s = 3600;
+    o.block_when_full = true;
+    int64_t now = (int64_t)time(NULL) * 1000;
+    /* 60,000 samples from two hours ago, recorded with retention off. */
+    struct store_options keep = o;
+    keep.retain_raw_s = 0;
+    struct store *st = open_store(f, &keep);
+    struct engine_sink sink = store_sink(st);
+    push_stream(&sink, 0, 60000, now - 2 * 3600000LL);
+    store_close(st);
+    st = open_store(f, &o);
+    sink = store_sink(st);
+    struct store_status s;
+    uint64_t previous = 0;
+    int commits = 0;
+    for (int64_t i = 0; i < 400 && previous < 60000; i++, commits++) {
+        push_stream(&sink, 60000 + i * 4, 60004 + i * 4, now);
+        assert_int_equal(store_flush(st, 20000), 0);
+        store_status(st, &s);
+        assert_true(s.pruned - previous <= 2 * 4 + 20000); /* one chunk per commit at most */
+        previous = s.pruned;
+    }
+    assert_int_equal(s.pruned, 60000);
+    assert_true(commits >= 3);
+    store_close(st);
+    sqlite3 *db = open_db(f->path);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM samples WHERE ts_ms < %lld",
+             (long long)(now - 3600000));
+    assert_int_equal(query_int(db, sql), 0);
+    sqlite3_close(db);
+}
+
 static void wait_for(struct store *st, bool recording)
 {
     struct store_status s;
@@ -519,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration_v1_to_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_values_rollups_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_prunes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_is_incremental, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_then_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_mid_recording, setup, teardown),
