@@ -13,7 +13,7 @@
 
 #include "queue.h"
 
-#define STORE_CHUNK 8192         /* samples moved from the queue per pop */
+#define STORE_CHUNK 8192          /* samples moved from the queue per pop */
 #define STORE_BATCH_MAX (1 << 18) /* samples per transaction at most */
 #define STORE_EVENTS_MAX 4096
 #define STORE_BUSY_MS 5000
@@ -60,7 +60,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_FIND_MACHINE] = "SELECT id FROM machines WHERE machine_id = ?1",
     [STMT_INSERT_MACHINE] = "INSERT INTO machines(machine_id, type) VALUES (?1, ?2)",
     [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE machine = ?1 AND name = ?2",
-    [STMT_INSERT_SENSOR] = "INSERT INTO sensors(machine, name, unit, is_text) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_INSERT_SENSOR] =
+        "INSERT INTO sensors(machine, name, unit, is_text) VALUES (?1, ?2, ?3, ?4)",
     /* Deletes at most ?2 of the oldest rows below the cutoff ?1: no long stall. */
     [STMT_PRUNE_RAW] =
         "DELETE FROM raw_samples WHERE key < ?1 AND key <= coalesce((SELECT key FROM raw_samples"
@@ -102,9 +103,9 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
     int64_t next_retry_ms;
-    int map_cap;           /* machines covered by sensor_map */
-    int32_t *machine_map;  /* catalog machine -> machines.id (0: not known yet) */
-    int32_t *sensor_map;   /* [machine * CATALOG_SENSORS_MAX + sensor] -> sensors.id, -1 refused */
+    int map_cap;          /* machines covered by sensor_map */
+    int32_t *machine_map; /* catalog machine -> machines.id (0: not known yet) */
+    int32_t *sensor_map;  /* [machine * CATALOG_SENSORS_MAX + sensor] -> sensors.id, -1 refused */
     int max_sensor_id;
     struct rollup_acc *acc; /* [sensor id * STORE_WINDOWS + window] */
     int *dirty;             /* indices of acc with a pending part */
@@ -191,8 +192,7 @@ static void store_forget_mappings(struct store *st)
 static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal)
 {
     *fatal = false;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
-                SQLITE_OPEN_NOMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
     if (rc != SQLITE_OK) {
         snprintf(why, whylen, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -617,8 +617,8 @@ static void *store_writer(void *arg)
             wait = left < 0 ? 0 : left < wait ? (int)left : wait;
         }
         size_t room = STORE_BATCH_MAX - st->batch_count;
-        size_t n = queue_pop(st->q, st->batch + st->batch_count, room < STORE_CHUNK ? room : STORE_CHUNK,
-                             stopping ? 0 : wait);
+        size_t n = queue_pop(st->q, st->batch + st->batch_count,
+                             room < STORE_CHUNK ? room : STORE_CHUNK, stopping ? 0 : wait);
         if (n && !st->batch_count && !st->ev_batch_count)
             st->batch_start_ms = mono_ms();
         st->batch_count += n;
@@ -664,8 +664,8 @@ static void store_on_event(void *ctx, const struct event *ev)
 
 struct engine_sink store_sink(struct store *st)
 {
-    struct engine_sink sink = {.ctx = st, .on_samples = store_on_samples,
-                               .on_event = store_on_event};
+    struct engine_sink sink = {
+        .ctx = st, .on_samples = store_on_samples, .on_event = store_on_event};
     return sink;
 }
 

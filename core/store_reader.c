@@ -150,8 +150,8 @@ static char *make_csv_prefix(const char *machine, const char *sensor)
 static char *make_json_prefix(const char *machine, const char *sensor)
 {
     static const char a[] = "\",\"machine_id\":\"", b[] = "\",\"sensor\":\"", c[] = "\",";
-    size_t n = sizeof a + sizeof b + sizeof c + json_string(NULL, machine) +
-               json_string(NULL, sensor);
+    size_t n =
+        sizeof a + sizeof b + sizeof c + json_string(NULL, machine) + json_string(NULL, sensor);
     char *p = malloc(n);
     if (!p)
         return NULL;
@@ -380,8 +380,8 @@ static int reader_check_names(struct store_reader *r, const struct store_query *
     for (int i = 0; i < q->machine_count; i++) {
         if (find_machine(r, q->machines[i]) >= 0)
             continue;
-        int n = snprintf(err, errlen, "unknown machine '%s' in %s; known:", q->machines[i],
-                         r->path);
+        int n =
+            snprintf(err, errlen, "unknown machine '%s' in %s; known:", q->machines[i], r->path);
         for (int k = 0; k < r->machine_count && n > 0 && (size_t)n < errlen; k++)
             n += snprintf(err + n, errlen - (size_t)n, "%s %s", k ? "," : "", r->machines[k].id);
         if (!r->machine_count && n > 0 && (size_t)n < errlen)
@@ -396,8 +396,7 @@ static int reader_check_names(struct store_reader *r, const struct store_query *
                     strcmp(r->sensors[k].name, q->sensors[i]) == 0;
         if (found)
             continue;
-        int n = snprintf(err, errlen, "unknown sensor '%s' in %s; known:", q->sensors[i],
-                         r->path);
+        int n = snprintf(err, errlen, "unknown sensor '%s' in %s; known:", q->sensors[i], r->path);
         int shown = 0;
         for (int k = 0; k < r->sensor_cap && n > 0 && (size_t)n < errlen; k++) {
             const struct reader_sensor *s = &r->sensors[k];
@@ -427,8 +426,7 @@ int store_reader_check(struct store_reader *r, const struct store_query *q, char
 }
 
 /* Sensor ids the query selects: allow[id]; NULL when it selects every sensor. */
-static bool *reader_allowed(const struct store_reader *r, const struct store_query *q,
-                            bool *oom)
+static bool *reader_allowed(const struct store_reader *r, const struct store_query *q, bool *oom)
 {
     *oom = false;
     if (!q->machine_count && !q->sensor_count)
@@ -449,8 +447,12 @@ static bool *reader_allowed(const struct store_reader *r, const struct store_que
 static void key_range(const struct store_query *q, int64_t *lo, int64_t *hi)
 {
     const int64_t limit = INT64_MAX >> STORE_SENSOR_BITS;
-    *lo = q->since_ms <= 0 ? 0 : q->since_ms >= limit ? INT64_MAX : q->since_ms << STORE_SENSOR_BITS;
-    *hi = q->until_ms >= limit ? INT64_MAX : q->until_ms <= 0 ? 0 : q->until_ms << STORE_SENSOR_BITS;
+    *lo = q->since_ms <= 0       ? 0
+          : q->since_ms >= limit ? INT64_MAX
+                                 : q->since_ms << STORE_SENSOR_BITS;
+    *hi = q->until_ms >= limit ? INT64_MAX
+          : q->until_ms <= 0   ? 0
+                               : q->until_ms << STORE_SENSOR_BITS;
 }
 
 /* "2026-11-22T10:00:00." for a whole second; days from the civil calendar, no gmtime per row. */
@@ -768,8 +770,8 @@ static long long export_alarms(struct store_reader *r, const struct store_query 
                 out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", cols[c]));
                 if (c == 0 && sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
                     char num[24];
-                    out_str(o, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                                     sqlite3_column_int64(st, 1)));
+                    out_str(o, num,
+                            (size_t)snprintf(num, sizeof num, "%lld", sqlite3_column_int64(st, 1)));
                 } else {
                     out_value(o, st, 1 + c, true);
                 }
@@ -781,8 +783,9 @@ static long long export_alarms(struct store_reader *r, const struct store_query 
                 out_str(o, ",", 1);
                 if (sqlite3_column_type(st, 1 + c) == SQLITE_INTEGER) {
                     char num[24];
-                    out_str(o, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                                     sqlite3_column_int64(st, 1 + c)));
+                    out_str(
+                        o, num,
+                        (size_t)snprintf(num, sizeof num, "%lld", sqlite3_column_int64(st, 1 + c)));
                 } else {
                     out_value(o, st, 1 + c, false);
                 }
@@ -897,9 +900,8 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
         " AND bucket_start_ms >= %lld AND bucket_start_ms < %lld;"
         "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
         " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
-        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, ids,
-        (long long)q->since_ms, (long long)q->until_ms, (long long)q->since_ms,
-        (long long)q->until_ms);
+        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, ids, (long long)q->since_ms,
+        (long long)q->until_ms, (long long)q->since_ms, (long long)q->until_ms);
     free(ids);
     rc = script ? sqlite3_exec(dst, script, NULL, NULL, NULL) : SQLITE_NOMEM;
     sqlite3_free(script);
@@ -907,8 +909,8 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
     static const char *const alarm_tables[] = {"alarms", "alarm_actions"};
     for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
         sqlite3_stmt *st;
-        char *get = sqlite3_mprintf("SELECT sql FROM src.sqlite_schema WHERE name = %Q",
-                                    alarm_tables[t]);
+        char *get =
+            sqlite3_mprintf("SELECT sql FROM src.sqlite_schema WHERE name = %Q", alarm_tables[t]);
         rc = sqlite3_prepare_v2(dst, get, -1, &st, NULL);
         sqlite3_free(get);
         if (rc != SQLITE_OK)
@@ -1068,13 +1070,14 @@ int store_reader_rollup_series(struct store_reader *r, const char *machine_id, c
     if (r->version < 2 || window < 0 || window >= STORE_WINDOWS || max_points <= 0)
         return -1;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db,
-                           "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
-                           " JOIN sensors s ON s.id = d.sensor JOIN machines m ON m.id = s.machine"
-                           " WHERE m.machine_id = ?1 AND s.name = ?2 AND d.win = ?3 AND"
-                           " d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
-                           " ORDER BY d.bucket_start_ms DESC LIMIT ?6",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            r->db,
+            "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
+            " JOIN sensors s ON s.id = d.sensor JOIN machines m ON m.id = s.machine"
+            " WHERE m.machine_id = ?1 AND s.name = ?2 AND d.win = ?3 AND"
+            " d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
+            " ORDER BY d.bucket_start_ms DESC LIMIT ?6",
+            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, machine_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
@@ -1161,15 +1164,18 @@ static int parse_iso(const char *text, int64_t *out)
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     *out = ((int64_t)t - offset_min * 60) * 1000 + ms;
     return 0;
 }
 
-int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err,
-                     size_t errlen)
+int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err, size_t errlen)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -1205,8 +1211,7 @@ int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char 
 }
 
 long long store_export_machine_csv(const char *db_path, const char *machine_id, int64_t since_ms,
-                                   int64_t until_ms, const char *out_path, char *err,
-                                   size_t errlen)
+                                   int64_t until_ms, const char *out_path, char *err, size_t errlen)
 {
     struct store_reader *r = store_reader_open(db_path, err, errlen);
     if (!r)

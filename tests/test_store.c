@@ -129,12 +129,11 @@ static void test_schema_created(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE"
                                    " journal_mode = 'wal'"),
                      1);
-    const char *names[] = {"machines", "sensors", "raw_samples", "samples", "rollup_data",
-                           "rollups", "anomalies"};
+    const char *names[] = {"machines",    "sensors", "raw_samples", "samples",
+                           "rollup_data", "rollups", "anomalies"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char sql[160];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'",
-                 names[i]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'", names[i]);
         assert_int_equal(query_int(db, sql), 1);
     }
     /* The view columns the docs promise. */
@@ -178,10 +177,11 @@ static void test_migration_v1_to_v2(void **state)
     sqlite3 *db = open_db(path);
     assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
     /* A version-1 file with two minutes of one sensor: 0..119 at one value per second. */
-    char *sql = "INSERT INTO machines(id, machine_id, type) VALUES (1, 'P1', 'test-pump');"
-                "INSERT INTO sensors(id, machine, name) VALUES (1, 1, 'temp_c');"
-                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 119)"
-                "  INSERT INTO raw_samples SELECT ((1795000040000 + i * 1000) << 14) | 1, i FROM n;";
+    char *sql =
+        "INSERT INTO machines(id, machine_id, type) VALUES (1, 'P1', 'test-pump');"
+        "INSERT INTO sensors(id, machine, name) VALUES (1, 1, 'temp_c');"
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 119)"
+        "  INSERT INTO raw_samples SELECT ((1795000040000 + i * 1000) << 14) | 1, i FROM n;";
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'rollups'"), 0);
     sqlite3_close(db);
@@ -228,8 +228,12 @@ static void test_record_values_rollups_events(void **state)
     struct sample text = {.ts_ms = BASE_MS, .machine = 1, .sensor = 2, .kind = SAMPLE_TEXT};
     snprintf(text.u.text, sizeof text.u.text, "AUTO");
     sink.on_samples(sink.ctx, &text, 1);
-    struct event ev = {.kind = EVENT_ANOMALY, .ts_ms = BASE_MS + 5000, .machine = 0, .sensor = 0,
-                       .value = 99.5, .score = 0.875};
+    struct event ev = {.kind = EVENT_ANOMALY,
+                       .ts_ms = BASE_MS + 5000,
+                       .machine = 0,
+                       .sensor = 0,
+                       .value = 99.5,
+                       .score = 0.875};
     snprintf(ev.machine_id, sizeof ev.machine_id, "P1");
     snprintf(ev.sensor_name, sizeof ev.sensor_name, "temp_c");
     snprintf(ev.detector, sizeof ev.detector, "zscore");
@@ -260,8 +264,9 @@ static void test_record_values_rollups_events(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM sensors"), 5);
     /* Every value where it was sent: sample i is P(i%2), sensor (i/2)%2, at step i/4. */
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT machine_id, sensor, ts_ms, value FROM samples"
-                                            " WHERE typeof(value) = 'real'",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT machine_id, sensor, ts_ms, value FROM samples"
+                                        " WHERE typeof(value) = 'real'",
                                         -1, &q, NULL),
                      SQLITE_OK);
     int64_t rows = 0;

@@ -110,8 +110,8 @@ static struct store_reader *open_reader(const char *path)
 }
 
 /* Exports into a memory buffer. */
-static char *export_mem(struct store_reader *r, const struct store_query *q,
-                        enum store_format fmt, long long *rows, char *err, size_t errlen)
+static char *export_mem(struct store_reader *r, const struct store_query *q, enum store_format fmt,
+                        long long *rows, char *err, size_t errlen)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -287,8 +287,8 @@ static void test_filters_and_rollups(void **state)
 
     int64_t ts[16];
     double mean[16], lo[16], hi[16];
-    int n = store_reader_rollup_series(r, "P1", "temp_c", 1, INT64_MIN, INT64_MAX, ts, mean, lo,
-                                       hi, 16);
+    int n = store_reader_rollup_series(r, "P1", "temp_c", 1, INT64_MIN, INT64_MAX, ts, mean, lo, hi,
+                                       16);
     assert_true(n >= 1);
     for (int i = 1; i < n; i++)
         assert_true(ts[i] > ts[i - 1]);

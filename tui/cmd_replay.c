@@ -273,8 +273,8 @@ int cmd_replay(int argc, char **argv)
         snprintf(err, sizeof err, "cannot start the engine");
         rc = 1;
     }
-    if (rc == 0 && store_replay_start(r.player, &r.query, r.cat, r.queue, r.cfg.speed, err,
-                                      sizeof err) != 0)
+    if (rc == 0 &&
+        store_replay_start(r.player, &r.query, r.cat, r.queue, r.cfg.speed, err, sizeof err) != 0)
         rc = 1;
     if (rc) {
         fprintf(stderr, "twintop replay: %s\n", err);

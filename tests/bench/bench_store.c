@@ -50,8 +50,10 @@ static struct sample *make_stream(size_t n)
         size_t step = i / (MACHINES * SENSORS);
         int m = (int)(i / SENSORS % MACHINES), k = (int)(i % SENSORS);
         level[m][k] += (rand() / (double)RAND_MAX - 0.5) * 0.1;
-        s[i] = (struct sample){.ts_ms = BASE_MS + (int64_t)step * 1000, .machine = (uint32_t)m + 2,
-                               .sensor = (uint16_t)k, .kind = SAMPLE_VALUE};
+        s[i] = (struct sample){.ts_ms = BASE_MS + (int64_t)step * 1000,
+                               .machine = (uint32_t)m + 2,
+                               .sensor = (uint16_t)k,
+                               .kind = SAMPLE_VALUE};
         s[i].u.value = level[m][k];
     }
     return s;
