@@ -10,8 +10,11 @@ tmp=$(mktemp -d /tmp/twintop-disk-full-XXXXXX)
 mnt="$tmp/disk"
 mkdir -p "$mnt"
 pid=
+sock="twintop-disk-full-$$-$RANDOM"
 cleanup() {
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    tmux -L "$sock" kill-server 2>/dev/null
+    sleep 0.2
     umount "$mnt" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -46,4 +49,22 @@ pid=
 tail -n1 "$tmp/run.jsonl" | grep -q '"final":true' || fail "no final line"
 [ "$(sqlite3 "$mnt/h.db" 'pragma integrity_check')" = ok ] || fail "integrity"
 [ "$(sqlite3 "$mnt/h.db" 'select count(*) > 0 from samples')" = 1 ] || fail "nothing kept"
+
+# The console shows it as a banner and keeps running; q still exits cleanly.
+if [ -e tui/screen.c ]; then
+    dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null # whatever space is left
+    tmux -L "$sock" -f /dev/null new-session -d -s main -x 120 -y 30 \
+        "env TERM=xterm-256color LANG=C.UTF-8 $BIN --scenario demo --speed 200 --db $mnt/h.db \
+         --no-bell; echo \"EXIT \$?\" > $tmp/exit; sleep 60"
+    seen=0
+    for _ in $(seq 100); do
+        tmux -L "$sock" capture-pane -p -t main | grep -q 'recording stopped: database or disk is full' \
+            && { seen=1; break; }
+        sleep 0.2
+    done
+    [ $seen = 1 ] || { tmux -L "$sock" capture-pane -p -t main | head -3 >&2; fail "no banner in the console"; }
+    tmux -L "$sock" send-keys -t main q
+    for _ in $(seq 50); do [ -f "$tmp/exit" ] && break; sleep 0.1; done
+    grep -q "EXIT 0" "$tmp/exit" 2>/dev/null || fail "console exit after q: $(cat "$tmp/exit" 2>/dev/null)"
+fi
 echo "test_export_disk_full: ok"
