@@ -52,12 +52,14 @@ tail -n1 "$tmp/run.jsonl" | grep -q '"final":true' || fail "no final line"
 
 # The console shows it as a banner and keeps running; q still exits cleanly.
 if [ -e tui/screen.c ]; then
-    dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null # whatever space is left
+    # No slack left: the WAL truncated (a reset WAL would be reused in place), then every byte.
+    sqlite3 "$mnt/h.db" "pragma wal_checkpoint(truncate)" > /dev/null 2>&1
+    dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null
     tmux -L "$sock" -f /dev/null new-session -d -s main -x 120 -y 30 \
         "env TERM=xterm-256color LANG=C.UTF-8 $BIN --scenario demo --speed 200 --db $mnt/h.db \
          --no-bell; echo \"EXIT \$?\" > $tmp/exit; sleep 60"
     seen=0
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         tmux -L "$sock" capture-pane -p -t main | grep -q 'recording stopped: database or disk is full' \
             && { seen=1; break; }
         sleep 0.2
