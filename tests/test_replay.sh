@@ -44,6 +44,31 @@ assert clocks == sorted(clocks) and clocks[-1] > clocks[0], clocks
 assert all(l["mode"] == "REPLAY" for l in lines)
 PY
 
+# The console: the header says REPLAY, p pauses (the plant clock stops), q quits.
+if [ -e tui/screen.c ]; then
+    sock="twintop-replay-sh-$$-$RANDOM"
+    trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+    tmux -L "$sock" -f /dev/null new-session -d -s main -x 120 -y 30 \
+        "env TERM=xterm-256color LANG=C.UTF-8 $BIN replay --db $tmp/h.db --speed 10; \
+         echo \"EXIT \$?\" > $tmp/exit; sleep 60"
+    header() { tmux -L "$sock" capture-pane -p -t main | head -n1; }
+    for _ in $(seq 100); do header | grep -q 'REPLAY │ 20' && break; sleep 0.2; done
+    header | grep -q 'REPLAY │ 20' || fail "console header: $(header)"
+    tmux -L "$sock" send-keys -t main p
+    for _ in $(seq 50); do header | grep -q 'REPLAY PAUSED' && break; sleep 0.1; done
+    header | grep -q 'REPLAY PAUSED' || fail "p did not pause: $(header)"
+    sleep 0.5
+    a=$(header | grep -o '[0-9:]* UTC'); sleep 1.5; b=$(header | grep -o '[0-9:]* UTC')
+    [ "$a" = "$b" ] || fail "the plant clock moved while paused: $a -> $b"
+    tmux -L "$sock" send-keys -t main p
+    sleep 1.5
+    c=$(header | grep -o '[0-9:]* UTC')
+    [ "$c" != "$b" ] || fail "the plant clock did not move after resuming"
+    tmux -L "$sock" send-keys -t main q
+    for _ in $(seq 50); do [ -f "$tmp/exit" ] && break; sleep 0.1; done
+    grep -q "EXIT 0" "$tmp/exit" 2>/dev/null || fail "console exit after q"
+fi
+
 set +e
 "$BIN" replay --db "$tmp/none.db" --headless 2> "$tmp/err"; rc=$?
 [ $rc = 1 ] && grep -q "none.db: No such file" "$tmp/err" || fail "missing file: rc=$rc $(cat "$tmp/err")"
