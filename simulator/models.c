@@ -10,11 +10,21 @@ static const struct sim_model sim_model_generic = {
 
 /* The physics table. A type not listed here runs on the generic model. */
 static const struct sim_model *const sim_models[] = {
-    &sim_model_centrifugal_pump, &sim_model_cooling_pump,      &sim_model_motor,
-    &sim_model_conveyor,         &sim_model_gearbox,           &sim_model_fan,
-    &sim_model_rotary_compressor, &sim_model_recip_compressor, &sim_model_heat_exchanger,
-    &sim_model_turbine,          &sim_model_cooling_tower,     &sim_model_boiler,
-    &sim_model_kiln,             &sim_model_press,             &sim_model_crane,
+    &sim_model_centrifugal_pump,
+    &sim_model_cooling_pump,
+    &sim_model_motor,
+    &sim_model_conveyor,
+    &sim_model_gearbox,
+    &sim_model_fan,
+    &sim_model_rotary_compressor,
+    &sim_model_recip_compressor,
+    &sim_model_heat_exchanger,
+    &sim_model_turbine,
+    &sim_model_cooling_tower,
+    &sim_model_boiler,
+    &sim_model_kiln,
+    &sim_model_press,
+    &sim_model_crane,
     &sim_model_cnc,
 };
 
@@ -179,6 +189,8 @@ int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset
     if (m->fault_count >= SIM_ACTIVE_FAULTS_MAX || !(ttf_s > 0))
         return -1;
     struct sim_fault_run *f = &m->faults[m->fault_count];
+    if (!fault && m->type->fault_count > 0)
+        fault = m->type->faults[0].name;
     f->model_fault = fault ? sim_machine_fault_index(m, fault) : -1;
     f->generic_sensor = f->model_fault < 0 ? generic_fault_sensor(m) : -1;
     if (f->model_fault < 0 && f->generic_sensor < 0)

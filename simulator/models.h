@@ -14,7 +14,7 @@
 #include "catalog.h"
 #include "sample.h"
 
-#define SIM_CHANNELS_MAX 32   /* channels a physics model may produce */
+#define SIM_CHANNELS_MAX 32 /* channels a physics model may produce */
 #define SIM_MODEL_FAULTS_MAX 8
 #define SIM_ACTIVE_FAULTS_MAX 8
 #define SIM_STATE_DOUBLES 160 /* private per-model state */
@@ -65,7 +65,8 @@ struct sim_ou {
     double x, mean, a, k;
 };
 
-void sim_ou_init(struct sim_ou *o, struct sim_rng *r, double mean, double sd, double tau, double dt);
+void sim_ou_init(struct sim_ou *o, struct sim_rng *r, double mean, double sd, double tau,
+                 double dt);
 
 static inline double sim_ou_step(struct sim_ou *o, struct sim_rng *r)
 {
@@ -154,7 +155,8 @@ int sim_machine_init(struct sim_machine *m, const struct catalog *cat, int index
  * fault then runs as a generic drift). */
 int sim_machine_fault_index(const struct sim_machine *m, const char *fault);
 
-/* Adds a fault growing from onset_s to failure at onset_s + ttf_s. -1 when full. */
+/* Adds a fault (NULL: the type's first) growing from onset_s to failure at onset_s + ttf_s.
+ * -1 when full. */
 int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset_s, double ttf_s);
 
 /* Computes one tick and writes its samples to out (room for sensor_count). Returns the count

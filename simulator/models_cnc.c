@@ -4,15 +4,35 @@
 
 #include "models.h"
 
-enum { N_RPM, N_LOAD, N_TEMP, N_VIB, N_X, N_Y, N_Z, N_WEAR, N_RUNTIME, N_CFLOW, N_CTEMP, N_CPRESS,
-       N_PTOTAL, N_PSPINDLE, N_PSERVO, N_MODE, N_PROGRAM, N_CHANNELS };
-static const char *const cnc_channels[] = {
-    "spindle.rpm",           "spindle.load_percent",  "spindle.temperature_c",
-    "spindle.vibration_mm_s", "axes.x.position_mm",   "axes.y.position_mm",
-    "axes.z.position_mm",    "tool.wear_percent",     "tool.runtime_minutes",
-    "coolant.flow_rate_lpm", "coolant.temperature_c", "coolant.pressure_bar",
-    "power.total_kw",        "power.spindle_kw",      "power.servo_kw",
-    "status.mode",           "status.program"};
+enum {
+    N_RPM,
+    N_LOAD,
+    N_TEMP,
+    N_VIB,
+    N_X,
+    N_Y,
+    N_Z,
+    N_WEAR,
+    N_RUNTIME,
+    N_CFLOW,
+    N_CTEMP,
+    N_CPRESS,
+    N_PTOTAL,
+    N_PSPINDLE,
+    N_PSERVO,
+    N_MODE,
+    N_PROGRAM,
+    N_CHANNELS
+};
+static const char *const cnc_channels[] = {"spindle.rpm",           "spindle.load_percent",
+                                           "spindle.temperature_c", "spindle.vibration_mm_s",
+                                           "axes.x.position_mm",    "axes.y.position_mm",
+                                           "axes.z.position_mm",    "tool.wear_percent",
+                                           "tool.runtime_minutes",  "coolant.flow_rate_lpm",
+                                           "coolant.temperature_c", "coolant.pressure_bar",
+                                           "power.total_kw",        "power.spindle_kw",
+                                           "power.servo_kw",        "status.mode",
+                                           "status.program"};
 enum { NF_SPINDLE_BEARING, NF_COOLANT, NF_CHIPPING };
 static const char *const cnc_faults[] = {"spindle_bearing_wear", "coolant_clog", "tool_chipping"};
 
@@ -31,13 +51,15 @@ struct cnc_program {
 };
 
 static const struct cnc_program cnc_programs[] = {
-    {"O1001", 5,
+    {"O1001",
+     5,
      {{PATH_FACE, 7500, 45, 30, 100, 80, 500, 320, -2},
       {PATH_POCKET, 9000, 55, 45, 220, 120, 380, 280, -25},
       {PATH_CONTOUR, 8000, 40, 30, 120, 100, 480, 300, -30},
       {PATH_DRILL, 6000, 35, 20, 150, 130, 450, 270, -40},
       {PATH_CONTOUR, 10000, 20, 25, 118, 98, 482, 302, -30}}},
-    {"O2040", 4,
+    {"O2040",
+     4,
      {{PATH_FACE, 7000, 50, 35, 80, 60, 520, 340, -3},
       {PATH_POCKET, 9500, 58, 60, 200, 100, 400, 300, -35},
       {PATH_DRILL, 6500, 38, 25, 120, 90, 480, 310, -50},
@@ -220,11 +242,13 @@ static void cnc_step(struct sim_machine *m)
     bool cutting = seg == SEG_CUT;
     double load = 2.0 + 0.0003 * s->rpm;
     if (cutting) {
-        /* Taylor: tool life T = (C/V)^(1/n) minutes at cutting speed V; heavier cuts wear faster. */
+        /* Taylor: tool life T = (C/V)^(1/n) minutes at cutting speed V; heavier cuts wear faster.
+         */
         double v = M_PI * CNC_TOOL_DIAMETER_MM * s->rpm / 1000.0;
         double life = CNC_TAYLOR_C / fmax(v, 1.0);
         life = life * life * life * life;
-        double rate = 100.0 / life * (op->load_pct / 45.0) * (1.0 + 1.5 * clog) * (1.0 + 8.0 * chip);
+        double rate =
+            100.0 / life * (op->load_pct / 45.0) * (1.0 + 1.5 * clog) * (1.0 + 8.0 * chip);
         s->wear = fmin(100.0, s->wear + rate * m->dt / 60.0);
         s->runtime += m->dt / 60.0;
         double engage = sim_clamp(s->seg_t / 0.5, 0.0, 1.0);
@@ -232,17 +256,20 @@ static void cnc_step(struct sim_machine *m)
                 sim_ou_step(&s->load, &m->rng);
     }
     double p_spindle = 15.0 * load / 100.0 + 0.00012 * s->rpm;
-    double dist = sqrt((s->x - px) * (s->x - px) + (s->y - py) * (s->y - py) + (s->z - pz) * (s->z - pz));
+    double dist =
+        sqrt((s->x - px) * (s->x - px) + (s->y - py) * (s->y - py) + (s->z - pz) * (s->z - pz));
     double p_servo = 0.35 + 0.004 * dist / m->dt + (cutting ? 0.02 * load : 0.0);
-    s->temp = sim_lag(s->temp, m->ambient_c + 4.0 + 0.0022 * s->rpm + 0.12 * load + 40.0 * sbw + 5.0 * clog,
+    s->temp = sim_lag(s->temp,
+                      m->ambient_c + 4.0 + 0.0022 * s->rpm + 0.12 * load + 40.0 * sbw + 5.0 * clog,
                       s->a_temp);
     double flow = 20.0 * (1.0 - 0.65 * clog) + sim_ou_step(&s->flow, &m->rng);
     double pressure = 5.0 * (1.0 - 0.6 * clog) + sim_ou_step(&s->pressure, &m->rng);
-    s->coolant_temp = sim_lag(s->coolant_temp, m->ambient_c + 1.0 + 0.25 * p_spindle + 16.0 * clog,
-                              s->a_coolant);
-    double vib = (0.25 + 0.00006 * s->rpm + (cutting ? 0.01 * load + 0.005 * s->wear + 3.5 * chip : 0.0)) *
-                     sim_ou_step(&s->vib, &m->rng) +
-                 8.0 * sbw * (0.6 + 0.4 * s->rpm / 9000.0);
+    s->coolant_temp =
+        sim_lag(s->coolant_temp, m->ambient_c + 1.0 + 0.25 * p_spindle + 16.0 * clog, s->a_coolant);
+    double vib =
+        (0.25 + 0.00006 * s->rpm + (cutting ? 0.01 * load + 0.005 * s->wear + 3.5 * chip : 0.0)) *
+            sim_ou_step(&s->vib, &m->rng) +
+        8.0 * sbw * (0.6 + 0.4 * s->rpm / 9000.0);
     struct sim_rng *r = &m->rng;
     m->v[N_RPM] = s->rpm + (s->rpm > 0 ? 3.0 * sim_gauss(r) : 0.0);
     m->v[N_LOAD] = load + 0.4 * sim_gauss(r);

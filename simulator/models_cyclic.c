@@ -17,10 +17,9 @@ static double smoothstep(double f)
 /* ---- hydraulic press: approach, press, hold, decompress, return, idle ---- */
 
 enum { HP_PRESSURE, HP_RAM, HP_CYCLE, HP_OIL_TEMP, HP_CURRENT, HP_LEVEL, HP_FILTER, HP_CHANNELS };
-static const char *const press_channels[] = {"system_pressure_bar", "ram_position_mm",
-                                             "cycle_time_s",        "oil_temp_c",
-                                             "pump_current_a",      "oil_level_pct",
-                                             "filter_dp_bar"};
+static const char *const press_channels[] = {
+    "system_pressure_bar", "ram_position_mm", "cycle_time_s", "oil_temp_c",
+    "pump_current_a",      "oil_level_pct",   "filter_dp_bar"};
 enum { HPF_LEAK, HPF_CONTAMINATION, HPF_EXTERNAL };
 static const char *const press_faults[] = {"internal_leak", "contamination", "external_leak"};
 
@@ -79,7 +78,8 @@ static void press_step(struct sim_machine *m)
         pressure = 20.0, ram = 380.0 * smoothstep(f), current = 45.0;
         break;
     case PH_PRESS:
-        pressure = 25.0 + 185.0 * f, ram = 380.0 + 20.0 * f, current = 30.0 + 40.0 * pressure / 210.0;
+        pressure = 25.0 + 185.0 * f, ram = 380.0 + 20.0 * f,
+        current = 30.0 + 40.0 * pressure / 210.0;
         break;
     case PH_HOLD:
         pressure = 210.0, ram = 400.0, current = 70.0 + 8.0 * leak;
@@ -113,13 +113,21 @@ const struct sim_model sim_model_press = {
 /* ---- overhead crane: attach, hoist, travel, lower, release, return, wait ---- */
 
 enum { CR_LOAD, CR_CURRENT, CR_TROLLEY, CR_BRAKE, CR_VIB, CR_CHANNELS };
-static const char *const crane_channels[] = {"hoist_load_t", "hoist_current_a", "trolley_speed_m_min",
-                                             "brake_temp_c", "vibration_mm_s"};
+static const char *const crane_channels[] = {
+    "hoist_load_t", "hoist_current_a", "trolley_speed_m_min", "brake_temp_c", "vibration_mm_s"};
 enum { CRF_BRAKE, CRF_OVERLOAD, CRF_ROPE };
 static const char *const crane_faults[] = {"brake_wear", "overload", "rope_wear"};
 
-enum { LIFT_WAIT, LIFT_ATTACH, LIFT_HOIST, LIFT_TRAVEL, LIFT_LOWER, LIFT_RELEASE, LIFT_RETURN,
-       LIFT_COUNT };
+enum {
+    LIFT_WAIT,
+    LIFT_ATTACH,
+    LIFT_HOIST,
+    LIFT_TRAVEL,
+    LIFT_LOWER,
+    LIFT_RELEASE,
+    LIFT_RETURN,
+    LIFT_COUNT
+};
 static const double lift_base_s[LIFT_COUNT] = {40.0, 8.0, 12.0, 15.0, 10.0, 8.0, 15.0};
 
 #define CRANE_HOOK_T 0.35
@@ -133,8 +141,8 @@ _Static_assert(sizeof(struct crane_state) <= sizeof(double) * SIM_STATE_DOUBLES,
 static void crane_enter(struct sim_machine *m, struct crane_state *s, int ph)
 {
     s->phase = ph;
-    s->dur = lift_base_s[ph] * (ph == LIFT_WAIT ? 0.5 + sim_uniform(&m->rng)
-                                                : 1.0 + 0.05 * sim_gauss(&m->rng));
+    s->dur = lift_base_s[ph] *
+             (ph == LIFT_WAIT ? 0.5 + sim_uniform(&m->rng) : 1.0 + 0.05 * sim_gauss(&m->rng));
     if (ph == LIFT_ATTACH) {
         double over = m->sev[CRF_OVERLOAD];
         s->load = 1.5 + 14.5 * sim_uniform(&m->rng);
@@ -197,8 +205,9 @@ static void crane_step(struct sim_machine *m)
         break;
     }
     s->brake = sim_lag(s->brake, m->ambient_c, s->a_brake);
-    double vib = sim_ou_step(&s->vib, &m->rng) * (0.2 + motion * (1.0 + 0.05 * hook)) * (1.0 + s->wear) +
-                 6.5 * m->sev[CRF_ROPE] * rope;
+    double vib =
+        sim_ou_step(&s->vib, &m->rng) * (0.2 + motion * (1.0 + 0.05 * hook)) * (1.0 + s->wear) +
+        6.5 * m->sev[CRF_ROPE] * rope;
     out(m, CR_LOAD, hook, 0.03);
     out(m, CR_CURRENT, current, 0.5);
     out(m, CR_TROLLEY, trolley, trolley > 0 ? 0.2 : 0.0);

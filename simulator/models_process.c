@@ -21,9 +21,9 @@ static bool setpoint_due(struct sim_machine *m, double *next_s)
 /* ---- rotary screw compressor: load/unload between 7 and 8 bar ---- */
 
 enum { RC_PRESSURE, RC_DTEMP, RC_OIL_TEMP, RC_OIL_P, RC_CURRENT, RC_CYCLE, RC_VIB, RC_CHANNELS };
-static const char *const rc_channels[] = {"discharge_pressure_bar", "discharge_temp_c", "oil_temp_c",
-                                          "oil_pressure_bar",       "motor_current_a",  "cycle_time_s",
-                                          "vibration_mm_s"};
+static const char *const rc_channels[] = {
+    "discharge_pressure_bar", "discharge_temp_c", "oil_temp_c",    "oil_pressure_bar",
+    "motor_current_a",        "cycle_time_s",     "vibration_mm_s"};
 enum { RCF_COOLER, RCF_OIL, RCF_VALVE };
 static const char *const rc_faults[] = {"cooler_fouling", "oil_degradation", "valve_leak"};
 
@@ -77,15 +77,16 @@ static void rc_step(struct sim_machine *m)
     }
     s->load_frac = sim_lag(s->load_frac, s->loaded, s->a_current);
     double current = 30.0 + 60.0 * s->load_frac * (0.93 + 0.07 * s->pressure / 7.5);
-    s->dtemp = sim_lag(s->dtemp, 78.0 + 10.0 * s->load_frac + 0.2 * (m->ambient_c - 20.0) +
-                                     30.0 * cooler + 5.0 * leak,
+    s->dtemp = sim_lag(s->dtemp,
+                       78.0 + 10.0 * s->load_frac + 0.2 * (m->ambient_c - 20.0) + 30.0 * cooler +
+                           5.0 * leak,
                        s->a_dtemp);
-    s->oil_temp = sim_lag(s->oil_temp, 70.0 + 0.5 * (s->dtemp - 85.0) + 12.0 * cooler + 28.0 * oil,
-                          s->a_oil);
+    s->oil_temp =
+        sim_lag(s->oil_temp, 70.0 + 0.5 * (s->dtemp - 85.0) + 12.0 * cooler + 28.0 * oil, s->a_oil);
     s->oil_p = sim_lag(s->oil_p, 2.9 + 0.2 * s->load_frac - 1.5 * oil, s->a_oilp);
-    double vib = s->v0 * (0.75 + 0.25 * s->load_frac) * (1.0 + s->wear) *
-                     sim_ou_step(&s->vib, &m->rng) +
-                 0.8 * leak;
+    double vib =
+        s->v0 * (0.75 + 0.25 * s->load_frac) * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) +
+        0.8 * leak;
     out(m, RC_PRESSURE, s->pressure, 0.01);
     out(m, RC_DTEMP, s->dtemp, 0.2);
     out(m, RC_OIL_TEMP, s->oil_temp, 0.15);
@@ -101,8 +102,18 @@ const struct sim_model sim_model_rotary_compressor = {
 
 /* ---- reciprocating compressor ---- */
 
-enum { RP_SUCT, RP_DISCH, RP_DTEMP, RP_CYL, RP_VALVE, RP_ROD, RP_OIL_P, RP_CAPACITY, RP_VIB,
-       RP_CHANNELS };
+enum {
+    RP_SUCT,
+    RP_DISCH,
+    RP_DTEMP,
+    RP_CYL,
+    RP_VALVE,
+    RP_ROD,
+    RP_OIL_P,
+    RP_CAPACITY,
+    RP_VIB,
+    RP_CHANNELS
+};
 static const char *const rp_channels[] = {
     "suction_pressure_bar", "discharge_pressure_bar", "discharge_temp_c",
     "cylinder_temp_c",      "valve_temp_c",           "rod_load_kn",
@@ -140,11 +151,14 @@ static void rp_step(struct sim_machine *m)
     double pd = sim_ou_step(&s->disch, &m->rng);
     double ratio = pd / ps;
     /* Leaking valves and worn rings recompress hot gas: less capacity, more heat. */
-    double capacity = 100.0 * (1.0 - 0.25 * valve - 0.22 * ring) + sim_ou_step(&s->capacity, &m->rng);
-    s->dtemp = sim_lag(s->dtemp, 145.0 + 2.5 * (ratio - 25.0) + 0.3 * (m->ambient_c - 20.0) +
-                                     32.0 * ring + 10.0 * valve,
+    double capacity =
+        100.0 * (1.0 - 0.25 * valve - 0.22 * ring) + sim_ou_step(&s->capacity, &m->rng);
+    s->dtemp = sim_lag(s->dtemp,
+                       145.0 + 2.5 * (ratio - 25.0) + 0.3 * (m->ambient_c - 20.0) + 32.0 * ring +
+                           10.0 * valve,
                        s->a_temp);
-    s->cyl = sim_lag(s->cyl, 130.0 + 0.5 * (s->dtemp - 145.0) + 18.0 * ring + 4.0 * valve, s->a_temp);
+    s->cyl =
+        sim_lag(s->cyl, 130.0 + 0.5 * (s->dtemp - 145.0) + 18.0 * ring + 4.0 * valve, s->a_temp);
     s->valve = sim_lag(s->valve, 140.0 + 0.8 * (s->dtemp - 145.0) + 45.0 * valve, s->a_temp);
     double rod = 80.0 + 3.2 * (pd - 25.0) - 10.0 * (ps - 1.0) - 6.0 * valve;
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 2.0 * valve + 1.5 * ring;
@@ -165,11 +179,20 @@ const struct sim_model sim_model_recip_compressor = {
 
 /* ---- counterflow heat exchanger (effectiveness-NTU) ---- */
 
-enum { HX_HOT_IN, HX_HOT_OUT, HX_COLD_IN, HX_COLD_OUT, HX_HOT_FLOW, HX_COLD_FLOW, HX_DP, HX_COND,
-       HX_CHANNELS };
-static const char *const hx_channels[] = {"hot_in_c",      "hot_out_c",     "cold_in_c",
-                                          "cold_out_c",    "hot_flow_m3h",  "cold_flow_m3h",
-                                          "pressure_drop_bar", "cold_conductivity_us_cm"};
+enum {
+    HX_HOT_IN,
+    HX_HOT_OUT,
+    HX_COLD_IN,
+    HX_COLD_OUT,
+    HX_HOT_FLOW,
+    HX_COLD_FLOW,
+    HX_DP,
+    HX_COND,
+    HX_CHANNELS
+};
+static const char *const hx_channels[] = {
+    "hot_in_c",     "hot_out_c",     "cold_in_c",         "cold_out_c",
+    "hot_flow_m3h", "cold_flow_m3h", "pressure_drop_bar", "cold_conductivity_us_cm"};
 enum { HXF_FOULING, HXF_LEAK };
 static const char *const hx_faults[] = {"fouling", "tube_leak"};
 
@@ -219,13 +242,14 @@ static void hx_step(struct sim_machine *m)
     double cc = sim_ou_step(&s->cold_flow, &m->rng);
     double cmin = fmin(ch, cc), cmax = fmax(ch, cc);
     /* Film coefficients grow with flow; fouling adds a resistance in series. */
-    double ua = s->ua0 * (0.5 + 0.25 * ch / 40.0 + 0.25 * cc / 45.0) * (1.0 - 0.6 * foul - s->fouling);
+    double ua =
+        s->ua0 * (0.5 + 0.25 * ch / 40.0 + 0.25 * cc / 45.0) * (1.0 - 0.6 * foul - s->fouling);
     double eff = hx_effectiveness(ua / cmin, cmin / cmax);
     double q = eff * cmin * (th - tc);
     double leak_flow = 8.0 * leak;
     s->hot_out = sim_lag(s->hot_out, th - q / ch, s->a_out);
-    s->cold_out = sim_lag(s->cold_out, tc + (q + leak_flow * (th - tc) * 0.5) / (cc + leak_flow),
-                          s->a_out);
+    s->cold_out =
+        sim_lag(s->cold_out, tc + (q + leak_flow * (th - tc) * 0.5) / (cc + leak_flow), s->a_out);
     double dp = 0.6 * (ch / 40.0) * (ch / 40.0) * (1.0 + 1.6 * foul + 2.0 * s->fouling);
     out(m, HX_HOT_IN, th, 0.1);
     out(m, HX_HOT_OUT, s->hot_out, 0.1);
@@ -244,15 +268,15 @@ const struct sim_model sim_model_heat_exchanger = {
 /* ---- steam turbine driving a 50 Hz generator ---- */
 
 enum { T_SPEED, T_INLET_P, T_INLET_T, T_EXHAUST, T_STEAM, T_POWER, T_BEARING, T_VIB, T_CHANNELS };
-static const char *const turbine_channels[] = {"speed_rpm",      "inlet_pressure_bar", "inlet_temp_c",
-                                               "exhaust_temp_c", "steam_flow_t_h",     "power_mw",
-                                               "bearing_temp_c", "vibration_mm_s"};
+static const char *const turbine_channels[] = {
+    "speed_rpm",      "inlet_pressure_bar", "inlet_temp_c",   "exhaust_temp_c",
+    "steam_flow_t_h", "power_mw",           "bearing_temp_c", "vibration_mm_s"};
 enum { TF_EROSION, TF_BEARING, TF_HUNTING };
 static const char *const turbine_faults[] = {"blade_erosion", "bearing_wear", "governor_hunting"};
 
 struct turbine_state {
-    double dispatch, power_target, next_change_s, exhaust, bearing, a_exhaust, a_bearing, phase, wear,
-        v0;
+    double dispatch, power_target, next_change_s, exhaust, bearing, a_exhaust, a_bearing, phase,
+        wear, v0;
     struct sim_ou grid, power, inlet_p, inlet_t, vib;
 };
 _Static_assert(sizeof(struct turbine_state) <= sizeof(double) * SIM_STATE_DOUBLES, "turbine");
@@ -293,9 +317,9 @@ static void turbine_step(struct sim_machine *m)
     double swing = hunt > 0 ? 100.0 * hunt * sin(s->phase) : 0.0;
     double speed = 3000.0 + sim_ou_step(&s->grid, &m->rng) + swing;
     s->exhaust = sim_lag(s->exhaust, 180.0 + 1.2 * (power - 25.0) + 42.0 * erosion, s->a_exhaust);
-    s->bearing = sim_lag(s->bearing, m->ambient_c + 55.0 + 0.4 * (power - 25.0) + 32.0 * bw +
-                                         60.0 * s->wear,
-                         s->a_bearing);
+    s->bearing =
+        sim_lag(s->bearing, m->ambient_c + 55.0 + 0.4 * (power - 25.0) + 32.0 * bw + 60.0 * s->wear,
+                s->a_bearing);
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.0 * bw + 1.5 * hunt;
     out(m, T_SPEED, speed, 0.5);
     out(m, T_INLET_P, sim_ou_step(&s->inlet_p, &m->rng), 0.05);
@@ -314,7 +338,7 @@ const struct sim_model sim_model_turbine = {
 /* ---- wet cooling tower ---- */
 
 enum { CT_IN, CT_OUT, CT_WB, CT_FAN, CT_CURRENT, CT_LEVEL, CT_VIB, CT_CHANNELS };
-static const char *const ct_channels[] = {"water_in_c",   "water_out_c",   "wet_bulb_c",
+static const char *const ct_channels[] = {"water_in_c",    "water_out_c",   "wet_bulb_c",
                                           "fan_speed_rpm", "fan_current_a", "basin_level_pct",
                                           "vibration_mm_s"};
 enum { CTF_FILL, CTF_GEARBOX, CTF_MAKEUP };
@@ -373,9 +397,9 @@ const struct sim_model sim_model_cooling_tower = {
 /* ---- fire-tube steam boiler ---- */
 
 enum { B_PRESSURE, B_STEAM, B_LEVEL, B_FEEDWATER, B_FLUE, B_O2, B_FUEL, B_CHANNELS };
-static const char *const boiler_channels[] = {"steam_pressure_bar", "steam_flow_t_h", "drum_level_pct",
-                                              "feedwater_temp_c",   "flue_gas_temp_c", "o2_pct",
-                                              "fuel_flow_m3h"};
+static const char *const boiler_channels[] = {
+    "steam_pressure_bar", "steam_flow_t_h", "drum_level_pct", "feedwater_temp_c",
+    "flue_gas_temp_c",    "o2_pct",         "fuel_flow_m3h"};
 enum { BF_SCALING, BF_BURNER, BF_LOW_WATER };
 static const char *const boiler_faults[] = {"scaling", "burner_fouling", "low_water"};
 
@@ -428,8 +452,9 @@ const struct sim_model sim_model_boiler = {
 /* ---- rotary cement kiln ---- */
 
 enum { K_SHELL, K_BURNING, K_ROTATION, K_CURRENT, K_FEED, K_EXIT, K_CHANNELS };
-static const char *const kiln_channels[] = {"shell_temp_c",    "burning_zone_temp_c", "rotation_rpm",
-                                            "drive_current_a", "feed_rate_t_h",       "exit_gas_temp_c"};
+static const char *const kiln_channels[] = {"shell_temp_c",  "burning_zone_temp_c",
+                                            "rotation_rpm",  "drive_current_a",
+                                            "feed_rate_t_h", "exit_gas_temp_c"};
 enum { KF_REFRACTORY, KF_RING };
 static const char *const kiln_faults[] = {"refractory_thinning", "ring_formation"};
 
@@ -458,8 +483,9 @@ static void kiln_step(struct sim_machine *m)
     double feed = sim_ou_step(&s->feed, &m->rng);
     double bz = sim_ou_step(&s->burning, &m->rng);
     /* The shell scanner reads the hottest spot: thin refractory lets the burning zone through. */
-    s->shell = sim_lag(s->shell, 250.0 + 0.15 * (bz - 1450.0) + 0.8 * (m->ambient_c - 20.0) +
-                                     sim_ou_step(&s->coating, &m->rng) + 190.0 * refr,
+    s->shell = sim_lag(s->shell,
+                       250.0 + 0.15 * (bz - 1450.0) + 0.8 * (m->ambient_c - 20.0) +
+                           sim_ou_step(&s->coating, &m->rng) + 190.0 * refr,
                        s->a_shell);
     double current = 300.0 + 0.6 * (feed - 150.0) + sim_ou_step(&s->torque, &m->rng) + 115.0 * ring;
     double exit = 350.0 + 0.3 * (bz - 1450.0) + sim_ou_step(&s->exit, &m->rng) - 40.0 * ring;

@@ -22,9 +22,9 @@ static bool setpoint_due(struct sim_machine *m, double *next_s)
 /* ---- centrifugal pump and cooling pump ---- */
 
 enum { P_SPEED, P_FLOW, P_DISCH, P_SUCT, P_CURRENT, P_BEARING, P_VIB, P_CHANNELS };
-static const char *const pump_channels[] = {"speed_rpm",      "flow_m3h",        "discharge_pressure_bar",
-                                            "suction_pressure_bar", "motor_current_a", "bearing_temp_c",
-                                            "vibration_mm_s"};
+static const char *const pump_channels[] = {
+    "speed_rpm",       "flow_m3h",       "discharge_pressure_bar", "suction_pressure_bar",
+    "motor_current_a", "bearing_temp_c", "vibration_mm_s"};
 enum { PF_BEARING, PF_CAVITATION, PF_IMPELLER, PF_STRAINER };
 static const char *const pump_faults[] = {"bearing_wear", "cavitation", "impeller_wear",
                                           "strainer_clogging"};
@@ -82,15 +82,15 @@ static void pump_step(struct sim_machine *m)
     double str = sev[PF_STRAINER];
     /* Affinity laws: flow ~ n, head ~ n^2, shaft power ~ n^3 (flow x head). */
     double qf = r * (1.0 + eps) * (1.0 - 0.38 * imp) * (1.0 - 0.4 * cav) * (1.0 - 0.25 * str);
-    double hf = r * r * (1.0 - 0.5 * eps) * (1.0 - 0.45 * imp) * (1.0 - 0.35 * cav) *
-                (1.0 - 0.1 * str);
-    double suction = p->ps0 + sim_ou_step(&p->suction, &m->rng) - 0.62 * p->ps0 * cav -
-                     0.57 * p->ps0 * str;
+    double hf =
+        r * r * (1.0 - 0.5 * eps) * (1.0 - 0.45 * imp) * (1.0 - 0.35 * cav) * (1.0 - 0.1 * str);
+    double suction =
+        p->ps0 + sim_ou_step(&p->suction, &m->rng) - 0.62 * p->ps0 * cav - 0.57 * p->ps0 * str;
     double head0 = p->pd0 - p->ps0;
     double power = qf * hf / (1.0 - 0.15 * imp); /* worn impeller: lower efficiency */
     double current = p->i0 * (0.3 + 0.7 * power) * (1.0 + 0.08 * bw);
-    double target = m->ambient_c + (p->tb0 - 20.0) * (0.6 + 0.4 * r * r) + 38.0 * bw +
-                    60.0 * p->wear;
+    double target =
+        m->ambient_c + (p->tb0 - 20.0) * (0.6 + 0.4 * r * r) + 38.0 * bw + 60.0 * p->wear;
     p->bearing_temp = sim_lag(p->bearing_temp, target, p->a_bearing);
     double vib = p->v0 * (0.55 + 0.45 * r * r) * (1.0 + p->wear) * sim_ou_step(&p->vib, &m->rng) +
                  6.5 * bw + 1.0 * imp + cav * (2.5 + 1.5 * fabs(sim_gauss(&m->rng)));
@@ -112,10 +112,25 @@ const struct sim_model sim_model_cooling_pump = {
 
 /* ---- induction motor ---- */
 
-enum { M_SPEED, M_CURRENT, M_VOLTAGE, M_POWER, M_WINDING, M_BEARING, M_IMBALANCE, M_VIB, M_CHANNELS };
-static const char *const motor_channels[] = {"speed_rpm",      "current_a",      "voltage_v",
-                                             "power_kw",       "winding_temp_c", "bearing_temp_c",
-                                             "current_imbalance_pct", "vibration_mm_s"};
+enum {
+    M_SPEED,
+    M_CURRENT,
+    M_VOLTAGE,
+    M_POWER,
+    M_WINDING,
+    M_BEARING,
+    M_IMBALANCE,
+    M_VIB,
+    M_CHANNELS
+};
+static const char *const motor_channels[] = {"speed_rpm",
+                                             "current_a",
+                                             "voltage_v",
+                                             "power_kw",
+                                             "winding_temp_c",
+                                             "bearing_temp_c",
+                                             "current_imbalance_pct",
+                                             "vibration_mm_s"};
 enum { MF_BEARING, MF_MISALIGN, MF_INSULATION };
 static const char *const motor_faults[] = {"bearing_wear", "misalignment", "insulation_ageing"};
 
@@ -161,8 +176,9 @@ static void motor_step(struct sim_machine *m)
     double imbalance = sim_ou_step(&s->imbalance, &m->rng) + 7.0 * ins;
     double rise = 60.0 * (load / 0.85) * (load / 0.85) * (1.0 + 0.02 * imbalance) + 65.0 * ins;
     s->winding = sim_lag(s->winding, m->ambient_c + rise, s->a_winding);
-    s->bearing = sim_lag(s->bearing, m->ambient_c + 30.0 + 10.0 * (load - 0.85) + 38.0 * bw +
-                                         22.0 * mis + 60.0 * s->wear,
+    s->bearing = sim_lag(s->bearing,
+                         m->ambient_c + 30.0 + 10.0 * (load - 0.85) + 38.0 * bw + 22.0 * mis +
+                             60.0 * s->wear,
                          s->a_bearing);
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.3 * bw + 6.0 * mis;
     out(m, M_SPEED, speed, 0.4);
@@ -182,8 +198,9 @@ const struct sim_model sim_model_motor = {
 /* ---- belt conveyor ---- */
 
 enum { C_BELT, C_LOAD, C_CURRENT, C_MOTOR_TEMP, C_TENSION, C_VIB, C_CHANNELS };
-static const char *const conveyor_channels[] = {"belt_speed_m_s",  "load_t_h",        "motor_current_a",
-                                                "motor_temp_c",    "belt_tension_kn", "vibration_mm_s"};
+static const char *const conveyor_channels[] = {"belt_speed_m_s",  "load_t_h",
+                                                "motor_current_a", "motor_temp_c",
+                                                "belt_tension_kn", "vibration_mm_s"};
 enum { CF_SLIP, CF_IDLER, CF_JAM };
 static const char *const conveyor_faults[] = {"belt_slip", "idler_bearing_wear", "jam"};
 
@@ -223,9 +240,10 @@ static void conveyor_step(struct sim_machine *m)
     double slip = 0.003 + 0.0015 * lf + 0.2 * slip_f;
     double belt = 2.0 * (1.0 - slip) * (1.0 - 0.12 * jam);
     double current = (11.0 + 14.0 * lf) * (1.0 - 0.3 * slip_f) + 24.0 * jam + s->spike;
-    double tension = 18.0 + 2.0 * lf + sim_ou_step(&s->tension, &m->rng) - 10.0 * slip_f + 9.0 * jam;
-    s->motor_temp = sim_lag(s->motor_temp, m->ambient_c + 35.0 * (current / 25.0) * (current / 25.0),
-                            s->a_motor);
+    double tension =
+        18.0 + 2.0 * lf + sim_ou_step(&s->tension, &m->rng) - 10.0 * slip_f + 9.0 * jam;
+    s->motor_temp = sim_lag(s->motor_temp,
+                            m->ambient_c + 35.0 * (current / 25.0) * (current / 25.0), s->a_motor);
     double vib = s->v0 * (0.9 + 0.1 * lf) * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) +
                  6.5 * idler + 1.5 * jam;
     out(m, C_BELT, belt, 0.004);
@@ -237,14 +255,15 @@ static void conveyor_step(struct sim_machine *m)
 }
 
 const struct sim_model sim_model_conveyor = {
-    "conveyor-belt", conveyor_channels, C_CHANNELS, conveyor_faults, 3, conveyor_init, conveyor_step,
+    "conveyor-belt", conveyor_channels, C_CHANNELS, conveyor_faults, 3,
+    conveyor_init,   conveyor_step,
 };
 
 /* ---- gearbox (ratio 10:1) ---- */
 
 enum { G_IN, G_OUT, G_TORQUE, G_OIL, G_VIB, G_CHANNELS };
-static const char *const gearbox_channels[] = {"input_rpm", "output_rpm", "torque_knm", "oil_temp_c",
-                                               "vibration_mm_s"};
+static const char *const gearbox_channels[] = {"input_rpm", "output_rpm", "torque_knm",
+                                               "oil_temp_c", "vibration_mm_s"};
 enum { GF_TOOTH, GF_LUBE };
 static const char *const gearbox_faults[] = {"tooth_wear", "lubrication_loss"};
 
@@ -273,7 +292,8 @@ static void gearbox_step(struct sim_machine *m)
     double tr = torque / 2.4;
     double in = 1500.0 - 8.3 * torque; /* the driving motor's slip */
     double losses = 1.0 + 0.15 * tooth + 0.3 * lube;
-    s->oil = sim_lag(s->oil, m->ambient_c + 45.0 * (0.5 + 0.5 * tr) * losses + 25.0 * lube, s->a_oil);
+    s->oil =
+        sim_lag(s->oil, m->ambient_c + 45.0 * (0.5 + 0.5 * tr) * losses + 25.0 * lube, s->a_oil);
     double vib = s->v0 * (0.8 + 0.2 * tr) * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) +
                  6.8 * tooth + 2.0 * lube;
     out(m, G_IN, in, 0.5);
@@ -290,8 +310,9 @@ const struct sim_model sim_model_gearbox = {
 /* ---- industrial fan ---- */
 
 enum { F_SPEED, F_FLOW, F_PRESSURE, F_CURRENT, F_BEARING, F_VIB, F_CHANNELS };
-static const char *const fan_channels[] = {"speed_rpm",       "airflow_m3s",    "static_pressure_pa",
-                                           "motor_current_a", "bearing_temp_c", "vibration_mm_s"};
+static const char *const fan_channels[] = {"speed_rpm",          "airflow_m3s",
+                                           "static_pressure_pa", "motor_current_a",
+                                           "bearing_temp_c",     "vibration_mm_s"};
 enum { FF_IMBALANCE, FF_FILTER };
 static const char *const fan_faults[] = {"imbalance", "filter_clogging"};
 
@@ -329,7 +350,8 @@ static void fan_step(struct sim_machine *m)
     double flow = 25.0 * r / sk;
     double pressure = 1500.0 * r * r * sk;
     double current = 55.0 * (0.3 + 0.7 * r * r * r / (0.85 + 0.15 * sk)) * (1.0 + 0.05 * imb);
-    s->bearing = sim_lag(s->bearing, m->ambient_c + 30.0 + 12.0 * imb + 60.0 * s->wear, s->a_bearing);
+    s->bearing =
+        sim_lag(s->bearing, m->ambient_c + 30.0 + 12.0 * imb + 60.0 * s->wear, s->a_bearing);
     double vib = s->v0 * r * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.6 * imb * r * r;
     out(m, F_SPEED, s->speed, 0.5);
     out(m, F_FLOW, flow, 0.1);

@@ -93,14 +93,16 @@ static int parse_entry(const cJSON *entry, int k, const char *name, const struct
     double onset = scenario_time(entry, "onset_s");
     double ttf = scenario_time(entry, "time_to_failure_s");
     if (onset < 0) {
-        snprintf(err, errlen, "%s: fault %d: \"onset_s\" must be seconds >= 0 or a duration like \"2h\"",
-                 name, k);
+        snprintf(err, errlen,
+                 "%s: fault %d: \"onset_s\" must be seconds >= 0 or a duration like \"2h\"", name,
+                 k);
         return -1;
     }
     if (!(ttf > 0)) {
-        snprintf(err, errlen,
-                 "%s: fault %d: \"time_to_failure_s\" must be seconds > 0 or a duration like \"6h\"",
-                 name, k);
+        snprintf(
+            err, errlen,
+            "%s: fault %d: \"time_to_failure_s\" must be seconds > 0 or a duration like \"6h\"",
+            name, k);
         return -1;
     }
     int same = 0;

@@ -14,6 +14,7 @@
 
 #define SIM_BATCH 512         /* samples per queue push at most */
 #define SIM_MAX_WAIT_S 0.25   /* longest sleep: speed changes are also signalled, this is a net */
+#define SIM_MIN_WAIT_S 0.01   /* shortest: at high speeds wake 100 times a second, push more */
 #define SIM_DEFAULT_TTF_S 300 /* the console's `f` key */
 
 struct sim_thread {
@@ -22,7 +23,8 @@ struct sim_thread {
     pthread_t tid;
     bool started;
     _Atomic int64_t clock_ms; /* the machine's simulated time since start, for other threads */
-    /* Fault request slot: written under sim->lock by simulator_inject_fault, taken by the thread. */
+    /* Fault request slot: written under sim->lock by simulator_inject_fault, taken by the thread.
+     */
     _Atomic bool inject_pending;
     int inject_list_index; /* entry of sim->faults to complete with the onset */
     char inject_fault[CATALOG_NAME_MAX];
@@ -238,7 +240,8 @@ static void *thread_main(void *arg)
         n = 0;
         if (more || m->t_ms >= s->end_ms)
             continue;
-        wait_until(s, anchor_wall + (double)(m->t_ms - anchor_sim) / (speed * 1000.0), gen);
+        double wake = anchor_wall + (double)(m->t_ms - anchor_sim) / (speed * 1000.0);
+        wait_until(s, wake > now + SIM_MIN_WAIT_S ? wake : now + SIM_MIN_WAIT_S, gen);
     }
     if (m->t_ms >= s->end_ms)
         atomic_fetch_add(&s->finished, 1);

@@ -79,7 +79,8 @@ static void expect_error(const char *json, const char *want)
 static void test_errors_name_file_and_entry(void **state)
 {
     (void)state;
-    expect_error("{\"faults\": [\n{\"machine\": \"PUMP_001\",\n \"fault\": }]}", "demo.json:3: not valid JSON");
+    expect_error("{\"faults\": [\n{\"machine\": \"PUMP_001\",\n \"fault\": }]}",
+                 "demo.json:3: not valid JSON");
     expect_error("[1, 2]", "demo.json: the top level must be an object");
     expect_error("{\"faults\": {}}", "demo.json: \"faults\" must be an array");
     expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":1,"
@@ -88,16 +89,18 @@ static void test_errors_name_file_and_entry(void **state)
     expect_error("{\"faults\": [7]}", "demo.json: fault 1: must be an object");
     expect_error("{\"faults\": [{\"fault\":\"cavitation\"}]}", "fault 1: \"machine\" must be");
     expect_error("{\"faults\": [{\"machine\":\"PUMP_001\"}]}", "fault 1: \"fault\" must be");
-    expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"tool_chipping\",\"onset_s\":1,"
-                 "\"time_to_failure_s\":60}]}",
-                 "fault 1: machine PUMP_001 (centrifugal-pump) has no fault mode 'tool_chipping' "
-                 "(known: bearing_wear, cavitation, impeller_wear)");
+    expect_error(
+        "{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"tool_chipping\",\"onset_s\":1,"
+        "\"time_to_failure_s\":60}]}",
+        "fault 1: machine PUMP_001 (centrifugal-pump) has no fault mode 'tool_chipping' "
+        "(known: bearing_wear, cavitation, impeller_wear)");
     expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":-5,"
                  "\"time_to_failure_s\":60}]}",
                  "fault 1: \"onset_s\" must be");
-    expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":\"soon\","
-                 "\"time_to_failure_s\":60}]}",
-                 "fault 1: \"onset_s\" must be");
+    expect_error(
+        "{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":\"soon\","
+        "\"time_to_failure_s\":60}]}",
+        "fault 1: \"onset_s\" must be");
     expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":5,"
                  "\"time_to_failure_s\":0}]}",
                  "fault 1: \"time_to_failure_s\" must be");
@@ -107,11 +110,13 @@ static void test_durations_and_defaults(void **state)
 {
     (void)state;
     char err[512] = "";
-    const char *json = "{\"faults\": [{\"machine\":\"CNC-001\",\"fault\":\"coolant_clog\","
-                       "\"onset_s\":\"2h\",\"time_to_failure_s\":\"90m\"},"
-                       "{\"machine\":\"KILN_001\",\"fault\":\"ring_formation\",\"onset_s\":\"1500ms\","
-                       "\"time_to_failure_s\":\"1d\"}]}";
-    assert_int_equal(scenario_parse(json, "data/scenarios/mine.json", cat, &sc, err, sizeof err), 0);
+    const char *json =
+        "{\"faults\": [{\"machine\":\"CNC-001\",\"fault\":\"coolant_clog\","
+        "\"onset_s\":\"2h\",\"time_to_failure_s\":\"90m\"},"
+        "{\"machine\":\"KILN_001\",\"fault\":\"ring_formation\",\"onset_s\":\"1500ms\","
+        "\"time_to_failure_s\":\"1d\"}]}";
+    assert_int_equal(scenario_parse(json, "data/scenarios/mine.json", cat, &sc, err, sizeof err),
+                     0);
     assert_string_equal(sc.name, "mine"); /* from the file name when the file has none */
     assert_int_equal(sc.fault_count, 2);
     assert_true(sc.faults[0].onset_s == 7200 && sc.faults[0].ttf_s == 5400);

@@ -52,9 +52,11 @@ static void run_sim(struct catalog *cat, uint64_t seed, double speed, double dur
         r->hash[m] = 0xcbf29ce484222325ULL;
     struct queue *q = queue_create(queue_cap);
     assert_non_null(q);
-    struct simulator_options opt = {
-        .seed = seed, .speed = speed, .duration_s = duration_s, .scenario = scenario,
-        .start_ms = START_MS};
+    struct simulator_options opt = {.seed = seed,
+                                    .speed = speed,
+                                    .duration_s = duration_s,
+                                    .scenario = scenario,
+                                    .start_ms = START_MS};
     struct simulator *s = simulator_create(cat, q, &opt, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
@@ -321,6 +323,33 @@ static void test_every_fault_reaches_alarm_before_failure(void **state)
     catalog_free(cat);
 }
 
+/* The console's `f` injects a type's first fault mode with 600 s to failure: on every machine
+ * the operator sees an alarm limit crossed soon after (thermal lags allow a little overshoot). */
+static void test_first_fault_shows_at_console_pace(void **state)
+{
+    (void)state;
+    struct catalog *cat = load_plant();
+    static struct machine_run r;
+    for (int idx = 0; idx < catalog_machine_count(cat); idx++) {
+        machine_open(&r, cat, catalog_machine_at(cat, idx)->id, 1);
+        const struct catalog_type *t = r.m.type;
+        assert_int_equal(sim_machine_add_fault(&r.m, NULL, 0, 600), 0);
+        double first_alarm = -1;
+        for (int64_t k = 0; k < 900 * 1000 / r.m.period_ms && first_alarm < 0; k++) {
+            machine_tick(&r);
+            for (size_t j = 0; j < r.n; j++) {
+                const struct catalog_sensor *cs = &t->sensors[r.out[j].sensor];
+                if (r.out[j].kind == SAMPLE_VALUE &&
+                    beyond(r.out[j].u.value, cs->alarm_lo, cs->alarm_hi))
+                    first_alarm = r.m.t_s;
+            }
+        }
+        if (first_alarm < 0)
+            fail_msg("%s: %s shows no alarm within 900 s", t->name, t->faults[0].name);
+    }
+    catalog_free(cat);
+}
+
 /* A fault grows: the pump's vibration late in the fault is well above its level before. */
 static void test_fault_grows_from_onset(void **state)
 {
@@ -359,7 +388,8 @@ static void test_generic_model_runs_unknown_types(void **state)
     static struct machine_run r;
     machine_open(&r, cat, "P1", 1);
     assert_null(sim_model_find(r.m.type->name));
-    int temp = sensor(&r, "temp_c"), flow = sensor(&r, "flow_m3h"), mode = sensor(&r, "status.mode");
+    int temp = sensor(&r, "temp_c"), flow = sensor(&r, "flow_m3h"),
+        mode = sensor(&r, "status.mode");
     bool saw_run = false;
     for (int k = 0; k < 7200; k++) {
         machine_tick(&r);
@@ -388,8 +418,11 @@ static void test_inject_fault(void **state)
     struct catalog *cat = load_plant();
     char err[512] = "";
     struct queue *q = queue_create(1 << 16);
-    struct simulator_options opt = {.seed = 1, .speed = 0, .duration_s = 1200,
-                                    .scenario = "data/scenarios/demo.json", .start_ms = START_MS};
+    struct simulator_options opt = {.seed = 1,
+                                    .speed = 0,
+                                    .duration_s = 1200,
+                                    .scenario = "data/scenarios/demo.json",
+                                    .start_ms = START_MS};
     struct simulator *s = simulator_create(cat, q, &opt, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
@@ -435,7 +468,8 @@ static void test_stop_and_speed_changes(void **state)
     struct catalog *cat = load_plant();
     char err[512] = "";
     struct queue *q = queue_create(1 << 16);
-    struct simulator_options opt = {.seed = 1, .speed = 1, .duration_s = 3600, .start_ms = START_MS};
+    struct simulator_options opt = {
+        .seed = 1, .speed = 1, .duration_s = 3600, .start_ms = START_MS};
     struct simulator *s = simulator_create(cat, q, &opt, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(simulator_start(s), 0);
@@ -462,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_pump_flow_follows_speed),
         cmocka_unit_test(test_tool_wear_grows_and_resets),
         cmocka_unit_test(test_every_fault_reaches_alarm_before_failure),
+        cmocka_unit_test(test_first_fault_shows_at_console_pace),
         cmocka_unit_test(test_fault_grows_from_onset),
         cmocka_unit_test(test_generic_model_runs_unknown_types),
         cmocka_unit_test(test_inject_fault),

@@ -157,12 +157,19 @@ static void test_glyph_fit_columns(void **state)
     (void)state;
     char out[64];
     /* UTF-8: the degree sign is one column; cutting never splits a character */
-    assert_int_equal(glyph_fit("42 \xc2\xb0" "C", 10, true, out, sizeof out), 5);
-    assert_string_equal(out, "42 \xc2\xb0" "C");
+    assert_int_equal(glyph_fit("42 \xc2\xb0"
+                               "C",
+                               10, true, out, sizeof out),
+                     5);
+    assert_string_equal(out, "42 \xc2\xb0"
+                             "C");
     assert_int_equal(glyph_fit("\xc2\xb0\xc2\xb0\xc2\xb0", 2, true, out, sizeof out), 2);
     assert_string_equal(out, "\xc2\xb0\xc2\xb0");
     /* ASCII twins */
-    assert_int_equal(glyph_fit("55 \xc2\xb0" "C m\xc2\xb3/h", 20, false, out, sizeof out), 9);
+    assert_int_equal(glyph_fit("55 \xc2\xb0"
+                               "C m\xc2\xb3/h",
+                               20, false, out, sizeof out),
+                     9);
     assert_string_equal(out, "55 C m3/h");
     /* control characters never reach the terminal */
     glyph_fit("a\x1b[2Jb\tc", 20, true, out, sizeof out);

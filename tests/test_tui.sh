@@ -74,6 +74,16 @@ exited() { [ -s "$TMP/$SESSION.rc" ]; }
 # The program's pid: the pane's shell runs it as its only child.
 app_pid() { pgrep -P "$(cat "$TMP/$SESSION.pid")" -f "$(basename "$BIN")" | head -1; }
 
+# 0. a malformed theme stops the program before the screen opens, naming file and line
+printf 'ok = green\nwarn = yelow\n' > "$TMP/bad.theme"
+out=$("$BIN" --no-db --seed 1 $ARGS --theme "$TMP/bad.theme" </dev/null 2>&1)
+rc=$?
+[ $rc -ne 0 ] || { echo "FAIL test_tui: a malformed theme was accepted"; exit 1; }
+case "$out" in
+*"bad.theme:2: warn: unknown colour \"yelow\""*) ;;
+*) echo "FAIL test_tui: theme error message: $out"; exit 1 ;;
+esac
+
 # 1. the plant at 120x40
 start main 120 40 LC_ALL=C.UTF-8
 wait_until "all 16 machine ids and the spindle panel at 120x40" plant_visible
@@ -107,6 +117,30 @@ wait_until "the second sensor" shows "sensor 2/"
 keys Escape
 wait_until "the overview after Esc" plant_visible
 shows_not "samples over" || fail "still in the detail view after Esc"
+
+# 4b. the mouse: a click selects the second tile, a second click opens it, the bar is clickable
+click() { # column row, 0-based: an X10 press and release, as xterm sends them
+    local x=$(($1 + 33)) y=$(($2 + 33))
+    keys -l "$(printf "\033[M \\$(printf %o $x)\\$(printf %o $y)\033[M#\\$(printf %o $x)\\$(printf %o $y)")"
+}
+click 40 4
+wait_until "COMP_001 selected by a click" shows "$(printf '\xe2\x96\xb6')COMP_001"
+click 40 4
+wait_until "the detail of COMP_001 after a second click" shows "samples over"
+shows "COMP_001" || fail "the click opened another machine"
+click 1 39
+wait_until "help from a click on F1" shows "twintop keys"
+keys Escape
+keys Escape
+wait_until "the overview after the mouse" plant_visible
+
+# 4c. f injects a fault into the selected machine and says so; p pauses and resumes
+keys Home f
+wait_until "the fault injection message" shows "PUMP_001: fault"
+keys p
+wait_until "PAUSED in the header" shows "PAUSED"
+keys p
+wait_until "running again" shows_not "PAUSED"
 
 # 5. help lists keys
 keys '?'

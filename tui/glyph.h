@@ -17,10 +17,10 @@ struct glyphs {
     const char *bar_part[8]; /* partial last cell, [k] = k/8 filled; [0] is bar_empty */
     const char *level[8];    /* vertical eighths for sparklines and charts, 1/8 .. 8/8 */
     const char *hline, *vline, *corner_ul, *corner_ur, *corner_ll, *corner_lr;
-    const char *limit;       /* a limit line in a chart */
-    const char *marker;      /* the selection marker */
+    const char *limit;  /* a limit line in a chart */
+    const char *marker; /* the selection marker */
     const char *more_up, *more_down;
-    const char *sep;         /* a header field separator */
+    const char *sep; /* a header field separator */
 };
 
 /* True when the current LC_CTYPE codeset is UTF-8 (call after setlocale). */

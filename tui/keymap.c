@@ -32,6 +32,7 @@ static int key_detail(struct screen *s, int arg)
     (void)arg;
     if (s->machines == 0)
         return SCREEN_NOTHING;
+    s->sensor = 0;
     screen_set_view(s, VIEW_DETAIL);
     return SCREEN_REDRAW;
 }
@@ -185,6 +186,8 @@ const struct key_binding keymap_table[] = {
     {{KEY_DOWN}, "Down", HELP, view_help_scroll, 1, "scroll down", NULL},
     {{KEY_PPAGE}, "PgUp", HELP, view_help_scroll, -10, "scroll a page up", NULL},
     {{KEY_NPAGE}, "PgDn", HELP, view_help_scroll, 10, "scroll a page down", NULL},
+    {{KEY_HOME}, "Home", HELP, view_help_scroll, -100000, "the top of the list", NULL},
+    {{KEY_END}, "End", HELP, view_help_scroll, 100000, "the end of the list", NULL},
     {{'f', KEY_F(9)}, "f F9", OVERVIEW | DETAIL, key_fault, 0,
      "inject a fault into the selected machine (simulator only)", "Fault"},
     {{'p', KEY_F(5), ' '}, "p F5 Space", 0, key_pause, 0, "pause or resume the simulation or replay",

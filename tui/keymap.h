@@ -21,7 +21,7 @@ struct key_binding {
     int (*run)(struct screen *s, int arg); /* returns enum screen_result */
     int arg;
     const char *help;
-    const char *bar;           /* label in the function-key bar (first name is the key), or NULL */
+    const char *bar; /* label in the function-key bar (first name is the key), or NULL */
 };
 
 extern const struct key_binding keymap_table[];

@@ -26,6 +26,7 @@
 #include "queue.h"
 #include "sim.h"
 #include "store.h"
+#include "theme.h"
 #include "tui.h"
 
 #define INGEST_QUEUE_SAMPLES (1u << 18)
@@ -305,6 +306,17 @@ static int run_console(struct app *app)
     return tui_run(&ctx) == 0 ? 0 : 1;
 }
 
+/* A broken theme file is refused before any thread starts (the console loads it again). */
+static int theme_check(const struct config *cfg, char *err, size_t len)
+{
+    static struct theme t;
+    char path[CONFIG_PATH_MAX + 160];
+    theme_path(cfg->themes_dir, cfg->theme, path, sizeof path);
+    if (strcmp(cfg->theme, "default") == 0 && access(path, F_OK) != 0)
+        return 0; /* a bare binary: the built-in default stands in */
+    return theme_load(&t, path, err, len);
+}
+
 static int run_live(int argc, char **argv)
 {
     static struct app app;
@@ -315,6 +327,10 @@ static int run_live(int argc, char **argv)
         if (rc < 0)
             fprintf(stderr, "twintop: %s\n", err);
         return rc < 0 ? 2 : 0;
+    }
+    if (!app.cfg.headless && theme_check(&app.cfg, err, sizeof err)) {
+        fprintf(stderr, "twintop: %s\n", err);
+        return 2;
     }
     rc = app_open(&app, err, sizeof err);
     if (rc) {
@@ -356,6 +372,7 @@ static const struct command commands[] = {
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C"); /* JSON and CSV numbers keep their decimal point */
     install_signals();
     if (argc > 1 && argv[1][0] != '-')
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

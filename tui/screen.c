@@ -50,8 +50,7 @@ int screen_state_element(int state)
 
 int screen_bar_element(int state)
 {
-    static const int elements[] = {THEME_BAR_OK, THEME_BAR_WARN, THEME_BAR_ALARM,
-                                   THEME_BAR_STALE};
+    static const int elements[] = {THEME_BAR_OK, THEME_BAR_WARN, THEME_BAR_ALARM, THEME_BAR_STALE};
     return state >= 0 && state < 4 ? elements[state] : THEME_BAR_STALE;
 }
 
@@ -162,8 +161,8 @@ static void draw_header(struct screen *s)
         int w = glyph_width(items[i], s->g->utf8) + (i ? 3 : 0);
         if (used + w > s->cols)
             break;
-        o += (size_t)snprintf(line + o, sizeof line - o, "%s%s%s", i ? " " : "",
-                              i ? s->g->sep : "", i ? " " : "");
+        o += (size_t)snprintf(line + o, sizeof line - o, "%s%s%s", i ? " " : "", i ? s->g->sep : "",
+                              i ? " " : "");
         o += (size_t)snprintf(line + o, sizeof line - o, "%s", items[i]);
         used += w;
         if (o >= sizeof line)

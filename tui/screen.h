@@ -34,27 +34,27 @@ struct screen_hit {
 
 struct screen {
     struct tui_context *ctx;
-    struct snapshot *snap;      /* the newest copy */
+    struct snapshot *snap; /* the newest copy */
     uint64_t snap_seq;
-    int machines;               /* machines shown: both in the snapshot and the catalog */
-    int cnc;                    /* the machine with a "spindle.rpm" sensor, -1 when none */
+    int machines; /* machines shown: both in the snapshot and the catalog */
+    int cnc;      /* the machine with a "spindle.rpm" sensor, -1 when none */
     const struct glyphs *g;
     struct theme theme;
     bool color;
     int rows, cols;
-    int view, back_view;        /* enum view_id */
-    int selected;               /* selected machine index */
-    int sensor;                 /* detail view: selected sensor index */
-    int scroll;                 /* help and list views: first row shown */
+    int view, back_view; /* enum view_id */
+    int selected;        /* selected machine index */
+    int sensor;          /* detail view: selected sensor index */
+    int scroll;          /* help and list views: first row shown */
     /* overview layout of the last frame, for keys that move by rows and pages */
     int grid_cols, per_page, page, pages;
-    char right_info[48];        /* shown at the right of the status line ("page 1/3") */
+    char right_info[48]; /* shown at the right of the status line ("page 1/3") */
     char status[256];
-    int status_element;         /* THEME_STATUS or THEME_STATUS_ERROR */
+    int status_element; /* THEME_STATUS or THEME_STATUS_ERROR */
     int64_t status_until_ms;
     struct screen_hit *hits;
     int hit_count, hit_cap;
-    double *hist_values;        /* detail chart history buffers */
+    double *hist_values; /* detail chart history buffers */
     int64_t *hist_ts;
     size_t hist_cap;
 };

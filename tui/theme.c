@@ -49,9 +49,15 @@ static const struct {
     const char *name;
     short number;
 } theme_colors[] = {
-    {"default", D},           {"black", COLOR_BLACK}, {"red", COLOR_RED},
-    {"green", COLOR_GREEN},   {"yellow", COLOR_YELLOW}, {"blue", COLOR_BLUE},
-    {"magenta", COLOR_MAGENTA}, {"cyan", COLOR_CYAN}, {"white", COLOR_WHITE},
+    {"default", D},
+    {"black", COLOR_BLACK},
+    {"red", COLOR_RED},
+    {"green", COLOR_GREEN},
+    {"yellow", COLOR_YELLOW},
+    {"blue", COLOR_BLUE},
+    {"magenta", COLOR_MAGENTA},
+    {"cyan", COLOR_CYAN},
+    {"white", COLOR_WHITE},
 };
 
 static const struct {
@@ -104,34 +110,33 @@ void theme_defaults(struct theme *t)
 
 /* The monochrome theme, for NO_COLOR and terminals without colours when themes/mono.theme is
  * missing; the shipped file holds the same lines. */
-static const char theme_mono_text[] =
-    "header = default, default, reverse\n"
-    "banner = default, default, bold\n"
-    "banner_alarm = default, default, reverse|bold\n"
-    "status = default, default, bold\n"
-    "status_error = default, default, reverse\n"
-    "fkey = default, default, bold\n"
-    "flabel = default, default, reverse\n"
-    "title = default, default, bold\n"
-    "selected = default, default, reverse|bold\n"
-    "ok = default, default, normal\n"
-    "warn = default, default, bold|underline\n"
-    "alarm = default, default, reverse|bold\n"
-    "stale = default, default, dim\n"
-    "bar_ok = default, default, normal\n"
-    "bar_warn = default, default, bold\n"
-    "bar_alarm = default, default, bold\n"
-    "bar_stale = default, default, dim\n"
-    "bar_empty = default, default, dim\n"
-    "spark = default, default, normal\n"
-    "chart = default, default, normal\n"
-    "limit = default, default, bold\n"
-    "label = default, default, normal\n"
-    "unit = default, default, dim\n"
-    "dim = default, default, dim\n"
-    "table_header = default, default, reverse\n"
-    "help_key = default, default, bold\n"
-    "unack = default, default, reverse|bold\n";
+static const char theme_mono_text[] = "header = default, default, reverse\n"
+                                      "banner = default, default, bold\n"
+                                      "banner_alarm = default, default, reverse|bold\n"
+                                      "status = default, default, bold\n"
+                                      "status_error = default, default, reverse\n"
+                                      "fkey = default, default, bold\n"
+                                      "flabel = default, default, reverse\n"
+                                      "title = default, default, bold\n"
+                                      "selected = default, default, reverse|bold\n"
+                                      "ok = default, default, normal\n"
+                                      "warn = default, default, bold|underline\n"
+                                      "alarm = default, default, reverse|bold\n"
+                                      "stale = default, default, dim\n"
+                                      "bar_ok = default, default, normal\n"
+                                      "bar_warn = default, default, bold\n"
+                                      "bar_alarm = default, default, bold\n"
+                                      "bar_stale = default, default, dim\n"
+                                      "bar_empty = default, default, dim\n"
+                                      "spark = default, default, normal\n"
+                                      "chart = default, default, normal\n"
+                                      "limit = default, default, bold\n"
+                                      "label = default, default, normal\n"
+                                      "unit = default, default, dim\n"
+                                      "dim = default, default, dim\n"
+                                      "table_header = default, default, reverse\n"
+                                      "help_key = default, default, bold\n"
+                                      "unack = default, default, reverse|bold\n";
 
 void theme_defaults_mono(struct theme *t)
 {
@@ -257,8 +262,8 @@ static int parse_line(struct theme *t, char *line, const char *name, int lineno,
     if (nf > 1) {
         char *bg = trim(fields[1]);
         if (parse_color(bg, &st.bg, &st.bg_alt)) {
-            fail(err, len, "%s:%d: %s: unknown colour \"%s\" (a name, bright<name> or 0-255)",
-                 name, lineno, key, bg);
+            fail(err, len, "%s:%d: %s: unknown colour \"%s\" (a name, bright<name> or 0-255)", name,
+                 lineno, key, bg);
             return -1;
         }
     }

@@ -14,8 +14,8 @@ struct screen;
 enum view_id { VIEW_OVERVIEW, VIEW_DETAIL, VIEW_ALARMS, VIEW_HELP, VIEW_COUNT };
 
 struct view {
-    const char *name;  /* "overview": as the help screen names it */
-    const char *hint;  /* shown in the status line when there is no message */
+    const char *name; /* "overview": as the help screen names it */
+    const char *hint; /* shown in the status line when there is no message */
     /* Draws the body: rows [top, top + height) of stdscr, all columns. */
     void (*draw)(struct screen *s, int top, int height);
     /* Keys the key table leaves unbound here; returns enum screen_result, or -1 when unused.

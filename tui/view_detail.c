@@ -11,8 +11,18 @@
 #define CHART_MIN_H 6
 #define AXIS_W 8
 
-enum detail_column { COL_SENSOR, COL_VALUE, COL_UNIT, COL_STATE, COL_WARN, COL_ALARM, COL_MEAN,
-                     COL_SD, COL_RANGE, COL_COUNT };
+enum detail_column {
+    COL_SENSOR,
+    COL_VALUE,
+    COL_UNIT,
+    COL_STATE,
+    COL_WARN,
+    COL_ALARM,
+    COL_MEAN,
+    COL_SD,
+    COL_RANGE,
+    COL_COUNT
+};
 
 static const struct widget_column detail_columns[COL_COUNT] = {
     [COL_SENSOR] = {"sensor", 16, WIDGET_LEFT, 0, true, false, 0, 0},
@@ -87,8 +97,7 @@ static void draw_heading(struct screen *s, int y, int machine)
                      screen_attr(s, screen_state_element(m->state)), s->g, state);
     widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g,
                   "  health %s  anomaly %s%s%s  RUL %s  samples %llu", health, anomaly,
-                  m->detector[0] ? " by " : "", m->detector, rul,
-                  (unsigned long long)m->samples);
+                  m->detector[0] ? " by " : "", m->detector, rul, (unsigned long long)m->samples);
     widget_printf(stdscr, y + 1, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
                   " machine %d of %d  %s  %s%s", machine + 1, s->machines,
                   t->learned ? "learned from the feed" : t->pattern, m->reason[0] ? "  " : "",
@@ -140,17 +149,17 @@ static void draw_table(struct screen *s, int y, int rows, int machine)
         }
         if (cs->is_text)
             warn[0] = alarm[0] = '\0';
-        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, warn, alarm,
-                                        mean, sd, range};
+        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, warn,
+                                        alarm,    mean,  sd,       range};
         bool sel = i == s->sensor;
         attr_t row_attr = screen_attr(s, sel ? THEME_SELECTED : THEME_NORMAL);
         attr_t cell_attrs[COL_COUNT] = {0};
         if (!sel && !cs->is_text && st != TWIN_OK)
-            cell_attrs[COL_STATE] = cell_attrs[COL_VALUE] = screen_attr(s, screen_state_element(st));
+            cell_attrs[COL_STATE] = cell_attrs[COL_VALUE] =
+                screen_attr(s, screen_state_element(st));
         if (!sel)
             cell_attrs[COL_UNIT] = screen_attr(s, THEME_UNIT);
-        widget_table_row(stdscr, y + 1 + r, 0, cols, COL_COUNT, cells, row_attr, cell_attrs,
-                         s->g);
+        widget_table_row(stdscr, y + 1 + r, 0, cols, COL_COUNT, cells, row_attr, cell_attrs, s->g);
         screen_hit_add(s, y + 1 + r, 0, 1, s->cols, SCREEN_HIT_SENSOR, i);
     }
     if (first > 0)
@@ -195,8 +204,8 @@ static void draw_chart(struct screen *s, int y, int height, int machine)
                       " %s: a text channel, no chart ", cs->name);
         return;
     }
-    size_t n = engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts,
-                              s->hist_cap);
+    size_t n =
+        engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts, s->hist_cap);
     int chart_w = s->cols - AXIS_W - 1;
     int chart_h = height - 2;
     char span[24] = "--";
@@ -272,7 +281,9 @@ void view_detail_draw(struct screen *s, int top, int height)
     int machine = s->selected;
     int n = sensor_total(s, machine);
     if (s->sensor >= n)
-        s->sensor = n > 0 ? n - 1 : 0;
+        s->sensor = n - 1;
+    if (s->sensor < 0) /* a learned machine may have no sensors yet */
+        s->sensor = 0;
     draw_heading(s, top, machine);
     int body = height - 2;
     int chart_h = body / 2 > CHART_MIN_H ? body / 2 : CHART_MIN_H;
@@ -292,7 +303,8 @@ int view_detail_sensor(struct screen *s, int delta)
         return SCREEN_NOTHING;
     int n = sensor_total(s, s->selected);
     int next = s->sensor + delta;
-    s->sensor = next < 0 ? 0 : next >= n ? n - 1 : next;
+    s->sensor = next >= n ? n - 1 : next;
+    s->sensor = s->sensor < 0 ? 0 : s->sensor;
     return SCREEN_REDRAW;
 }
 
@@ -303,6 +315,6 @@ int view_detail_machine(struct screen *s, int delta)
     s->selected = (s->selected + delta + s->machines) % s->machines;
     int n = sensor_total(s, s->selected);
     if (s->sensor >= n)
-        s->sensor = n - 1;
+        s->sensor = n > 0 ? n - 1 : 0;
     return SCREEN_REDRAW;
 }

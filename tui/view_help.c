@@ -66,10 +66,10 @@ void view_help_draw(struct screen *s, int top, int height)
             where(b, w, sizeof w);
             widget_text(stdscr, y, 1, key_w, WIDGET_LEFT, screen_attr(s, THEME_HELP_KEY), s->g,
                         b->names);
-            widget_text(stdscr, y, 2 + key_w, where_w, WIDGET_LEFT, screen_attr(s, THEME_DIM),
-                        s->g, w);
-            widget_text(stdscr, y, 3 + key_w + where_w, s->cols - 4 - key_w - where_w,
-                        WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g, b->help);
+            widget_text(stdscr, y, 2 + key_w, where_w, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                        w);
+            widget_text(stdscr, y, 3 + key_w + where_w, s->cols - 4 - key_w - where_w, WIDGET_LEFT,
+                        screen_attr(s, THEME_NORMAL), s->g, b->help);
         } else {
             widget_text(stdscr, y, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
                         help_notes[line - (int)keymap_count]);

@@ -15,12 +15,14 @@
 #define UNIT_W 5
 #define BAR_MIN_W 5
 #define SPINDLE_COL_MAX_W 64
+#define SHARED_INFO_MIN_W 36
+#define INFO_SHORT_W 23 /* "health 100 anomaly 0.00" */
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
-    "_mm_s", "_m3h", "_m3s", "_m_s", "_m_min", "_t_h", "_bar", "_rpm", "_kw",  "_mw",
-    "_knm",  "_kn",  "_pct", "_pa",  "_lpm",   "_percent", "_minutes", "_mm", "_c", "_a",
-    "_v",    "_s",   "_t",   "_hz",  "_nm",    "_kpa", "_mpa",
+    "_mm_s", "_m3h", "_m3s", "_m_s", "_m_min", "_t_h", "_bar",     "_rpm",     "_kw",
+    "_mw",   "_knm", "_kn",  "_pct", "_pa",    "_lpm", "_percent", "_minutes", "_mm",
+    "_c",    "_a",   "_v",   "_s",   "_t",     "_hz",  "_nm",      "_kpa",     "_mpa",
 };
 
 /* The CNC spindle panel: which sensors, under which labels, in which order. */
@@ -28,14 +30,10 @@ static const struct {
     const char *sensor;
     const char *label;
 } spindle_fields[] = {
-    {"spindle.rpm", "spindle speed"},
-    {"spindle.load_percent", "spindle load"},
-    {"spindle.temperature_c", "spindle temp"},
-    {"spindle.vibration_mm_s", "vibration"},
-    {"tool.wear_percent", "tool wear"},
-    {"coolant.flow_rate_lpm", "coolant flow"},
-    {"coolant.temperature_c", "coolant temp"},
-    {"coolant.pressure_bar", "coolant press"},
+    {"spindle.rpm", "spindle speed"},          {"spindle.load_percent", "spindle load"},
+    {"spindle.temperature_c", "spindle temp"}, {"spindle.vibration_mm_s", "vibration"},
+    {"tool.wear_percent", "tool wear"},        {"coolant.flow_rate_lpm", "coolant flow"},
+    {"coolant.temperature_c", "coolant temp"}, {"coolant.pressure_bar", "coolant press"},
 };
 
 /* The footer line of the spindle panel: text channels and a few readings. */
@@ -62,14 +60,12 @@ struct layout {
 static const struct {
     const char *word, *abbrev;
 } abbreviations[] = {
-    {"temperature", "temp"}, {"pressure", "press"}, {"discharge", "disch"},
-    {"suction", "suct"},     {"bearing", "brg"},    {"vibration", "vib"},
-    {"current", "curr"},     {"motor", "mot"},      {"winding", "wind"},
-    {"level", "lvl"},        {"speed", "spd"},      {"position", "pos"},
-    {"exhaust", "exh"},      {"static", "stat"},    {"airflow", "air"},
-    {"feedwater", "feedw"},  {"burning", "burn"},   {"rotation", "rot"},
-    {"cylinder", "cyl"},     {"spindle", "spdl"},   {"coolant", "cool"},
-    {"trolley", "troll"},    {"system", "sys"},     {"tension", "tens"},
+    {"temperature", "temp"}, {"pressure", "press"}, {"discharge", "disch"}, {"suction", "suct"},
+    {"bearing", "brg"},      {"vibration", "vib"},  {"current", "curr"},    {"motor", "mot"},
+    {"winding", "wind"},     {"level", "lvl"},      {"speed", "spd"},       {"position", "pos"},
+    {"exhaust", "exh"},      {"static", "stat"},    {"airflow", "air"},     {"feedwater", "feedw"},
+    {"burning", "burn"},     {"rotation", "rot"},   {"cylinder", "cyl"},    {"spindle", "spdl"},
+    {"coolant", "cool"},     {"trolley", "troll"},  {"system", "sys"},      {"tension", "tens"},
 };
 
 static void join_words(char words[][CATALOG_NAME_MAX], int n, char *out, size_t len)
@@ -168,7 +164,89 @@ static int rows_for(int tiles, int ncols)
     return (tiles + ncols - 1) / ncols;
 }
 
-/* Fits everything on one page if any tile size allows it, else pages with the fewest pages. */
+/* Tile sizes from roomiest to tightest: a blank row between tile rows, a sparkline, an info
+ * line (health, anomaly, RUL). */
+static const struct {
+    int gap;
+    bool spark, info;
+} tile_sizes[] = {
+    {1, true, true}, {0, true, true}, {1, true, false}, {0, true, false}, {0, false, false}};
+
+static int tile_height(size_t size, int gauges)
+{
+    return 1 + gauges + (tile_sizes[size].spark ? 1 : 0) + (tile_sizes[size].info ? 1 : 0);
+}
+
+static void use_size(struct layout *L, size_t size, int gauges)
+{
+    L->tile_h = tile_height(size, gauges);
+    L->gap_y = tile_sizes[size].gap;
+    L->spark = tile_sizes[size].spark;
+    L->info = tile_sizes[size].info;
+}
+
+/* The roomiest tile size and the fewest columns that put every tile and the spindle panel on
+ * one page. False when no size fits. */
+static bool fit_one_page(struct layout *L, int n, int gauges, int sp, int width, int height)
+{
+    int max_cols = (width + TILE_GAP) / (TILE_MIN_W + TILE_GAP);
+    int min_cols = (width + TILE_GAP) / (TILE_MAX_W + TILE_GAP);
+    max_cols = max_cols < 1 ? 1 : max_cols;
+    min_cols = min_cols < 1 ? 1 : min_cols > max_cols ? max_cols : min_cols;
+    for (size_t c = 0; c < COUNT(tile_sizes); c++) {
+        int h = tile_height(c, gauges);
+        for (int nc = min_cols; nc <= max_cols; nc++) {
+            int r = rows_for(n, nc);
+            if (r * h + (r - 1) * tile_sizes[c].gap + (sp ? sp + 1 : 0) > height)
+                continue;
+            use_size(L, c, gauges);
+            L->ncols = nc;
+            L->per_page = n > 0 ? n : 1;
+            L->pages = 1;
+            L->spindle_page = sp ? 0 : -1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Paging: wider tiles (readable bars) and the size giving the fewest pages (ties: taller); the
+ * spindle panel goes below the last tiles, or on a page of its own. */
+static void fit_pages(struct layout *L, int n, int gauges, int sp, int width, int height)
+{
+    L->ncols = (width + TILE_GAP) / (PAGE_TILE_MIN_W + TILE_GAP);
+    L->ncols = L->ncols < 1 ? 1 : L->ncols;
+    int best_pages = 0;
+    for (size_t c = 0; c < COUNT(tile_sizes); c++) {
+        int h = tile_height(c, gauges), rows = height / h;
+        if (tile_sizes[c].gap || rows < 1)
+            continue;
+        int per_page = rows * L->ncols;
+        int tile_pages = n > 0 ? (n + per_page - 1) / per_page : 1;
+        int last = n - (tile_pages - 1) * per_page;
+        int used = rows_for(last, L->ncols) * h;
+        int pages = tile_pages, sp_page = -1;
+        if (sp) {
+            sp_page = (height - used >= sp + 1 && last > 0) ? tile_pages - 1 : tile_pages;
+            pages = sp_page + 1;
+        }
+        if (!best_pages || pages < best_pages) {
+            best_pages = pages;
+            use_size(L, c, gauges);
+            L->gap_y = 0;
+            L->per_page = per_page;
+            L->pages = pages;
+            L->spindle_page = sp_page;
+        }
+    }
+    if (!best_pages) { /* not even one tile row: one squeezed tile per page */
+        L->tile_h = height;
+        L->per_page = 1;
+        L->pages = n > 0 ? n : 1;
+        L->spindle_page = -1;
+    }
+}
+
 static struct layout compute_layout(const struct screen *s, int width, int height)
 {
     struct layout L = {0};
@@ -178,77 +256,9 @@ static struct layout compute_layout(const struct screen *s, int width, int heigh
         int k = tile_sensors(screen_type(s, i), ids);
         gauges = k > gauges ? k : gauges;
     }
-    int sp = spindle_height(s, width);
-    int max_cols = (width + TILE_GAP) / (TILE_MIN_W + TILE_GAP);
-    int min_cols = (width + TILE_GAP) / (TILE_MAX_W + TILE_GAP);
-    max_cols = max_cols < 1 ? 1 : max_cols;
-    min_cols = min_cols < 1 ? 1 : min_cols > max_cols ? max_cols : min_cols;
-    /* Tile sizes from roomiest to tightest: a blank row between tile rows, a sparkline, an
-     * info line (health, RUL, anomaly). */
-    const struct {
-        int gap;
-        bool spark, info;
-    } sizes[] = {{1, true, true}, {0, true, true}, {1, true, false}, {0, true, false},
-                 {0, false, false}};
-    L.spindle_page = -1;
-    for (size_t c = 0; c < COUNT(sizes); c++) {
-        int h = 1 + gauges + (sizes[c].spark ? 1 : 0) + (sizes[c].info ? 1 : 0);
-        for (int nc = min_cols; nc <= max_cols; nc++) {
-            int r = rows_for(n, nc);
-            int need = r * h + (r - 1) * sizes[c].gap + (sp ? sp + 1 : 0);
-            if (need <= height) {
-                L.ncols = nc;
-                L.tile_h = h;
-                L.gap_y = sizes[c].gap;
-                L.spark = sizes[c].spark;
-                L.info = sizes[c].info;
-                L.per_page = n > 0 ? n : 1;
-                L.pages = 1;
-                L.spindle_h = sp;
-                L.spindle_page = sp ? 0 : -1;
-                goto done;
-            }
-        }
-    }
-    /* Paging: wider tiles (readable bars), the size giving the fewest pages (ties: taller). */
-    L.ncols = (width + TILE_GAP) / (PAGE_TILE_MIN_W + TILE_GAP);
-    L.ncols = L.ncols < 1 ? 1 : L.ncols;
-    int best_pages = 0;
-    for (size_t c = 0; c < COUNT(sizes); c++) {
-        if (sizes[c].gap)
-            continue;
-        int h = 1 + gauges + (sizes[c].spark ? 1 : 0) + (sizes[c].info ? 1 : 0);
-        int rows = height / h;
-        if (rows < 1)
-            continue;
-        int per_page = rows * L.ncols;
-        int tile_pages = n > 0 ? (n + per_page - 1) / per_page : 1;
-        int last = n - (tile_pages - 1) * per_page;
-        int used = rows_for(last, L.ncols) * h;
-        int pages = tile_pages, sp_page = -1;
-        if (sp) {
-            sp_page = (height - used >= sp + 1 && last > 0) ? tile_pages - 1 : tile_pages;
-            pages = sp_page + 1;
-        }
-        if (!best_pages || pages < best_pages) {
-            best_pages = pages;
-            L.tile_h = h;
-            L.gap_y = 0;
-            L.spark = sizes[c].spark;
-            L.info = sizes[c].info;
-            L.per_page = per_page;
-            L.pages = pages;
-            L.spindle_h = sp;
-            L.spindle_page = sp_page;
-        }
-    }
-    if (!best_pages) { /* not even one tile row: show one tile per page, squeezed */
-        L.tile_h = height;
-        L.per_page = 1;
-        L.pages = n > 0 ? n : 1;
-        L.spindle_page = -1;
-    }
-done:
+    L.spindle_h = spindle_height(s, width);
+    if (!fit_one_page(&L, n, gauges, L.spindle_h, width, height))
+        fit_pages(&L, n, gauges, L.spindle_h, width, height);
     L.tile_w = (width - (L.ncols - 1) * TILE_GAP) / L.ncols;
     return L;
 }
@@ -268,13 +278,14 @@ static void gauge_row(struct screen *s, int y, int x, int width, int label_w, co
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_sensor *cs = &t->sensors[sensor];
     double v = reading(m, sensor);
-    int state = m->state == TWIN_STALE ? TWIN_STALE
+    int state = m->state == TWIN_STALE     ? TWIN_STALE
                 : sensor < m->sensor_count ? m->sensors[sensor].state
                                            : TWIN_OK;
     int bar_w = width - label_w - VALUE_W - UNIT_W - 3;
     char value[24];
     if (cs->is_text)
-        snprintf(value, sizeof value, "%s", sensor < m->sensor_count ? m->sensors[sensor].text : "");
+        snprintf(value, sizeof value, "%s",
+                 sensor < m->sensor_count ? m->sensors[sensor].text : "");
     else
         widget_format_value(v, value, sizeof value);
     widget_text(stdscr, y, x, label_w, WIDGET_LEFT, screen_attr(s, THEME_LABEL), s->g, label);
@@ -344,6 +355,47 @@ static void draw_title(struct screen *s, int y, int x, int w, int machine, bool 
                 screen_attr(s, screen_state_element(m->state)), s->g, word);
 }
 
+static void draw_spark(struct screen *s, int y, int x, int width, const struct snapshot_machine *m,
+                       const struct catalog_sensor *cs)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < m->spark_len; i++) {
+        if (isnan(m->spark[i]))
+            continue;
+        lo = m->spark[i] < lo ? m->spark[i] : lo;
+        hi = m->spark[i] > hi ? m->spark[i] : hi;
+    }
+    /* Noise on a flat signal should look flat: at least 5% of the display range. */
+    double min_span = (cs->display_max - cs->display_min) * 0.05;
+    if (hi - lo < min_span) {
+        double mid = (hi + lo) / 2;
+        lo = mid - min_span / 2;
+        hi = mid + min_span / 2;
+    }
+    widget_sparkline(stdscr, y, x, width, m->spark, m->spark_len, lo, hi,
+                     screen_attr(s, THEME_SPARK), s->g);
+}
+
+/* "health 92  anomaly 0.12  RUL 40h" in columns [x, end); RUL only when asked and room. */
+static void draw_info(struct screen *s, int y, int x, int end, const struct snapshot_machine *m,
+                      bool with_rul)
+{
+    char health[16], anomaly[16], rul[16];
+    format_health(m->health, health, sizeof health);
+    format_anomaly(m->anomaly, anomaly, sizeof anomaly);
+    format_rul(m->rul_hours, rul, sizeof rul);
+    int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
+                     : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
+                                                                : THEME_DIM;
+    x += widget_printf(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                       with_rul ? "health %s  anomaly " : "health %s anomaly ", health);
+    x += widget_text(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g, anomaly);
+    char rul_text[32];
+    int rn = snprintf(rul_text, sizeof rul_text, "  RUL %s", rul);
+    if (with_rul && x + rn <= end) /* the whole of it or nothing: a bare "RUL" says nothing */
+        widget_text(stdscr, y, x, rn, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g, rul_text);
+}
+
 static void draw_tile(struct screen *s, const struct layout *L, int y, int x, int machine)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
@@ -362,44 +414,17 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     }
     int gauges_end = y + 1 + (L->tile_h - 1 - (L->spark ? 1 : 0) - (L->info ? 1 : 0));
     row = row < gauges_end ? gauges_end : row;
+    /* Without an info line, a wide tile still shows health and anomaly beside its sparkline. */
+    bool shared = L->spark && !L->info && w >= SHARED_INFO_MIN_W;
+    int info_w = shared ? INFO_SHORT_W : 0;
     if (L->spark && row < y + L->tile_h && k > 0) {
-        const struct catalog_sensor *cs = &t->sensors[ids[0]];
-        double lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < m->spark_len; i++) {
-            if (isnan(m->spark[i]))
-                continue;
-            lo = m->spark[i] < lo ? m->spark[i] : lo;
-            hi = m->spark[i] > hi ? m->spark[i] : hi;
-        }
-        /* Noise on a flat signal should look flat: at least 5% of the display range. */
-        double min_span = (cs->display_max - cs->display_min) * 0.05;
-        if (hi - lo < min_span) {
-            double mid = (hi + lo) / 2;
-            lo = mid - min_span / 2;
-            hi = mid + min_span / 2;
-        }
-        widget_sparkline(stdscr, row++, x + 1, w - 1, m->spark, m->spark_len, lo, hi,
-                         screen_attr(s, THEME_SPARK), s->g);
+        draw_spark(s, row, x + 1, w - 1 - info_w, m, &t->sensors[ids[0]]);
+        if (shared)
+            draw_info(s, row, x + w - info_w + 1, x + w, m, false);
+        row++;
     }
-    if (L->info && row < y + L->tile_h) {
-        char health[16], anomaly[16], rul[16];
-        format_health(m->health, health, sizeof health);
-        format_anomaly(m->anomaly, anomaly, sizeof anomaly);
-        format_rul(m->rul_hours, rul, sizeof rul);
-        int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
-                         : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
-                                                                     : THEME_DIM;
-        int ix = x + 1, end = x + w;
-        ix += widget_printf(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, THEME_DIM),
-                            s->g, "health %s  anomaly ", health);
-        ix += widget_text(stdscr, row, ix, end - ix, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g,
-                          anomaly);
-        char rul_text[32];
-        int rn = snprintf(rul_text, sizeof rul_text, "  RUL %s", rul);
-        if (ix + rn <= end) /* the whole of it or nothing: a bare "RUL" says nothing */
-            widget_text(stdscr, row, ix, rn, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                        rul_text);
-    }
+    if (L->info && row < y + L->tile_h)
+        draw_info(s, row, x + 1, x + w, m, true);
     screen_hit_add(s, y, x, L->tile_h, w, SCREEN_HIT_MACHINE, machine);
 }
 
@@ -412,11 +437,10 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     format_health(m->health, health, sizeof health);
     format_rul(m->rul_hours, rul, sizeof rul);
     char title[160];
-    snprintf(title, sizeof title, " CNC spindle panel %s %s ", s->g->sep,
-             screen_machine_id(s, c));
+    snprintf(title, sizeof title, " CNC spindle panel %s %s ", s->g->sep, screen_machine_id(s, c));
     widget_hline(stdscr, y, x, w, screen_attr(s, THEME_DIM), s->g);
-    int tw = widget_text(stdscr, y, x + 1, w - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
-                         title);
+    int tw =
+        widget_text(stdscr, y, x + 1, w - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g, title);
     char word[24];
     snprintf(word, sizeof word, " %s ", twin_state_name(m->state));
     for (char *p = word; *p; p++)
@@ -508,8 +532,7 @@ void view_overview_draw(struct screen *s, int top, int height)
             draw_spindle(s, sy, 0, width, L.spindle_h);
     }
     if (L.pages > 1)
-        snprintf(s->right_info, sizeof s->right_info, "page %d/%d PgUp/PgDn", s->page + 1,
-                 L.pages);
+        snprintf(s->right_info, sizeof s->right_info, "page %d/%d PgUp/PgDn", s->page + 1, L.pages);
     else
         s->right_info[0] = '\0';
 }

@@ -207,8 +207,7 @@ void widget_table_row(WINDOW *w, int y, int x, const struct widget_column *cols,
         if (!cols[i].shown || cols[i].w <= 0)
             continue;
         attr_t ca = cell_attrs && cell_attrs[i] ? cell_attrs[i] : a;
-        widget_text(w, y, x + cols[i].x, cols[i].w, cols[i].align, ca, g,
-                    cells[i] ? cells[i] : "");
+        widget_text(w, y, x + cols[i].x, cols[i].w, cols[i].align, ca, g, cells[i] ? cells[i] : "");
         /* the gap belongs to the row, so a selected row is one unbroken bar */
         int next = i + 1;
         while (next < n && !cols[next].shown)

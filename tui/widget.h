@@ -47,9 +47,9 @@ void widget_format_value(double v, char *buf, size_t len);
 
 struct widget_column {
     const char *title;
-    int width;             /* minimum width; the first column with grow set takes the slack */
+    int width; /* minimum width; the first column with grow set takes the slack */
     enum widget_align align;
-    int priority;          /* columns with the highest priority are dropped first; 0 stays */
+    int priority; /* columns with the highest priority are dropped first; 0 stays */
     bool grow;
     /* set by widget_table_fit */
     bool shown;
