@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm.h"
 #include "queue.h"
 
 #define STORE_CHUNK 8192          /* samples moved from the queue per pop */
@@ -37,6 +38,7 @@ enum store_stmt {
     STMT_INSERT_RAW,
     STMT_UPSERT_ROLLUP,
     STMT_INSERT_ANOMALY,
+    STMT_INSERT_ALARM_EVENT,
     STMT_FIND_MACHINE,
     STMT_INSERT_MACHINE,
     STMT_FIND_SENSOR,
@@ -44,6 +46,7 @@ enum store_stmt {
     STMT_PRUNE_RAW,
     STMT_PRUNE_ROLLUP,
     STMT_PRUNE_ANOMALY,
+    STMT_PRUNE_ALARM_EVENT,
     STMT_COUNT
 };
 
@@ -57,6 +60,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " max = max(max, excluded.max), sum = sum + excluded.sum",
     [STMT_INSERT_ANOMALY] = "INSERT INTO anomalies(ts_ms, machine_id, sensor, detector, value,"
                             " score, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_INSERT_ALARM_EVENT] = "INSERT INTO alarm_events(ts_ms, machine_id, condition, change,"
+                                " state, priority, value, reason)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [STMT_FIND_MACHINE] = "SELECT id FROM machines WHERE machine_id = ?1",
     [STMT_INSERT_MACHINE] = "INSERT INTO machines(machine_id, type) VALUES (?1, ?2)",
     [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE machine = ?1 AND name = ?2",
@@ -73,6 +79,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " LIMIT 1 OFFSET 2000), ?3)",
     [STMT_PRUNE_ANOMALY] = "DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies"
                            " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
+    [STMT_PRUNE_ALARM_EVENT] = "DELETE FROM alarm_events WHERE id IN (SELECT id FROM alarm_events"
+                               " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
 };
 
 struct store {
@@ -457,11 +465,21 @@ static int store_insert_samples(struct store *st, size_t n, uint64_t *inserted)
     return SQLITE_OK;
 }
 
-static int store_insert_events(struct store *st)
+static int store_insert_event(struct store *st, const struct event *e)
 {
-    sqlite3_stmt *q = st->stmt[STMT_INSERT_ANOMALY];
-    for (size_t i = 0; i < st->ev_batch_count; i++) {
-        const struct event *e = &st->ev_batch[i];
+    sqlite3_stmt *q;
+    if (e->kind == EVENT_ALARM) {
+        q = st->stmt[STMT_INSERT_ALARM_EVENT];
+        sqlite3_bind_int64(q, 1, e->ts_ms);
+        sqlite3_bind_text(q, 2, e->machine_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, e->sensor_name, -1, SQLITE_STATIC); /* the condition */
+        sqlite3_bind_text(q, 4, e->detector, -1, SQLITE_STATIC);    /* the change */
+        sqlite3_bind_text(q, 5, alarm_state_name(e->state), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 6, alarm_priority_name(e->priority), -1, SQLITE_STATIC);
+        sqlite3_bind_double(q, 7, e->value);
+        sqlite3_bind_text(q, 8, e->reason, -1, SQLITE_STATIC);
+    } else {
+        q = st->stmt[STMT_INSERT_ANOMALY];
         sqlite3_bind_int64(q, 1, e->ts_ms);
         sqlite3_bind_text(q, 2, e->machine_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, e->sensor_name, -1, SQLITE_STATIC);
@@ -469,9 +487,17 @@ static int store_insert_events(struct store *st)
         sqlite3_bind_double(q, 5, e->value);
         sqlite3_bind_double(q, 6, e->score);
         sqlite3_bind_text(q, 7, e->reason, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
+    }
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int store_insert_events(struct store *st)
+{
+    for (size_t i = 0; i < st->ev_batch_count; i++) {
+        int rc = store_insert_event(st, &st->ev_batch[i]);
+        if (rc != SQLITE_OK)
             return rc;
     }
     return SQLITE_OK;
@@ -513,12 +539,14 @@ static int store_prune(struct store *st, size_t batch)
                     return rc;
             }
         }
-        sqlite3_stmt *q = st->stmt[STMT_PRUNE_ANOMALY];
-        sqlite3_bind_int64(q, 1, cutoff);
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
-            return rc;
+        for (int k = STMT_PRUNE_ANOMALY; k <= STMT_PRUNE_ALARM_EVENT; k++) {
+            sqlite3_stmt *q = st->stmt[k];
+            sqlite3_bind_int64(q, 1, cutoff);
+            int rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_DONE)
+                return rc;
+        }
     }
     return SQLITE_OK;
 }
@@ -650,7 +678,9 @@ static void store_on_samples(void *ctx, const struct sample *samples, size_t n)
 static void store_on_event(void *ctx, const struct event *ev)
 {
     struct store *st = ctx;
-    if (ev->kind != EVENT_ANOMALY)
+    /* Anomalies, and alarm changes except value-only updates (they would flood the log). */
+    if (ev->kind != EVENT_ANOMALY &&
+        !(ev->kind == EVENT_ALARM && strcmp(ev->detector, "update") != 0))
         return;
     pthread_mutex_lock(&st->ev_lock);
     if (st->ev_count < STORE_EVENTS_MAX) {

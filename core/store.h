@@ -3,7 +3,8 @@
 /*
  * The history recorder: one SQLite file (WAL, synchronous=NORMAL) written by one writer thread
  * in batched transactions through prepared statements. Raw samples, 1min/5min/1hour rollups
- * (computed incrementally in the writer) and anomaly events; retention pruned in small chunks.
+ * (computed incrementally in the writer), anomaly events and alarm state changes; retention
+ * pruned in small chunks.
  * The schema is documented in docs/store.md.
  *
  * Threads: store_open/store_close are called from the main thread. The engine calls the sink
@@ -22,7 +23,7 @@
 #include "engine.h"
 
 /* Current schema version, kept in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* Raw samples are keyed by (ts_ms << STORE_SENSOR_BITS) | sensor id. */
 #define STORE_SENSOR_BITS 14
 #define STORE_SENSOR_MAX ((1 << STORE_SENSOR_BITS) - 1)

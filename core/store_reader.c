@@ -733,6 +733,59 @@ static long long export_rollups(struct store_reader *r, const struct store_query
     return rows;
 }
 
+static bool reader_has_table(struct store_reader *r, const char *name)
+{
+    sqlite3_stmt *q;
+    bool found = false;
+    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
+/* The alarm log: process changes (raise, escalate, clear, flag) from our alarm_events, and
+ * operator actions with who, where and why from the alarm manager's alarm_actions. */
+static int alarm_log_query(struct store_reader *r, sqlite3_stmt **out, char *err, size_t errlen)
+{
+    bool events = reader_has_table(r, "alarm_events");
+    bool actions = reader_has_table(r, "alarm_actions");
+    bool alarms = reader_has_table(r, "alarms");
+    if (!events && !actions) {
+        snprintf(err, errlen, "%s holds no alarm log", r->path);
+        return 1;
+    }
+    char sql[2048];
+    size_t n = 0;
+    if (events)
+        n += (size_t)snprintf(
+            sql + n, sizeof sql - n,
+            "SELECT e.ts_ms, %s, e.machine_id, e.condition, e.priority, e.change, '', '',"
+            " e.reason, 0, e.id FROM alarm_events e WHERE e.ts_ms >= ?1 AND e.ts_ms < ?2%s",
+            alarms ? "(SELECT id FROM alarms a WHERE a.machine_id = e.machine_id AND"
+                     " a.condition = e.condition)"
+                   : "NULL",
+            actions ? " AND e.change NOT IN ('ack', 'shelve', 'unshelve', 'note', 'suppress',"
+                      " 'unsuppress', 'out_of_service', 'in_service')"
+                    : "");
+    if (actions)
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              "%sSELECT a.ts_ms, a.alarm_id, a.machine_id, a.condition, %s,"
+                              " a.action, a.operator, a.host, a.reason, 1, a.id"
+                              " FROM alarm_actions a%s WHERE a.ts_ms >= ?1 AND a.ts_ms < ?2",
+                              events ? " UNION ALL " : "", alarms ? "al.priority" : "''",
+                              alarms ? " LEFT JOIN alarms al ON al.id = a.alarm_id" : "");
+    snprintf(sql + n, sizeof sql - n, " ORDER BY 1, 10, 11");
+    if (sqlite3_prepare_v2(r->db, sql, -1, out, NULL) != SQLITE_OK) {
+        /* An alarm manager of another version: say what is wrong, export nothing. */
+        snprintf(err, errlen, "%s: reading the alarm log: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    return 0;
+}
+
 static long long export_alarms(struct store_reader *r, const struct store_query *q, bool json,
                                struct out_buf *o, char *err, size_t errlen)
 {
@@ -740,22 +793,15 @@ static long long export_alarms(struct store_reader *r, const struct store_query 
                                        "action",   "operator",   "host",      "reason"};
     if (!json)
         out_str(o, "ts,alarm_id,machine_id,condition,priority,action,operator,host,reason\n", 70);
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        r->db,
-        "SELECT a.ts_ms, a.alarm_id, a.machine_id, a.condition, al.priority, a.action,"
-        " a.operator, a.host, a.reason FROM alarm_actions a LEFT JOIN alarms al"
-        " ON al.id = a.alarm_id WHERE a.ts_ms >= ?1 AND a.ts_ms < ?2 ORDER BY a.ts_ms, a.id",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        /* A file recorded without the alarm manager: an empty log, and a note. */
-        snprintf(err, errlen, "%s holds no alarm log (%s)", r->path, sqlite3_errmsg(r->db));
-        return 0;
-    }
+    sqlite3_stmt *st = NULL;
+    int found = alarm_log_query(r, &st, err, errlen);
+    if (found != 0)
+        return found > 0 ? 0 : -1;
     sqlite3_bind_int64(st, 1, q->since_ms);
     sqlite3_bind_int64(st, 2, q->until_ms);
     struct ts_cache tc = {.sec = INT64_MIN};
     long long rows = 0;
+    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *machine = (const char *)sqlite3_column_text(st, 2);
         if (!machine_chosen(q, machine ? machine : ""))
@@ -765,33 +811,25 @@ static long long export_alarms(struct store_reader *r, const struct store_query 
             memcpy(p, "{\"ts\":\"", 7);
             o->len += 7 + format_ts(&tc, sqlite3_column_int64(st, 0), p + 7);
             out_str(o, "\"", 1);
-            for (int c = 0; c < 8; c++) {
-                char key[24];
-                out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", cols[c]));
-                if (c == 0 && sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
-                    char num[24];
-                    out_str(o, num,
-                            (size_t)snprintf(num, sizeof num, "%lld", sqlite3_column_int64(st, 1)));
-                } else {
-                    out_value(o, st, 1 + c, true);
-                }
-            }
-            out_str(o, "}\n", 2);
         } else {
             o->len += format_ts(&tc, sqlite3_column_int64(st, 0), p);
-            for (int c = 0; c < 8; c++) {
-                out_str(o, ",", 1);
-                if (sqlite3_column_type(st, 1 + c) == SQLITE_INTEGER) {
-                    char num[24];
-                    out_str(
-                        o, num,
-                        (size_t)snprintf(num, sizeof num, "%lld", sqlite3_column_int64(st, 1 + c)));
-                } else {
-                    out_value(o, st, 1 + c, false);
-                }
-            }
-            out_str(o, "\n", 1);
         }
+        for (int c = 0; c < 8; c++) {
+            if (json) {
+                char key[24];
+                out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", cols[c]));
+            } else {
+                out_str(o, ",", 1);
+            }
+            if (sqlite3_column_type(st, 1 + c) == SQLITE_INTEGER) {
+                char num[24];
+                out_str(o, num,
+                        (size_t)snprintf(num, sizeof num, "%lld", sqlite3_column_int64(st, 1 + c)));
+            } else {
+                out_value(o, st, 1 + c, json);
+            }
+        }
+        out_str(o, json ? "}\n" : "\n", json ? 2 : 1);
         rows++;
     }
     if (rc != SQLITE_DONE) {
@@ -889,6 +927,24 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
     free(allow);
     int64_t lo, hi;
     key_range(q, &lo, &hi);
+    /* Tables by the source's version: a version-1 file has no rollups, anomalies or alarm log. */
+    char rollups[256] = "", anomalies[256] = "", events[256] = "";
+    if (r->version >= 2) {
+        snprintf(rollups, sizeof rollups,
+                 "INSERT INTO main.rollup_data SELECT * FROM src.rollup_data WHERE sensor IN"
+                 " (SELECT id FROM main.sensors) AND bucket_start_ms >= %lld AND"
+                 " bucket_start_ms < %lld;",
+                 (long long)q->since_ms, (long long)q->until_ms);
+        snprintf(anomalies, sizeof anomalies,
+                 "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
+                 " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
+                 (long long)q->since_ms, (long long)q->until_ms);
+    }
+    if (r->version >= 3)
+        snprintf(events, sizeof events,
+                 "INSERT INTO main.alarm_events SELECT * FROM src.alarm_events WHERE ts_ms >= %lld"
+                 " AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
+                 (long long)q->since_ms, (long long)q->until_ms);
     char *script = sqlite3_mprintf(
         "BEGIN;"
         "INSERT INTO main.machines SELECT * FROM src.machines WHERE id IN"
@@ -896,12 +952,8 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
         "INSERT INTO main.sensors SELECT * FROM src.sensors WHERE id IN %s;"
         "INSERT INTO main.raw_samples SELECT key, value FROM src.raw_samples"
         " WHERE key >= %lld AND key < %lld AND (key & %d) IN %s;"
-        "INSERT INTO main.rollup_data SELECT * FROM src.rollup_data WHERE sensor IN %s"
-        " AND bucket_start_ms >= %lld AND bucket_start_ms < %lld;"
-        "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
-        " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
-        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, ids, (long long)q->since_ms,
-        (long long)q->until_ms, (long long)q->since_ms, (long long)q->until_ms);
+        "%s%s%s",
+        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, rollups, anomalies, events);
     free(ids);
     rc = script ? sqlite3_exec(dst, script, NULL, NULL, NULL) : SQLITE_NOMEM;
     sqlite3_free(script);

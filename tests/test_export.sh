@@ -75,6 +75,11 @@ lines=$(($(wc -l < "$tmp/cnc.csv") - 1))
 "$BIN" export --db "$tmp/h.db" --alarms > "$tmp/a.csv" 2> "$tmp/err"
 head -n1 "$tmp/a.csv" | grep -q '^ts,alarm_id,machine_id,condition,priority,action,operator,host,reason$' \
     || fail "alarm log header: $(head -n1 "$tmp/a.csv")"
+# Headless, nobody acts on alarms: the log is the process changes (raise, escalate, clear).
+events=$(sqlite3 "$tmp/h.db" "select count(*) from alarm_events")
+[ "$events" -gt 0 ] && [ "$(($(wc -l < "$tmp/a.csv") - 1))" = "$events" ] \
+    || fail "alarm log: $(($(wc -l < "$tmp/a.csv") - 1)) rows, $events alarm events"
+grep -q ',raise,' "$tmp/a.csv" || fail "no raise in the alarm log"
 
 # Bad input: clear messages, no output file left behind.
 set +e

@@ -191,7 +191,8 @@ static void test_migration_v1_to_v2(void **state)
     store_close(st);
 
     db = open_db(path);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM alarm_events"), 0);
     assert_int_equal(query_int(db, "SELECT count(*) FROM samples"), 120);
     /* 1795000040000 is 20 s into a minute: buckets of 40, 60 and 20 samples. */
     assert_int_equal(query_int(db, "SELECT count(*) FROM rollups WHERE \"window\" = '1min'"), 3);
@@ -242,6 +243,16 @@ static void test_record_values_rollups_events(void **state)
     struct event limit = ev;
     limit.kind = EVENT_LIMIT;
     sink.on_event(sink.ctx, &limit);
+    /* Alarm changes: a raise is logged, a value-only update is not. */
+    struct event alarm = {.kind = EVENT_ALARM, .ts_ms = BASE_MS + 6000, .value = 101.5,
+                          .state = 1, .priority = 2};
+    snprintf(alarm.machine_id, sizeof alarm.machine_id, "P1");
+    snprintf(alarm.sensor_name, sizeof alarm.sensor_name, "temp_c:hi");
+    snprintf(alarm.detector, sizeof alarm.detector, "raise");
+    snprintf(alarm.reason, sizeof alarm.reason, "temp_c 101.5 above 100");
+    sink.on_event(sink.ctx, &alarm);
+    snprintf(alarm.detector, sizeof alarm.detector, "update");
+    sink.on_event(sink.ctx, &alarm);
     /* The same sample twice is stored once and counted. */
     struct sample dup = stream_sample(5, BASE_MS);
     assert_int_equal(store_flush(st, 20000), 0);
@@ -252,7 +263,7 @@ static void test_record_values_rollups_events(void **state)
     assert_int_equal(s.written, n + 1);
     assert_int_equal(s.dropped, 0);
     assert_int_equal(s.duplicates, 1);
-    assert_int_equal(s.events_written, 1);
+    assert_int_equal(s.events_written, 2);
     char line[256];
     store_status_text(&s, line, sizeof line);
     assert_string_equal(line, "rec 40001");
@@ -308,6 +319,11 @@ static void test_record_values_rollups_events(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM anomalies WHERE machine_id = 'P1' AND"
                                    " sensor = 'temp_c' AND detector = 'zscore' AND score = 0.875"
                                    " AND reason = '|z| = 4.2'"),
+                     1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM alarm_events"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM alarm_events WHERE machine_id = 'P1' AND"
+                                   " condition = 'temp_c:hi' AND change = 'raise' AND state ="
+                                   " 'active_unacked' AND priority = 'high' AND value = 101.5"),
                      1);
     sqlite3_close(db);
 }
