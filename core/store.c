@@ -15,7 +15,7 @@
 #include "queue.h"
 
 #define STORE_CHUNK 8192          /* samples moved from the queue per pop */
-#define STORE_BATCH_MAX (1 << 18) /* samples per transaction at most */
+#define STORE_BATCH_MAX (1 << 16) /* samples per transaction at most */
 #define STORE_EVENTS_MAX 4096
 #define STORE_BUSY_MS 5000
 #define STORE_PRUNE_ROLLUP_SENSORS 16 /* sensors whose rollups are pruned per commit */
@@ -51,7 +51,7 @@ enum store_stmt {
 };
 
 static const char *const stmt_sql[STMT_COUNT] = {
-    [STMT_INSERT_RAW] = "INSERT OR IGNORE INTO raw_samples(key, value) VALUES (?1, ?2)",
+    [STMT_INSERT_RAW] = "INSERT INTO raw_samples(key, value) VALUES (?1, ?2)",
     [STMT_UPSERT_ROLLUP] =
         "INSERT INTO rollup_data(win, sensor, bucket_start_ms, count, min, max, sum)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -449,12 +449,12 @@ static int store_insert_samples(struct store *st, size_t n, uint64_t *inserted)
             sqlite3_bind_double(q, 2, s->u.value);
         int rc = sqlite3_step(q);
         sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
-            return rc;
-        if (!sqlite3_changes(st->db)) {
+        if (rc == SQLITE_CONSTRAINT) { /* the same sensor and millisecond again: kept once */
             atomic_fetch_add(&st->duplicates, 1);
             continue;
         }
+        if (rc != SQLITE_DONE)
+            return rc;
         (*inserted)++;
         if (s->kind != SAMPLE_TEXT && s->u.value == s->u.value) {
             rc = rollup_add(st, id, s->ts_ms, s->u.value);
