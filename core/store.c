@@ -14,7 +14,7 @@
 #include "alarm.h"
 #include "queue.h"
 
-#define STORE_CHUNK 8192          /* samples moved from the queue per pop */
+#define STORE_CHUNK 8192 /* samples moved from the queue per pop: short holds of its lock */
 #define STORE_BATCH_MAX (1 << 16) /* samples per transaction at most */
 #define STORE_EVENTS_MAX 4096
 #define STORE_BUSY_MS 5000
