@@ -117,6 +117,18 @@ kill -TERM "$pid"; wait "$pid" || fail "recorder exit status after SIGTERM"
 final=$(json_db written < "$tmp/live.jsonl")
 [ "$(count "$tmp/live.db")" = "$final" ] || fail "after SIGTERM the file holds $(count "$tmp/live.db"), the final line said $final"
 
+# SIGHUP (the terminal went away) flushes the same way.
+"$BIN" --headless --scenario demo --speed 100 --db "$tmp/hup.db" --status-interval 200 \
+    > "$tmp/hup.jsonl" &
+pid=$!; pids+=("$pid")
+for _ in $(seq 300); do
+    [ -s "$tmp/hup.jsonl" ] && [ "$(json_db written < "$tmp/hup.jsonl" 2>/dev/null || echo 0)" -gt 0 ] && break
+    sleep 0.1
+done
+kill -HUP "$pid"; wait "$pid" || fail "recorder exit status after SIGHUP"
+final=$(json_db written < "$tmp/hup.jsonl")
+[ "$(count "$tmp/hup.db")" = "$final" ] || fail "after SIGHUP the file holds $(count "$tmp/hup.db"), the final line said $final"
+
 # SIGKILL mid-recording: the file opens clean and holds what was reported written.
 "$BIN" --headless --scenario demo --speed max --duration 30d --db "$tmp/kill.db" \
     --status-interval 100 > "$tmp/kill.jsonl" &
