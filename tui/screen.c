@@ -188,7 +188,7 @@ static void draw_banner_line(struct screen *s)
     }
     struct store_status rec;
     store_status(s->ctx->store, &rec);
-    if (rec.enabled && !rec.recording && x < s->cols - 4) { /* history is not being kept */
+    if (rec.enabled && (!rec.recording || rec.dropped) && x < s->cols - 4) { /* history lost */
         char text[200];
         store_status_text(&rec, text, sizeof text);
         x += widget_text(stdscr, 1, x, s->cols - x, WIDGET_LEFT,
