@@ -551,13 +551,10 @@ static int store_prune(struct store *st, size_t batch)
     return SQLITE_OK;
 }
 
-static void store_fail(struct store *st, int rc)
+/* why: SQLite's message, taken before the rollback replaces it. */
+static void store_fail(struct store *st, int rc, const char *why)
 {
-    char why[160];
-    snprintf(why, sizeof why, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-    if (rc == SQLITE_FULL)
-        snprintf(why, sizeof why, "database or disk is full");
-    store_set_state(st, false, why);
+    store_set_state(st, false, rc == SQLITE_FULL ? "database or disk is full" : why);
     store_db_close(st);
     st->next_retry_ms = mono_ms() + st->opt.retry_ms;
 }
@@ -600,11 +597,13 @@ static void store_write_batch(struct store *st)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
+        char why[160];
+        snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         store_forget_mappings(st);
         atomic_fetch_add(&st->dropped, total);
         atomic_fetch_add(&st->events_dropped, st->ev_batch_count);
-        store_fail(st, rc);
+        store_fail(st, rc, why);
         goto done;
     }
     atomic_fetch_add(&st->written, inserted);

@@ -244,8 +244,8 @@ static void test_record_values_rollups_events(void **state)
     limit.kind = EVENT_LIMIT;
     sink.on_event(sink.ctx, &limit);
     /* Alarm changes: a raise is logged, a value-only update is not. */
-    struct event alarm = {.kind = EVENT_ALARM, .ts_ms = BASE_MS + 6000, .value = 101.5,
-                          .state = 1, .priority = 2};
+    struct event alarm = {
+        .kind = EVENT_ALARM, .ts_ms = BASE_MS + 6000, .value = 101.5, .state = 1, .priority = 2};
     snprintf(alarm.machine_id, sizeof alarm.machine_id, "P1");
     snprintf(alarm.sensor_name, sizeof alarm.sensor_name, "temp_c:hi");
     snprintf(alarm.detector, sizeof alarm.detector, "raise");
@@ -469,6 +469,42 @@ static void test_full_disk_then_resume(void **state)
     sqlite3_close(db);
 }
 
+/* Another program holds the write lock past the busy timeout: stopped with SQLite's reason,
+ * then back to recording once the lock is gone. */
+static void test_locked_file_then_resume(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options o;
+    store_options_default(&o);
+    o.commit_ms = 20;
+    o.retry_ms = 50;
+    struct store *st = open_store(f, &o);
+    struct engine_sink sink = store_sink(st);
+    push_stream(&sink, 0, 100, BASE_MS);
+    assert_int_equal(store_flush(st, 20000), 0);
+    sqlite3 *other = open_db(f->path);
+    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    push_stream(&sink, 100, 200, BASE_MS);
+    assert_int_equal(store_flush(st, 30000), 0); /* waits out the 5 s busy timeout */
+    struct store_status s;
+    store_status(st, &s);
+    assert_false(s.recording);
+    assert_string_equal(s.reason, "database is locked");
+    assert_int_equal(s.dropped, 100);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    for (int i = 0; i < 200 && !(s.recording && s.written > 100); i++) {
+        push_stream(&sink, 200 + i * 4, 204 + i * 4, BASE_MS);
+        assert_int_equal(store_flush(st, 20000), 0);
+        store_status(st, &s);
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(s.recording);
+    assert_true(s.written > 100);
+    store_close(st);
+}
+
 static void test_read_only_file(void **state)
 {
     struct fixture *f = *state;
@@ -582,6 +618,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_prunes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_is_incremental, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_then_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_file_then_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_mid_recording, setup, teardown),
     };
