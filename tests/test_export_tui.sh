@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The console's `e`: the selected machine's last hour goes to a CSV named in the status line,
-# with one line per recorded sample of that machine in that hour.
+# with one line per recorded sample of that machine in that hour; `r` in the detail view charts
+# the last hour and day from the rollups.
 set -u
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${TWINTOP_BIN:-build/twintop}")
@@ -41,6 +42,13 @@ file=$(echo "$line" | awk '{print $NF}')
 [ "$(wc -l < "$tmp/$file")" = $((rows + 1)) ] || fail "$file has $(wc -l < "$tmp/$file") lines for $rows samples"
 [ "$(head -n1 "$tmp/$file")" = "ts,machine_id,sensor,value" ] || fail "header"
 grep -qv -e '^ts,' -e ',PUMP_001,' "$tmp/$file" && fail "other machines in $file"
+# The detail chart's longer ranges come from the rollups in the history file.
+tmux -L "$sock" send-keys -t main Enter
+wait_for 'last 5 min: [0-9]+ samples' 10 || fail "detail chart (5 min)"
+tmux -L "$sock" send-keys -t main r
+wait_for 'last 1 h: [1-9][0-9]* rollup means over' 10 || fail "1 h chart from the rollups"
+tmux -L "$sock" send-keys -t main r
+wait_for 'last 24 h: [1-9][0-9]* rollup means over' 10 || fail "24 h chart from the rollups"
 tmux -L "$sock" send-keys -t main q
 for _ in $(seq 50); do [ -f "$tmp/exit" ] && break; sleep 0.1; done
 grep -q "EXIT 0" "$tmp/exit" 2>/dev/null || fail "no clean exit after q"

@@ -182,6 +182,8 @@ const struct key_binding keymap_table[] = {
     {{KEY_NPAGE}, "PgDn", DETAIL, view_detail_sensor, 10, "ten sensors down", NULL},
     {{KEY_LEFT}, "Left", DETAIL, view_detail_machine, -1, "previous machine", NULL},
     {{KEY_RIGHT, '\t'}, "Right Tab", DETAIL, view_detail_machine, 1, "next machine", NULL},
+    {{'r'}, "r", DETAIL, view_detail_range, 1,
+     "chart range: last 5 min, last hour (1-min rollups), last 24 h (5-min rollups)", NULL},
     {{KEY_UP}, "Up", HELP, view_help_scroll, -1, "scroll up", NULL},
     {{KEY_DOWN}, "Down", HELP, view_help_scroll, 1, "scroll down", NULL},
     {{KEY_PPAGE}, "PgUp", HELP, view_help_scroll, -10, "scroll a page up", NULL},
