@@ -47,6 +47,7 @@ struct mqtt {
     struct mqtt_status status;
     bool connack_failed; /* the broker refused: keep its reason as last error */
     bool connack_ok;
+    int suback_pending; /* network thread only */
 
     _Atomic int connected;
     _Atomic int pending; /* QoS 1 publishes not yet acknowledged */
@@ -220,10 +221,31 @@ static void mqtt_on_connect(struct mosquitto *mosq, void *obj, int rc, int flags
      * only for connecting, where TLS failures are explained. */
     mosquitto_log_callback_set(mosq, NULL);
     atomic_store(&m->pending, 0);
-    for (int i = 0; i < m->topic_count; i++)
-        mosquitto_subscribe(mosq, NULL, m->topics[i], m->topic_qos[i]);
     atomic_store(&m->connected, 1);
-    mqtt_set_state(m, MQTT_CONNECTED);
+    /* "connected" is shown once the subscriptions are in place: from then on nothing sent to
+     * the topics is missed. */
+    m->suback_pending = m->topic_count;
+    for (int i = 0; i < m->topic_count; i++)
+        if (mosquitto_subscribe(mosq, NULL, m->topics[i], m->topic_qos[i]) != MOSQ_ERR_SUCCESS)
+            m->suback_pending--;
+    if (m->suback_pending <= 0)
+        mqtt_set_state(m, MQTT_CONNECTED);
+}
+
+static void mqtt_on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
+                              const int *granted)
+{
+    (void)mosq;
+    (void)mid;
+    struct mqtt *m = obj;
+    for (int i = 0; i < qos_count; i++)
+        if (granted[i] > 2) { /* 0x80: refused, e.g. $share on a broker without it */
+            char text[160];
+            snprintf(text, sizeof text, "subscription refused by the broker (%d)", granted[i]);
+            mqtt_set_error(m, text);
+        }
+    if (--m->suback_pending == 0)
+        mqtt_set_state(m, MQTT_CONNECTED);
 }
 
 static void mqtt_on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
@@ -380,6 +402,7 @@ struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *
     mosquitto_connect_v5_callback_set(m->mosq, mqtt_on_connect);
     mosquitto_message_callback_set(m->mosq, mqtt_on_message);
     mosquitto_publish_callback_set(m->mosq, mqtt_on_publish);
+    mosquitto_subscribe_callback_set(m->mosq, mqtt_on_subscribe);
     mosquitto_log_callback_set(m->mosq, mqtt_on_log);
     if (mqtt_setup_tls(m, cfg, err, errlen) < 0 || mqtt_setup_credentials(m, cfg, err, errlen) < 0) {
         mqtt_destroy(m);
