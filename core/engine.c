@@ -1,4 +1,8 @@
 #include "engine.h"
+#include "alarm.h"
+
+#include "detect.h"
+#include "health.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,8 @@ struct twin_machine {
     double last_wall; /* wall seconds of the last sample, for staleness */
     uint64_t samples;
     uint64_t alarms_raised;
+    struct detect_machine *detect; /* detector stack, created on the first value */
+    struct health *health;
     int alarm_sensors; /* sensors in TWIN_ALARM */
     int warn_sensors;
 };
@@ -55,10 +61,12 @@ struct engine {
     int sink_count;
     struct event events[ENGINE_EVENTS_MAX];
     int event_count;
+    struct alarm_manager *alarms;
 
     pthread_t thread;
     bool running;
     atomic_bool stop;
+    bool input_ended;
     int wake[2];
 
     int64_t sim_time_ms;
@@ -156,6 +164,26 @@ static void emit(struct engine *e, const struct event *ev)
 {
     if (e->event_count < ENGINE_EVENTS_MAX)
         e->events[e->event_count++] = *ev;
+}
+
+void engine_set_alarms(struct engine *e, struct alarm_manager *m)
+{
+    e->alarms = m;
+}
+
+/* Feeds this batch's events to the alarm manager and queues its EVENT_ALARM records behind
+ * them; what does not fit waits in the manager for the next batch. */
+static void alarms_feed(struct engine *e)
+{
+    if (!e->alarms)
+        return;
+    int n = e->event_count;
+    for (int i = 0; i < n; i++)
+        alarm_on_event(e->alarms, &e->events[i]);
+    alarm_tick(e->alarms, e->sim_time_ms);
+    while (e->event_count < ENGINE_EVENTS_MAX &&
+           alarm_drain_events(e->alarms, &e->events[e->event_count], 1) == 1)
+        e->event_count++;
 }
 
 static void flush_events(struct engine *e)
@@ -267,6 +295,32 @@ static void twin_push(struct engine *e, struct twin_sensor *ts, double v, int64_
     }
 }
 
+/* Detectors and health see (machine, sensor, value, time) after the limits; a firing detector
+ * becomes an EVENT_ANOMALY for the sinks. */
+static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
+                          const struct catalog_machine *m, const struct sample *s)
+{
+    char err[160];
+    if (!tm->detect && !(tm->detect = detect_machine_create(m->type, NULL, 0x5eedull + (uint64_t)mi,
+                                                            err, sizeof err)))
+        return;
+    if (!tm->health && !(tm->health = health_create(m->type, 0, err, sizeof err)))
+        return;
+    struct detect_result r;
+    detect_machine_update(tm->detect, s->sensor, s->u.value, s->ts_ms, &r);
+    tm->sensors[s->sensor].anomaly = r.score;
+    health_update(tm->health, s->sensor, s->u.value, s->ts_ms);
+    struct event ev;
+    if (r.emit) {
+        detect_machine_event(tm->detect, mi, m->id, s->sensor, s->ts_ms, &ev);
+        emit(e, &ev);
+    }
+    if (r.emit_machine) {
+        detect_machine_event(tm->detect, mi, m->id, -1, s->ts_ms, &ev);
+        emit(e, &ev);
+    }
+}
+
 static void process_one(struct engine *e, const struct sample *s, double wall)
 {
     struct catalog_machine *m = catalog_machine_at(e->cat, (int)s->machine);
@@ -297,7 +351,7 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     twin_push(e, ts, s->u.value, s->ts_ms);
     if (!cs->is_text)
         limit_update(e, tm, (int)s->machine, s->sensor, cs, ts);
-    /* Detectors plug in here: they see (machine, sensor, value, time) after the limits. */
+    detect_sample(e, tm, (int)s->machine, m, s);
 }
 
 void engine_process(struct engine *e, const struct sample *s, size_t n)
@@ -311,6 +365,7 @@ void engine_process(struct engine *e, const struct sample *s, size_t n)
     for (int k = 0; k < e->sink_count; k++)
         if (e->sinks[k].on_samples)
             e->sinks[k].on_samples(e->sinks[k].ctx, s, n);
+    alarms_feed(e);
     flush_events(e);
 }
 
@@ -350,12 +405,15 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
     memset(out, 0, offsetof(struct snapshot_machine, sensors));
     out->health = NAN;
     out->rul_hours = NAN;
+    out->tool_rul_min = NAN;
+    out->spindle_health = NAN;
     out->samples = tm->samples;
     out->last_ts_ms = tm->last_ts;
     out->alarms_raised = tm->alarms_raised;
     out->sensor_count = catalog_sensor_count(t);
     out->state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
-    if (!tm->samples || wall - tm->last_wall > e->opt.stale_after_s)
+    /* Once the producers have ended (engine stopped) a quiet machine is finished, not stale. */
+    if (!tm->samples || (!e->input_ended && wall - tm->last_wall > e->opt.stale_after_s))
         out->state = TWIN_STALE;
     out->spark_len = 0;
     if (!tm->sensors) {
@@ -369,6 +427,20 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
         snapshot_sensor_fill(e, &tm->sensors[i], &out->sensors[i]);
         if (out->sensors[i].anomaly > out->anomaly)
             out->anomaly = out->sensors[i].anomaly;
+    }
+    if (tm->detect) {
+        out->anomaly = detect_machine_score(tm->detect);
+        snprintf(out->detector, sizeof out->detector, "%s", detect_machine_detector(tm->detect));
+        detect_machine_reason(tm->detect, out->reason, sizeof out->reason);
+    }
+    if (tm->health) {
+        struct health_estimate h;
+        health_get(tm->health, &h);
+        out->health = h.health;
+        out->rul_hours = h.rul_hours;
+        out->rul_confidence = h.rul_confidence;
+        out->tool_rul_min = h.tool_rul_min;
+        out->spindle_health = h.spindle_health;
     }
     const struct twin_sensor *spark = t->tile_count ? &tm->sensors[t->tile[0]] : NULL;
     if (spark && spark->count) {
@@ -422,14 +494,19 @@ static void *engine_main(void *arg)
         return NULL;
     for (;;) {
         size_t n = queue_pop(e->q, batch, ENGINE_BATCH, 50);
-        if (n)
+        if (n) {
             engine_process(e, batch, n);
+        } else if (e->alarms) { /* idle: operator actions still reach the sinks */
+            alarms_feed(e);
+            flush_events(e);
+        }
         double wall = wall_now();
         if ((wall - e->last_snapshot_wall) * 1000.0 >= e->opt.snapshot_period_ms)
             engine_publish(e, wall);
         if (!n && atomic_load(&e->stop))
             break;
     }
+    e->input_ended = true;
     engine_publish(e, wall_now());
     free(batch);
     return NULL;
@@ -470,6 +547,10 @@ void engine_destroy(struct engine *e)
                 free(ts[k].ts);
             }
             free(ts);
+        }
+        for (int i = 0; i < e->capacity; i++) {
+            detect_machine_free(e->machines[i].detect);
+            health_free(e->machines[i].health);
         }
         free(e->machines);
         pthread_mutex_destroy(&e->state_lock);

@@ -37,6 +37,8 @@ struct snapshot_machine {
     float health;      /* 0..100, NAN when unknown */
     double rul_hours;  /* remaining useful life estimate, NAN when unknown */
     float rul_confidence; /* 0..1 */
+    double tool_rul_min;  /* CNC: cutting minutes left on the tool, NAN when none/unknown */
+    float spindle_health; /* CNC: 0..100, NAN when the type has no spindle */
     char detector[24]; /* the detector behind the anomaly score, "" when quiet */
     char reason[160];
     int64_t last_ts_ms;
@@ -79,11 +81,16 @@ struct engine_options {
 };
 
 struct engine;
+struct alarm_manager;
 
 struct engine *engine_create(struct catalog *cat, struct queue *q, const struct engine_options *opt,
                              char *err, size_t errlen);
 /* Adds a sink before engine_start. At most 8. */
 int engine_add_sink(struct engine *e, const struct engine_sink *sink);
+/* Hands the engine an alarm manager, before engine_start (NULL: none). On the engine thread,
+ * limit and anomaly events feed it, the plant clock ticks it, and its EVENT_ALARM records
+ * (process changes and operator actions) go to the sinks. See core/alarm.h. */
+void engine_set_alarms(struct engine *e, struct alarm_manager *m);
 int engine_start(struct engine *e);
 /* Drains what is queued, stops the thread. Safe to call twice. */
 void engine_stop(struct engine *e);

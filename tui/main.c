@@ -13,15 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm.h"
+#include "alarm_store.h"
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
 #include "engine.h"
 #include "headless.h"
+#include "notify.h"
 #include "mqtt.h"
 #include "publish.h"
 #include "queue.h"
 #include "sim.h"
+#include "store.h"
+#include "theme.h"
 #include "tui.h"
 
 #define INGEST_QUEUE_SAMPLES (1u << 18)
@@ -63,6 +68,10 @@ struct app {
     struct mqtt_feed *feed;      /* --mqtt: the producer instead of the simulator */
     struct publisher *publisher; /* --publish */
     struct headless *headless;
+    struct store *store;
+    struct alarm_manager *alarms;
+    struct alarm_store *alarm_store;
+    struct notify *notify;
 };
 
 static void player_toggle(void *ctx)
@@ -103,6 +112,41 @@ static void player_scale(void *ctx, double factor)
     engine_set_speed(app->engine, s);
 }
 
+static void notify_log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "twintop: %s\n", line);
+}
+
+/* The alarm manager (fed by the engine), its store in the history file and the notify hook. */
+static int alarms_open(struct app *app, char *err, size_t len)
+{
+    app->alarms = alarm_manager_create(app->cat, 0, err, len);
+    if (!app->alarms)
+        return -1;
+    engine_set_alarms(app->engine, app->alarms);
+    if (!app->cfg.no_db) {
+        char path[CONFIG_PATH_MAX];
+        if (app->cfg.db_path[0])
+            snprintf(path, sizeof path, "%s", app->cfg.db_path);
+        else
+            config_default_db_path(path, sizeof path);
+        app->alarm_store = alarm_store_open(path, err, len);
+        if (!app->alarm_store ||
+            alarm_store_attach(app->alarm_store, app->alarms, (int64_t)time(NULL) * 1000, err,
+                               len) < 0)
+            return -1;
+    }
+    if (app->cfg.notify_cmd[0]) {
+        struct notify_options no = {.command = app->cfg.notify_cmd,
+                                    .log = app->cfg.headless ? notify_log_stderr : NULL};
+        app->notify = notify_create(&no, err, len);
+        if (!app->notify || notify_attach(app->notify, app->alarms, err, len))
+            return -1;
+    }
+    return 0;
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -118,6 +162,20 @@ static int app_open(struct app *app, char *err, size_t len)
             snprintf(err, len, "out of memory");
         return 1;
     }
+    if (!app->cfg.no_db) {
+        struct store_options so;
+        store_options_default(&so);
+        so.retain_raw_s = app->cfg.retain_raw_s;
+        so.retain_rollups_s = app->cfg.retain_rollups_s;
+        so.block_when_full = app->cfg.speed <= 0; /* --speed max: the plant waits for the disk */
+        app->store = store_open(app->cfg.db_path, &so, app->cat, err, len);
+        if (!app->store)
+            return 2;
+        struct engine_sink sink = store_sink(app->store);
+        engine_add_sink(app->engine, &sink);
+    }
+    if (alarms_open(app, err, len))
+        return 2;
     if (app->cfg.publish_url[0]) {
         app->publisher = publish_create(&app->cfg, app->cat, app->engine, err, len);
         if (!app->publisher)
@@ -153,11 +211,15 @@ static void app_close(struct app *app)
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
+    store_close(app->store); /* after the engine: every sample it handed over is written */
+    notify_destroy(app->notify);
+    alarm_store_close(app->alarm_store);
     publish_destroy(app->publisher); /* after the engine: the last samples still go out */
     mqtt_feed_destroy(app->feed);
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
+    alarm_manager_destroy(app->alarms);
     queue_destroy(app->queue);
     catalog_free(app->cat);
 }
@@ -169,12 +231,34 @@ static void sleep_ms(int ms)
         ;
 }
 
+/* The alarm banner as headless JSON: what an operator would see at the top of the console. */
+static void alarms_headless_json(void *ctx, char *out, size_t len)
+{
+    struct alarm_banner b;
+    alarm_get_banner(ctx, &b);
+    int unacked = 0, active = 0;
+    for (int p = 0; p < ALARM_PRIO_COUNT; p++) {
+        unacked += b.unacked[p];
+        active += b.active[p];
+    }
+    snprintf(out, len,
+             ",\"alarms\":{\"active\":%d,\"unacked\":%d,\"unacked_by_priority\":{\"low\":%d,"
+             "\"medium\":%d,\"high\":%d,\"critical\":%d},\"shelved\":%d,\"flood\":%s}",
+             active, unacked, b.unacked[0], b.unacked[1], b.unacked[2], b.unacked[3], b.shelved,
+             b.flood ? "true" : "false");
+}
+
 /* Prints a status line per interval until the simulation is over or a signal arrives. */
 static int run_headless(struct app *app)
 {
     app->headless = headless_create(stdout, app->cat, app->engine);
     if (!app->headless)
         return 1;
+    struct headless_extra db = {app->store, store_status_json};
+    headless_add_extra(app->headless, &db);
+    if (app->alarms)
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->alarms, alarms_headless_json});
     if (app->feed)
         headless_add_extra(app->headless,
                            &(struct headless_extra){app->feed, mqtt_feed_headless_json});
@@ -200,6 +284,7 @@ static int run_headless(struct app *app)
     mqtt_feed_stop(app->feed);
     queue_close(app->queue);
     engine_stop(app->engine);
+    store_flush(app->store, 60000); /* the final line reports everything written */
     publish_stop(app->publisher);
     headless_status(app->headless, monotonic_s() - start, true);
     return 0;
@@ -215,8 +300,20 @@ static int run_console(struct app *app)
         .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale}
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
+        .alarms = app->alarms,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
+}
+
+/* A broken theme file is refused before any thread starts (the console loads it again). */
+static int theme_check(const struct config *cfg, char *err, size_t len)
+{
+    static struct theme t;
+    char path[CONFIG_PATH_MAX + 160];
+    theme_path(cfg->themes_dir, cfg->theme, path, sizeof path);
+    if (strcmp(cfg->theme, "default") == 0 && access(path, F_OK) != 0)
+        return 0; /* a bare binary: the built-in default stands in */
+    return theme_load(&t, path, err, len);
 }
 
 static int run_live(int argc, char **argv)
@@ -229,6 +326,10 @@ static int run_live(int argc, char **argv)
         if (rc < 0)
             fprintf(stderr, "twintop: %s\n", err);
         return rc < 0 ? 2 : 0;
+    }
+    if (!app.cfg.headless && theme_check(&app.cfg, err, sizeof err)) {
+        fprintf(stderr, "twintop: %s\n", err);
+        return 2;
     }
     rc = app_open(&app, err, sizeof err);
     if (rc) {
@@ -270,6 +371,7 @@ static const struct command commands[] = {
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C"); /* JSON and CSV numbers keep their decimal point */
     install_signals();
     if (argc > 1 && argv[1][0] != '-')
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

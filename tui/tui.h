@@ -18,6 +18,8 @@ struct tui_player {
     void (*scale_speed)(void *ctx, double factor); /* `+`: 2.0, `-`: 0.5 */
 };
 
+struct alarm_manager;
+
 struct tui_context {
     const struct config *cfg;
     struct catalog *cat;
@@ -25,6 +27,7 @@ struct tui_context {
     struct simulator *sim; /* NULL when attached to a feed or replaying */
     struct tui_player player;
     volatile int *stop;    /* set by signal handlers: leave the loop */
+    struct alarm_manager *alarms; /* NULL when there is none (replay); see core/alarm.h */
 };
 
 /* Runs until the user quits, *stop is set or the terminal goes away. Returns 0 or -1. */

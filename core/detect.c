@@ -1,0 +1,426 @@
+#include "detect.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_drift.h"
+#include "detect_zscore.h"
+#include "iforest.h"
+
+/* The per-sensor list the stack runs, in the order of detect_detector_name. */
+static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &detect_drift_ops};
+#define DETECT_OPS_COUNT ((int)(sizeof(detect_list) / sizeof(detect_list[0])))
+#define DETECT_FOREST DETECT_OPS_COUNT
+
+struct detect_sensor {
+    void *state[DETECT_OPS_COUNT];
+    float det_score[DETECT_OPS_COUNT];
+    float score;
+    int detector;
+    bool active; /* numeric sensor with detectors */
+    bool fired;  /* latched at DETECT_FIRE until the score falls below DETECT_REARM */
+    int hold;
+    double value;
+};
+
+struct detect_machine {
+    struct detect_params p;
+    const struct catalog_type *type;
+    int n; /* sensors covered (the type's count at creation) */
+    struct detect_sensor s[CATALOG_SENSORS_MAX];
+    struct iforest *forest;
+    int dims;
+    int dim_of[CATALOG_SENSORS_MAX]; /* sensor -> forest dimension, -1 for text */
+    double row[CATALOG_SENSORS_MAX];
+    uint64_t pending, full;
+    double forest_raw;
+    double forest_fire_now; /* forest_fire raised to the forest's ordinary extreme */
+    float forest_score;
+    bool forest_fired;
+    int forest_hold;
+    void *mem;
+};
+
+void detect_params_default(struct detect_params *p)
+{
+    p->z_window = 120;
+    p->z_threshold = 4.5;
+    p->warmup = 120;
+    p->drift_span = 30;
+    p->drift_horizon = 3000;
+    p->drift_threshold = 5.0;
+    p->forest_trees = 100;
+    p->forest_sample = 256;
+    p->forest_warmup = 512;
+    p->forest_reservoir = 1024;
+    p->forest_refresh = 64;
+    p->forest_fire = 0.75;
+    p->hold = 300;
+}
+
+#define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
+#define DETECT_DBL(f) {#f, offsetof(struct detect_params, f), false}
+static const struct {
+    const char *name;
+    size_t offset;
+    bool is_int;
+} detect_param_table[] = {
+    DETECT_INT(z_window),      DETECT_DBL(z_threshold),   DETECT_INT(warmup),
+    DETECT_INT(drift_span),    DETECT_INT(drift_horizon), DETECT_DBL(drift_threshold),
+    DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
+    DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
+    DETECT_INT(hold),
+};
+
+int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
+{
+    const char *eq = strchr(assignment, '=');
+    size_t n = eq ? (size_t)(eq - assignment) : 0;
+    for (size_t i = 0; eq && i < sizeof(detect_param_table) / sizeof(detect_param_table[0]); i++) {
+        if (strlen(detect_param_table[i].name) != n ||
+            strncmp(detect_param_table[i].name, assignment, n) != 0)
+            continue;
+        char *end;
+        double v = strtod(eq + 1, &end);
+        if (end == eq + 1 || *end != '\0' || !isfinite(v) ||
+            (detect_param_table[i].is_int && (v != floor(v) || fabs(v) > 1e9))) {
+            snprintf(err, errlen, "detect parameter %s: \"%s\" is not a%s number",
+                     detect_param_table[i].name, eq + 1,
+                     detect_param_table[i].is_int ? " whole" : "");
+            return -1;
+        }
+        char *field = (char *)p + detect_param_table[i].offset;
+        if (detect_param_table[i].is_int)
+            *(int *)(void *)field = (int)v;
+        else
+            *(double *)(void *)field = v;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown detect parameter \"%s\" (expected name=value)", assignment);
+    return -1;
+}
+
+const char *detect_detector_name(int detector)
+{
+    if (detector >= 0 && detector < DETECT_OPS_COUNT)
+        return detect_list[detector]->name;
+    if (detector == DETECT_FOREST)
+        return "iforest";
+    return "";
+}
+
+static void detect_sensor_cfg(const struct catalog_sensor *cs, const struct detect_params *p,
+                              struct detect_sensor_cfg *cfg)
+{
+    cfg->z_window = cs->z_window > 0 ? cs->z_window : p->z_window;
+    if (cfg->z_window < DETECT_Z_WINDOW_MIN)
+        cfg->z_window = DETECT_Z_WINDOW_MIN;
+    cfg->z_threshold = cs->z_threshold > 0 ? cs->z_threshold : p->z_threshold;
+    if (cfg->z_threshold < DETECT_Z_THRESHOLD_MIN)
+        cfg->z_threshold = DETECT_Z_THRESHOLD_MIN;
+    cfg->warmup = p->warmup;
+    /* A spread below 1 % of the healthy band is quantisation, not information. */
+    double band = cs->normal_hi - cs->normal_lo;
+    double range = cs->display_max - cs->display_min;
+    cfg->scale_floor = 0.0;
+    if (isfinite(band) && band > 0)
+        cfg->scale_floor = 0.01 * band;
+    else if (isfinite(range) && range > 0)
+        cfg->scale_floor = 0.001 * range;
+    cfg->drift_span = p->drift_span;
+    cfg->drift_horizon = p->drift_horizon;
+    cfg->drift_threshold = p->drift_threshold;
+}
+
+static int detect_check(const struct detect_params *p, char *err, size_t errlen)
+{
+    if (p->z_window < DETECT_Z_WINDOW_MIN || p->z_window > 100000 ||
+        p->z_threshold < DETECT_Z_THRESHOLD_MIN) {
+        snprintf(err, errlen, "detect: z-score window must be %d..100000 and threshold >= %.0f",
+                 DETECT_Z_WINDOW_MIN, DETECT_Z_THRESHOLD_MIN);
+        return -1;
+    }
+    if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
+        p->drift_threshold <= 0 || p->hold < 0) {
+        snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
+        return -1;
+    }
+    if (p->forest_trees > 0 && (p->forest_fire <= 0.5 || p->forest_fire >= 1.0)) {
+        snprintf(err, errlen, "detect: forest fire threshold must be in (0.5, 1)");
+        return -1;
+    }
+    return 0;
+}
+
+struct detect_machine *detect_machine_create(const struct catalog_type *t,
+                                             const struct detect_params *params, uint64_t seed,
+                                             char *err, size_t errlen)
+{
+    struct detect_params p;
+    if (params)
+        p = *params;
+    else
+        detect_params_default(&p);
+    if (detect_check(&p, err, errlen) < 0)
+        return NULL;
+    struct detect_machine *m = calloc(1, sizeof(*m));
+    if (!m) {
+        snprintf(err, errlen, "detect: out of memory");
+        return NULL;
+    }
+    m->p = p;
+    m->type = t;
+    m->n = catalog_sensor_count(t);
+    struct detect_sensor_cfg cfg[CATALOG_SENSORS_MAX];
+    size_t sizes[CATALOG_SENSORS_MAX][DETECT_OPS_COUNT];
+    size_t total = 0;
+    for (int i = 0; i < m->n; i++) {
+        m->dim_of[i] = -1;
+        if (t->sensors[i].is_text)
+            continue;
+        detect_sensor_cfg(&t->sensors[i], &p, &cfg[i]);
+        for (int k = 0; k < DETECT_OPS_COUNT; k++) {
+            /* keep every state 16-byte aligned inside the one block */
+            sizes[i][k] = (detect_list[k]->state_size(&cfg[i]) + 15) & ~(size_t)15;
+            total += sizes[i][k];
+        }
+        m->dim_of[i] = m->dims++;
+        m->full |= 1ull << m->dim_of[i];
+    }
+    m->mem = total ? aligned_alloc(16, total) : NULL;
+    if (total && !m->mem) {
+        free(m);
+        snprintf(err, errlen, "detect: out of memory");
+        return NULL;
+    }
+    char *at = m->mem;
+    for (int i = 0; i < m->n; i++) {
+        m->row[i] = NAN;
+        if (m->dim_of[i] < 0)
+            continue;
+        m->s[i].active = true;
+        for (int k = 0; k < DETECT_OPS_COUNT; k++) {
+            m->s[i].state[k] = at;
+            detect_list[k]->init(at, &cfg[i]);
+            at += sizes[i][k];
+        }
+    }
+    if (p.forest_trees > 0 && m->dims > 0) {
+        struct iforest_params fp = {
+            .trees = p.forest_trees,
+            .sample = p.forest_sample,
+            .warmup = p.forest_warmup,
+            .reservoir = p.forest_reservoir,
+            .refresh = p.forest_refresh,
+            .seed = seed,
+        };
+        m->forest = iforest_create(m->dims, &fp, err, errlen);
+        if (!m->forest) {
+            detect_machine_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+void detect_machine_free(struct detect_machine *m)
+{
+    if (!m)
+        return;
+    iforest_free(m->forest);
+    free(m->mem);
+    free(m);
+}
+
+/* Maps the forest's raw score (0.5 ordinary) onto the common 0..1 scale. */
+static float detect_forest_map(double raw, double fire)
+{
+    if (raw <= 0.5)
+        return 0.0f;
+    if (raw < fire)
+        return (float)(0.5 * (raw - 0.5) / (fire - 0.5));
+    return (float)(0.5 + 0.5 * (raw - fire) / (1.0 - fire));
+}
+
+static bool detect_forest_row(struct detect_machine *m)
+{
+    m->pending = 0;
+    if (!m->forest)
+        return false;
+    if (iforest_ready(m->forest)) {
+        m->forest_raw = iforest_score(m->forest, m->row);
+        /* fire above the forest's own ordinary extreme, never below forest_fire */
+        double fire = fmax(m->p.forest_fire, iforest_ordinary_max(m->forest) + 0.08);
+        m->forest_fire_now = fmin(fire, 0.95);
+        m->forest_score = detect_forest_map(m->forest_raw, m->forest_fire_now);
+    }
+    bool emit = false;
+    if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
+        m->forest_fired = emit = true;
+        m->forest_hold = m->p.hold;
+    } else if (m->forest_fired && m->forest_score < DETECT_REARM) {
+        m->forest_fired = false;
+    }
+    if (m->forest_hold > 0)
+        m->forest_hold--;
+    iforest_observe(m->forest, m->row, m->forest_score < DETECT_FIRE);
+    return emit;
+}
+
+void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
+                           struct detect_result *out)
+{
+    (void)ts_ms;
+    struct detect_result r = {0};
+    if (sensor >= 0 && sensor < m->n && m->s[sensor].active) {
+        struct detect_sensor *s = &m->s[sensor];
+        uint64_t bit = 1ull << m->dim_of[sensor];
+        if (m->pending & bit)
+            r.emit_machine = detect_forest_row(m);
+        float best = 0.0f;
+        int which = 0;
+        for (int k = 0; k < DETECT_OPS_COUNT; k++) {
+            float sc = detect_list[k]->update(s->state[k], value);
+            s->det_score[k] = sc;
+            if (sc > best) {
+                best = sc;
+                which = k;
+            }
+        }
+        s->score = best;
+        s->detector = which;
+        s->value = value;
+        if (!s->fired && s->hold == 0 && best >= DETECT_FIRE) {
+            s->fired = r.emit = true;
+            s->hold = m->p.hold;
+        } else if (s->fired && best < DETECT_REARM) {
+            s->fired = false;
+        }
+        if (s->hold > 0)
+            s->hold--;
+        if (!isnan(value))
+            m->row[m->dim_of[sensor]] = value;
+        m->pending |= bit;
+        if (m->pending == m->full && detect_forest_row(m))
+            r.emit_machine = true;
+        r.score = best;
+        r.detector = which;
+    }
+    r.machine_score = detect_machine_score(m);
+    if (out)
+        *out = r;
+}
+
+int detect_machine_top_sensor(const struct detect_machine *m)
+{
+    float best = m->forest_score;
+    int top = -1;
+    for (int i = 0; i < m->n; i++) {
+        if (m->s[i].active && m->s[i].score > best) {
+            best = m->s[i].score;
+            top = i;
+        }
+    }
+    return top;
+}
+
+float detect_machine_score(const struct detect_machine *m)
+{
+    int top = detect_machine_top_sensor(m);
+    return top < 0 ? m->forest_score : m->s[top].score;
+}
+
+float detect_machine_sensor_score(const struct detect_machine *m, int sensor)
+{
+    if (sensor < 0 || sensor >= m->n || !m->s[sensor].active)
+        return 0.0f;
+    return m->s[sensor].score;
+}
+
+int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out,
+                                   int max)
+{
+    int n = 0;
+    bool active = sensor >= 0 && sensor < m->n && m->s[sensor].active;
+    for (int k = 0; k < DETECT_OPS_COUNT && n < max; k++)
+        out[n++] = active ? m->s[sensor].det_score[k] : 0.0f;
+    if (n < max)
+        out[n++] = m->forest_score;
+    return n;
+}
+
+float detect_machine_forest_score(const struct detect_machine *m)
+{
+    return m->forest_score;
+}
+
+const char *detect_machine_detector(const struct detect_machine *m)
+{
+    if (detect_machine_score(m) < DETECT_FIRE)
+        return "";
+    int top = detect_machine_top_sensor(m);
+    return detect_detector_name(top < 0 ? DETECT_FOREST : m->s[top].detector);
+}
+
+static void detect_forest_explain(const struct detect_machine *m, char *buf, size_t len)
+{
+    /* Name the sensor that stands out most, so "isolated" has a where. */
+    int worst = -1;
+    for (int i = 0; i < m->n; i++)
+        if (m->s[i].active && (worst < 0 || m->s[i].score > m->s[worst].score))
+            worst = i;
+    snprintf(buf, len, "sensor vector isolated: forest score %.2f (fires at %.2f)%s%s",
+             m->forest_raw, m->forest_fire_now, worst >= 0 ? ", most unusual " : "",
+             worst >= 0 ? m->type->sensors[worst].name : "");
+}
+
+static void detect_sensor_explain(const struct detect_machine *m, int sensor, char *buf,
+                                  size_t len)
+{
+    const struct detect_sensor *s = &m->s[sensor];
+    char why[DETECT_WHY_MAX];
+    detect_list[s->detector]->explain(s->state[s->detector], why, sizeof(why));
+    snprintf(buf, len, "%s %.4g: %s", m->type->sensors[sensor].name, s->value, why);
+}
+
+void detect_machine_reason(const struct detect_machine *m, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (detect_machine_score(m) < DETECT_FIRE)
+        return;
+    int top = detect_machine_top_sensor(m);
+    if (top < 0)
+        detect_forest_explain(m, buf, len);
+    else
+        detect_sensor_explain(m, top, buf, len);
+}
+
+void detect_machine_event(const struct detect_machine *m, int machine, const char *machine_id,
+                          int sensor, int64_t ts_ms, struct event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = EVENT_ANOMALY;
+    ev->ts_ms = ts_ms;
+    ev->machine = machine;
+    ev->sensor = sensor;
+    snprintf(ev->machine_id, sizeof(ev->machine_id), "%s", machine_id ? machine_id : "");
+    if (sensor >= 0 && sensor < m->n && m->s[sensor].active) {
+        const struct detect_sensor *s = &m->s[sensor];
+        snprintf(ev->sensor_name, sizeof(ev->sensor_name), "%s", m->type->sensors[sensor].name);
+        snprintf(ev->detector, sizeof(ev->detector), "%s", detect_detector_name(s->detector));
+        ev->value = s->value;
+        ev->score = s->score;
+        detect_sensor_explain(m, sensor, ev->reason, sizeof(ev->reason));
+    } else {
+        ev->sensor = -1;
+        snprintf(ev->detector, sizeof(ev->detector), "iforest");
+        ev->value = m->forest_raw;
+        ev->score = m->forest_score;
+        detect_forest_explain(m, ev->reason, sizeof(ev->reason));
+    }
+}

@@ -1,0 +1,122 @@
+#include "detect_zscore.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct zscore {
+    int window, count, pos, warmup;
+    long seen;
+    double threshold, floor;
+    double slow_spread; /* long-run mean of the window spread: a floor for quiet stretches */
+    double last_value, last_median, last_spread, last_z;
+    double *ring;   /* insertion order */
+    double *sorted; /* the same values, ascending */
+};
+
+static size_t zscore_state_size(const struct detect_sensor_cfg *cfg)
+{
+    return sizeof(struct zscore) + 2 * (size_t)cfg->z_window * sizeof(double);
+}
+
+static void zscore_init(void *state, const struct detect_sensor_cfg *cfg)
+{
+    struct zscore *z = state;
+    memset(z, 0, sizeof(*z));
+    z->window = cfg->z_window;
+    z->threshold = cfg->z_threshold;
+    z->floor = cfg->scale_floor;
+    z->warmup = cfg->warmup > cfg->z_window ? cfg->warmup : cfg->z_window;
+    z->ring = (double *)(z + 1);
+    z->sorted = z->ring + cfg->z_window;
+}
+
+/* First index in sorted[0..n) whose value is >= v. */
+static int zscore_lower_bound(const double *sorted, int n, double v)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (sorted[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Quantile of the sorted window by linear interpolation. */
+static double zscore_quantile(const struct zscore *z, double q)
+{
+    double at = q * (z->count - 1);
+    int i = (int)at;
+    double frac = at - i;
+    if (i + 1 >= z->count)
+        return z->sorted[z->count - 1];
+    return z->sorted[i] + frac * (z->sorted[i + 1] - z->sorted[i]);
+}
+
+static void zscore_push(struct zscore *z, double x)
+{
+    if (z->count == z->window) {
+        double old = z->ring[z->pos];
+        int at = zscore_lower_bound(z->sorted, z->count, old);
+        memmove(z->sorted + at, z->sorted + at + 1, (size_t)(z->count - at - 1) * sizeof(double));
+        z->count--;
+    }
+    int at = zscore_lower_bound(z->sorted, z->count, x);
+    memmove(z->sorted + at + 1, z->sorted + at, (size_t)(z->count - at) * sizeof(double));
+    z->sorted[at] = x;
+    z->count++;
+    z->ring[z->pos] = x;
+    z->pos = (z->pos + 1) % z->window;
+}
+
+static float zscore_update(void *state, double x)
+{
+    struct zscore *z = state;
+    if (isnan(x))
+        return 0.0f;
+    float score = 0.0f;
+    if (z->count >= 8) {
+        double med = zscore_quantile(z, 0.5);
+        double spread = (zscore_quantile(z, 0.75) - zscore_quantile(z, 0.25)) / 1.349;
+        /* The slow average follows the window spread so a series that is usually noisy but
+         * briefly flat does not score its next ordinary wiggle as a huge z. */
+        z->slow_spread += (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
+        double s = spread;
+        if (s < 0.5 * z->slow_spread)
+            s = 0.5 * z->slow_spread;
+        if (s < z->floor)
+            s = z->floor;
+        if (s < 1e-9 * (1.0 + fabs(med)))
+            s = 1e-9 * (1.0 + fabs(med));
+        double zz = (x - med) / s;
+        z->last_median = med;
+        z->last_spread = s;
+        z->last_z = zz;
+        if (z->seen >= z->warmup) {
+            double a = fabs(zz);
+            score = (float)(a / (a + z->threshold));
+        }
+    }
+    z->last_value = x;
+    z->seen++;
+    zscore_push(z, x);
+    return score;
+}
+
+static void zscore_explain(const void *state, char *buf, size_t len)
+{
+    const struct zscore *z = state;
+    snprintf(buf, len, "z=%+.1f (|z|>=%.1f) vs median %.4g, spread %.3g over %d samples",
+             z->last_z, z->threshold, z->last_median, z->last_spread, z->count);
+}
+
+const struct detect_ops detect_zscore_ops = {
+    .name = "zscore",
+    .state_size = zscore_state_size,
+    .init = zscore_init,
+    .update = zscore_update,
+    .explain = zscore_explain,
+};

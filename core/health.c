@@ -1,0 +1,429 @@
+#include "health.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEALTH_LEVEL_TAU_S 600.0    /* slow level of a condition sensor */
+#define HEALTH_SPINDLE_TAU_S 30.0
+#define HEALTH_TREND_PERIOD_S 60.0  /* one point of the degradation trend per plant minute */
+#define HEALTH_TREND_MEMORY 360.0   /* points: about six plant hours */
+#define HEALTH_TAYLOR_N 0.25        /* Taylor exponent of carbide tools */
+
+/* Weighted least squares of y on t with exponential forgetting, O(1) per point. */
+struct health_rls {
+    double w, st, sy, stt, sty, syy;
+};
+
+static void health_rls_add(struct health_rls *r, double t, double y, double keep)
+{
+    r->w = keep * r->w + 1.0;
+    r->st = keep * r->st + t;
+    r->sy = keep * r->sy + y;
+    r->stt = keep * r->stt + t * t;
+    r->sty = keep * r->sty + t * y;
+    r->syy = keep * r->syy + y * y;
+}
+
+/* Slope, value at t_now and the slope's standard error; -1 when too few points. */
+static int health_rls_fit(const struct health_rls *r, double t_now, double *slope,
+                          double *at_now, double *se)
+{
+    if (r->w < 5.0)
+        return -1;
+    double mt = r->st / r->w, my = r->sy / r->w;
+    double vtt = r->stt / r->w - mt * mt;
+    if (vtt <= 1e-12)
+        return -1;
+    double cty = r->sty / r->w - mt * my;
+    double vyy = r->syy / r->w - my * my;
+    *slope = cty / vtt;
+    *at_now = my + *slope * (t_now - mt);
+    double resid = vyy - *slope * cty;
+    resid = resid > 0 ? resid : 0;
+    *se = sqrt(resid / (vtt * (r->w - 2.0 > 1.0 ? r->w - 2.0 : 1.0)));
+    return 0;
+}
+
+struct health_sensor {
+    bool condition; /* counts towards the health index */
+    bool seen;
+    double level;
+    double baseline; /* NAN until the warm-up ends */
+    int64_t last_ms;
+};
+
+struct health {
+    const struct catalog_type *type;
+    int n;
+    double warmup_s;
+    struct health_sensor s[CATALOG_SENSORS_MAX];
+    int64_t start_ms, last_ms, next_trend_ms;
+    struct health_rls trend;
+    double degradation;
+    int worst;
+    /* CNC */
+    int wear, runtime, rpm, load, vib, temp;
+    double wear_limit, rpm_ref, load_ref;
+    double last_wear, last_runtime, equiv_min, cur_rpm, cur_load;
+    bool have_wear;
+    struct health_rls tool;
+    double spindle_vib, spindle_temp;
+    bool spindle_seen;
+};
+
+static bool health_is_condition(const struct catalog_sensor *cs)
+{
+    if (cs->is_text || strncmp(cs->name, "tool.", 5) == 0)
+        return false;
+    if (!isfinite(cs->alarm_hi) && !isfinite(cs->alarm_lo))
+        return false;
+    double band = cs->normal_hi - cs->normal_lo, range = cs->display_max - cs->display_min;
+    /* A band covering half the scale is an operating variable (speed, load, power). */
+    return !(isfinite(band) && isfinite(range) && range > 0 && band >= 0.5 * range);
+}
+
+static double health_limit(const struct catalog_sensor *cs, double fallback)
+{
+    if (isfinite(cs->alarm_hi))
+        return cs->alarm_hi;
+    if (isfinite(cs->warn_hi))
+        return cs->warn_hi;
+    return fallback;
+}
+
+struct health *health_create(const struct catalog_type *t, double warmup_s, char *err,
+                             size_t errlen)
+{
+    struct health *h = calloc(1, sizeof(*h));
+    if (!h) {
+        snprintf(err, errlen, "health: out of memory");
+        return NULL;
+    }
+    h->type = t;
+    h->n = catalog_sensor_count(t);
+    h->warmup_s = warmup_s > 0 ? warmup_s : 1800.0;
+    h->worst = -1;
+    for (int i = 0; i < h->n; i++) {
+        h->s[i].condition = health_is_condition(&t->sensors[i]);
+        h->s[i].baseline = NAN;
+    }
+    h->wear = catalog_sensor_find(t, "tool.wear_percent");
+    h->runtime = catalog_sensor_find(t, "tool.runtime_minutes");
+    h->rpm = catalog_sensor_find(t, "spindle.rpm");
+    h->load = catalog_sensor_find(t, "spindle.load_percent");
+    h->vib = catalog_sensor_find(t, "spindle.vibration_mm_s");
+    h->temp = catalog_sensor_find(t, "spindle.temperature_c");
+    h->wear_limit = h->wear >= 0 ? health_limit(&t->sensors[h->wear], 100.0) : 100.0;
+    h->rpm_ref = h->rpm >= 0 && t->sensors[h->rpm].nominal > 0 ? t->sensors[h->rpm].nominal : 1.0;
+    h->load_ref =
+        h->load >= 0 && t->sensors[h->load].nominal > 0 ? t->sensors[h->load].nominal : 1.0;
+    h->last_wear = h->last_runtime = NAN;
+    h->spindle_vib = h->spindle_temp = NAN;
+    return h;
+}
+
+void health_free(struct health *h)
+{
+    free(h);
+}
+
+static double health_degradation(const struct catalog_sensor *cs, const struct health_sensor *s)
+{
+    double d = 0.0;
+    if (isfinite(cs->alarm_hi) && cs->alarm_hi > s->baseline)
+        d = fmax(d, (s->level - s->baseline) / (cs->alarm_hi - s->baseline));
+    if (isfinite(cs->alarm_lo) && cs->alarm_lo < s->baseline)
+        d = fmax(d, (s->baseline - s->level) / (s->baseline - cs->alarm_lo));
+    return fmin(d, 1.5);
+}
+
+static void health_trend_point(struct health *h)
+{
+    double worst = 0.0;
+    int at = -1;
+    for (int i = 0; i < h->n; i++) {
+        const struct health_sensor *s = &h->s[i];
+        if (!s->condition || !s->seen || isnan(s->baseline))
+            continue;
+        double d = health_degradation(&h->type->sensors[i], s);
+        if (at < 0 || d > worst) {
+            worst = d;
+            at = i;
+        }
+    }
+    if (at < 0)
+        return;
+    h->degradation = worst;
+    h->worst = at;
+    double t_h = (double)(h->last_ms - h->start_ms) / 3.6e6;
+    health_rls_add(&h->trend, t_h, worst, 1.0 - 1.0 / HEALTH_TREND_MEMORY);
+}
+
+/* Taylor: wear rate ~ v^(1/n) x load^0.5; speed is taken as cutting speed at a fixed tool. */
+static double health_cutting_factor(const struct health *h)
+{
+    double v = h->cur_rpm / h->rpm_ref, l = h->cur_load / h->load_ref;
+    if (!(v > 0.05))
+        return 0.0; /* spindle stopped: the tool does not wear */
+    double f = pow(v, 1.0 / HEALTH_TAYLOR_N);
+    if (l > 0)
+        f *= sqrt(l);
+    return f;
+}
+
+static void health_tool(struct health *h, int sensor, double value)
+{
+    if (sensor == h->rpm)
+        h->cur_rpm = value;
+    else if (sensor == h->load)
+        h->cur_load = value;
+    else if (sensor == h->runtime)
+        h->last_runtime = value;
+    if (sensor != h->wear)
+        return;
+    if (h->have_wear && value < h->last_wear - 5.0) {
+        /* tool changed: start a new wear curve */
+        memset(&h->tool, 0, sizeof(h->tool));
+        h->equiv_min = 0.0;
+    }
+    h->have_wear = true;
+    h->last_wear = value;
+    health_rls_add(&h->tool, h->equiv_min, value, 1.0 - 1.0 / 3000.0);
+}
+
+static void health_tool_clock(struct health *h, double dt_s)
+{
+    if (h->wear >= 0 && h->rpm >= 0 && dt_s > 0 && dt_s < 3600)
+        h->equiv_min += dt_s / 60.0 * health_cutting_factor(h);
+}
+
+void health_update(struct health *h, int sensor, double value, int64_t ts_ms)
+{
+    if (sensor < 0 || sensor >= h->n || isnan(value))
+        return;
+    if (h->start_ms == 0) {
+        h->start_ms = h->last_ms = ts_ms;
+        h->next_trend_ms = ts_ms + (int64_t)(HEALTH_TREND_PERIOD_S * 1000);
+    }
+    if (ts_ms > h->last_ms) {
+        health_tool_clock(h, (double)(ts_ms - h->last_ms) / 1000.0);
+        h->last_ms = ts_ms;
+    }
+    struct health_sensor *s = &h->s[sensor];
+    double dt = s->seen ? (double)(ts_ms - s->last_ms) / 1000.0 : 0.0;
+    if (!s->seen) {
+        s->level = value;
+        s->seen = true;
+    } else if (dt > 0) {
+        double age = (double)(ts_ms - h->start_ms) / 1000.0;
+        /* Short memory at start so the level settles within the warm-up. */
+        double tau = fmin(HEALTH_LEVEL_TAU_S, fmax(age / 2.0, dt));
+        s->level += (1.0 - exp(-dt / tau)) * (value - s->level);
+    }
+    s->last_ms = ts_ms;
+    if (isnan(s->baseline) && (double)(ts_ms - h->start_ms) / 1000.0 >= h->warmup_s)
+        s->baseline = s->level;
+    if (sensor == h->vib || sensor == h->temp) {
+        double *lv = sensor == h->vib ? &h->spindle_vib : &h->spindle_temp;
+        *lv = isnan(*lv) ? value : *lv + (1.0 - exp(-fmax(dt, 0) / HEALTH_SPINDLE_TAU_S)) * (value - *lv);
+        h->spindle_seen = true;
+    }
+    health_tool(h, sensor, value);
+    if (ts_ms >= h->next_trend_ms) {
+        h->next_trend_ms = ts_ms + (int64_t)(HEALTH_TREND_PERIOD_S * 1000);
+        health_trend_point(h);
+    }
+}
+
+static double health_severity(const struct catalog_type *t, int sensor, double level)
+{
+    if (sensor < 0 || isnan(level))
+        return 0.0;
+    const struct catalog_sensor *cs = &t->sensors[sensor];
+    double from = isfinite(cs->normal_hi) ? cs->normal_hi : cs->nominal;
+    double to = health_limit(cs, NAN);
+    if (!isfinite(from) || !isfinite(to) || to <= from)
+        return 0.0;
+    return fmin(1.0, fmax(0.0, (level - from) / (to - from)));
+}
+
+static double health_tool_rul(const struct health *h)
+{
+    double slope, at_now, se;
+    if (h->wear < 0 || !h->have_wear ||
+        health_rls_fit(&h->tool, h->equiv_min, &slope, &at_now, &se) < 0 || !(slope > 0))
+        return NAN;
+    double left = h->wear_limit - h->last_wear;
+    if (left <= 0)
+        return 0.0;
+    double f = health_cutting_factor(h);
+    if (f <= 0)
+        f = 1.0; /* stopped: quote the life at the reference conditions */
+    return left / (slope * f);
+}
+
+void health_get(const struct health *h, struct health_estimate *out)
+{
+    out->health = NAN;
+    out->rul_hours = NAN;
+    out->rul_confidence = 0.0f;
+    out->worst_sensor = h->worst;
+    if (h->worst >= 0) {
+        out->health = (float)(100.0 * (1.0 - fmin(1.0, fmax(0.0, h->degradation))));
+        double slope, at_now, se;
+        double t_now = (double)(h->last_ms - h->start_ms) / 3.6e6;
+        if (health_rls_fit(&h->trend, t_now, &slope, &at_now, &se) == 0 && slope > 0) {
+            double tstat = se > 0 ? slope / se : 100.0;
+            out->rul_hours = fmax(0.0, (1.0 - fmax(at_now, h->degradation)) / slope);
+            /* t of 2 is noise, 10 is a clear trend; a trend far from the limit is less sure */
+            double conf = fmin(1.0, fmax(0.0, (tstat - 2.0) / 8.0));
+            out->rul_confidence = (float)(conf * (0.5 + 0.5 * fmin(1.0, fmax(0.0, h->degradation) * 2.0)));
+            if (conf <= 0.0)
+                out->rul_hours = NAN;
+        }
+    }
+    out->tool_rul_min = health_tool_rul(h);
+    out->spindle_health = NAN;
+    if (h->vib >= 0 || h->temp >= 0) {
+        if (h->spindle_seen) {
+            double sv = health_severity(h->type, h->vib, h->spindle_vib);
+            double st = health_severity(h->type, h->temp, h->spindle_temp);
+            double worst = fmax(sv, st), other = fmin(sv, st);
+            out->spindle_health = (float)(100.0 * (1.0 - worst) * (1.0 - 0.25 * other));
+        }
+    }
+}
+
+double health_tool_rul_baseline(double runtime_min, double wear_percent, double spindle_rpm)
+{
+    return 270.0 - (0.6 * runtime_min + wear_percent * 2.7 + spindle_rpm / 15.0);
+}
+
+double health_spindle_baseline(double vibration_mm_s, double temperature_c)
+{
+    double h = 100.0 * (1.0 - 0.5 * vibration_mm_s / 6.0 - 0.4 * temperature_c / 80.0);
+    return fmin(100.0, fmax(0.0, h));
+}
+
+int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n,
+                     int dims, double lambda, char *err, size_t errlen)
+{
+    if (dims < 1 || dims > HEALTH_MODEL_MAX || n < 2) {
+        snprintf(err, errlen, "health model: %d features (1..%d), %zu rows (>= 2)", dims,
+                 HEALTH_MODEL_MAX, n);
+        return -1;
+    }
+    int d = dims + 1;
+    double *a = calloc((size_t)d * d, sizeof(double));
+    double *b = calloc((size_t)d, sizeof(double));
+    double *z = calloc((size_t)d, sizeof(double));
+    if (!a || !b || !z) {
+        free(a), free(b), free(z);
+        snprintf(err, errlen, "health model: out of memory");
+        return -1;
+    }
+    m->dims = dims;
+    for (int j = 0; j < dims; j++) {
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) {
+            s += x[i * dims + j];
+            ss += x[i * dims + j] * x[i * dims + j];
+        }
+        m->mean[j] = s / n;
+        double var = ss / n - m->mean[j] * m->mean[j];
+        m->scale[j] = var > 1e-24 ? sqrt(var) : 1.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < dims; j++)
+            z[j] = (x[i * dims + j] - m->mean[j]) / m->scale[j];
+        z[dims] = 1.0;
+        for (int j = 0; j < d; j++) {
+            b[j] += z[j] * y[i];
+            for (int k = 0; k <= j; k++)
+                a[j * d + k] += z[j] * z[k];
+        }
+    }
+    for (int j = 0; j < dims; j++)
+        a[j * d + j] += lambda * n;
+    /* Cholesky in place (lower triangle), then two triangular solves. */
+    int rc = 0;
+    for (int j = 0; j < d && rc == 0; j++) {
+        double s = a[j * d + j];
+        for (int k = 0; k < j; k++)
+            s -= a[j * d + k] * a[j * d + k];
+        if (s <= 1e-12) {
+            rc = -1;
+            break;
+        }
+        a[j * d + j] = sqrt(s);
+        for (int i = j + 1; i < d; i++) {
+            double t = a[i * d + j];
+            for (int k = 0; k < j; k++)
+                t -= a[i * d + k] * a[j * d + k];
+            a[i * d + j] = t / a[j * d + j];
+        }
+    }
+    if (rc == 0) {
+        for (int i = 0; i < d; i++) {
+            double t = b[i];
+            for (int k = 0; k < i; k++)
+                t -= a[i * d + k] * z[k];
+            z[i] = t / a[i * d + i];
+        }
+        for (int i = d - 1; i >= 0; i--) {
+            double t = z[i];
+            for (int k = i + 1; k < d; k++)
+                t -= a[k * d + i] * m->w[k];
+            m->w[i] = t / a[i * d + i];
+        }
+    } else {
+        snprintf(err, errlen, "health model: singular system (raise lambda)");
+    }
+    free(a), free(b), free(z);
+    return rc;
+}
+
+double health_model_predict(const struct health_model *m, const double *x)
+{
+    double y = m->w[m->dims];
+    for (int j = 0; j < m->dims; j++)
+        y += m->w[j] * (x[j] - m->mean[j]) / m->scale[j];
+    return y;
+}
+
+void health_trend_init(struct health_trend *tr, int channels, double span)
+{
+    memset(tr, 0, sizeof(*tr));
+    tr->channels = channels > HEALTH_TREND_MAX ? HEALTH_TREND_MAX : channels;
+    tr->alpha = 2.0 / (span + 1.0);
+}
+
+void health_trend_update(struct health_trend *tr, const double *values)
+{
+    for (int c = 0; c < tr->channels; c++) {
+        if (tr->age == 0) {
+            tr->level[c] = values[c];
+            tr->slope[c] = 0.0;
+            continue;
+        }
+        /* Holt's linear smoothing: level and slope per cycle */
+        double prev = tr->level[c];
+        tr->level[c] += tr->alpha * (values[c] - tr->level[c] - tr->slope[c]) + tr->slope[c];
+        tr->slope[c] += 0.5 * tr->alpha * ((tr->level[c] - prev) - tr->slope[c]);
+    }
+    tr->age++;
+}
+
+int health_trend_features(const struct health_trend *tr, double *out)
+{
+    int n = 0;
+    for (int c = 0; c < tr->channels; c++)
+        out[n++] = tr->level[c];
+    for (int c = 0; c < tr->channels; c++)
+        out[n++] = tr->slope[c];
+    out[n++] = (double)tr->age;
+    return n;
+}

@@ -1,0 +1,850 @@
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+#define STORE_CHUNK 8192         /* samples moved from the queue per pop */
+#define STORE_BATCH_MAX (1 << 18) /* samples per transaction at most */
+#define STORE_EVENTS_MAX 4096
+#define STORE_BUSY_MS 5000
+#define STORE_PRUNE_ROLLUP_SENSORS 16 /* sensors whose rollups are pruned per commit */
+
+/* One rollup bucket's part that is not in the file yet (merged in with an upsert). */
+struct rollup_acc {
+    int64_t bucket;
+    uint32_t count;
+    bool dirty;
+    double min, max, sum;
+};
+
+struct batch_key {
+    uint64_t key;
+    uint32_t index;
+};
+
+enum store_stmt {
+    STMT_INSERT_RAW,
+    STMT_UPSERT_ROLLUP,
+    STMT_INSERT_ANOMALY,
+    STMT_FIND_MACHINE,
+    STMT_INSERT_MACHINE,
+    STMT_FIND_SENSOR,
+    STMT_INSERT_SENSOR,
+    STMT_PRUNE_RAW,
+    STMT_PRUNE_ROLLUP,
+    STMT_PRUNE_ANOMALY,
+    STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_INSERT_RAW] = "INSERT OR IGNORE INTO raw_samples(key, value) VALUES (?1, ?2)",
+    [STMT_UPSERT_ROLLUP] =
+        "INSERT INTO rollup_data(win, sensor, bucket_start_ms, count, min, max, sum)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        " ON CONFLICT(win, sensor, bucket_start_ms) DO UPDATE SET"
+        " count = count + excluded.count, min = min(min, excluded.min),"
+        " max = max(max, excluded.max), sum = sum + excluded.sum",
+    [STMT_INSERT_ANOMALY] = "INSERT INTO anomalies(ts_ms, machine_id, sensor, detector, value,"
+                            " score, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_FIND_MACHINE] = "SELECT id FROM machines WHERE machine_id = ?1",
+    [STMT_INSERT_MACHINE] = "INSERT INTO machines(machine_id, type) VALUES (?1, ?2)",
+    [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE machine = ?1 AND name = ?2",
+    [STMT_INSERT_SENSOR] = "INSERT INTO sensors(machine, name, unit, is_text) VALUES (?1, ?2, ?3, ?4)",
+    /* Deletes at most ?2 of the oldest rows below the cutoff ?1: no long stall. */
+    [STMT_PRUNE_RAW] =
+        "DELETE FROM raw_samples WHERE key < ?1 AND key <= coalesce((SELECT key FROM raw_samples"
+        " WHERE key < ?1 ORDER BY key LIMIT 1 OFFSET ?2), ?1)",
+    [STMT_PRUNE_ROLLUP] =
+        "DELETE FROM rollup_data WHERE win = ?1 AND sensor = ?2 AND bucket_start_ms < ?3"
+        " AND bucket_start_ms <= coalesce((SELECT bucket_start_ms FROM rollup_data"
+        " WHERE win = ?1 AND sensor = ?2 AND bucket_start_ms < ?3 ORDER BY bucket_start_ms"
+        " LIMIT 1 OFFSET 2000), ?3)",
+    [STMT_PRUNE_ANOMALY] = "DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies"
+                           " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
+};
+
+struct store {
+    char path[1024];
+    struct store_options opt;
+    const struct catalog *cat;
+    struct queue *q;
+
+    pthread_mutex_t ev_lock; /* guards the event ring */
+    struct event *ev_ring;
+    size_t ev_head, ev_count;
+    _Atomic uint64_t events_dropped;
+
+    pthread_mutex_t status_lock; /* guards recording and reason */
+    bool recording;
+    char reason[160];
+
+    _Atomic uint64_t written, dropped, processed, events_written, duplicates, pruned;
+    _Atomic int64_t last_commit_ms;
+    _Atomic int64_t max_db_bytes;
+    _Atomic bool max_changed;
+    _Atomic bool flush_requested;
+    _Atomic bool stop;
+    pthread_t thread;
+    bool thread_started;
+
+    /* Everything below belongs to the writer thread. */
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STMT_COUNT];
+    int64_t next_retry_ms;
+    int map_cap;           /* machines covered by sensor_map */
+    int32_t *machine_map;  /* catalog machine -> machines.id (0: not known yet) */
+    int32_t *sensor_map;   /* [machine * CATALOG_SENSORS_MAX + sensor] -> sensors.id, -1 refused */
+    int max_sensor_id;
+    struct rollup_acc *acc; /* [sensor id * STORE_WINDOWS + window] */
+    int *dirty;             /* indices of acc with a pending part */
+    size_t dirty_count;
+    struct sample *batch;
+    size_t batch_count;
+    int64_t batch_start_ms;
+    struct batch_key *keys;
+    struct event *ev_batch;
+    size_t ev_batch_count;
+    int64_t newest_ts_ms;
+    int prune_sensor;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void store_options_default(struct store_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->retain_raw_s = 7 * 86400.0;
+    opt->retain_rollups_s = 400 * 86400.0;
+    opt->commit_ms = 500;
+    opt->queue_capacity = 1 << 19;
+    opt->retry_ms = 2000;
+}
+
+static void store_set_state(struct store *st, bool recording, const char *reason)
+{
+    pthread_mutex_lock(&st->status_lock);
+    st->recording = recording;
+    snprintf(st->reason, sizeof st->reason, "%s", recording ? "" : reason);
+    pthread_mutex_unlock(&st->status_lock);
+}
+
+static void store_db_close(struct store *st)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        sqlite3_finalize(st->stmt[i]);
+        st->stmt[i] = NULL;
+    }
+    sqlite3_close(st->db);
+    st->db = NULL;
+}
+
+static void store_apply_max_size(struct store *st)
+{
+    int64_t max = atomic_load(&st->max_db_bytes);
+    int64_t pages = max > 0 ? max / 4096 : 0xfffffffe;
+    char sql[80];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)(pages ? pages : 1));
+    sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+/* Mappings, accumulators and new machine/sensor rows live and die with the transaction. */
+static void store_forget_mappings(struct store *st)
+{
+    if (st->map_cap) {
+        memset(st->machine_map, 0, sizeof *st->machine_map * (size_t)st->map_cap);
+        memset(st->sensor_map, 0,
+               sizeof *st->sensor_map * (size_t)st->map_cap * CATALOG_SENSORS_MAX);
+    }
+    for (size_t i = 0; i < st->dirty_count; i++) {
+        struct rollup_acc *a = &st->acc[st->dirty[i]];
+        a->dirty = false;
+        a->count = 0;
+    }
+    st->dirty_count = 0;
+}
+
+/* Opens the connection. Returns 0; a negative SQLite code with the reason in why otherwise;
+ * fatal is set when retrying cannot help (not our file, newer schema). */
+static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal)
+{
+    *fatal = false;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(why, whylen, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_db_close(st);
+        return -rc;
+    }
+    sqlite3_extended_result_codes(st->db, 0);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+    rc = sqlite3_exec(st->db,
+                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                      " PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384",
+                      NULL, NULL, NULL);
+    if (rc == SQLITE_NOTADB) {
+        snprintf(why, whylen, "not a database file");
+        *fatal = true;
+        store_db_close(st);
+        return -rc;
+    }
+    store_apply_max_size(st);
+    rc = store_schema_apply(st->db, STORE_SCHEMA_VERSION, why, whylen);
+    if (rc != 0) {
+        *fatal = rc == -SQLITE_MISMATCH || rc == -SQLITE_NOTADB;
+        store_db_close(st);
+        return rc;
+    }
+    for (int i = 0; i < STMT_COUNT; i++) {
+        rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            snprintf(why, whylen, "%s", sqlite3_errmsg(st->db));
+            store_db_close(st);
+            return -rc;
+        }
+    }
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        snprintf(why, whylen, "the file is read-only");
+        store_db_close(st);
+        return -SQLITE_READONLY;
+    }
+    store_forget_mappings(st);
+    return 0;
+}
+
+/* Machine and sensor rows for a catalog entry, created on first sight. Returns the sensor id,
+ * -1 for one that can never be recorded, or -2 on a database error. */
+static int store_map_sensor(struct store *st, int machine, int sensor)
+{
+    if (machine < 0 || machine >= catalog_machine_count(st->cat))
+        return -1;
+    if (machine >= st->map_cap) {
+        int cap = st->map_cap ? st->map_cap : 64;
+        while (cap <= machine)
+            cap *= 2;
+        int32_t *mm = realloc(st->machine_map, sizeof *mm * (size_t)cap);
+        if (!mm)
+            return -1;
+        st->machine_map = mm;
+        int32_t *sm = realloc(st->sensor_map, sizeof *sm * (size_t)cap * CATALOG_SENSORS_MAX);
+        if (!sm)
+            return -1;
+        st->sensor_map = sm;
+        memset(mm + st->map_cap, 0, sizeof *mm * (size_t)(cap - st->map_cap));
+        memset(sm + (size_t)st->map_cap * CATALOG_SENSORS_MAX, 0,
+               sizeof *sm * (size_t)(cap - st->map_cap) * CATALOG_SENSORS_MAX);
+        st->map_cap = cap;
+    }
+    int32_t *slot = &st->sensor_map[(size_t)machine * CATALOG_SENSORS_MAX + (size_t)sensor];
+    if (*slot)
+        return *slot;
+    const struct catalog_machine *m = catalog_machine_at(st->cat, machine);
+    if (sensor >= catalog_sensor_count(m->type))
+        return -1;
+    const struct catalog_sensor *cs = &m->type->sensors[sensor];
+    sqlite3_stmt *q;
+    if (!st->machine_map[machine]) {
+        q = st->stmt[STMT_FIND_MACHINE];
+        sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(q);
+        int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return -2;
+        if (!id) {
+            q = st->stmt[STMT_INSERT_MACHINE];
+            sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 2, m->type->name, -1, SQLITE_STATIC);
+            rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_DONE)
+                return -2;
+            id = sqlite3_last_insert_rowid(st->db);
+        }
+        st->machine_map[machine] = (int32_t)id;
+    }
+    q = st->stmt[STMT_FIND_SENSOR];
+    sqlite3_bind_int64(q, 1, st->machine_map[machine]);
+    sqlite3_bind_text(q, 2, cs->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -2;
+    if (!id) {
+        q = st->stmt[STMT_INSERT_SENSOR];
+        sqlite3_bind_int64(q, 1, st->machine_map[machine]);
+        sqlite3_bind_text(q, 2, cs->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, cs->unit, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 4, cs->is_text);
+        rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc == SQLITE_CONSTRAINT) { /* the id CHECK: the key has room for 16383 sensors */
+            *slot = -1;
+            return -1;
+        }
+        if (rc != SQLITE_DONE)
+            return -2;
+        id = sqlite3_last_insert_rowid(st->db);
+    }
+    *slot = (int32_t)id;
+    if (id > st->max_sensor_id)
+        st->max_sensor_id = (int)id;
+    return (int)id;
+}
+
+static int rollup_flush_one(struct store *st, int index)
+{
+    struct rollup_acc *a = &st->acc[index];
+    sqlite3_stmt *q = st->stmt[STMT_UPSERT_ROLLUP];
+    sqlite3_bind_int(q, 1, index % STORE_WINDOWS);
+    sqlite3_bind_int(q, 2, index / STORE_WINDOWS);
+    sqlite3_bind_int64(q, 3, a->bucket);
+    sqlite3_bind_int64(q, 4, a->count);
+    sqlite3_bind_double(q, 5, a->min);
+    sqlite3_bind_double(q, 6, a->max);
+    sqlite3_bind_double(q, 7, a->sum);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    a->count = 0;
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int rollup_add(struct store *st, int sensor_id, int64_t ts_ms, double value)
+{
+    for (int w = 0; w < STORE_WINDOWS; w++) {
+        int index = sensor_id * STORE_WINDOWS + w;
+        struct rollup_acc *a = &st->acc[index];
+        int64_t bucket = ts_ms - ts_ms % store_window_ms[w];
+        if (a->count && a->bucket != bucket) {
+            int rc = rollup_flush_one(st, index);
+            if (rc != SQLITE_OK)
+                return rc;
+        }
+        if (!a->count) {
+            a->bucket = bucket;
+            a->min = a->max = value;
+            a->sum = 0;
+        }
+        if (value < a->min)
+            a->min = value;
+        if (value > a->max)
+            a->max = value;
+        a->sum += value;
+        a->count++;
+        if (!a->dirty) {
+            a->dirty = true;
+            st->dirty[st->dirty_count++] = index;
+        }
+    }
+    return SQLITE_OK;
+}
+
+static int rollup_flush_all(struct store *st)
+{
+    for (size_t i = 0; i < st->dirty_count; i++) {
+        int index = st->dirty[i];
+        st->acc[index].dirty = false;
+        if (st->acc[index].count) {
+            int rc = rollup_flush_one(st, index);
+            if (rc != SQLITE_OK)
+                return rc;
+        }
+    }
+    st->dirty_count = 0;
+    return SQLITE_OK;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = ((const struct batch_key *)a)->key, y = ((const struct batch_key *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* Maps the batch to keys, sorted so that rows go in append order (full pages). */
+static int batch_keys(struct store *st, size_t *count, size_t *invalid)
+{
+    size_t n = 0;
+    *invalid = 0;
+    bool sorted = true;
+    for (size_t i = 0; i < st->batch_count; i++) {
+        const struct sample *s = &st->batch[i];
+        int32_t id;
+        size_t slot = (size_t)s->machine * CATALOG_SENSORS_MAX + s->sensor;
+        if (s->machine < (uint32_t)st->map_cap && s->sensor < CATALOG_SENSORS_MAX &&
+            st->sensor_map[slot] > 0)
+            id = st->sensor_map[slot];
+        else if (s->sensor >= CATALOG_SENSORS_MAX || s->ts_ms < 0)
+            id = -1;
+        else
+            id = store_map_sensor(st, (int)s->machine, s->sensor);
+        if (id == -2)
+            return sqlite3_errcode(st->db);
+        if (id < 0) {
+            (*invalid)++;
+            continue;
+        }
+        st->keys[n].key = (uint64_t)s->ts_ms << STORE_SENSOR_BITS | (uint64_t)id;
+        st->keys[n].index = (uint32_t)i;
+        if (n && st->keys[n].key < st->keys[n - 1].key)
+            sorted = false;
+        if (s->ts_ms > st->newest_ts_ms)
+            st->newest_ts_ms = s->ts_ms;
+        n++;
+    }
+    if (!sorted)
+        qsort(st->keys, n, sizeof *st->keys, cmp_key);
+    *count = n;
+    return SQLITE_OK;
+}
+
+static int store_insert_samples(struct store *st, size_t n, uint64_t *inserted)
+{
+    sqlite3_stmt *q = st->stmt[STMT_INSERT_RAW];
+    for (size_t i = 0; i < n; i++) {
+        const struct sample *s = &st->batch[st->keys[i].index];
+        int id = (int)(st->keys[i].key & STORE_SENSOR_MAX);
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)st->keys[i].key);
+        if (s->kind == SAMPLE_TEXT)
+            sqlite3_bind_text(q, 2, s->u.text, (int)strnlen(s->u.text, SAMPLE_TEXT_MAX),
+                              SQLITE_STATIC);
+        else
+            sqlite3_bind_double(q, 2, s->u.value);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return rc;
+        if (!sqlite3_changes(st->db)) {
+            atomic_fetch_add(&st->duplicates, 1);
+            continue;
+        }
+        (*inserted)++;
+        if (s->kind != SAMPLE_TEXT && s->u.value == s->u.value) {
+            rc = rollup_add(st, id, s->ts_ms, s->u.value);
+            if (rc != SQLITE_OK)
+                return rc;
+        }
+    }
+    return SQLITE_OK;
+}
+
+static int store_insert_events(struct store *st)
+{
+    sqlite3_stmt *q = st->stmt[STMT_INSERT_ANOMALY];
+    for (size_t i = 0; i < st->ev_batch_count; i++) {
+        const struct event *e = &st->ev_batch[i];
+        sqlite3_bind_int64(q, 1, e->ts_ms);
+        sqlite3_bind_text(q, 2, e->machine_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, e->sensor_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, e->detector, -1, SQLITE_STATIC);
+        sqlite3_bind_double(q, 5, e->value);
+        sqlite3_bind_double(q, 6, e->score);
+        sqlite3_bind_text(q, 7, e->reason, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+/* Retention relative to the newest sample, but never ahead of the wall clock: a feed with a
+ * bogus future clock must not wipe the history. */
+static int store_prune(struct store *st, size_t batch)
+{
+    if (st->newest_ts_ms <= 0)
+        return SQLITE_OK;
+    int64_t now = st->newest_ts_ms < wall_ms() ? st->newest_ts_ms : wall_ms();
+    if (st->opt.retain_raw_s > 0) {
+        int64_t cutoff = now - (int64_t)(st->opt.retain_raw_s * 1000.0);
+        if (cutoff > 0) {
+            sqlite3_stmt *q = st->stmt[STMT_PRUNE_RAW];
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)((uint64_t)cutoff << STORE_SENSOR_BITS));
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)(2 * batch + 1000));
+            int rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_DONE)
+                return rc;
+            atomic_fetch_add(&st->pruned, (uint64_t)sqlite3_changes(st->db));
+        }
+    }
+    if (st->opt.retain_rollups_s > 0 && st->max_sensor_id > 0) {
+        int64_t cutoff = now - (int64_t)(st->opt.retain_rollups_s * 1000.0);
+        for (int i = 0; i < STORE_PRUNE_ROLLUP_SENSORS; i++) {
+            st->prune_sensor = st->prune_sensor % st->max_sensor_id + 1;
+            for (int w = 0; w < STORE_WINDOWS; w++) {
+                sqlite3_stmt *q = st->stmt[STMT_PRUNE_ROLLUP];
+                sqlite3_bind_int(q, 1, w);
+                sqlite3_bind_int(q, 2, st->prune_sensor);
+                sqlite3_bind_int64(q, 3, cutoff);
+                int rc = sqlite3_step(q);
+                sqlite3_reset(q);
+                if (rc != SQLITE_DONE)
+                    return rc;
+            }
+        }
+        sqlite3_stmt *q = st->stmt[STMT_PRUNE_ANOMALY];
+        sqlite3_bind_int64(q, 1, cutoff);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+static void store_fail(struct store *st, int rc)
+{
+    char why[160];
+    snprintf(why, sizeof why, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    if (rc == SQLITE_FULL)
+        snprintf(why, sizeof why, "database or disk is full");
+    store_set_state(st, false, why);
+    store_db_close(st);
+    st->next_retry_ms = mono_ms() + st->opt.retry_ms;
+}
+
+/* Writes the pending batch in one transaction. On failure the batch is counted as dropped and
+ * the store goes to the stopped state. */
+static void store_write_batch(struct store *st)
+{
+    size_t total = st->batch_count;
+    if (!st->db && mono_ms() >= st->next_retry_ms) {
+        char why[160];
+        bool fatal;
+        if (store_db_open(st, why, sizeof why, &fatal) == 0)
+            store_set_state(st, true, "");
+        else {
+            store_set_state(st, false, why);
+            st->next_retry_ms = mono_ms() + st->opt.retry_ms;
+        }
+    }
+    if (!st->db) {
+        atomic_fetch_add(&st->dropped, total);
+        atomic_fetch_add(&st->events_dropped, st->ev_batch_count);
+        goto done;
+    }
+    if (atomic_exchange(&st->max_changed, false))
+        store_apply_max_size(st);
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    size_t n = 0, invalid = 0;
+    uint64_t inserted = 0;
+    if (rc == SQLITE_OK)
+        rc = batch_keys(st, &n, &invalid);
+    if (rc == SQLITE_OK)
+        rc = store_insert_samples(st, n, &inserted);
+    if (rc == SQLITE_OK)
+        rc = rollup_flush_all(st);
+    if (rc == SQLITE_OK)
+        rc = store_insert_events(st);
+    if (rc == SQLITE_OK)
+        rc = store_prune(st, n);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        store_forget_mappings(st);
+        atomic_fetch_add(&st->dropped, total);
+        atomic_fetch_add(&st->events_dropped, st->ev_batch_count);
+        store_fail(st, rc);
+        goto done;
+    }
+    atomic_fetch_add(&st->written, inserted);
+    atomic_fetch_add(&st->dropped, invalid);
+    atomic_fetch_add(&st->events_written, st->ev_batch_count);
+    atomic_store(&st->last_commit_ms, wall_ms());
+    bool was_recording;
+    pthread_mutex_lock(&st->status_lock);
+    was_recording = st->recording;
+    pthread_mutex_unlock(&st->status_lock);
+    if (!was_recording)
+        store_set_state(st, true, "");
+done:
+    atomic_fetch_add(&st->processed, total);
+    st->batch_count = 0;
+    st->ev_batch_count = 0;
+}
+
+static void store_take_events(struct store *st)
+{
+    pthread_mutex_lock(&st->ev_lock);
+    while (st->ev_count && st->ev_batch_count < STORE_EVENTS_MAX) {
+        st->ev_batch[st->ev_batch_count++] = st->ev_ring[st->ev_head];
+        st->ev_head = (st->ev_head + 1) % STORE_EVENTS_MAX;
+        st->ev_count--;
+    }
+    pthread_mutex_unlock(&st->ev_lock);
+}
+
+static void *store_writer(void *arg)
+{
+    struct store *st = arg;
+    for (;;) {
+        bool stopping = atomic_load(&st->stop);
+        int wait = 50;
+        if (st->batch_count || st->ev_batch_count) {
+            int64_t left = st->batch_start_ms + st->opt.commit_ms - mono_ms();
+            wait = left < 0 ? 0 : left < wait ? (int)left : wait;
+        }
+        size_t room = STORE_BATCH_MAX - st->batch_count;
+        size_t n = queue_pop(st->q, st->batch + st->batch_count, room < STORE_CHUNK ? room : STORE_CHUNK,
+                             stopping ? 0 : wait);
+        if (n && !st->batch_count && !st->ev_batch_count)
+            st->batch_start_ms = mono_ms();
+        st->batch_count += n;
+        size_t before = st->ev_batch_count;
+        store_take_events(st);
+        if (!before && st->ev_batch_count && !st->batch_count)
+            st->batch_start_ms = mono_ms();
+        bool pending = st->batch_count || st->ev_batch_count;
+        bool due = pending && (mono_ms() - st->batch_start_ms >= st->opt.commit_ms ||
+                               st->batch_count == STORE_BATCH_MAX ||
+                               (n == 0 && (stopping || atomic_load(&st->flush_requested))));
+        if (due)
+            store_write_batch(st);
+        if (stopping && n == 0 && !pending)
+            break;
+    }
+    return NULL;
+}
+
+static void store_on_samples(void *ctx, const struct sample *samples, size_t n)
+{
+    struct store *st = ctx;
+    if (st->opt.block_when_full)
+        queue_push_wait(st->q, samples, n);
+    else
+        queue_push(st->q, samples, n);
+}
+
+static void store_on_event(void *ctx, const struct event *ev)
+{
+    struct store *st = ctx;
+    if (ev->kind != EVENT_ANOMALY)
+        return;
+    pthread_mutex_lock(&st->ev_lock);
+    if (st->ev_count < STORE_EVENTS_MAX) {
+        st->ev_ring[(st->ev_head + st->ev_count) % STORE_EVENTS_MAX] = *ev;
+        st->ev_count++;
+    } else {
+        atomic_fetch_add(&st->events_dropped, 1);
+    }
+    pthread_mutex_unlock(&st->ev_lock);
+}
+
+struct engine_sink store_sink(struct store *st)
+{
+    struct engine_sink sink = {.ctx = st, .on_samples = store_on_samples,
+                               .on_event = store_on_event};
+    return sink;
+}
+
+/* mkdir -p of the file's folder, so the default path works on a fresh account. */
+static void store_make_parent(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir || strncmp(path, "file:", 5) == 0)
+        return;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(dir, 0700);
+        *p = '/';
+    }
+    mkdir(dir, 0700);
+}
+
+static void store_free(struct store *st)
+{
+    store_db_close(st);
+    queue_destroy(st->q);
+    pthread_mutex_destroy(&st->ev_lock);
+    pthread_mutex_destroy(&st->status_lock);
+    free(st->ev_ring);
+    free(st->ev_batch);
+    free(st->machine_map);
+    free(st->sensor_map);
+    free(st->acc);
+    free(st->dirty);
+    free(st->batch);
+    free(st->keys);
+    free(st);
+}
+
+struct store *store_open(const char *path, const struct store_options *opt,
+                         const struct catalog *cat, char *err, size_t errlen)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&st->ev_lock, NULL);
+    pthread_mutex_init(&st->status_lock, NULL);
+    snprintf(st->path, sizeof st->path, "%s", path);
+    if (opt)
+        st->opt = *opt;
+    else
+        store_options_default(&st->opt);
+    if (st->opt.commit_ms <= 0)
+        st->opt.commit_ms = 500;
+    if (!st->opt.queue_capacity)
+        st->opt.queue_capacity = 1 << 19;
+    if (st->opt.retry_ms <= 0)
+        st->opt.retry_ms = 2000;
+    st->max_db_bytes = st->opt.max_db_bytes;
+    st->cat = cat;
+    st->q = queue_create(st->opt.queue_capacity);
+    st->ev_ring = calloc(STORE_EVENTS_MAX, sizeof *st->ev_ring);
+    st->ev_batch = calloc(STORE_EVENTS_MAX, sizeof *st->ev_batch);
+    st->acc = calloc((size_t)(STORE_SENSOR_MAX + 1) * STORE_WINDOWS, sizeof *st->acc);
+    st->dirty = calloc((size_t)(STORE_SENSOR_MAX + 1) * STORE_WINDOWS, sizeof *st->dirty);
+    st->batch = malloc(sizeof *st->batch * STORE_BATCH_MAX);
+    st->keys = malloc(sizeof *st->keys * STORE_BATCH_MAX);
+    if (!st->q || !st->ev_ring || !st->ev_batch || !st->acc || !st->dirty || !st->batch ||
+        !st->keys) {
+        snprintf(err, errlen, "out of memory");
+        store_free(st);
+        return NULL;
+    }
+    store_make_parent(path);
+    char why[160];
+    bool fatal;
+    if (store_db_open(st, why, sizeof why, &fatal) != 0) {
+        if (fatal) {
+            snprintf(err, errlen, "%s: %s", path, why);
+            store_free(st);
+            return NULL;
+        }
+        store_set_state(st, false, why);
+        st->next_retry_ms = mono_ms() + st->opt.retry_ms;
+    } else {
+        store_set_state(st, true, "");
+    }
+    if (pthread_create(&st->thread, NULL, store_writer, st) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(errno));
+        store_free(st);
+        return NULL;
+    }
+    st->thread_started = true;
+    return st;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    if (st->thread_started) {
+        queue_close(st->q);
+        atomic_store(&st->stop, true);
+        pthread_join(st->thread, NULL);
+    }
+    if (st->db)
+        sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
+    store_free(st);
+}
+
+void store_status(struct store *st, struct store_status *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!st)
+        return;
+    out->enabled = true;
+    pthread_mutex_lock(&st->status_lock);
+    out->recording = st->recording;
+    snprintf(out->reason, sizeof out->reason, "%s", st->reason);
+    pthread_mutex_unlock(&st->status_lock);
+    out->written = atomic_load(&st->written);
+    out->dropped = atomic_load(&st->dropped) + queue_drops(st->q);
+    out->queued = queue_length(st->q);
+    out->events_written = atomic_load(&st->events_written);
+    out->events_dropped = atomic_load(&st->events_dropped);
+    out->duplicates = atomic_load(&st->duplicates);
+    out->pruned = atomic_load(&st->pruned);
+    out->last_commit_ms = atomic_load(&st->last_commit_ms);
+    snprintf(out->path, sizeof out->path, "%s", st->path);
+}
+
+void store_status_text(const struct store_status *s, char *buf, size_t len)
+{
+    if (!s->enabled)
+        snprintf(buf, len, "no db");
+    else if (!s->recording)
+        snprintf(buf, len, "recording stopped: %s", s->reason);
+    else if (s->dropped)
+        snprintf(buf, len, "rec %llu (%llu dropped)", (unsigned long long)s->written,
+                 (unsigned long long)s->dropped);
+    else
+        snprintf(buf, len, "rec %llu", (unsigned long long)s->written);
+}
+
+void store_status_json(void *ctx, char *out, size_t len)
+{
+    struct store_status s;
+    store_status(ctx, &s);
+    /* reasons come from SQLite messages: keep them JSON-safe */
+    char reason[sizeof s.reason];
+    size_t k = 0;
+    const char *src = s.enabled ? s.reason : "no db";
+    for (; *src && k + 1 < sizeof reason; src++)
+        reason[k++] = *src == '"' || *src == '\\' || (unsigned char)*src < 0x20 ? '\'' : *src;
+    reason[k] = '\0';
+    snprintf(out, len,
+             ",\"db\":{\"recording\":%s,\"reason\":\"%s\",\"written\":%llu,\"dropped\":%llu,"
+             "\"queued\":%llu}",
+             s.recording ? "true" : "false", reason, (unsigned long long)s.written,
+             (unsigned long long)s.dropped, (unsigned long long)s.queued);
+}
+
+int store_flush(struct store *st, int timeout_ms)
+{
+    if (!st)
+        return 0;
+    uint64_t target = queue_pushed(st->q);
+    int64_t deadline = mono_ms() + timeout_ms;
+    atomic_store(&st->flush_requested, true);
+    int rc = 0;
+    while (atomic_load(&st->processed) < target) {
+        if (mono_ms() >= deadline) {
+            rc = -1;
+            break;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&st->flush_requested, false);
+    return rc;
+}
+
+void store_set_max_db_bytes(struct store *st, int64_t max_bytes)
+{
+    atomic_store(&st->max_db_bytes, max_bytes);
+    atomic_store(&st->max_changed, true);
+}

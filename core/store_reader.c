@@ -1,0 +1,1233 @@
+#include "store_reader.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "store.h"
+
+#define OUT_BUF (1 << 20)
+
+struct reader_machine {
+    char *id;
+    char *type;
+};
+
+struct reader_sensor {
+    int machine; /* index into machines; -1: no such sensor id */
+    char *name;
+    bool is_text;
+    char *csv;  /* ",machine,sensor," (quoted where needed) */
+    char *json; /* "\",\"machine_id\":\"...\",\"sensor\":\"...\"," */
+};
+
+struct store_reader {
+    sqlite3 *db;
+    char path[1024];
+    int version;
+    int machine_count;
+    struct reader_machine *machines;
+    int sensor_cap; /* sensors[0..sensor_cap) indexed by sensors.id */
+    struct reader_sensor *sensors;
+};
+
+/* A buffered writer: one fwrite per megabyte, the first error kept. */
+struct out_buf {
+    FILE *out;
+    char *buf;
+    size_t len;
+    bool failed;
+};
+
+static void out_flush(struct out_buf *o)
+{
+    if (o->len && fwrite(o->buf, 1, o->len, o->out) != o->len)
+        o->failed = true;
+    o->len = 0;
+}
+
+static inline char *out_reserve(struct out_buf *o, size_t n)
+{
+    if (o->len + n > OUT_BUF)
+        out_flush(o);
+    return o->buf + o->len;
+}
+
+static void out_str(struct out_buf *o, const char *s, size_t n)
+{
+    if (n > OUT_BUF / 2) {
+        out_flush(o);
+        if (fwrite(s, 1, n, o->out) != n)
+            o->failed = true;
+        return;
+    }
+    memcpy(out_reserve(o, n), s, n);
+    o->len += n;
+}
+
+void store_query_default(struct store_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->since_ms = INT64_MIN;
+    q->until_ms = INT64_MAX;
+    q->rollup = -1;
+}
+
+/* CSV field, quoted when it holds a separator, a quote or a line break. */
+static size_t csv_field(char *dst, const char *s)
+{
+    size_t n = 0;
+    if (!strpbrk(s, ",\"\r\n")) {
+        size_t l = strlen(s);
+        if (dst)
+            memcpy(dst, s, l);
+        return l;
+    }
+    if (dst)
+        dst[n] = '"';
+    n++;
+    for (; *s; s++) {
+        if (*s == '"') {
+            if (dst)
+                dst[n] = '"';
+            n++;
+        }
+        if (dst)
+            dst[n] = *s;
+        n++;
+    }
+    if (dst)
+        dst[n] = '"';
+    return n + 1;
+}
+
+static size_t json_string(char *dst, const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        size_t l;
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            l = 2;
+        } else if (*p < 0x20) {
+            l = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+        } else {
+            esc[0] = (char)*p;
+            l = 1;
+        }
+        if (dst)
+            memcpy(dst + n, esc, l);
+        n += l;
+    }
+    return n;
+}
+
+static char *make_csv_prefix(const char *machine, const char *sensor)
+{
+    size_t n = 3 + csv_field(NULL, machine) + csv_field(NULL, sensor);
+    char *p = malloc(n + 1);
+    if (!p)
+        return NULL;
+    size_t k = 0;
+    p[k++] = ',';
+    k += csv_field(p + k, machine);
+    p[k++] = ',';
+    k += csv_field(p + k, sensor);
+    p[k++] = ',';
+    p[k] = '\0';
+    return p;
+}
+
+static char *make_json_prefix(const char *machine, const char *sensor)
+{
+    static const char a[] = "\",\"machine_id\":\"", b[] = "\",\"sensor\":\"", c[] = "\",";
+    size_t n = sizeof a + sizeof b + sizeof c + json_string(NULL, machine) +
+               json_string(NULL, sensor);
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    size_t k = 0;
+    memcpy(p + k, a, sizeof a - 1);
+    k += sizeof a - 1;
+    k += json_string(p + k, machine);
+    memcpy(p + k, b, sizeof b - 1);
+    k += sizeof b - 1;
+    k += json_string(p + k, sensor);
+    memcpy(p + k, c, sizeof c - 1);
+    k += sizeof c - 1;
+    p[k] = '\0';
+    return p;
+}
+
+static void reader_free_names(struct store_reader *r)
+{
+    for (int i = 0; i < r->machine_count; i++) {
+        free(r->machines[i].id);
+        free(r->machines[i].type);
+    }
+    for (int i = 0; i < r->sensor_cap; i++) {
+        free(r->sensors[i].name);
+        free(r->sensors[i].csv);
+        free(r->sensors[i].json);
+    }
+    free(r->machines);
+    free(r->sensors);
+    r->machines = NULL;
+    r->sensors = NULL;
+    r->machine_count = r->sensor_cap = 0;
+}
+
+static char *dup_text(sqlite3_stmt *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* Machine and sensor names, read inside the caller's read transaction. */
+static int reader_load_names(struct store_reader *r, char *err, size_t errlen)
+{
+    reader_free_names(r);
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(r->db,
+                                "SELECT (SELECT count(*) FROM machines), (SELECT coalesce(max(id),"
+                                " 0) + 1 FROM sensors)",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        sqlite3_finalize(q);
+        return -1;
+    }
+    int machines = sqlite3_column_int(q, 0), sensors = sqlite3_column_int(q, 1);
+    sqlite3_finalize(q);
+    r->machines = calloc((size_t)machines + 1, sizeof *r->machines);
+    r->sensors = calloc((size_t)sensors, sizeof *r->sensors);
+    if (!r->machines || !r->sensors) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->sensor_cap = sensors;
+    for (int i = 0; i < sensors; i++)
+        r->sensors[i].machine = -1;
+    /* machines.id -> index through a small map */
+    int64_t *ids = calloc((size_t)machines + 1, sizeof *ids);
+    if (!ids) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    sqlite3_prepare_v2(r->db, "SELECT id, machine_id, type FROM machines ORDER BY machine_id", -1,
+                       &q, NULL);
+    while (r->machine_count < machines && sqlite3_step(q) == SQLITE_ROW) {
+        ids[r->machine_count] = sqlite3_column_int64(q, 0);
+        r->machines[r->machine_count].id = dup_text(q, 1);
+        r->machines[r->machine_count].type = dup_text(q, 2);
+        r->machine_count++;
+    }
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(r->db, "SELECT id, machine, name, is_text FROM sensors", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int id = sqlite3_column_int(q, 0);
+        int64_t mid = sqlite3_column_int64(q, 1);
+        if (id < 0 || id >= sensors)
+            continue;
+        int m = -1;
+        for (int i = 0; i < r->machine_count; i++)
+            if (ids[i] == mid)
+                m = i;
+        if (m < 0)
+            continue;
+        struct reader_sensor *s = &r->sensors[id];
+        s->machine = m;
+        s->name = dup_text(q, 2);
+        s->is_text = sqlite3_column_int(q, 3) != 0;
+        s->csv = s->name ? make_csv_prefix(r->machines[m].id, s->name) : NULL;
+        s->json = s->name ? make_json_prefix(r->machines[m].id, s->name) : NULL;
+        if (!s->name || !s->csv || !s->json) {
+            s->machine = -1;
+            snprintf(err, errlen, "out of memory");
+            sqlite3_finalize(q);
+            free(ids);
+            return -1;
+        }
+    }
+    sqlite3_finalize(q);
+    free(ids);
+    return 0;
+}
+
+struct store_reader *store_reader_open(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (strncmp(path, "file:", 5) != 0) {
+        if (stat(path, &sb) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return NULL;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "%s: is a directory", path);
+            return NULL;
+        }
+        if (access(path, R_OK) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return NULL;
+        }
+    }
+    struct store_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(r->path, sizeof r->path, "%s", path);
+    int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    sqlite3_stmt *q = NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(r->db, 5000);
+        rc = sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &q, NULL);
+    }
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        r->version = sqlite3_column_int(q, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path,
+                 rc == SQLITE_NOTADB ? "not a database file"
+                 : r->db             ? sqlite3_errmsg(r->db)
+                                     : sqlite3_errstr(rc));
+        store_reader_close(r);
+        return NULL;
+    }
+    if (r->version < 1 || r->version > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 r->version ? "%s: schema version %d is newer than this twintop"
+                            : "%s: not a twintop history file (no schema version)",
+                 path, r->version);
+        store_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+    if (!r)
+        return;
+    reader_free_names(r);
+    sqlite3_close(r->db);
+    free(r);
+}
+
+static int64_t reader_edge_ms(struct store_reader *r, const char *sql)
+{
+    sqlite3_stmt *q;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(q, 0) >> STORE_SENSOR_BITS;
+    sqlite3_finalize(q);
+    return v;
+}
+
+int64_t store_reader_newest_ms(struct store_reader *r)
+{
+    return reader_edge_ms(r, "SELECT max(key) FROM raw_samples");
+}
+
+int64_t store_reader_oldest_ms(struct store_reader *r)
+{
+    return reader_edge_ms(r, "SELECT min(key) FROM raw_samples");
+}
+
+static int find_machine(const struct store_reader *r, const char *id)
+{
+    for (int i = 0; i < r->machine_count; i++)
+        if (strcmp(r->machines[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+static bool machine_chosen(const struct store_query *q, const char *id)
+{
+    if (!q->machine_count)
+        return true;
+    for (int i = 0; i < q->machine_count; i++)
+        if (strcmp(q->machines[i], id) == 0)
+            return true;
+    return false;
+}
+
+static bool sensor_chosen(const struct store_query *q, const char *name)
+{
+    if (!q->sensor_count)
+        return true;
+    for (int i = 0; i < q->sensor_count; i++)
+        if (strcmp(q->sensors[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int reader_check_names(struct store_reader *r, const struct store_query *q, char *err,
+                              size_t errlen)
+{
+    for (int i = 0; i < q->machine_count; i++) {
+        if (find_machine(r, q->machines[i]) >= 0)
+            continue;
+        int n = snprintf(err, errlen, "unknown machine '%s' in %s; known:", q->machines[i],
+                         r->path);
+        for (int k = 0; k < r->machine_count && n > 0 && (size_t)n < errlen; k++)
+            n += snprintf(err + n, errlen - (size_t)n, "%s %s", k ? "," : "", r->machines[k].id);
+        if (!r->machine_count && n > 0 && (size_t)n < errlen)
+            snprintf(err + n, errlen - (size_t)n, " none (nothing recorded)");
+        return -1;
+    }
+    for (int i = 0; i < q->sensor_count; i++) {
+        bool found = false;
+        for (int k = 0; k < r->sensor_cap && !found; k++)
+            found = r->sensors[k].machine >= 0 &&
+                    machine_chosen(q, r->machines[r->sensors[k].machine].id) &&
+                    strcmp(r->sensors[k].name, q->sensors[i]) == 0;
+        if (found)
+            continue;
+        int n = snprintf(err, errlen, "unknown sensor '%s' in %s; known:", q->sensors[i],
+                         r->path);
+        int shown = 0;
+        for (int k = 0; k < r->sensor_cap && n > 0 && (size_t)n < errlen; k++) {
+            const struct reader_sensor *s = &r->sensors[k];
+            if (s->machine < 0 || !machine_chosen(q, r->machines[s->machine].id))
+                continue;
+            bool dup = false;
+            for (int j = 0; j < k && !dup; j++)
+                dup = r->sensors[j].machine >= 0 && strcmp(r->sensors[j].name, s->name) == 0 &&
+                      machine_chosen(q, r->machines[r->sensors[j].machine].id);
+            if (!dup)
+                n += snprintf(err + n, errlen - (size_t)n, "%s %s", shown++ ? "," : "", s->name);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int store_reader_check(struct store_reader *r, const struct store_query *q, char *err,
+                       size_t errlen)
+{
+    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+    int rc = reader_load_names(r, err, errlen);
+    if (rc == 0)
+        rc = reader_check_names(r, q, err, errlen);
+    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Sensor ids the query selects: allow[id]; NULL when it selects every sensor. */
+static bool *reader_allowed(const struct store_reader *r, const struct store_query *q,
+                            bool *oom)
+{
+    *oom = false;
+    if (!q->machine_count && !q->sensor_count)
+        return NULL;
+    bool *allow = calloc((size_t)r->sensor_cap + 1, sizeof *allow);
+    if (!allow) {
+        *oom = true;
+        return NULL;
+    }
+    for (int k = 0; k < r->sensor_cap; k++) {
+        const struct reader_sensor *s = &r->sensors[k];
+        allow[k] = s->machine >= 0 && machine_chosen(q, r->machines[s->machine].id) &&
+                   sensor_chosen(q, s->name);
+    }
+    return allow;
+}
+
+static void key_range(const struct store_query *q, int64_t *lo, int64_t *hi)
+{
+    const int64_t limit = INT64_MAX >> STORE_SENSOR_BITS;
+    *lo = q->since_ms <= 0 ? 0 : q->since_ms >= limit ? INT64_MAX : q->since_ms << STORE_SENSOR_BITS;
+    *hi = q->until_ms >= limit ? INT64_MAX : q->until_ms <= 0 ? 0 : q->until_ms << STORE_SENSOR_BITS;
+}
+
+/* "2026-11-22T10:00:00." for a whole second; days from the civil calendar, no gmtime per row. */
+static void format_second(int64_t sec, char *out)
+{
+    int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+    int64_t rem = sec - days * 86400;
+    /* Howard Hinnant's days_from_civil inverse. */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(out, 24, "%04d-%02d-%02dT%02d:%02d:%02d.", (int)y, (int)m, (int)d, (int)(rem / 3600),
+             (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+struct ts_cache {
+    int64_t sec;
+    char text[24]; /* "YYYY-MM-DDTHH:MM:SS." = 20 chars */
+};
+
+static inline size_t format_ts(struct ts_cache *c, int64_t ms, char *dst)
+{
+    int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int milli = (int)(ms - sec * 1000);
+    if (sec != c->sec) {
+        c->sec = sec;
+        format_second(sec, c->text);
+    }
+    memcpy(dst, c->text, 20);
+    dst[20] = (char)('0' + milli / 100);
+    dst[21] = (char)('0' + milli / 10 % 10);
+    dst[22] = (char)('0' + milli % 10);
+    dst[23] = 'Z';
+    return 24;
+}
+
+void store_format_time(int64_t ms, char *buf, size_t len)
+{
+    struct ts_cache c = {.sec = INT64_MIN};
+    char tmp[32];
+    size_t n = format_ts(&c, ms, tmp);
+    tmp[n] = '\0';
+    snprintf(buf, len, "%s", tmp);
+}
+
+static size_t format_u64(uint64_t u, char *dst)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n)
+        dst[k++] = tmp[--n];
+    return k;
+}
+
+/* The fewest of 15 or 16 significant digits that read back as the same double, by integer
+ * scaling (no printf), else %.17g, which always reads back exactly. */
+static size_t format_double(double v, char *dst)
+{
+    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double a = fabs(v);
+    if (a >= 1e-6 && a < 1e15) {
+        int e = 0; /* floor(log10(a)) from the table */
+        if (a >= 1) {
+            while (e < 15 && a >= pow10[e + 1])
+                e++;
+        } else {
+            while (e > -7 && a < 1 / pow10[-e])
+                e--;
+        }
+        for (int digits = 15; digits <= 16; digits++) {
+            int k = digits - 1 - e; /* decimals */
+            if (k < 0 || k > 22)
+                break;
+            double scaled = a * pow10[k];
+            if (scaled >= 9007199254740992.0)
+                break;
+            uint64_t u = (uint64_t)(scaled + 0.5);
+            if ((double)u / pow10[k] != a)
+                continue;
+            size_t n = 0;
+            if (signbit(v))
+                dst[n++] = '-';
+            char digs[24];
+            size_t len = format_u64(u, digs);
+            while (k > 0 && digs[len - 1] == '0') { /* trailing zeros of the fraction */
+                len--;
+                k--;
+            }
+            if ((size_t)k >= len) { /* 0.000ddd */
+                dst[n++] = '0';
+                dst[n++] = '.';
+                for (size_t z = 0; z < (size_t)k - len; z++)
+                    dst[n++] = '0';
+                memcpy(dst + n, digs, len);
+                return n + len;
+            }
+            memcpy(dst + n, digs, len - (size_t)k);
+            n += len - (size_t)k;
+            if (k > 0) {
+                dst[n++] = '.';
+                memcpy(dst + n, digs + len - (size_t)k, (size_t)k);
+                n += (size_t)k;
+            }
+            return n;
+        }
+    }
+    if (v == 0) {
+        memcpy(dst, signbit(v) ? "-0" : "0", 2);
+        return signbit(v) ? 2 : 1;
+    }
+    if (a < 1e-6 || a >= 1e15) { /* rare magnitudes: the slow shortest */
+        int n = snprintf(dst, 32, "%.15g", v);
+        if (strtod(dst, NULL) == v)
+            return (size_t)n;
+    }
+    return (size_t)snprintf(dst, 32, "%.17g", v);
+}
+
+static void out_value(struct out_buf *o, sqlite3_stmt *q, int col, bool json)
+{
+    int type = sqlite3_column_type(q, col);
+    if (type == SQLITE_NULL) {
+        if (json)
+            out_str(o, "null", 4);
+        return;
+    }
+    if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+        char *p = out_reserve(o, 40);
+        o->len += format_double(sqlite3_column_double(q, col), p);
+        return;
+    }
+    const char *t = (const char *)sqlite3_column_text(q, col);
+    if (!t)
+        t = "";
+    if (json) {
+        size_t n = json_string(NULL, t);
+        char *p = out_reserve(o, n + 2);
+        p[0] = '"';
+        json_string(p + 1, t);
+        p[n + 1] = '"';
+        o->len += n + 2;
+    } else {
+        size_t n = csv_field(NULL, t);
+        char *p = out_reserve(o, n);
+        csv_field(p, t);
+        o->len += n;
+    }
+}
+
+static long long export_raw(struct store_reader *r, const struct store_query *q, bool json,
+                            struct out_buf *o, const bool *allow, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT key, value FROM raw_samples WHERE key >= ?1 AND key < ?2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    int64_t lo, hi;
+    key_range(q, &lo, &hi);
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    if (!json)
+        out_str(o, "ts,machine_id,sensor,value\n", 27);
+    struct ts_cache tc = {.sec = INT64_MIN};
+    long long rows = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t key = (uint64_t)sqlite3_column_int64(st, 0);
+        int id = (int)(key & STORE_SENSOR_MAX);
+        if (id >= r->sensor_cap || r->sensors[id].machine < 0 || (allow && !allow[id]))
+            continue;
+        const struct reader_sensor *s = &r->sensors[id];
+        int64_t ts = (int64_t)(key >> STORE_SENSOR_BITS);
+        const char *prefix = json ? s->json : s->csv;
+        size_t plen = strlen(prefix);
+        char *p = out_reserve(o, plen + 40);
+        if (json) {
+            memcpy(p, "{\"ts\":\"", 7);
+            o->len += 7 + format_ts(&tc, ts, p + 7);
+            memcpy(o->buf + o->len, prefix, plen);
+            o->len += plen;
+            out_str(o, "\"value\":", 8);
+            out_value(o, st, 1, true);
+            out_str(o, "}\n", 2);
+        } else {
+            o->len += format_ts(&tc, ts, p);
+            memcpy(o->buf + o->len, prefix, plen);
+            o->len += plen;
+            out_value(o, st, 1, false);
+            out_str(o, "\n", 1);
+        }
+        rows++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        rows = -1;
+    }
+    sqlite3_finalize(st);
+    return rows;
+}
+
+static long long export_rollups(struct store_reader *r, const struct store_query *q, bool json,
+                                struct out_buf *o, const bool *allow, char *err, size_t errlen)
+{
+    if (r->version < 2) {
+        snprintf(err, errlen, "%s: no rollups in a version %d file", r->path, r->version);
+        return -1;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT sensor, bucket_start_ms, count, min, max, sum / count"
+                           " FROM rollup_data WHERE win = ?1 AND bucket_start_ms >= ?2 AND"
+                           " bucket_start_ms < ?3 ORDER BY bucket_start_ms, sensor",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    sqlite3_bind_int(st, 1, q->rollup);
+    sqlite3_bind_int64(st, 2, q->since_ms);
+    sqlite3_bind_int64(st, 3, q->until_ms);
+    const char *win = store_window_names[q->rollup];
+    if (!json)
+        out_str(o, "ts,machine_id,sensor,window,count,min,max,mean\n", 47);
+    struct ts_cache tc = {.sec = INT64_MIN};
+    long long rows = 0;
+    int rc;
+    static const char *const names[] = {"count", "min", "max", "mean"};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int id = sqlite3_column_int(st, 0);
+        if (id < 0 || id >= r->sensor_cap || r->sensors[id].machine < 0 || (allow && !allow[id]))
+            continue;
+        const struct reader_sensor *s = &r->sensors[id];
+        char *p = out_reserve(o, 40);
+        if (json) {
+            memcpy(p, "{\"ts\":\"", 7);
+            o->len += 7 + format_ts(&tc, sqlite3_column_int64(st, 1), p + 7);
+            out_str(o, s->json, strlen(s->json));
+            out_str(o, "\"window\":\"", 10);
+            out_str(o, win, strlen(win));
+            out_str(o, "\"", 1);
+            for (int c = 0; c < 4; c++) {
+                char key[16];
+                out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", names[c]));
+                out_value(o, st, 2 + c, true);
+            }
+            out_str(o, "}\n", 2);
+        } else {
+            o->len += format_ts(&tc, sqlite3_column_int64(st, 1), p);
+            out_str(o, s->csv, strlen(s->csv));
+            out_str(o, win, strlen(win));
+            for (int c = 0; c < 4; c++) {
+                out_str(o, ",", 1);
+                out_value(o, st, 2 + c, false);
+            }
+            out_str(o, "\n", 1);
+        }
+        rows++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        rows = -1;
+    }
+    sqlite3_finalize(st);
+    return rows;
+}
+
+static long long export_alarms(struct store_reader *r, const struct store_query *q, bool json,
+                               struct out_buf *o, char *err, size_t errlen)
+{
+    static const char *const cols[] = {"alarm_id", "machine_id", "condition", "priority",
+                                       "action",   "operator",   "host",      "reason"};
+    if (!json)
+        out_str(o, "ts,alarm_id,machine_id,condition,priority,action,operator,host,reason\n", 70);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        r->db,
+        "SELECT a.ts_ms, a.alarm_id, a.machine_id, a.condition, al.priority, a.action,"
+        " a.operator, a.host, a.reason FROM alarm_actions a LEFT JOIN alarms al"
+        " ON al.id = a.alarm_id WHERE a.ts_ms >= ?1 AND a.ts_ms < ?2 ORDER BY a.ts_ms, a.id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        /* A file recorded without the alarm manager: an empty log, and a note. */
+        snprintf(err, errlen, "%s holds no alarm log (%s)", r->path, sqlite3_errmsg(r->db));
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, q->since_ms);
+    sqlite3_bind_int64(st, 2, q->until_ms);
+    struct ts_cache tc = {.sec = INT64_MIN};
+    long long rows = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *machine = (const char *)sqlite3_column_text(st, 2);
+        if (!machine_chosen(q, machine ? machine : ""))
+            continue;
+        char *p = out_reserve(o, 40);
+        if (json) {
+            memcpy(p, "{\"ts\":\"", 7);
+            o->len += 7 + format_ts(&tc, sqlite3_column_int64(st, 0), p + 7);
+            out_str(o, "\"", 1);
+            for (int c = 0; c < 8; c++) {
+                char key[24];
+                out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", cols[c]));
+                if (c == 0 && sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
+                    char num[24];
+                    out_str(o, num, (size_t)snprintf(num, sizeof num, "%lld",
+                                                     sqlite3_column_int64(st, 1)));
+                } else {
+                    out_value(o, st, 1 + c, true);
+                }
+            }
+            out_str(o, "}\n", 2);
+        } else {
+            o->len += format_ts(&tc, sqlite3_column_int64(st, 0), p);
+            for (int c = 0; c < 8; c++) {
+                out_str(o, ",", 1);
+                if (sqlite3_column_type(st, 1 + c) == SQLITE_INTEGER) {
+                    char num[24];
+                    out_str(o, num, (size_t)snprintf(num, sizeof num, "%lld",
+                                                     sqlite3_column_int64(st, 1 + c)));
+                } else {
+                    out_value(o, st, 1 + c, false);
+                }
+            }
+            out_str(o, "\n", 1);
+        }
+        rows++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        rows = -1;
+    }
+    sqlite3_finalize(st);
+    return rows;
+}
+
+long long store_reader_export(struct store_reader *r, const struct store_query *q,
+                              enum store_format format, FILE *out, char *err, size_t errlen)
+{
+    if (format == STORE_FORMAT_SQLITE) {
+        snprintf(err, errlen, "an SQLite copy goes through store_reader_copy");
+        return -1;
+    }
+    struct out_buf o = {.out = out, .buf = malloc(OUT_BUF)};
+    if (!o.buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* One read transaction: names and rows from the same snapshot. */
+    long long rows = -1;
+    err[0] = '\0';
+    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+    if (reader_load_names(r, err, errlen) == 0 && reader_check_names(r, q, err, errlen) == 0) {
+        bool oom;
+        bool *allow = reader_allowed(r, q, &oom);
+        bool json = format == STORE_FORMAT_JSONL;
+        if (oom)
+            snprintf(err, errlen, "out of memory");
+        else if (q->alarms)
+            rows = export_alarms(r, q, json, &o, err, errlen);
+        else if (q->rollup >= 0 && q->rollup < STORE_WINDOWS)
+            rows = export_rollups(r, q, json, &o, allow, err, errlen);
+        else
+            rows = export_raw(r, q, json, &o, allow, err, errlen);
+        free(allow);
+    }
+    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    out_flush(&o);
+    if (fflush(out) != 0 || o.failed || ferror(out)) {
+        snprintf(err, errlen, "writing the export: %s", strerror(errno));
+        rows = -1;
+    }
+    free(o.buf);
+    return rows;
+}
+
+/* ATTACH needs a URI: percent-encode what URIs reserve. */
+static void uri_for(const char *path, char *out, size_t len)
+{
+    size_t k = (size_t)snprintf(out, len, "file:");
+    for (const char *p = path; *p && k + 4 < len; p++) {
+        if (*p == '?' || *p == '#' || *p == '%' || *p == '\'')
+            k += (size_t)snprintf(out + k, len - k, "%%%02X", (unsigned char)*p);
+        else
+            out[k++] = *p;
+    }
+    out[k] = '\0';
+    snprintf(out + k, len - k, "?mode=ro");
+}
+
+static int copy_filtered(struct store_reader *r, const struct store_query *q, sqlite3 *dst,
+                         char *err, size_t errlen)
+{
+    char uri[2200];
+    uri_for(r->path, uri, sizeof uri);
+    char *sql = sqlite3_mprintf("ATTACH %Q AS src", uri);
+    int rc = sqlite3_exec(dst, sql, NULL, NULL, NULL);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(dst));
+        return -1;
+    }
+    if (store_schema_apply(dst, STORE_SCHEMA_VERSION, err, errlen) != 0)
+        return -1;
+    /* The chosen sensor ids as an SQL list: integers only, nothing to escape. */
+    bool oom;
+    bool *allow = reader_allowed(r, q, &oom);
+    size_t cap = 64 + (size_t)r->sensor_cap * 7;
+    char *ids = malloc(cap);
+    if (oom || !ids) {
+        free(allow);
+        free(ids);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = (size_t)snprintf(ids, cap, "(-1");
+    for (int k = 0; k < r->sensor_cap; k++)
+        if (r->sensors[k].machine >= 0 && (!allow || allow[k]))
+            n += (size_t)snprintf(ids + n, cap - n, ",%d", k);
+    snprintf(ids + n, cap - n, ")");
+    free(allow);
+    int64_t lo, hi;
+    key_range(q, &lo, &hi);
+    char *script = sqlite3_mprintf(
+        "BEGIN;"
+        "INSERT INTO main.machines SELECT * FROM src.machines WHERE id IN"
+        " (SELECT machine FROM src.sensors WHERE id IN %s);"
+        "INSERT INTO main.sensors SELECT * FROM src.sensors WHERE id IN %s;"
+        "INSERT INTO main.raw_samples SELECT key, value FROM src.raw_samples"
+        " WHERE key >= %lld AND key < %lld AND (key & %d) IN %s;"
+        "INSERT INTO main.rollup_data SELECT * FROM src.rollup_data WHERE sensor IN %s"
+        " AND bucket_start_ms >= %lld AND bucket_start_ms < %lld;"
+        "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
+        " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
+        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, ids,
+        (long long)q->since_ms, (long long)q->until_ms, (long long)q->since_ms,
+        (long long)q->until_ms);
+    free(ids);
+    rc = script ? sqlite3_exec(dst, script, NULL, NULL, NULL) : SQLITE_NOMEM;
+    sqlite3_free(script);
+    /* The alarm manager's tables, when the file has them, for the chosen machines. */
+    static const char *const alarm_tables[] = {"alarms", "alarm_actions"};
+    for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
+        sqlite3_stmt *st;
+        char *get = sqlite3_mprintf("SELECT sql FROM src.sqlite_schema WHERE name = %Q",
+                                    alarm_tables[t]);
+        rc = sqlite3_prepare_v2(dst, get, -1, &st, NULL);
+        sqlite3_free(get);
+        if (rc != SQLITE_OK)
+            break;
+        char *ddl = NULL;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            ddl = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        if (!ddl)
+            continue;
+        rc = sqlite3_exec(dst, ddl, NULL, NULL, NULL);
+        sqlite3_free(ddl);
+        char when[96] = "";
+        if (t == 1)
+            snprintf(when, sizeof when, " AND ts_ms >= %lld AND ts_ms < %lld",
+                     (long long)q->since_ms, (long long)q->until_ms);
+        char *copy = sqlite3_mprintf("INSERT INTO main.%s SELECT * FROM src.%s WHERE machine_id"
+                                     " IN (SELECT machine_id FROM main.machines)%s",
+                                     alarm_tables[t], alarm_tables[t], when);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(dst, copy, NULL, NULL, NULL);
+        sqlite3_free(copy);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(dst, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "copying: %s", sqlite3_errmsg(dst));
+        sqlite3_exec(dst, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    sqlite3_exec(dst, "DETACH src", NULL, NULL, NULL);
+    return 0;
+}
+
+int store_reader_copy(struct store_reader *r, const struct store_query *q, const char *out_path,
+                      char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(out_path, &sb) == 0) {
+        snprintf(err, errlen, "%s already exists; an SQLite copy needs a new file", out_path);
+        return -1;
+    }
+    err[0] = '\0';
+    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+    int rc = reader_load_names(r, err, errlen) == 0 && reader_check_names(r, q, err, errlen) == 0
+                 ? 0
+                 : -1;
+    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != 0)
+        return -1;
+    bool whole = !q->machine_count && !q->sensor_count && q->since_ms == INT64_MIN &&
+                 q->until_ms == INT64_MAX;
+    if (whole) {
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(r->db, "VACUUM INTO ?1", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, out_path, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        if (rc != SQLITE_OK)
+            snprintf(err, errlen, "copying to %s: %s", out_path, sqlite3_errmsg(r->db));
+        sqlite3_finalize(st);
+    } else {
+        sqlite3 *dst = NULL;
+        rc = sqlite3_open_v2(out_path, &dst,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+        if (rc != SQLITE_OK)
+            snprintf(err, errlen, "%s: %s", out_path, dst ? sqlite3_errmsg(dst) : "cannot open");
+        else
+            rc = copy_filtered(r, q, dst, err, errlen) == 0 ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_close(dst);
+    }
+    if (rc != SQLITE_OK) {
+        unlink(out_path);
+        return -1;
+    }
+    return 0;
+}
+
+int store_reader_each(struct store_reader *r, const struct store_query *q,
+                      int (*fn)(void *ctx, const struct store_row *row), void *ctx, char *err,
+                      size_t errlen)
+{
+    err[0] = '\0';
+    if (store_reader_check(r, q, err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT key, value FROM raw_samples WHERE key >= ?1 AND key < ?2"
+                           " ORDER BY key LIMIT 8192",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    int64_t lo, hi;
+    key_range(q, &lo, &hi);
+    bool oom;
+    bool *allow = reader_allowed(r, q, &oom);
+    int result = 0;
+    /* Chunks of 8192 rows, each its own short read: a long replay never pins the WAL. */
+    int64_t reloaded_at = -1;
+    for (bool more = true; more && !result;) {
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
+        int rows = 0;
+        bool reload = false;
+        while (!result && sqlite3_step(st) == SQLITE_ROW) {
+            rows++;
+            int64_t key = sqlite3_column_int64(st, 0);
+            int id = (int)(key & STORE_SENSOR_MAX);
+            bool known = id < r->sensor_cap && r->sensors[id].machine >= 0;
+            if (!known && reloaded_at != key) {
+                /* A sensor recorded after this replay started: learn its name, go on. */
+                reload = true;
+                reloaded_at = key;
+                break;
+            }
+            lo = key + 1;
+            if (!known || (allow && !allow[id]))
+                continue;
+            const struct reader_sensor *s = &r->sensors[id];
+            struct store_row row = {
+                .ts_ms = key >> STORE_SENSOR_BITS,
+                .sensor_id = id,
+                .machine_id = r->machines[s->machine].id,
+                .machine_type = r->machines[s->machine].type,
+                .sensor = s->name,
+            };
+            int type = sqlite3_column_type(st, 1);
+            row.is_text = type == SQLITE_TEXT || type == SQLITE_BLOB;
+            row.value = type == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+            row.text = row.is_text ? (const char *)sqlite3_column_text(st, 1) : NULL;
+            result = fn(ctx, &row);
+        }
+        sqlite3_reset(st);
+        if (reload) {
+            free(allow);
+            allow = NULL;
+            if (store_reader_check(r, q, err, errlen) != 0) {
+                result = -1;
+                break;
+            }
+            allow = reader_allowed(r, q, &oom);
+        }
+        more = rows > 0 && !result;
+    }
+    free(allow);
+    sqlite3_finalize(st);
+    return result;
+}
+
+int store_reader_rollup_series(struct store_reader *r, const char *machine_id, const char *sensor,
+                               int window, int64_t since_ms, int64_t until_ms, int64_t *ts_ms,
+                               double *mean, double *min, double *max, int max_points)
+{
+    if (r->version < 2 || window < 0 || window >= STORE_WINDOWS || max_points <= 0)
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
+                           " JOIN sensors s ON s.id = d.sensor JOIN machines m ON m.id = s.machine"
+                           " WHERE m.machine_id = ?1 AND s.name = ?2 AND d.win = ?3 AND"
+                           " d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
+                           " ORDER BY d.bucket_start_ms DESC LIMIT ?6",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, machine_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, window);
+    sqlite3_bind_int64(st, 4, since_ms);
+    sqlite3_bind_int64(st, 5, until_ms);
+    sqlite3_bind_int(st, 6, max_points);
+    int n = 0;
+    while (n < max_points && sqlite3_step(st) == SQLITE_ROW) {
+        ts_ms[n] = sqlite3_column_int64(st, 0);
+        mean[n] = sqlite3_column_double(st, 1);
+        min[n] = sqlite3_column_double(st, 2);
+        max[n] = sqlite3_column_double(st, 3);
+        n++;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; i < n / 2; i++) {
+        int j = n - 1 - i;
+        int64_t t = ts_ms[i];
+        ts_ms[i] = ts_ms[j];
+        ts_ms[j] = t;
+        double v = mean[i];
+        mean[i] = mean[j];
+        mean[j] = v;
+        v = min[i];
+        min[i] = min[j];
+        min[j] = v;
+        v = max[i];
+        max[i] = max[j];
+        max[j] = v;
+    }
+    return n;
+}
+
+static int parse_digits(const char **p, int count, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < count; i++, (*p)++) {
+        if (!isdigit((unsigned char)**p))
+            return -1;
+        v = v * 10 + (**p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_iso(const char *text, int64_t *out)
+{
+    const char *p = text;
+    int y, mo, d, h = 0, mi = 0, s = 0, ms = 0;
+    if (parse_digits(&p, 4, &y) || *p++ != '-' || parse_digits(&p, 2, &mo) || *p++ != '-' ||
+        parse_digits(&p, 2, &d))
+        return -1;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (parse_digits(&p, 2, &h) || *p++ != ':' || parse_digits(&p, 2, &mi))
+            return -1;
+        if (*p == ':') {
+            p++;
+            if (parse_digits(&p, 2, &s))
+                return -1;
+            if (*p == '.' || *p == ',') {
+                p++;
+                int scale = 100;
+                if (!isdigit((unsigned char)*p))
+                    return -1;
+                for (; isdigit((unsigned char)*p); p++, scale /= 10)
+                    ms += (*p - '0') * scale;
+            }
+        }
+    }
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+        if (parse_digits(&p, 2, &oh))
+            return -1;
+        if (*p == ':')
+            p++;
+        if (*p && parse_digits(&p, 2, &om))
+            return -1;
+        offset_min = sign * (oh * 60 + om);
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = s};
+    time_t t = timegm(&tm);
+    *out = ((int64_t)t - offset_min * 60) * 1000 + ms;
+    return 0;
+}
+
+int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err,
+                     size_t errlen)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t wall = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (strcmp(text, "now") == 0) {
+        *out_ms = wall;
+        return 0;
+    }
+    if (text[0] == '-' && text[1]) {
+        double s;
+        if (config_parse_duration(text + 1, &s) != 0) {
+            snprintf(err, errlen, "'%s' is not a relative time (like -2h, -30m, -7d)", text);
+            return -1;
+        }
+        *out_ms = (newest_ms ? newest_ms : wall) - (int64_t)(s * 1000.0);
+        return 0;
+    }
+    const char *p = text;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (p != text && !*p && p - text > 8) {
+        *out_ms = strtoll(text, NULL, 10);
+        return 0;
+    }
+    if (parse_iso(text, out_ms) != 0) {
+        snprintf(err, errlen,
+                 "'%s' is not a time (ISO-8601 like 2026-11-22T10:00:00Z, epoch ms, now, or"
+                 " relative like -2h)",
+                 text);
+        return -1;
+    }
+    return 0;
+}
+
+long long store_export_machine_csv(const char *db_path, const char *machine_id, int64_t since_ms,
+                                   int64_t until_ms, const char *out_path, char *err,
+                                   size_t errlen)
+{
+    struct store_reader *r = store_reader_open(db_path, err, errlen);
+    if (!r)
+        return -1;
+    struct store_query q;
+    store_query_default(&q);
+    q.machines[0] = machine_id;
+    q.machine_count = 1;
+    q.since_ms = since_ms;
+    q.until_ms = until_ms;
+    FILE *out = fopen(out_path, "w");
+    if (!out) {
+        snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+        store_reader_close(r);
+        return -1;
+    }
+    long long rows = store_reader_export(r, &q, STORE_FORMAT_CSV, out, err, errlen);
+    if (fclose(out) != 0 && rows >= 0) {
+        snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+        rows = -1;
+    }
+    store_reader_close(r);
+    return rows;
+}

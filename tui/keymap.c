@@ -1,0 +1,223 @@
+#include "keymap.h"
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "screen.h"
+#include "view.h"
+#include "view_alarms.h"
+#include "view_detail.h"
+#include "view_help.h"
+#include "view_overview.h"
+
+#define KEY_ESC 27
+#define CTRL(c) ((c) & 0x1f)
+#define OVERVIEW KEYMAP_IN(VIEW_OVERVIEW)
+#define DETAIL KEYMAP_IN(VIEW_DETAIL)
+#define HELP KEYMAP_IN(VIEW_HELP)
+#define ALARMS KEYMAP_IN(VIEW_ALARMS)
+
+static int key_view(struct screen *s, int view)
+{
+    screen_set_view(s, view);
+    return SCREEN_REDRAW;
+}
+
+static int key_detail(struct screen *s, int arg)
+{
+    (void)arg;
+    if (s->machines == 0)
+        return SCREEN_NOTHING;
+    s->sensor = 0;
+    screen_set_view(s, VIEW_DETAIL);
+    return SCREEN_REDRAW;
+}
+
+static int key_back(struct screen *s, int arg)
+{
+    (void)arg;
+    if (s->view == VIEW_OVERVIEW)
+        return SCREEN_NOTHING;
+    int to = s->back_view != s->view ? s->back_view : VIEW_OVERVIEW;
+    s->view = to == VIEW_HELP ? VIEW_OVERVIEW : to;
+    s->back_view = VIEW_OVERVIEW;
+    s->scroll = 0;
+    return SCREEN_REDRAW;
+}
+
+static int key_quit(struct screen *s, int arg)
+{
+    (void)s;
+    (void)arg;
+    return SCREEN_QUIT;
+}
+
+static int key_redraw(struct screen *s, int arg)
+{
+    (void)s;
+    (void)arg;
+    clearok(curscr, TRUE); /* the next frame repaints every cell: a garbled SSH screen heals */
+    return SCREEN_REDRAW;
+}
+
+static int key_fault(struct screen *s, int arg)
+{
+    (void)arg;
+    if (s->machines == 0)
+        return SCREEN_NOTHING;
+    const char *id = screen_machine_id(s, s->selected);
+    if (!s->ctx->sim) {
+        screen_status(s, true, "%s: no simulator here (attached to a feed or replaying)", id);
+        return SCREEN_REDRAW;
+    }
+    char err[256] = "";
+    if (simulator_inject_fault(s->ctx->sim, s->selected, NULL, 600, err, sizeof err) < 0) {
+        screen_status(s, true, "%s: fault not injected: %s", id, err[0] ? err : "refused");
+        return SCREEN_REDRAW;
+    }
+    const struct catalog_type *t = screen_type(s, s->selected);
+    screen_status(s, false, "%s: fault %s injected, grows to failure in 10 min", id,
+                  t->fault_count > 0 ? t->faults[0].name : "(first)");
+    return SCREEN_REDRAW;
+}
+
+static int key_pause(struct screen *s, int arg)
+{
+    (void)arg;
+    const struct tui_player *p = &s->ctx->player;
+    if (!p->toggle_pause) {
+        screen_status(s, true, "pause is not available here");
+        return SCREEN_REDRAW;
+    }
+    p->toggle_pause(p->ctx);
+    if (p->paused)
+        screen_status(s, false, "%s", p->paused(p->ctx) ? "paused" : "running");
+    return SCREEN_REDRAW;
+}
+
+static int key_speed(struct screen *s, int faster)
+{
+    const struct tui_player *p = &s->ctx->player;
+    if (!p->scale_speed) {
+        screen_status(s, true, "the speed cannot be changed here");
+        return SCREEN_REDRAW;
+    }
+    p->scale_speed(p->ctx, faster ? 2.0 : 0.5);
+    screen_status(s, false, "speed %s", faster ? "doubled" : "halved");
+    return SCREEN_REDRAW;
+}
+
+/* Export of the selected machine's last hour of history; the history store wires it in. */
+static int key_export(struct screen *s, int arg)
+{
+    (void)arg;
+    if (s->machines == 0)
+        return SCREEN_NOTHING;
+    screen_status(s, true, "%s: export needs the history store (not in this build)",
+                  screen_machine_id(s, s->selected));
+    return SCREEN_REDRAW;
+}
+
+static int key_move_x(struct screen *s, int dx)
+{
+    return view_overview_move(s, dx, 0);
+}
+
+static int key_move_y(struct screen *s, int dy)
+{
+    return view_overview_move(s, 0, dy);
+}
+
+static int key_jump(struct screen *s, int end)
+{
+    return view_overview_jump(s, end);
+}
+
+const struct key_binding keymap_table[] = {
+    {{KEY_F(1), '?', 'h'}, "F1 ? h", 0, key_view, VIEW_HELP, "help: this list of keys", "Help"},
+    {{KEY_F(2), '1'}, "F2 1", 0, key_view, VIEW_OVERVIEW, "overview: the plant, one tile a machine",
+     "Plant"},
+    {{KEY_F(3), '3'}, "F3 3", 0, key_view, VIEW_ALARMS, "alarm list", "Alarms"},
+    {{KEY_F(4), KEY_ENTER, '\r', '\n'}, "F4 Enter", OVERVIEW, key_detail, 0,
+     "detail of the selected machine: every sensor and a history chart", "Detail"},
+    {{KEY_F(4)}, "F4", DETAIL, key_view, VIEW_OVERVIEW, "back to the overview", NULL},
+    {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc Backspace", 0, key_back, 0, "go back to the previous view",
+     NULL},
+    {{KEY_LEFT}, "Left", OVERVIEW, key_move_x, -1, "select the machine to the left", NULL},
+    {{KEY_RIGHT, '\t'}, "Right Tab", OVERVIEW, key_move_x, 1, "select the machine to the right",
+     NULL},
+    {{KEY_UP}, "Up", OVERVIEW, key_move_y, -1, "select the machine above", NULL},
+    {{KEY_DOWN}, "Down", OVERVIEW, key_move_y, 1, "select the machine below", NULL},
+    {{KEY_HOME}, "Home", OVERVIEW, key_jump, 0, "select the first machine", NULL},
+    {{KEY_END}, "End", OVERVIEW, key_jump, 1, "select the last machine", NULL},
+    {{KEY_PPAGE}, "PgUp", OVERVIEW, view_overview_page, -1, "previous page of tiles", NULL},
+    {{KEY_NPAGE}, "PgDn", OVERVIEW, view_overview_page, 1, "next page of tiles", NULL},
+    {{KEY_UP}, "Up", DETAIL, view_detail_sensor, -1, "chart the sensor above", NULL},
+    {{KEY_DOWN}, "Down", DETAIL, view_detail_sensor, 1, "chart the sensor below", NULL},
+    {{KEY_PPAGE}, "PgUp", DETAIL, view_detail_sensor, -10, "ten sensors up", NULL},
+    {{KEY_NPAGE}, "PgDn", DETAIL, view_detail_sensor, 10, "ten sensors down", NULL},
+    {{KEY_LEFT}, "Left", DETAIL, view_detail_machine, -1, "previous machine", NULL},
+    {{KEY_RIGHT, '\t'}, "Right Tab", DETAIL, view_detail_machine, 1, "next machine", NULL},
+    {{KEY_UP}, "Up", HELP, view_help_scroll, -1, "scroll up", NULL},
+    {{KEY_DOWN}, "Down", HELP, view_help_scroll, 1, "scroll down", NULL},
+    {{KEY_PPAGE}, "PgUp", HELP, view_help_scroll, -10, "scroll a page up", NULL},
+    {{KEY_NPAGE}, "PgDn", HELP, view_help_scroll, 10, "scroll a page down", NULL},
+    {{KEY_HOME}, "Home", HELP, view_help_scroll, -100000, "the top of the list", NULL},
+    {{KEY_END}, "End", HELP, view_help_scroll, 100000, "the end of the list", NULL},
+    {{'f', KEY_F(9)}, "f F9", OVERVIEW | DETAIL, key_fault, 0,
+     "inject a fault into the selected machine (simulator only)", "Fault"},
+    {{'p', KEY_F(5), ' '}, "p F5 Space", 0, key_pause, 0, "pause or resume the simulation or replay",
+     "Pause"},
+    {{'-', KEY_F(7)}, "- F7", 0, key_speed, 0, "half the speed", "Slow"},
+    {{'+', '=', KEY_F(8)}, "+ F8", 0, key_speed, 1, "double the speed", "Fast"},
+    {{'e', KEY_F(6)}, "e F6", OVERVIEW | DETAIL, key_export, 0,
+     "export the selected machine's last hour of history", "Export"},
+    {{CTRL('l')}, "Ctrl-L", 0, key_redraw, 0, "repaint the whole screen", NULL},
+    {{'q', 'Q', KEY_F(10)}, "q F10", 0, key_quit, 0, "quit", "Quit"},
+    {{KEY_UP, 'k'}, "Up k", ALARMS, view_alarms_move, -1, "select the alarm above", NULL},
+    {{KEY_DOWN, 'j'}, "Down j", ALARMS, view_alarms_move, 1, "select the alarm below", NULL},
+    {{KEY_PPAGE}, "PgUp", ALARMS, view_alarms_move, -10, "ten alarms up", NULL},
+    {{KEY_NPAGE}, "PgDn", ALARMS, view_alarms_move, 10, "ten alarms down", NULL},
+    {{KEY_HOME}, "Home", ALARMS, view_alarms_move, -10000, "the first alarm", NULL},
+    {{KEY_END}, "End", ALARMS, view_alarms_move, 10000, "the last alarm", NULL},
+    {{'a'}, "a", ALARMS, view_alarms_ack, 0, "acknowledge the selected alarm", NULL},
+    {{'A'}, "A", ALARMS, view_alarms_ack_all, 0, "acknowledge all visible alarms (asks y/n)",
+     NULL},
+    {{'s'}, "s", ALARMS, view_alarms_shelve, 0, "shelve the selected alarm (duration, reason)",
+     NULL},
+    {{'u'}, "u", ALARMS, view_alarms_unshelve, 0, "unshelve the selected alarm", NULL},
+    {{'n'}, "n", ALARMS, view_alarms_note, 0, "add a note to the selected alarm", NULL},
+    {{'o'}, "o", ALARMS, view_alarms_out_of_service, 0,
+     "remove the selected alarm from service, or return it", NULL},
+    {{'/'}, "/", ALARMS, view_alarms_filter, 0, "filter alarms (words: machine, condition, ...)",
+     NULL},
+    {{'S'}, "S", ALARMS, view_alarms_toggle_hidden, 0,
+     "switch to the shelved / suppressed / out-of-service list and back", NULL},
+};
+
+const size_t keymap_count = sizeof keymap_table / sizeof keymap_table[0];
+
+static bool binds(const struct key_binding *b, int key)
+{
+    for (int i = 0; i < KEYMAP_KEYS_MAX && b->keys[i]; i++)
+        if (b->keys[i] == key)
+            return true;
+    return false;
+}
+
+int keymap_dispatch(struct screen *s, int key)
+{
+    for (size_t i = 0; i < keymap_count; i++) {
+        const struct key_binding *b = &keymap_table[i];
+        if ((b->views == 0 || (b->views & KEYMAP_IN(s->view))) && binds(b, key))
+            return b->run(s, b->arg);
+    }
+    return -1;
+}
+
+int keymap_first_key(const struct key_binding *b)
+{
+    return b->keys[0];
+}

@@ -1,0 +1,86 @@
+#ifndef TWINTOP_SCREEN_H
+#define TWINTOP_SCREEN_H
+/*
+ * The console's screen: terminal set-up, the main loop (poll on the keyboard and the engine's
+ * wake fd, a refresh-rate cap), the frame (header, alarm banner, the current view, status line,
+ * function-key bar) and the state views and key handlers share. screen.c is the only caller of
+ * doupdate/refresh; views and widgets only draw into stdscr.
+ *
+ * Threads: main thread only. The snapshot is a private copy taken with engine_snapshot.
+ */
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "engine.h"
+#include "glyph.h"
+#include "theme.h"
+#include "tui.h"
+
+/* What a key handler asks of the loop. */
+enum screen_result {
+    SCREEN_NOTHING = 0,
+    SCREEN_REDRAW = 1 << 0,
+    SCREEN_QUIT = 1 << 1,
+};
+
+/* A clickable region of the last frame, registered by whoever drew it. */
+enum screen_hit_kind { SCREEN_HIT_MACHINE, SCREEN_HIT_SENSOR, SCREEN_HIT_KEY, SCREEN_HIT_ROW };
+
+struct screen_hit {
+    int y, x, h, w;
+    int kind;  /* enum screen_hit_kind */
+    int value; /* machine index, sensor index, key code or list row */
+};
+
+struct screen {
+    struct tui_context *ctx;
+    struct snapshot *snap; /* the newest copy */
+    uint64_t snap_seq;
+    int machines; /* machines shown: both in the snapshot and the catalog */
+    int cnc;      /* the machine with a "spindle.rpm" sensor, -1 when none */
+    const struct glyphs *g;
+    struct theme theme;
+    bool color;
+    int rows, cols;
+    int view, back_view; /* enum view_id */
+    int selected;        /* selected machine index */
+    int sensor;          /* detail view: selected sensor index */
+    int scroll;          /* help and list views: first row shown */
+    /* overview layout of the last frame, for keys that move by rows and pages */
+    int grid_cols, per_page, page, pages;
+    char right_info[48]; /* shown at the right of the status line ("page 1/3") */
+    char status[256];
+    int status_element; /* THEME_STATUS or THEME_STATUS_ERROR */
+    int64_t status_until_ms;
+    struct screen_hit *hits;
+    int hit_count, hit_cap;
+    double *hist_values; /* detail chart history buffers */
+    int64_t *hist_ts;
+    size_t hist_cap;
+};
+
+/* Wall-clock milliseconds (CLOCK_MONOTONIC). */
+int64_t screen_now_ms(void);
+/* The attribute of a theme element. */
+attr_t screen_attr(const struct screen *s, int element);
+/* THEME_OK / WARN / ALARM / STALE for a twin state, and the bar element for it. */
+int screen_state_element(int state);
+int screen_bar_element(int state);
+/* The catalog type of machine i (never NULL for i < s->machines). */
+const struct catalog_type *screen_type(const struct screen *s, int machine);
+const char *screen_machine_id(const struct screen *s, int machine);
+
+/* Shows a message in the status line for a few seconds. */
+void screen_status(struct screen *s, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Registers a clickable region of the frame being drawn. */
+void screen_hit_add(struct screen *s, int y, int x, int h, int w, int kind, int value);
+
+/* Asks a question in the status line and reads a line of text (for confirmations, durations,
+ * reasons). Returns 0 with the answer, or -1 when cancelled with Esc or when stopping. */
+int screen_prompt(struct screen *s, const char *question, char *answer, size_t len);
+
+/* Switches to a view; back_view remembers where Esc returns to. */
+void screen_set_view(struct screen *s, int view);
+
+#endif

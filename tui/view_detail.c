@@ -1,0 +1,320 @@
+#include "view_detail.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "screen.h"
+#include "view_overview.h"
+#include "widget.h"
+
+#define CHART_MIN_H 6
+#define AXIS_W 8
+
+enum detail_column {
+    COL_SENSOR,
+    COL_VALUE,
+    COL_UNIT,
+    COL_STATE,
+    COL_WARN,
+    COL_ALARM,
+    COL_MEAN,
+    COL_SD,
+    COL_RANGE,
+    COL_COUNT
+};
+
+static const struct widget_column detail_columns[COL_COUNT] = {
+    [COL_SENSOR] = {"sensor", 16, WIDGET_LEFT, 0, true, false, 0, 0},
+    [COL_VALUE] = {"value", 9, WIDGET_RIGHT, 0, false, false, 0, 0},
+    [COL_UNIT] = {"unit", 5, WIDGET_LEFT, 0, false, false, 0, 0},
+    [COL_STATE] = {"state", 5, WIDGET_LEFT, 0, false, false, 0, 0},
+    [COL_WARN] = {"warn lo..hi", 12, WIDGET_LEFT, 3, false, false, 0, 0},
+    [COL_ALARM] = {"alarm lo..hi", 12, WIDGET_LEFT, 2, false, false, 0, 0},
+    [COL_MEAN] = {"mean", 8, WIDGET_RIGHT, 4, false, false, 0, 0},
+    [COL_SD] = {"stddev", 7, WIDGET_RIGHT, 5, false, false, 0, 0},
+    [COL_RANGE] = {"min..max", 15, WIDGET_LEFT, 6, false, false, 0, 0},
+};
+
+static void format_pair(double lo, double hi, char *buf, size_t len)
+{
+    char a[24], b[24];
+    if (isnan(lo) && isnan(hi)) {
+        snprintf(buf, len, "--");
+        return;
+    }
+    widget_format_value(lo, a, sizeof a);
+    widget_format_value(hi, b, sizeof b);
+    snprintf(buf, len, "%s..%s", a, b);
+}
+
+static void format_span(int64_t ms, char *buf, size_t len)
+{
+    double s = (double)ms / 1000.0;
+    if (s < 120)
+        snprintf(buf, len, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(buf, len, "%.0f min", s / 60);
+    else
+        snprintf(buf, len, "%.1f h", s / 3600);
+}
+
+static void upper(char *p)
+{
+    for (; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+}
+
+static int sensor_total(const struct screen *s, int machine)
+{
+    int n = catalog_sensor_count(screen_type(s, machine));
+    return n < CATALOG_SENSORS_MAX ? n : CATALOG_SENSORS_MAX;
+}
+
+static void draw_heading(struct screen *s, int y, int machine)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    const struct catalog_type *t = screen_type(s, machine);
+    char state[16], health[16], anomaly[16], rul[24];
+    snprintf(state, sizeof state, " %s ", twin_state_name(m->state));
+    upper(state);
+    if (isnan(m->health))
+        snprintf(health, sizeof health, "--");
+    else
+        snprintf(health, sizeof health, "%.0f", m->health);
+    if (isnan(m->anomaly))
+        snprintf(anomaly, sizeof anomaly, "--");
+    else
+        snprintf(anomaly, sizeof anomaly, "%.2f", m->anomaly);
+    if (isnan(m->rul_hours))
+        snprintf(rul, sizeof rul, "--");
+    else
+        snprintf(rul, sizeof rul, "%.0f h (conf %.0f%%)", m->rul_hours, m->rul_confidence * 100);
+    int x = 0;
+    x += widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
+                       " %s  %s ", screen_machine_id(s, machine), t->label);
+    x += widget_text(stdscr, y, x, (int)strlen(state), WIDGET_LEFT,
+                     screen_attr(s, screen_state_element(m->state)), s->g, state);
+    widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g,
+                  "  health %s  anomaly %s%s%s  RUL %s  samples %llu", health, anomaly,
+                  m->detector[0] ? " by " : "", m->detector, rul, (unsigned long long)m->samples);
+    widget_printf(stdscr, y + 1, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                  " machine %d of %d  %s  %s%s", machine + 1, s->machines,
+                  t->learned ? "learned from the feed" : t->pattern, m->reason[0] ? "  " : "",
+                  m->reason);
+}
+
+static void draw_table(struct screen *s, int y, int rows, int machine)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    const struct catalog_type *t = screen_type(s, machine);
+    struct widget_column cols[COL_COUNT];
+    memcpy(cols, detail_columns, sizeof cols);
+    widget_table_fit(cols, COL_COUNT, s->cols);
+    widget_table_header(stdscr, y, 0, s->cols, cols, COL_COUNT, screen_attr(s, THEME_TABLE_HEADER),
+                        s->g);
+    int n = sensor_total(s, machine);
+    int visible = rows - 1;
+    if (visible < 1)
+        return;
+    int first = 0;
+    if (s->sensor >= visible)
+        first = s->sensor - visible + 1;
+    if (first + visible > n)
+        first = n - visible > 0 ? n - visible : 0;
+    for (int r = 0; r < visible && first + r < n; r++) {
+        int i = first + r;
+        const struct catalog_sensor *cs = &t->sensors[i];
+        const struct snapshot_sensor *ss = i < m->sensor_count ? &m->sensors[i] : NULL;
+        bool has = ss && ss->ts_ms != 0;
+        char value[32], state[12], warn[32], alarm[32], mean[24], sd[24], range[40];
+        if (!has)
+            snprintf(value, sizeof value, "--");
+        else if (cs->is_text)
+            snprintf(value, sizeof value, "%s", ss->text);
+        else
+            widget_format_value(ss->value, value, sizeof value);
+        int st = !has ? TWIN_STALE : m->state == TWIN_STALE ? TWIN_STALE : ss->state;
+        snprintf(state, sizeof state, "%s", cs->is_text ? "" : twin_state_name(st));
+        format_pair(cs->warn_lo, cs->warn_hi, warn, sizeof warn);
+        format_pair(cs->alarm_lo, cs->alarm_hi, alarm, sizeof alarm);
+        if (has && !cs->is_text) {
+            widget_format_value(ss->mean, mean, sizeof mean);
+            widget_format_value(ss->stddev, sd, sizeof sd);
+            format_pair(ss->min, ss->max, range, sizeof range);
+        } else {
+            snprintf(mean, sizeof mean, "--");
+            snprintf(sd, sizeof sd, "--");
+            snprintf(range, sizeof range, "--");
+        }
+        if (cs->is_text)
+            warn[0] = alarm[0] = '\0';
+        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, warn,
+                                        alarm,    mean,  sd,       range};
+        bool sel = i == s->sensor;
+        attr_t row_attr = screen_attr(s, sel ? THEME_SELECTED : THEME_NORMAL);
+        attr_t cell_attrs[COL_COUNT] = {0};
+        if (!sel && !cs->is_text && st != TWIN_OK)
+            cell_attrs[COL_STATE] = cell_attrs[COL_VALUE] =
+                screen_attr(s, screen_state_element(st));
+        if (!sel)
+            cell_attrs[COL_UNIT] = screen_attr(s, THEME_UNIT);
+        widget_table_row(stdscr, y + 1 + r, 0, cols, COL_COUNT, cells, row_attr, cell_attrs, s->g);
+        screen_hit_add(s, y + 1 + r, 0, 1, s->cols, SCREEN_HIT_SENSOR, i);
+    }
+    if (first > 0)
+        widget_text(stdscr, y, s->cols - 1, 1, WIDGET_LEFT, screen_attr(s, THEME_TABLE_HEADER),
+                    s->g, s->g->more_up);
+    if (first + visible < n)
+        widget_text(stdscr, y + rows - 1, s->cols - 1, 1, WIDGET_LEFT, screen_attr(s, THEME_DIM),
+                    s->g, s->g->more_down);
+}
+
+/* One value per chart column: means of equal slices of the history. */
+static int downsample(const double *v, size_t n, double *out, int width)
+{
+    if ((int)n <= width) { /* few points: each spans several columns, so time reads true */
+        for (int c = 0; c < width; c++)
+            out[c] = v[(size_t)c * n / (size_t)width];
+        return width;
+    }
+    for (int c = 0; c < width; c++) {
+        size_t a = (size_t)((double)c * n / width), b = (size_t)((double)(c + 1) * n / width);
+        double sum = 0;
+        size_t k = 0;
+        for (size_t i = a; i < b; i++) {
+            if (!isnan(v[i])) {
+                sum += v[i];
+                k++;
+            }
+        }
+        out[c] = k ? sum / (double)k : NAN;
+    }
+    return width;
+}
+
+static void draw_chart(struct screen *s, int y, int height, int machine)
+{
+    const struct catalog_type *t = screen_type(s, machine);
+    int sensor = s->sensor;
+    const struct catalog_sensor *cs = &t->sensors[sensor];
+    widget_hline(stdscr, y, 0, s->cols, screen_attr(s, THEME_DIM), s->g);
+    if (cs->is_text) {
+        widget_printf(stdscr, y, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
+                      " %s: a text channel, no chart ", cs->name);
+        return;
+    }
+    size_t n =
+        engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts, s->hist_cap);
+    int chart_w = s->cols - AXIS_W - 1;
+    int chart_h = height - 2;
+    char span[24] = "--";
+    if (n > 1)
+        format_span(s->hist_ts[n - 1] - s->hist_ts[0], span, sizeof span);
+    widget_printf(stdscr, y, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
+                  " %s (%s): %zu samples over %s ", cs->name, cs->unit[0] ? cs->unit : "-", n,
+                  span);
+    if (n == 0 || chart_w < 4 || chart_h < 2) {
+        widget_text(stdscr, y + 1, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                    n == 0 ? "no history yet" : "");
+        return;
+    }
+    static double cols_buf[1024];
+    int w = chart_w < 1024 ? chart_w : 1024;
+    int nc = downsample(s->hist_values, n, cols_buf, w);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < nc; i++) {
+        if (isnan(cols_buf[i]))
+            continue;
+        lo = cols_buf[i] < lo ? cols_buf[i] : lo;
+        hi = cols_buf[i] > hi ? cols_buf[i] : hi;
+    }
+    if (!isfinite(lo)) {
+        lo = cs->display_min;
+        hi = cs->display_max;
+    }
+    double span_v = hi - lo;
+    if (span_v < 1e-9) {
+        double pad = fabs(hi) * 0.01 > 0.5 ? fabs(hi) * 0.01 : 0.5;
+        lo -= pad;
+        hi += pad;
+        span_v = hi - lo;
+    }
+    /* Nearby limits join the scale, so one sees how close the readings run to them. */
+    double limits[4] = {cs->warn_lo, cs->warn_hi, cs->alarm_lo, cs->alarm_hi};
+    for (int i = 0; i < 4; i++) {
+        if (isnan(limits[i]) || limits[i] < lo - span_v || limits[i] > hi + span_v)
+            continue;
+        lo = limits[i] < lo ? limits[i] : lo;
+        hi = limits[i] > hi ? limits[i] : hi;
+    }
+    double pad = (hi - lo) * 0.05;
+    lo -= pad;
+    hi += pad;
+    char label[24];
+    widget_format_value(hi, label, sizeof label);
+    widget_text(stdscr, y + 1, 0, AXIS_W, WIDGET_RIGHT, screen_attr(s, THEME_DIM), s->g, label);
+    widget_format_value((lo + hi) / 2, label, sizeof label);
+    widget_text(stdscr, y + 1 + chart_h / 2, 0, AXIS_W, WIDGET_RIGHT, screen_attr(s, THEME_DIM),
+                s->g, label);
+    widget_format_value(lo, label, sizeof label);
+    widget_text(stdscr, y + chart_h, 0, AXIS_W, WIDGET_RIGHT, screen_attr(s, THEME_DIM), s->g,
+                label);
+    for (int r = 0; r < chart_h; r++)
+        widget_text(stdscr, y + 1 + r, AXIS_W, 1, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                    s->g->vline);
+    widget_chart(stdscr, y + 1, AXIS_W + 1, chart_h, chart_w, cols_buf, nc, lo, hi, limits, 4,
+                 screen_attr(s, THEME_CHART), screen_attr(s, THEME_LIMIT), s->g);
+    widget_printf(stdscr, y + 1 + chart_h, AXIS_W + 1, chart_w, WIDGET_LEFT,
+                  screen_attr(s, THEME_DIM), s->g, "-%s", span);
+    widget_text(stdscr, y + 1 + chart_h, s->cols - 4, 3, WIDGET_RIGHT, screen_attr(s, THEME_DIM),
+                s->g, "now");
+}
+
+void view_detail_draw(struct screen *s, int top, int height)
+{
+    if (s->machines == 0 || s->selected >= s->machines) {
+        widget_text(stdscr, top + 1, 2, s->cols - 4, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                    "No machine selected.");
+        return;
+    }
+    int machine = s->selected;
+    int n = sensor_total(s, machine);
+    if (s->sensor >= n)
+        s->sensor = n - 1;
+    if (s->sensor < 0) /* a learned machine may have no sensors yet */
+        s->sensor = 0;
+    draw_heading(s, top, machine);
+    int body = height - 2;
+    int chart_h = body / 2 > CHART_MIN_H ? body / 2 : CHART_MIN_H;
+    int table_rows = n + 1;
+    if (table_rows > body - chart_h)
+        table_rows = body - chart_h;
+    chart_h = body - table_rows;
+    draw_table(s, top + 2, table_rows, machine);
+    if (n > 0)
+        draw_chart(s, top + 2 + table_rows, chart_h, machine);
+    snprintf(s->right_info, sizeof s->right_info, "sensor %d/%d", s->sensor + 1, n);
+}
+
+int view_detail_sensor(struct screen *s, int delta)
+{
+    if (s->machines == 0)
+        return SCREEN_NOTHING;
+    int n = sensor_total(s, s->selected);
+    int next = s->sensor + delta;
+    s->sensor = next >= n ? n - 1 : next;
+    s->sensor = s->sensor < 0 ? 0 : s->sensor;
+    return SCREEN_REDRAW;
+}
+
+int view_detail_machine(struct screen *s, int delta)
+{
+    if (s->machines == 0)
+        return SCREEN_NOTHING;
+    s->selected = (s->selected + delta + s->machines) % s->machines;
+    int n = sensor_total(s, s->selected);
+    if (s->sensor >= n)
+        s->sensor = n > 0 ? n - 1 : 0;
+    return SCREEN_REDRAW;
+}
