@@ -168,6 +168,8 @@ static float csv_rarity(struct csv_rarity *r, float score)
         below += r->tree[i];
     double p = 1.0;
     if (r->total >= 50) {
+        /* empirical: a value beyond all earlier ones has p = 0 and scores 1 (and, being a tie
+         * at the top, is reported once per `hold` rows; see csv_new_high) */
         p = 1.0 - below / r->total;
         double q = csv_stat((double)csv_bin_at(r, CSV_TAIL_Q * r->total) / (CSV_BINS - 1));
         double a = csv_stat(score);
@@ -226,7 +228,7 @@ static int csv_stream(FILE *in, const char *name, FILE *out,
     int rc = -1;
     struct detect_machine *m = NULL;
     struct detect_params defaults;
-    detect_params_default(&defaults);
+    detect_params_csv(&defaults);
     const struct detect_params *params = opt->params ? opt->params : &defaults;
     struct csv_peak peak = {.cap = params->hold > 0 ? params->hold : 1};
     struct csv_rarity *rarity = calloc(CSV_DETECTORS * CATALOG_SENSORS_MAX, sizeof(*rarity));

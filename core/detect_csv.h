@@ -15,7 +15,7 @@
 
 struct detect_csv_options {
     char sep;                          /* field separator, ',' by default */
-    const struct detect_params *params; /* NULL: detect_params_default */
+    const struct detect_params *params; /* NULL: detect_params_csv */
     uint64_t seed;
 };
 

@@ -58,16 +58,25 @@ static double zscore_quantile(const struct zscore *z, double q)
 
 static void zscore_push(struct zscore *z, double x)
 {
-    if (z->count == z->window) {
+    if (z->count < z->window) {
+        int at = zscore_lower_bound(z->sorted, z->count, x);
+        memmove(z->sorted + at + 1, z->sorted + at, (size_t)(z->count - at) * sizeof(double));
+        z->sorted[at] = x;
+        z->count++;
+    } else {
+        /* Full window: the oldest value leaves, x enters; only the values between the two
+         * positions move, by one place. */
         double old = z->ring[z->pos];
-        int at = zscore_lower_bound(z->sorted, z->count, old);
-        memmove(z->sorted + at, z->sorted + at + 1, (size_t)(z->count - at - 1) * sizeof(double));
-        z->count--;
+        int from = zscore_lower_bound(z->sorted, z->count, old);
+        int to = zscore_lower_bound(z->sorted, z->count, x);
+        if (to > from) {
+            to--; /* x lands after the values that shift down into the freed place */
+            memmove(z->sorted + from, z->sorted + from + 1, (size_t)(to - from) * sizeof(double));
+        } else if (to < from) {
+            memmove(z->sorted + to + 1, z->sorted + to, (size_t)(from - to) * sizeof(double));
+        }
+        z->sorted[to] = x;
     }
-    int at = zscore_lower_bound(z->sorted, z->count, x);
-    memmove(z->sorted + at + 1, z->sorted + at, (size_t)(z->count - at) * sizeof(double));
-    z->sorted[at] = x;
-    z->count++;
     z->ring[z->pos] = x;
     z->pos = (z->pos + 1) % z->window;
 }

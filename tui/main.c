@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
+#include "detect_leadtime.h"
 #include "engine.h"
 #include "headless.h"
 #include "notify.h"
@@ -68,6 +69,7 @@ struct app {
     struct mqtt_feed *feed;      /* --mqtt: the producer instead of the simulator */
     struct publisher *publisher; /* --publish */
     struct headless *headless;
+    struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
     struct store *store;
     struct alarm_manager *alarms;
     struct alarm_store *alarm_store;
@@ -110,6 +112,22 @@ static void player_scale(void *ctx, double factor)
         s = 100000;
     simulator_set_speed(app->sim, s);
     engine_set_speed(app->engine, s);
+}
+
+/* Scenario faults: lead-time bookkeeping as an engine sink, reported by headless. */
+static void app_leadtime(struct app *app)
+{
+    int n = simulator_fault_count(app->sim);
+    if (n <= 0 || !(app->leadtime = detect_leadtime_create(simulator_clock_ms(app->sim))))
+        return;
+    for (int i = 0; i < n; i++) {
+        struct simulator_fault f;
+        if (simulator_fault_get(app->sim, i, &f) == 0)
+            detect_leadtime_add(app->leadtime, f.machine, f.machine_id, f.fault, f.onset_s,
+                                f.failure_s);
+    }
+    struct engine_sink sink = {.ctx = app->leadtime, .on_event = detect_leadtime_on_event};
+    engine_add_sink(app->engine, &sink);
 }
 
 static void notify_log_stderr(void *ctx, const char *line)
@@ -199,6 +217,7 @@ static int app_open(struct app *app, char *err, size_t len)
     app->sim = simulator_create(app->cat, app->queue, &so, err, len);
     if (!app->sim)
         return 2;
+    app_leadtime(app);
     engine_set_speed(app->engine, app->cfg.speed);
     return 0;
 }
@@ -219,6 +238,7 @@ static void app_close(struct app *app)
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
+    detect_leadtime_free(app->leadtime);
     alarm_manager_destroy(app->alarms);
     queue_destroy(app->queue);
     catalog_free(app->cat);
@@ -265,6 +285,10 @@ static int run_headless(struct app *app)
     if (app->publisher)
         headless_add_extra(app->headless,
                            &(struct headless_extra){app->publisher, publish_headless_json});
+    if (app->leadtime) {
+        struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
+        headless_add_extra(app->headless, &x);
+    }
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
         if (app->sim && simulator_finished(app->sim) && queue_length(app->queue) == 0)
