@@ -216,10 +216,13 @@ static void codec_flatten(struct codec_record *rec, const char *prefix, const cJ
         if (klen == 0 || klen >= sizeof key)
             continue;
         codec_sanitize_id(it->string, key, sizeof key);
-        int w = prefix[0] ? snprintf(name, sizeof name, "%s.%s", prefix, key)
-                          : snprintf(name, sizeof name, "%s", key);
-        if (w < 0 || (size_t)w >= sizeof name)
+        size_t plen = strlen(prefix), w = plen + (plen ? 1 : 0) + klen;
+        if (w >= sizeof name)
             continue; /* a truncated name could alias another sensor */
+        memcpy(name, prefix, plen);
+        if (plen)
+            name[plen++] = '.';
+        memcpy(name + plen, key, klen + 1);
         if (cJSON_IsObject(it))
             codec_flatten(rec, name, it, depth + 1);
         else

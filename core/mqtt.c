@@ -34,6 +34,8 @@ struct mqtt {
     char topics[MQTT_TOPICS_MAX][300];
     int topic_qos[MQTT_TOPICS_MAX];
     mqtt_message_fn handler;
+    mqtt_idle_fn idle;
+    void *idle_ctx;
     void *handler_ctx;
     int max_pending;
 
@@ -45,6 +47,7 @@ struct mqtt {
     struct mqtt_status status;
     bool connack_failed; /* the broker refused: keep its reason as last error */
     bool connack_ok;
+    int suback_pending; /* network thread only */
 
     _Atomic int connected;
     _Atomic int pending; /* QoS 1 publishes not yet acknowledged */
@@ -214,11 +217,35 @@ static void mqtt_on_connect(struct mosquitto *mosq, void *obj, int rc, int flags
         return;
     }
     m->connack_ok = true;
+    /* The library formats a log line for every packet while a log callback is set: keep it
+     * only for connecting, where TLS failures are explained. */
+    mosquitto_log_callback_set(mosq, NULL);
     atomic_store(&m->pending, 0);
-    for (int i = 0; i < m->topic_count; i++)
-        mosquitto_subscribe(mosq, NULL, m->topics[i], m->topic_qos[i]);
     atomic_store(&m->connected, 1);
-    mqtt_set_state(m, MQTT_CONNECTED);
+    /* "connected" is shown once the subscriptions are in place: from then on nothing sent to
+     * the topics is missed. */
+    m->suback_pending = m->topic_count;
+    for (int i = 0; i < m->topic_count; i++)
+        if (mosquitto_subscribe(mosq, NULL, m->topics[i], m->topic_qos[i]) != MOSQ_ERR_SUCCESS)
+            m->suback_pending--;
+    if (m->suback_pending <= 0)
+        mqtt_set_state(m, MQTT_CONNECTED);
+}
+
+static void mqtt_on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
+                              const int *granted)
+{
+    (void)mosq;
+    (void)mid;
+    struct mqtt *m = obj;
+    for (int i = 0; i < qos_count; i++)
+        if (granted[i] > 2) { /* 0x80: refused, e.g. $share on a broker without it */
+            char text[160];
+            snprintf(text, sizeof text, "subscription refused by the broker (%d)", granted[i]);
+            mqtt_set_error(m, text);
+        }
+    if (--m->suback_pending == 0)
+        mqtt_set_state(m, MQTT_CONNECTED);
 }
 
 static void mqtt_on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
@@ -369,9 +396,13 @@ struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *
                          m->version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     mosquitto_threaded_set(m->mosq, true);
     mosquitto_max_inflight_messages_set(m->mosq, 100);
+    /* MQTT 5: let the broker keep more QoS 1 messages in flight towards us than its default
+     * 20, so draining a backlog is not paced by round trips. */
+    mosquitto_int_option(m->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, 1000);
     mosquitto_connect_v5_callback_set(m->mosq, mqtt_on_connect);
     mosquitto_message_callback_set(m->mosq, mqtt_on_message);
     mosquitto_publish_callback_set(m->mosq, mqtt_on_publish);
+    mosquitto_subscribe_callback_set(m->mosq, mqtt_on_subscribe);
     mosquitto_log_callback_set(m->mosq, mqtt_on_log);
     if (mqtt_setup_tls(m, cfg, err, errlen) < 0 || mqtt_setup_credentials(m, cfg, err, errlen) < 0) {
         mqtt_destroy(m);
@@ -389,6 +420,12 @@ int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos)
     snprintf(m->topics[m->topic_count], sizeof m->topics[0], "%s", pattern);
     m->topic_qos[m->topic_count++] = qos;
     return 0;
+}
+
+void mqtt_set_idle(struct mqtt *m, mqtt_idle_fn fn, void *ctx)
+{
+    m->idle = fn;
+    m->idle_ctx = ctx;
 }
 
 void mqtt_set_handler(struct mqtt *m, mqtt_message_fn fn, void *ctx)
@@ -426,6 +463,7 @@ static bool mqtt_stopping(struct mqtt *m)
 
 static int mqtt_connect_once(struct mqtt *m)
 {
+    mosquitto_log_callback_set(m->mosq, mqtt_on_log);
     m->connack_failed = false;
     m->connack_ok = false;
     if (m->version != 5)
@@ -463,13 +501,14 @@ static void *mqtt_thread(void *arg)
 {
     struct mqtt *m = arg;
     int backoff = 1;
-    bool ever = false;
+    bool ever = false, busy = false;
     while (!mqtt_stopping(m)) {
         int rc = mqtt_connect_once(m);
         int saved = errno;
         while (rc == MOSQ_ERR_SUCCESS && !mqtt_stopping(m)) {
-            rc = mosquitto_loop(m->mosq, 200, 1);
+            rc = mosquitto_loop(m->mosq, busy ? 2 : 200, 1);
             saved = errno;
+            busy = m->idle && m->idle(m->idle_ctx);
             if (m->connack_ok) {
                 ever = true;
                 backoff = 1;
@@ -577,14 +616,22 @@ const char *mqtt_client_id(const struct mqtt *m)
 
 /* ---- feed ---- */
 
+/* Samples decoded from several messages go onto the queue together: one wake-up of the engine
+ * per batch instead of per message (that wake-up cost more than decoding). A batch leaves when
+ * it is nearly full or MQTT_FEED_LINGER_MS after its first sample. */
+#define MQTT_FEED_BATCH 1024
+#define MQTT_FEED_LINGER_MS 5
+
 struct mqtt_feed {
     struct mqtt *conn;
     char prefix[64];
     _Atomic uint64_t skipped;
+    size_t pending;       /* samples decoded but not yet pushed */
+    int64_t pending_since; /* monotonic ms of the oldest */
     struct catalog *cat;
     struct queue *q;
     struct codec *codec;
-    struct sample batch[CODEC_FIELDS_MAX];
+    struct sample batch[MQTT_FEED_BATCH];
 };
 
 static int64_t mqtt_now_ms(void)
@@ -610,6 +657,34 @@ static bool mqtt_feed_own_output(const struct mqtt_feed *f, const char *topic)
     return mqtt_ends_with(topic, "/state") || mqtt_ends_with(topic, "/anomaly");
 }
 
+static int64_t mqtt_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void mqtt_feed_flush(struct mqtt_feed *f)
+{
+    size_t cap = queue_capacity(f->q);
+    for (size_t off = 0; off < f->pending;) {
+        size_t n = f->pending - off < cap ? f->pending - off : cap;
+        if (queue_push_wait(f->q, f->batch + off, n) < 0)
+            break; /* closed: shutting down */
+        off += n;
+    }
+    f->pending = 0;
+}
+
+static bool mqtt_feed_idle(void *ctx)
+{
+    struct mqtt_feed *f = ctx;
+    if (f->pending > 0 && (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
+                           mqtt_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
+        mqtt_feed_flush(f);
+    return f->pending > 0;
+}
+
 static void mqtt_feed_on_message(void *ctx, const char *topic, const void *payload, size_t len)
 {
     struct mqtt_feed *f = ctx;
@@ -617,10 +692,15 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
         atomic_fetch_add(&f->skipped, 1);
         return;
     }
-    int n = codec_decode(f->codec, topic, payload, len, mqtt_now_ms(), f->batch,
-                         sizeof f->batch / sizeof *f->batch);
-    if (n > 0)
-        queue_push_wait(f->q, f->batch, (size_t)n);
+    if (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
+        mqtt_feed_flush(f);
+    int n = codec_decode(f->codec, topic, payload, len, mqtt_now_ms(), f->batch + f->pending,
+                         CODEC_FIELDS_MAX);
+    if (n > 0) {
+        if (f->pending == 0)
+            f->pending_since = mqtt_monotonic_ms();
+        f->pending += (size_t)n;
+    }
 }
 
 struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat, struct queue *q,
@@ -657,6 +737,7 @@ struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat
         }
     }
     mqtt_set_handler(f->conn, mqtt_feed_on_message, f);
+    mqtt_set_idle(f->conn, mqtt_feed_idle, f);
     return f;
 }
 
@@ -667,8 +748,10 @@ int mqtt_feed_start(struct mqtt_feed *f, char *err, size_t errlen)
 
 void mqtt_feed_stop(struct mqtt_feed *f)
 {
-    if (f)
-        mqtt_stop(f->conn);
+    if (!f)
+        return;
+    mqtt_stop(f->conn);
+    mqtt_feed_flush(f); /* the network thread is gone: its last batch is ours to push */
 }
 
 void mqtt_feed_destroy(struct mqtt_feed *f)

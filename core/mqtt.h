@@ -64,6 +64,11 @@ struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *
 int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos);
 /* Sets the handler of received messages. Before mqtt_start. */
 void mqtt_set_handler(struct mqtt *m, mqtt_message_fn fn, void *ctx);
+/* Called on the network thread after every read/write round; returns true while it holds work
+ * it wants to be called again for soon (the round then waits at most a few milliseconds).
+ * The feed uses it to push samples in batches instead of one queue wake-up per message. */
+typedef bool (*mqtt_idle_fn)(void *ctx);
+void mqtt_set_idle(struct mqtt *m, mqtt_idle_fn fn, void *ctx);
 /* Caps messages waiting for the broker's acknowledgement; QoS 1 publishes past it are dropped
  * and counted (default 10000), so a broker outage cannot eat memory. */
 void mqtt_set_max_pending(struct mqtt *m, int max);

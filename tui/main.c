@@ -149,11 +149,17 @@ static int alarms_open(struct app *app, char *err, size_t len)
             snprintf(path, sizeof path, "%s", app->cfg.db_path);
         else
             config_default_db_path(path, sizeof path);
-        app->alarm_store = alarm_store_open(path, err, len);
-        if (!app->alarm_store ||
-            alarm_store_attach(app->alarm_store, app->alarms, (int64_t)time(NULL) * 1000, err,
-                               len) < 0)
-            return -1;
+        /* Like the sample store, a file that cannot be written stops recording, not the
+         * console: the alarms still work, they are just not persisted this run. */
+        char why[512];
+        app->alarm_store = alarm_store_open(path, why, sizeof why);
+        if (!app->alarm_store || alarm_store_attach(app->alarm_store, app->alarms,
+                                                    (int64_t)time(NULL) * 1000, why,
+                                                    sizeof why) < 0) {
+            fprintf(stderr, "twintop: alarm history not recorded: %s\n", why);
+            alarm_store_close(app->alarm_store);
+            app->alarm_store = NULL;
+        }
     }
     if (app->cfg.notify_cmd[0]) {
         struct notify_options no = {.command = app->cfg.notify_cmd,
@@ -325,6 +331,7 @@ static int run_console(struct app *app)
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
         .alarms = app->alarms,
+        .store = app->store,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
 }

@@ -19,6 +19,7 @@ struct tui_player {
 };
 
 struct alarm_manager;
+struct store;
 
 struct tui_context {
     const struct config *cfg;
@@ -28,6 +29,7 @@ struct tui_context {
     struct tui_player player;
     volatile int *stop;    /* set by signal handlers: leave the loop */
     struct alarm_manager *alarms; /* NULL when there is none (replay); see core/alarm.h */
+    struct store *store; /* the history recorder, NULL with --no-db or in replay; core/store.h */
 };
 
 /* Runs until the user quits, *stop is set or the terminal goes away. Returns 0 or -1. */
