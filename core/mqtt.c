@@ -815,17 +815,18 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
              catalog_machine_count(f->cat), catalog_max_machines(f->cat));
 }
 
-void mqtt_feed_status_line(struct mqtt_feed *f, char *out, size_t len)
+void mqtt_feed_status_line(void *feed, char *out, size_t len)
 {
+    struct mqtt_feed *f = feed;
     struct mqtt_status st;
     struct codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
     if (st.state == MQTT_CONNECTED)
-        snprintf(out, len, "MQTT connected %s rx %llu rej %llu", st.endpoint,
+        snprintf(out, len, "broker connected rx %llu rej %llu",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);
     else if (st.attempt > 0)
-        snprintf(out, len, "MQTT %s (attempt %d): %s", mqtt_state_name(st.state), st.attempt,
+        snprintf(out, len, "broker %s (attempt %d): %s", mqtt_state_name(st.state), st.attempt,
                  st.last_error);
     else
-        snprintf(out, len, "MQTT %s %s", mqtt_state_name(st.state), st.endpoint);
+        snprintf(out, len, "broker %s %s", mqtt_state_name(st.state), st.endpoint);
 }

@@ -105,8 +105,8 @@ void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_s
 /* Writes ,"mqtt":{"state":…,"attempt":n,"last_error":…,"received":N,"rejected":{…},
  * "machines":n,"max_machines":n} for the headless status line (struct headless_extra). */
 void mqtt_feed_headless_json(void *feed, char *out, size_t len);
-/* One short line for the console header: "MQTT connected host:port rx N rej N" or
- * "MQTT reconnecting (attempt 3): Connection refused". */
-void mqtt_feed_status_line(struct mqtt_feed *f, char *out, size_t len);
+/* One short line for the console header (struct tui_status): "broker connected rx N rej N",
+ * "broker reconnecting (attempt 3): Connection refused" or "broker connecting host:port". */
+void mqtt_feed_status_line(void *feed, char *out, size_t len);
 
 #endif

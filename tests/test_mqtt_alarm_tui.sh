@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two consoles share an acknowledgement, driven through tmux against a real mosquitto: alice's
 # console runs the demo and publishes it, bob's is attached with --mqtt; alice acknowledges the
-# pump alarm and bob's alarm list shows it acknowledged by alice.
+# pump alarm and bob's alarm list shows it acknowledged by alice. Bob's header shows the broker
+# connected, then reconnecting once the broker is gone.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
@@ -63,4 +64,8 @@ wait_for bob 'PUMP_001 .* high +UNACK ' 60 || fail "bob's console did not raise 
 tmux -L "$sock" send-keys -t alice a
 wait_for alice 'ACKED .*alice' 10 || fail "alice's list does not show her acknowledgement"
 wait_for bob 'ACKED .*alice' 10 || fail "bob's list does not show alice's acknowledgement"
+# The header of the attached console tells the broker's state, then that it is gone.
+wait_for bob 'broker connected rx [0-9]+ rej 0' 10 || fail "no broker status in bob's header"
+kill "$broker"; wait "$broker" 2>/dev/null; broker=""
+wait_for bob 'broker reconnecting \(attempt [0-9]+\)' 20 || fail "bob's header does not show the reconnection"
 echo "ok test_mqtt_alarm_tui: alice's acknowledgement reached bob's console"

@@ -308,6 +308,7 @@ static int run_console(struct app *app)
         .cat = app->cat,
         .engine = app->engine,
         .sim = app->sim,
+        .feed_status = {app->feed, app->feed ? mqtt_feed_status_line : NULL},
         .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale}
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,

@@ -20,6 +20,13 @@ struct tui_player {
 
 struct alarm_manager;
 
+/* A producer's status for the header (the MQTT feed: connected, reconnecting (attempt n) with
+ * the last error, received and rejected counts). line may be NULL. */
+struct tui_status {
+    void *ctx;
+    void (*line)(void *ctx, char *out, size_t len);
+};
+
 struct tui_context {
     const struct config *cfg;
     struct catalog *cat;
@@ -28,6 +35,7 @@ struct tui_context {
     struct tui_player player;
     volatile int *stop;    /* set by signal handlers: leave the loop */
     struct alarm_manager *alarms; /* NULL when there is none (replay); see core/alarm.h */
+    struct tui_status feed_status;
 };
 
 /* Runs until the user quits, *stop is set or the terminal goes away. Returns 0 or -1. */
