@@ -72,6 +72,11 @@ void mqtt_set_idle(struct mqtt *m, mqtt_idle_fn fn, void *ctx);
 /* Caps messages waiting for the broker's acknowledgement; QoS 1 publishes past it are dropped
  * and counted (default 10000), so a broker outage cannot eat memory. */
 void mqtt_set_max_pending(struct mqtt *m, int max);
+/* Declares that nothing but the network thread uses the connection (a subscriber: no
+ * mqtt_publish from other threads, which then fails). libmosquitto then writes acknowledgements
+ * at once instead of waking its loop through a socket pair: two system calls less per message.
+ * Before mqtt_start. */
+void mqtt_set_single_thread(struct mqtt *m);
 int mqtt_start(struct mqtt *m, char *err, size_t errlen);
 /* Disconnects cleanly (pending QoS 1 messages get up to a second), joins the thread. */
 void mqtt_stop(struct mqtt *m);
