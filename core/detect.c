@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "detect_drift.h"
+#include "detect_residual.h"
 #include "detect_zscore.h"
 #include "iforest.h"
 
@@ -14,14 +15,105 @@
 static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &detect_drift_ops};
 #define DETECT_OPS_COUNT ((int)(sizeof(detect_list) / sizeof(detect_list[0])))
 #define DETECT_FOREST DETECT_OPS_COUNT
+#define DETECT_RESIDUAL (DETECT_OPS_COUNT + 1)
+#define DETECT_RESIDUAL_REFIT 20000 /* rows between refits of the cross-sensor model */
+
+/* Self-calibration of one detector's threshold: a log-binned histogram of its statistic
+ * a = score / (1 - score) (in units of the detector's own threshold). The effective threshold
+ * is max(1, DETECT_CALIB_FACTOR x the 99.99th percentile of a). A sensor whose normal operation
+ * makes big z-scores all day (a press cycling 0-210 bar, a CNC changing programs) thereby gets
+ * a threshold above its ordinary swings; a quiet Gaussian sensor keeps the nominal one.
+ * Everything is learned during the calibration window (calib_warmup samples of assumed normal
+ * operation); afterwards firing samples count 1 in 16, so a fault cannot teach itself to be
+ * normal quickly. Counts are halved now and then: the histogram follows slow change. */
+#define DETECT_CALIB_BINS 256 /* 8 per octave, 2^-8 .. 2^24 */
+#define DETECT_CALIB_PER_OCTAVE 8
+#define DETECT_CALIB_MIN_EXP (-8)
+#define DETECT_CALIB_QUANTILE 0.9999
+#define DETECT_CALIB_FACTOR 1.5
+#define DETECT_CALIB_SIZE ((sizeof(struct detect_calib) + 15) & ~(size_t)15)
+struct detect_calib {
+    float bins[DETECT_CALIB_BINS];
+    float total;
+    int since;
+    long seen;
+    float thr; /* effective threshold on a, >= 1 */
+};
+
+/* Bin of a > 0 on a piecewise-linear log2 scale read off the float's bits: exact to invert,
+ * monotone, and far cheaper than log() on the per-sample path. */
+static int detect_calib_bin(double a)
+{
+    int e;
+    double m = frexp(a, &e); /* a = m * 2^e, m in [0.5, 1) */
+    int b = (e - 1 - DETECT_CALIB_MIN_EXP) * DETECT_CALIB_PER_OCTAVE +
+            (int)((2.0 * m - 1.0) * DETECT_CALIB_PER_OCTAVE);
+    return b < 0 ? 0 : b >= DETECT_CALIB_BINS ? DETECT_CALIB_BINS - 1 : b;
+}
+
+/* The upper edge of bin b: the inverse of detect_calib_bin. */
+static double detect_calib_edge(int b)
+{
+    b++;
+    int e = b / DETECT_CALIB_PER_OCTAVE + DETECT_CALIB_MIN_EXP;
+    double frac = (double)(b % DETECT_CALIB_PER_OCTAVE) / DETECT_CALIB_PER_OCTAVE;
+    return ldexp(1.0 + frac, e);
+}
+
+static void detect_calib_init(struct detect_calib *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->thr = 1.0f;
+}
+
+static void detect_calib_refresh(struct detect_calib *c)
+{
+    float tail = (float)((1.0 - DETECT_CALIB_QUANTILE) * c->total), acc = 0;
+    int b = DETECT_CALIB_BINS - 1;
+    for (; b > 0 && acc + c->bins[b] <= tail; b--)
+        acc += c->bins[b];
+    double q = detect_calib_edge(b);
+    c->thr = (float)fmax(1.0, DETECT_CALIB_FACTOR * q);
+    if (c->total > 100000) {
+        for (int i = 0; i < DETECT_CALIB_BINS; i++)
+            c->bins[i] *= 0.5f;
+        c->total *= 0.5f;
+    }
+}
+
+/* Feeds a detector's 0..1 score; returns it re-mapped onto the calibrated threshold. */
+static float detect_calib_apply(struct detect_calib *c, float score, long train, bool zero_is_idle)
+{
+    double a = score >= 1.0f ? 1e9 : score / (1.0 - score);
+    /* a per-sensor detector scores exactly 0 only while it warms up: that teaches nothing */
+    if (train <= 0 || (zero_is_idle && score <= 0.0f))
+        return score;
+    bool firing = a >= c->thr;
+    if (c->seen < train || !firing || (c->seen & 15) == 0) {
+        c->bins[a > 0 ? detect_calib_bin(a) : 0] += 1.0f;
+        c->total += 1.0f;
+    }
+    c->seen++;
+    if (++c->since >= 256) {
+        c->since = 0;
+        detect_calib_refresh(c);
+    }
+    float out = (float)(a / (a + c->thr));
+    /* quiet while the calibration window of normal operation lasts */
+    return c->seen <= train && out >= DETECT_FIRE ? 0.99f * DETECT_FIRE : out;
+}
 
 struct detect_sensor {
     void *state[DETECT_OPS_COUNT];
+    struct detect_calib *calib[DETECT_OPS_COUNT];
     float det_score[DETECT_OPS_COUNT];
+    void *res_state; /* drift detector on the cross-sensor residual */
+    float res_score;
     float score;
     int detector;
-    bool active; /* numeric sensor with detectors */
-    bool fired;  /* latched at DETECT_FIRE until the score falls below DETECT_REARM */
+    bool active;       /* numeric sensor with detectors */
+    unsigned fired;    /* per detector: latched at DETECT_FIRE until below DETECT_REARM */
+    int emit_detector; /* the detector that fired last */
     int hold;
     double value;
 };
@@ -38,6 +130,11 @@ struct detect_machine {
     uint64_t pending, full;
     double forest_raw;
     double forest_fire_now; /* forest_fire raised to the forest's ordinary extreme */
+    struct detect_calib forest_calib;
+    struct detect_residual *residual;
+    int64_t last_row_ms;
+    long rows_judged;
+    double res_z[CATALOG_SENSORS_MAX];
     float forest_score;
     bool forest_fired;
     int forest_hold;
@@ -49,9 +146,10 @@ void detect_params_default(struct detect_params *p)
     p->z_window = 120;
     p->z_threshold = 4.5;
     p->warmup = 120;
-    p->drift_span = 30;
-    p->drift_horizon = 3000;
-    p->drift_threshold = 5.0;
+    /* plant data at 1-10 Hz: a drift is judged over minutes against hours */
+    p->drift_span = 600;
+    p->drift_horizon = 30000;
+    p->drift_threshold = 4.0;
     p->forest_trees = 100;
     p->forest_sample = 256;
     p->forest_warmup = 512;
@@ -59,8 +157,15 @@ void detect_params_default(struct detect_params *p)
     p->forest_refresh = 64;
     p->forest_fire = 0.75;
     p->hold = 300;
+    p->calib_warmup = 3000;
+    p->residual = 1;
+    p->residual_span = 1800;
+    p->residual_threshold = 5.0;
+    p->row_period_ms = 1000;
+    p->forest_every = 5;
 }
 
+/* clang-format off */
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
 #define DETECT_DBL(f) {#f, offsetof(struct detect_params, f), false}
 static const struct {
@@ -68,12 +173,15 @@ static const struct {
     size_t offset;
     bool is_int;
 } detect_param_table[] = {
-    DETECT_INT(z_window),      DETECT_DBL(z_threshold),   DETECT_INT(warmup),
-    DETECT_INT(drift_span),    DETECT_INT(drift_horizon), DETECT_DBL(drift_threshold),
-    DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
+    DETECT_INT(z_window),       DETECT_DBL(z_threshold),      DETECT_INT(warmup),
+    DETECT_INT(drift_span),     DETECT_INT(drift_horizon),    DETECT_DBL(drift_threshold),
+    DETECT_INT(forest_trees),   DETECT_INT(forest_sample),    DETECT_INT(forest_warmup),
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
-    DETECT_INT(hold),
+    DETECT_INT(hold),           DETECT_INT(calib_warmup),     DETECT_INT(residual),
+    DETECT_INT(row_period_ms),  DETECT_INT(residual_span),    DETECT_DBL(residual_threshold),
+    DETECT_INT(forest_every),
 };
+/* clang-format on */
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
 {
@@ -103,12 +211,26 @@ int detect_params_set(struct detect_params *p, const char *assignment, char *err
     return -1;
 }
 
+void detect_params_csv(struct detect_params *p)
+{
+    detect_params_default(p);
+    p->drift_span = 30;
+    p->drift_horizon = 3000;
+    p->drift_threshold = 5.0;
+    p->calib_warmup = 0; /* detect_csv ranks rarity instead */
+    p->residual = 0;
+    p->row_period_ms = 0; /* every row */
+    p->forest_every = 1;
+}
+
 const char *detect_detector_name(int detector)
 {
     if (detector >= 0 && detector < DETECT_OPS_COUNT)
         return detect_list[detector]->name;
     if (detector == DETECT_FOREST)
         return "iforest";
+    if (detector == DETECT_RESIDUAL)
+        return "residual";
     return "";
 }
 
@@ -144,7 +266,9 @@ static int detect_check(const struct detect_params *p, char *err, size_t errlen)
         return -1;
     }
     if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
-        p->drift_threshold <= 0 || p->hold < 0) {
+        p->residual_span < 1 || p->residual_span >= p->drift_horizon ||
+        p->residual_threshold <= 0 || p->drift_threshold <= 0 || p->hold < 0 ||
+        p->calib_warmup < 0) {
         snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
         return -1;
     }
@@ -173,6 +297,7 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
     }
     m->p = p;
     m->type = t;
+    detect_calib_init(&m->forest_calib);
     m->n = catalog_sensor_count(t);
     struct detect_sensor_cfg cfg[CATALOG_SENSORS_MAX];
     size_t sizes[CATALOG_SENSORS_MAX][DETECT_OPS_COUNT];
@@ -185,8 +310,9 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
             /* keep every state 16-byte aligned inside the one block */
             sizes[i][k] = (detect_list[k]->state_size(&cfg[i]) + 15) & ~(size_t)15;
-            total += sizes[i][k];
+            total += sizes[i][k] + DETECT_CALIB_SIZE;
         }
+        total += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
         m->dim_of[i] = m->dims++;
         m->full |= 1ull << m->dim_of[i];
     }
@@ -206,7 +332,24 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
             m->s[i].state[k] = at;
             detect_list[k]->init(at, &cfg[i]);
             at += sizes[i][k];
+            m->s[i].calib[k] = (struct detect_calib *)(void *)at;
+            detect_calib_init(m->s[i].calib[k]);
+            at += DETECT_CALIB_SIZE;
         }
+        m->s[i].res_state = at;
+        struct detect_sensor_cfg rc = cfg[i];
+        rc.drift_span = p.residual_span; /* residuals: in sigmas, averaged over longer */
+        rc.drift_threshold = p.residual_threshold;
+        rc.scale_floor = 0.01;
+        detect_drift_ops.init(at, &rc);
+        at += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
+    }
+    int fit_rows = p.calib_warmup > 0 ? p.calib_warmup : 3000;
+    if (p.residual && m->dims >= 2 &&
+        !(m->residual = detect_residual_create(m->dims, fit_rows, DETECT_RESIDUAL_REFIT))) {
+        snprintf(err, errlen, "detect: out of memory");
+        detect_machine_free(m);
+        return NULL;
     }
     if (p.forest_trees > 0 && m->dims > 0) {
         struct iforest_params fp = {
@@ -230,6 +373,7 @@ void detect_machine_free(struct detect_machine *m)
 {
     if (!m)
         return;
+    detect_residual_free(m->residual);
     iforest_free(m->forest);
     free(m->mem);
     free(m);
@@ -245,17 +389,46 @@ static float detect_forest_map(double raw, double fire)
     return (float)(0.5 + 0.5 * (raw - fire) / (1.0 - fire));
 }
 
-static bool detect_forest_row(struct detect_machine *m)
+/* The cross-sensor residuals of a completed row, each watched by its own drift detector. */
+static void detect_residual_update(struct detect_machine *m)
+{
+    bool normal = m->forest_score < DETECT_FIRE;
+    for (int i = 0; i < m->n; i++)
+        normal = normal && !(m->s[i].active && m->s[i].res_score >= DETECT_FIRE);
+    if (!detect_residual_row(m->residual, m->row, normal, m->res_z))
+        return;
+    for (int i = 0; i < m->n; i++) {
+        struct detect_sensor *s = &m->s[i];
+        if (!s->active)
+            continue;
+        /* residuals are standardised by the model already: no calibration on top, which
+         * would learn the drift detector's own start-up transient as normal */
+        s->res_score = detect_drift_ops.update(s->res_state, m->res_z[m->dim_of[i]]);
+    }
+}
+
+static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
 {
     m->pending = 0;
-    if (!m->forest)
+    /* Machine-wide detectors judge at most one row per row_period_ms of plant time: a 10 Hz
+     * machine does not need ten forest walks a second, and detection stays cheap. */
+    if (m->p.row_period_ms > 0 && m->rows_judged > 0 && ts_ms - m->last_row_ms < m->p.row_period_ms)
+        return false;
+    m->last_row_ms = ts_ms;
+    m->rows_judged++;
+    if (m->residual)
+        detect_residual_update(m);
+    /* the forest, the costliest detector by far, looks at one judged row in forest_every */
+    if (!m->forest || (m->p.forest_every > 1 && (m->rows_judged - 1) % m->p.forest_every != 0))
         return false;
     if (iforest_ready(m->forest)) {
         m->forest_raw = iforest_score(m->forest, m->row);
         /* fire above the forest's own ordinary extreme, never below forest_fire */
         double fire = fmax(m->p.forest_fire, iforest_ordinary_max(m->forest) + 0.08);
         m->forest_fire_now = fmin(fire, 0.95);
-        m->forest_score = detect_forest_map(m->forest_raw, m->forest_fire_now);
+        m->forest_score = detect_calib_apply(
+            &m->forest_calib, detect_forest_map(m->forest_raw, m->forest_fire_now),
+            m->p.calib_warmup / (m->p.forest_every > 1 ? m->p.forest_every : 1), false);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
@@ -270,41 +443,64 @@ static bool detect_forest_row(struct detect_machine *m)
     return emit;
 }
 
+/* Each detector of a sensor latches on its own (fires at DETECT_FIRE, re-arms below
+ * DETECT_REARM): a drift that started before does not hide a residual that fires now. A sensor
+ * emits at most once per `hold` samples. */
+static void detect_sensor_latch(const struct detect_machine *m, struct detect_sensor *s,
+                                struct detect_result *r)
+{
+    float sc[DETECT_OPS_COUNT + 2];
+    for (int k = 0; k < DETECT_OPS_COUNT; k++)
+        sc[k] = s->det_score[k];
+    sc[DETECT_FOREST] = 0.0f; /* the forest latches per machine */
+    sc[DETECT_RESIDUAL] = s->res_score;
+    for (int k = 0; k < DETECT_OPS_COUNT + 2; k++) {
+        unsigned bit = 1u << k;
+        if (!(s->fired & bit) && s->hold == 0 && sc[k] >= DETECT_FIRE) {
+            s->fired |= bit;
+            s->emit_detector = k;
+            s->hold = m->p.hold + 1;
+            r->emit = true;
+        } else if ((s->fired & bit) && sc[k] < DETECT_REARM) {
+            s->fired &= ~bit;
+        }
+    }
+    if (s->hold > 0)
+        s->hold--;
+}
+
 void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
                            struct detect_result *out)
 {
-    (void)ts_ms;
     struct detect_result r = {0};
     if (sensor >= 0 && sensor < m->n && m->s[sensor].active) {
         struct detect_sensor *s = &m->s[sensor];
         uint64_t bit = 1ull << m->dim_of[sensor];
         if (m->pending & bit)
-            r.emit_machine = detect_forest_row(m);
+            r.emit_machine = detect_forest_row(m, ts_ms);
         float best = 0.0f;
         int which = 0;
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
-            float sc = detect_list[k]->update(s->state[k], value);
+            float sc = detect_calib_apply(s->calib[k], detect_list[k]->update(s->state[k], value),
+                                          m->p.calib_warmup, true);
             s->det_score[k] = sc;
             if (sc > best) {
                 best = sc;
                 which = k;
             }
         }
+        if (s->res_score > best) {
+            best = s->res_score;
+            which = DETECT_RESIDUAL;
+        }
         s->score = best;
         s->detector = which;
         s->value = value;
-        if (!s->fired && s->hold == 0 && best >= DETECT_FIRE) {
-            s->fired = r.emit = true;
-            s->hold = m->p.hold;
-        } else if (s->fired && best < DETECT_REARM) {
-            s->fired = false;
-        }
-        if (s->hold > 0)
-            s->hold--;
+        detect_sensor_latch(m, s, &r);
         if (!isnan(value))
             m->row[m->dim_of[sensor]] = value;
         m->pending |= bit;
-        if (m->pending == m->full && detect_forest_row(m))
+        if (m->pending == m->full && detect_forest_row(m, ts_ms))
             r.emit_machine = true;
         r.score = best;
         r.detector = which;
@@ -340,8 +536,7 @@ float detect_machine_sensor_score(const struct detect_machine *m, int sensor)
     return m->s[sensor].score;
 }
 
-int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out,
-                                   int max)
+int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out, int max)
 {
     int n = 0;
     bool active = sensor >= 0 && sensor < m->n && m->s[sensor].active;
@@ -377,13 +572,25 @@ static void detect_forest_explain(const struct detect_machine *m, char *buf, siz
              worst >= 0 ? m->type->sensors[worst].name : "");
 }
 
-static void detect_sensor_explain(const struct detect_machine *m, int sensor, char *buf,
+static void detect_sensor_explain(const struct detect_machine *m, int sensor, int det, char *buf,
                                   size_t len)
 {
     const struct detect_sensor *s = &m->s[sensor];
     char why[DETECT_WHY_MAX];
-    detect_list[s->detector]->explain(s->state[s->detector], why, sizeof(why));
-    snprintf(buf, len, "%s %.4g: %s", m->type->sensors[sensor].name, s->value, why);
+    if (det == DETECT_RESIDUAL) {
+        /* the drift text is in sigmas of the residual: say what it is a residual of */
+        detect_drift_ops.explain(s->res_state, why, sizeof(why));
+        snprintf(buf, len, "%s %.4g off what the other sensors predict (residual %+.1f sigma); %s",
+                 m->type->sensors[sensor].name, s->value, m->res_z[m->dim_of[sensor]], why);
+        return;
+    }
+    detect_list[det]->explain(s->state[det], why, sizeof(why));
+    float raised = s->calib[det]->thr;
+    if (raised > 1.0f)
+        snprintf(buf, len, "%s %.4g: %s, raised x%.1f by calibration",
+                 m->type->sensors[sensor].name, s->value, why, raised);
+    else
+        snprintf(buf, len, "%s %.4g: %s", m->type->sensors[sensor].name, s->value, why);
 }
 
 void detect_machine_reason(const struct detect_machine *m, char *buf, size_t len)
@@ -397,7 +604,7 @@ void detect_machine_reason(const struct detect_machine *m, char *buf, size_t len
     if (top < 0)
         detect_forest_explain(m, buf, len);
     else
-        detect_sensor_explain(m, top, buf, len);
+        detect_sensor_explain(m, top, m->s[top].detector, buf, len);
 }
 
 void detect_machine_event(const struct detect_machine *m, int machine, const char *machine_id,
@@ -412,10 +619,11 @@ void detect_machine_event(const struct detect_machine *m, int machine, const cha
     if (sensor >= 0 && sensor < m->n && m->s[sensor].active) {
         const struct detect_sensor *s = &m->s[sensor];
         snprintf(ev->sensor_name, sizeof(ev->sensor_name), "%s", m->type->sensors[sensor].name);
-        snprintf(ev->detector, sizeof(ev->detector), "%s", detect_detector_name(s->detector));
+        int det = s->emit_detector;
+        snprintf(ev->detector, sizeof(ev->detector), "%s", detect_detector_name(det));
         ev->value = s->value;
-        ev->score = s->score;
-        detect_sensor_explain(m, sensor, ev->reason, sizeof(ev->reason));
+        ev->score = det == DETECT_RESIDUAL ? s->res_score : s->det_score[det];
+        detect_sensor_explain(m, sensor, det, ev->reason, sizeof(ev->reason));
     } else {
         ev->sensor = -1;
         snprintf(ev->detector, sizeof(ev->detector), "iforest");

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEALTH_LEVEL_TAU_S 600.0    /* slow level of a condition sensor */
+#define HEALTH_LEVEL_TAU_S 600.0 /* slow level of a condition sensor */
 #define HEALTH_SPINDLE_TAU_S 30.0
-#define HEALTH_TREND_PERIOD_S 60.0  /* one point of the degradation trend per plant minute */
-#define HEALTH_TREND_MEMORY 360.0   /* points: about six plant hours */
-#define HEALTH_TAYLOR_N 0.25        /* Taylor exponent of carbide tools */
+#define HEALTH_TREND_PERIOD_S 60.0 /* one point of the degradation trend per plant minute */
+#define HEALTH_TREND_MEMORY 30.0   /* points: about half a plant hour */
+#define HEALTH_TAYLOR_N 0.25       /* Taylor exponent of carbide tools */
+#define HEALTH_RUL_BAND 0.1        /* an RUL is given from the outer 10 % of the healthy band on */
 
 /* Weighted least squares of y on t with exponential forgetting, O(1) per point. */
 struct health_rls {
@@ -28,8 +29,8 @@ static void health_rls_add(struct health_rls *r, double t, double y, double keep
 }
 
 /* Slope, value at t_now and the slope's standard error; -1 when too few points. */
-static int health_rls_fit(const struct health_rls *r, double t_now, double *slope,
-                          double *at_now, double *se)
+static int health_rls_fit(const struct health_rls *r, double t_now, double *slope, double *at_now,
+                          double *se)
 {
     if (r->w < 5.0)
         return -1;
@@ -51,8 +52,10 @@ struct health_sensor {
     bool condition; /* counts towards the health index */
     bool seen;
     double level;
-    double baseline; /* NAN until the warm-up ends */
     int64_t last_ms;
+    double d;                /* degradation: 0 at the normal band's edge, 1 at the alarm limit */
+    double rul_from;         /* d of the outer HEALTH_RUL_BAND of the band */
+    struct health_rls trend; /* of d over plant hours */
 };
 
 struct health {
@@ -61,9 +64,9 @@ struct health {
     double warmup_s;
     struct health_sensor s[CATALOG_SENSORS_MAX];
     int64_t start_ms, last_ms, next_trend_ms;
-    struct health_rls trend;
     double degradation;
     int worst;
+    bool trending; /* warm-up over: trend points are being taken */
     /* CNC */
     int wear, runtime, rpm, load, vib, temp;
     double wear_limit, rpm_ref, load_ref;
@@ -107,8 +110,13 @@ struct health *health_create(const struct catalog_type *t, double warmup_s, char
     h->warmup_s = warmup_s > 0 ? warmup_s : 1800.0;
     h->worst = -1;
     for (int i = 0; i < h->n; i++) {
-        h->s[i].condition = health_is_condition(&t->sensors[i]);
-        h->s[i].baseline = NAN;
+        const struct catalog_sensor *cs = &t->sensors[i];
+        h->s[i].condition = health_is_condition(cs);
+        double band = cs->normal_hi - cs->normal_lo;
+        double room =
+            isfinite(cs->alarm_hi) ? cs->alarm_hi - cs->normal_hi : cs->normal_lo - cs->alarm_lo;
+        h->s[i].rul_from =
+            isfinite(band) && isfinite(room) && room > 0 ? -HEALTH_RUL_BAND * band / room : 0.0;
     }
     h->wear = catalog_sensor_find(t, "tool.wear_percent");
     h->runtime = catalog_sensor_find(t, "tool.runtime_minutes");
@@ -130,36 +138,47 @@ void health_free(struct health *h)
     free(h);
 }
 
-static double health_degradation(const struct catalog_sensor *cs, const struct health_sensor *s)
+/* Where the smoothed level stands between the healthy band's edge (0) and the alarm limit (1);
+ * negative inside the band. NAN when the sensor has no usable limit. */
+static double health_degradation(const struct catalog_sensor *cs, double level)
 {
-    double d = 0.0;
-    if (isfinite(cs->alarm_hi) && cs->alarm_hi > s->baseline)
-        d = fmax(d, (s->level - s->baseline) / (cs->alarm_hi - s->baseline));
-    if (isfinite(cs->alarm_lo) && cs->alarm_lo < s->baseline)
-        d = fmax(d, (s->baseline - s->level) / (s->baseline - cs->alarm_lo));
-    return fmin(d, 1.5);
+    double d = NAN;
+    if (isfinite(cs->alarm_hi)) {
+        double edge =
+            isfinite(cs->normal_hi) && cs->normal_hi < cs->alarm_hi ? cs->normal_hi : cs->nominal;
+        if (isfinite(edge) && cs->alarm_hi > edge)
+            d = (level - edge) / (cs->alarm_hi - edge);
+    }
+    if (isfinite(cs->alarm_lo)) {
+        double edge =
+            isfinite(cs->normal_lo) && cs->normal_lo > cs->alarm_lo ? cs->normal_lo : cs->nominal;
+        if (isfinite(edge) && edge > cs->alarm_lo) {
+            double lo = (edge - level) / (edge - cs->alarm_lo);
+            d = isnan(d) || lo > d ? lo : d;
+        }
+    }
+    return d;
 }
 
 static void health_trend_point(struct health *h)
 {
-    double worst = 0.0;
+    double t_h = (double)(h->last_ms - h->start_ms) / 3.6e6;
     int at = -1;
     for (int i = 0; i < h->n; i++) {
-        const struct health_sensor *s = &h->s[i];
-        if (!s->condition || !s->seen || isnan(s->baseline))
+        struct health_sensor *s = &h->s[i];
+        if (!s->condition || !s->seen)
             continue;
-        double d = health_degradation(&h->type->sensors[i], s);
-        if (at < 0 || d > worst) {
-            worst = d;
+        s->d = health_degradation(&h->type->sensors[i], s->level);
+        if (isnan(s->d))
+            continue;
+        health_rls_add(&s->trend, t_h, s->d, 1.0 - 1.0 / HEALTH_TREND_MEMORY);
+        if (at < 0 || s->d > h->s[at].d)
             at = i;
-        }
     }
     if (at < 0)
         return;
-    h->degradation = worst;
+    h->degradation = h->s[at].d;
     h->worst = at;
-    double t_h = (double)(h->last_ms - h->start_ms) / 3.6e6;
-    health_rls_add(&h->trend, t_h, worst, 1.0 - 1.0 / HEALTH_TREND_MEMORY);
 }
 
 /* Taylor: wear rate ~ v^(1/n) x load^0.5; speed is taken as cutting speed at a fixed tool. */
@@ -224,15 +243,16 @@ void health_update(struct health *h, int sensor, double value, int64_t ts_ms)
         s->level += (1.0 - exp(-dt / tau)) * (value - s->level);
     }
     s->last_ms = ts_ms;
-    if (isnan(s->baseline) && (double)(ts_ms - h->start_ms) / 1000.0 >= h->warmup_s)
-        s->baseline = s->level;
+    if (!h->trending && (double)(ts_ms - h->start_ms) / 1000.0 >= h->warmup_s)
+        h->trending = true; /* the slow levels have settled */
     if (sensor == h->vib || sensor == h->temp) {
         double *lv = sensor == h->vib ? &h->spindle_vib : &h->spindle_temp;
-        *lv = isnan(*lv) ? value : *lv + (1.0 - exp(-fmax(dt, 0) / HEALTH_SPINDLE_TAU_S)) * (value - *lv);
+        *lv = isnan(*lv) ? value
+                         : *lv + (1.0 - exp(-fmax(dt, 0) / HEALTH_SPINDLE_TAU_S)) * (value - *lv);
         h->spindle_seen = true;
     }
     health_tool(h, sensor, value);
-    if (ts_ms >= h->next_trend_ms) {
+    if (h->trending && ts_ms >= h->next_trend_ms) {
         h->next_trend_ms = ts_ms + (int64_t)(HEALTH_TREND_PERIOD_S * 1000);
         health_trend_point(h);
     }
@@ -265,6 +285,29 @@ static double health_tool_rul(const struct health *h)
     return left / (slope * f);
 }
 
+/* Hours until sensor i's degradation trend reaches its alarm limit, with a confidence; NAN
+ * without a clear upward trend. t of 3 is the least trend believed, 13 a clear one; a trend
+ * still deep inside the healthy band is less sure than one close to the limit. */
+static double health_sensor_rul(const struct health *h, int i, double t_now, double *conf)
+{
+    const struct health_sensor *s = &h->s[i];
+    double slope, at_now, se;
+    *conf = 0.0;
+    if (!s->condition || isnan(s->d) ||
+        health_rls_fit(&s->trend, t_now, &slope, &at_now, &se) < 0 || !(slope > 0))
+        return NAN;
+    /* Points are a minute apart but the level has a ten-minute memory: about one point in
+     * ten is independent, so the textbook standard error is too small by sqrt(10). */
+    se *= sqrt(HEALTH_LEVEL_TAU_S / HEALTH_TREND_PERIOD_S);
+    double tstat = se > 0 ? slope / se : 100.0;
+    double closeness = fmin(1.0, fmax(0.0, 1.0 + 2.0 * fmax(at_now, s->d)));
+    *conf = fmin(1.0, fmax(0.0, (tstat - 3.0) / 10.0)) * closeness;
+    /* deep inside the healthy band a slope is operation, not wear: no estimate yet */
+    if (*conf < 0.05 || fmax(at_now, s->d) < s->rul_from)
+        return NAN;
+    return fmax(0.0, (1.0 - fmax(at_now, s->d)) / slope);
+}
+
 void health_get(const struct health *h, struct health_estimate *out)
 {
     out->health = NAN;
@@ -273,16 +316,13 @@ void health_get(const struct health *h, struct health_estimate *out)
     out->worst_sensor = h->worst;
     if (h->worst >= 0) {
         out->health = (float)(100.0 * (1.0 - fmin(1.0, fmax(0.0, h->degradation))));
-        double slope, at_now, se;
         double t_now = (double)(h->last_ms - h->start_ms) / 3.6e6;
-        if (health_rls_fit(&h->trend, t_now, &slope, &at_now, &se) == 0 && slope > 0) {
-            double tstat = se > 0 ? slope / se : 100.0;
-            out->rul_hours = fmax(0.0, (1.0 - fmax(at_now, h->degradation)) / slope);
-            /* t of 2 is noise, 10 is a clear trend; a trend far from the limit is less sure */
-            double conf = fmin(1.0, fmax(0.0, (tstat - 2.0) / 8.0));
-            out->rul_confidence = (float)(conf * (0.5 + 0.5 * fmin(1.0, fmax(0.0, h->degradation) * 2.0)));
-            if (conf <= 0.0)
-                out->rul_hours = NAN;
+        for (int i = 0; i < h->n; i++) {
+            double conf, rul = health_sensor_rul(h, i, t_now, &conf);
+            if (!isnan(rul) && (isnan(out->rul_hours) || rul < out->rul_hours)) {
+                out->rul_hours = rul;
+                out->rul_confidence = (float)conf;
+            }
         }
     }
     out->tool_rul_min = health_tool_rul(h);
@@ -308,8 +348,8 @@ double health_spindle_baseline(double vibration_mm_s, double temperature_c)
     return fmin(100.0, fmax(0.0, h));
 }
 
-int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n,
-                     int dims, double lambda, char *err, size_t errlen)
+int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n, int dims,
+                     double lambda, char *err, size_t errlen)
 {
     if (dims < 1 || dims > HEALTH_MODEL_MAX || n < 2) {
         snprintf(err, errlen, "health model: %d features (1..%d), %zu rows (>= 2)", dims,

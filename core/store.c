@@ -11,13 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm.h"
 #include "queue.h"
 
-#define STORE_CHUNK 8192         /* samples moved from the queue per pop */
-#define STORE_BATCH_MAX (1 << 18) /* samples per transaction at most */
+#define STORE_CHUNK 8192 /* samples moved from the queue per pop: short holds of its lock */
+#define STORE_BATCH_MAX (1 << 16) /* samples per transaction at most */
 #define STORE_EVENTS_MAX 4096
 #define STORE_BUSY_MS 5000
 #define STORE_PRUNE_ROLLUP_SENSORS 16 /* sensors whose rollups are pruned per commit */
+#define STORE_PRUNE_MIN 20000 /* raw rows pruned per commit beyond twice the batch: catches up */
 
 /* One rollup bucket's part that is not in the file yet (merged in with an upsert). */
 struct rollup_acc {
@@ -36,6 +38,7 @@ enum store_stmt {
     STMT_INSERT_RAW,
     STMT_UPSERT_ROLLUP,
     STMT_INSERT_ANOMALY,
+    STMT_INSERT_ALARM_EVENT,
     STMT_FIND_MACHINE,
     STMT_INSERT_MACHINE,
     STMT_FIND_SENSOR,
@@ -43,11 +46,12 @@ enum store_stmt {
     STMT_PRUNE_RAW,
     STMT_PRUNE_ROLLUP,
     STMT_PRUNE_ANOMALY,
+    STMT_PRUNE_ALARM_EVENT,
     STMT_COUNT
 };
 
 static const char *const stmt_sql[STMT_COUNT] = {
-    [STMT_INSERT_RAW] = "INSERT OR IGNORE INTO raw_samples(key, value) VALUES (?1, ?2)",
+    [STMT_INSERT_RAW] = "INSERT INTO raw_samples(key, value) VALUES (?1, ?2)",
     [STMT_UPSERT_ROLLUP] =
         "INSERT INTO rollup_data(win, sensor, bucket_start_ms, count, min, max, sum)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -56,10 +60,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " max = max(max, excluded.max), sum = sum + excluded.sum",
     [STMT_INSERT_ANOMALY] = "INSERT INTO anomalies(ts_ms, machine_id, sensor, detector, value,"
                             " score, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_INSERT_ALARM_EVENT] = "INSERT INTO alarm_events(ts_ms, machine_id, condition, change,"
+                                " state, priority, value, reason)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [STMT_FIND_MACHINE] = "SELECT id FROM machines WHERE machine_id = ?1",
     [STMT_INSERT_MACHINE] = "INSERT INTO machines(machine_id, type) VALUES (?1, ?2)",
     [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE machine = ?1 AND name = ?2",
-    [STMT_INSERT_SENSOR] = "INSERT INTO sensors(machine, name, unit, is_text) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_INSERT_SENSOR] =
+        "INSERT INTO sensors(machine, name, unit, is_text) VALUES (?1, ?2, ?3, ?4)",
     /* Deletes at most ?2 of the oldest rows below the cutoff ?1: no long stall. */
     [STMT_PRUNE_RAW] =
         "DELETE FROM raw_samples WHERE key < ?1 AND key <= coalesce((SELECT key FROM raw_samples"
@@ -71,6 +79,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " LIMIT 1 OFFSET 2000), ?3)",
     [STMT_PRUNE_ANOMALY] = "DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies"
                            " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
+    [STMT_PRUNE_ALARM_EVENT] = "DELETE FROM alarm_events WHERE id IN (SELECT id FROM alarm_events"
+                               " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
 };
 
 struct store {
@@ -101,9 +111,9 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
     int64_t next_retry_ms;
-    int map_cap;           /* machines covered by sensor_map */
-    int32_t *machine_map;  /* catalog machine -> machines.id (0: not known yet) */
-    int32_t *sensor_map;   /* [machine * CATALOG_SENSORS_MAX + sensor] -> sensors.id, -1 refused */
+    int map_cap;          /* machines covered by sensor_map */
+    int32_t *machine_map; /* catalog machine -> machines.id (0: not known yet) */
+    int32_t *sensor_map;  /* [machine * CATALOG_SENSORS_MAX + sensor] -> sensors.id, -1 refused */
     int max_sensor_id;
     struct rollup_acc *acc; /* [sensor id * STORE_WINDOWS + window] */
     int *dirty;             /* indices of acc with a pending part */
@@ -190,8 +200,7 @@ static void store_forget_mappings(struct store *st)
 static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal)
 {
     *fatal = false;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
-                SQLITE_OPEN_NOMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
     if (rc != SQLITE_OK) {
         snprintf(why, whylen, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -200,6 +209,11 @@ static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal
     }
     sqlite3_extended_result_codes(st->db, 0);
     sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+    if (sqlite3_db_readonly(st->db, "main") == 1) { /* SQLite fell back to read-only */
+        snprintf(why, whylen, "the file is read-only");
+        store_db_close(st);
+        return -SQLITE_READONLY;
+    }
     rc = sqlite3_exec(st->db,
                       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                       " PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384",
@@ -435,12 +449,12 @@ static int store_insert_samples(struct store *st, size_t n, uint64_t *inserted)
             sqlite3_bind_double(q, 2, s->u.value);
         int rc = sqlite3_step(q);
         sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
-            return rc;
-        if (!sqlite3_changes(st->db)) {
+        if (rc == SQLITE_CONSTRAINT) { /* the same sensor and millisecond again: kept once */
             atomic_fetch_add(&st->duplicates, 1);
             continue;
         }
+        if (rc != SQLITE_DONE)
+            return rc;
         (*inserted)++;
         if (s->kind != SAMPLE_TEXT && s->u.value == s->u.value) {
             rc = rollup_add(st, id, s->ts_ms, s->u.value);
@@ -451,11 +465,21 @@ static int store_insert_samples(struct store *st, size_t n, uint64_t *inserted)
     return SQLITE_OK;
 }
 
-static int store_insert_events(struct store *st)
+static int store_insert_event(struct store *st, const struct event *e)
 {
-    sqlite3_stmt *q = st->stmt[STMT_INSERT_ANOMALY];
-    for (size_t i = 0; i < st->ev_batch_count; i++) {
-        const struct event *e = &st->ev_batch[i];
+    sqlite3_stmt *q;
+    if (e->kind == EVENT_ALARM) {
+        q = st->stmt[STMT_INSERT_ALARM_EVENT];
+        sqlite3_bind_int64(q, 1, e->ts_ms);
+        sqlite3_bind_text(q, 2, e->machine_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, e->sensor_name, -1, SQLITE_STATIC); /* the condition */
+        sqlite3_bind_text(q, 4, e->detector, -1, SQLITE_STATIC);    /* the change */
+        sqlite3_bind_text(q, 5, alarm_state_name(e->state), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 6, alarm_priority_name(e->priority), -1, SQLITE_STATIC);
+        sqlite3_bind_double(q, 7, e->value);
+        sqlite3_bind_text(q, 8, e->reason, -1, SQLITE_STATIC);
+    } else {
+        q = st->stmt[STMT_INSERT_ANOMALY];
         sqlite3_bind_int64(q, 1, e->ts_ms);
         sqlite3_bind_text(q, 2, e->machine_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, e->sensor_name, -1, SQLITE_STATIC);
@@ -463,9 +487,17 @@ static int store_insert_events(struct store *st)
         sqlite3_bind_double(q, 5, e->value);
         sqlite3_bind_double(q, 6, e->score);
         sqlite3_bind_text(q, 7, e->reason, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
+    }
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int store_insert_events(struct store *st)
+{
+    for (size_t i = 0; i < st->ev_batch_count; i++) {
+        int rc = store_insert_event(st, &st->ev_batch[i]);
+        if (rc != SQLITE_OK)
             return rc;
     }
     return SQLITE_OK;
@@ -483,7 +515,8 @@ static int store_prune(struct store *st, size_t batch)
         if (cutoff > 0) {
             sqlite3_stmt *q = st->stmt[STMT_PRUNE_RAW];
             sqlite3_bind_int64(q, 1, (sqlite3_int64)((uint64_t)cutoff << STORE_SENSOR_BITS));
-            sqlite3_bind_int64(q, 2, (sqlite3_int64)(2 * batch + 1000));
+            /* The OFFSET row is the last one deleted: chunk - 1 for chunk rows. */
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)(2 * batch + STORE_PRUNE_MIN - 1));
             int rc = sqlite3_step(q);
             sqlite3_reset(q);
             if (rc != SQLITE_DONE)
@@ -506,23 +539,22 @@ static int store_prune(struct store *st, size_t batch)
                     return rc;
             }
         }
-        sqlite3_stmt *q = st->stmt[STMT_PRUNE_ANOMALY];
-        sqlite3_bind_int64(q, 1, cutoff);
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
-            return rc;
+        for (int k = STMT_PRUNE_ANOMALY; k <= STMT_PRUNE_ALARM_EVENT; k++) {
+            sqlite3_stmt *q = st->stmt[k];
+            sqlite3_bind_int64(q, 1, cutoff);
+            int rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_DONE)
+                return rc;
+        }
     }
     return SQLITE_OK;
 }
 
-static void store_fail(struct store *st, int rc)
+/* why: SQLite's message, taken before the rollback replaces it. */
+static void store_fail(struct store *st, int rc, const char *why)
 {
-    char why[160];
-    snprintf(why, sizeof why, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-    if (rc == SQLITE_FULL)
-        snprintf(why, sizeof why, "database or disk is full");
-    store_set_state(st, false, why);
+    store_set_state(st, false, rc == SQLITE_FULL ? "database or disk is full" : why);
     store_db_close(st);
     st->next_retry_ms = mono_ms() + st->opt.retry_ms;
 }
@@ -565,11 +597,13 @@ static void store_write_batch(struct store *st)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
+        char why[160];
+        snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         store_forget_mappings(st);
         atomic_fetch_add(&st->dropped, total);
         atomic_fetch_add(&st->events_dropped, st->ev_batch_count);
-        store_fail(st, rc);
+        store_fail(st, rc, why);
         goto done;
     }
     atomic_fetch_add(&st->written, inserted);
@@ -610,8 +644,8 @@ static void *store_writer(void *arg)
             wait = left < 0 ? 0 : left < wait ? (int)left : wait;
         }
         size_t room = STORE_BATCH_MAX - st->batch_count;
-        size_t n = queue_pop(st->q, st->batch + st->batch_count, room < STORE_CHUNK ? room : STORE_CHUNK,
-                             stopping ? 0 : wait);
+        size_t n = queue_pop(st->q, st->batch + st->batch_count,
+                             room < STORE_CHUNK ? room : STORE_CHUNK, stopping ? 0 : wait);
         if (n && !st->batch_count && !st->ev_batch_count)
             st->batch_start_ms = mono_ms();
         st->batch_count += n;
@@ -643,7 +677,9 @@ static void store_on_samples(void *ctx, const struct sample *samples, size_t n)
 static void store_on_event(void *ctx, const struct event *ev)
 {
     struct store *st = ctx;
-    if (ev->kind != EVENT_ANOMALY)
+    /* Anomalies, and alarm changes except value-only updates (they would flood the log). */
+    if (ev->kind != EVENT_ANOMALY &&
+        !(ev->kind == EVENT_ALARM && strcmp(ev->detector, "update") != 0))
         return;
     pthread_mutex_lock(&st->ev_lock);
     if (st->ev_count < STORE_EVENTS_MAX) {
@@ -657,8 +693,8 @@ static void store_on_event(void *ctx, const struct event *ev)
 
 struct engine_sink store_sink(struct store *st)
 {
-    struct engine_sink sink = {.ctx = st, .on_samples = store_on_samples,
-                               .on_event = store_on_event};
+    struct engine_sink sink = {
+        .ctx = st, .on_samples = store_on_samples, .on_event = store_on_event};
     return sink;
 }
 
@@ -754,6 +790,7 @@ struct store *store_open(const char *path, const struct store_options *opt,
         return NULL;
     }
     st->thread_started = true;
+    pthread_setname_np(st->thread, "twintop-store");
     return st;
 }
 

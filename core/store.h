@@ -3,7 +3,8 @@
 /*
  * The history recorder: one SQLite file (WAL, synchronous=NORMAL) written by one writer thread
  * in batched transactions through prepared statements. Raw samples, 1min/5min/1hour rollups
- * (computed incrementally in the writer) and anomaly events; retention pruned in small chunks.
+ * (computed incrementally in the writer), anomaly events and alarm state changes; retention
+ * pruned in small chunks.
  * The schema is documented in docs/store.md.
  *
  * Threads: store_open/store_close are called from the main thread. The engine calls the sink
@@ -22,28 +23,28 @@
 #include "engine.h"
 
 /* Current schema version, kept in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* Raw samples are keyed by (ts_ms << STORE_SENSOR_BITS) | sensor id. */
 #define STORE_SENSOR_BITS 14
 #define STORE_SENSOR_MAX ((1 << STORE_SENSOR_BITS) - 1)
 
 struct store_options {
-    double retain_raw_s;      /* raw samples older than this are pruned; 0: keep forever */
-    double retain_rollups_s;  /* rollup buckets older than this are pruned; 0: keep forever */
-    int commit_ms;            /* longest time between commits (0: 500); kill -9 loses at most this */
-    size_t queue_capacity;    /* samples the sink may hold before it drops (0: 1 << 19) */
-    int retry_ms;             /* wait before retrying a stopped recording (0: 2000) */
-    int64_t max_db_bytes;     /* cap on the file size, as PRAGMA max_page_count (0: none) */
-    bool block_when_full;     /* the sink waits instead of dropping (--speed max runs) */
+    double retain_raw_s;     /* raw samples older than this are pruned; 0: keep forever */
+    double retain_rollups_s; /* rollup buckets older than this are pruned; 0: keep forever */
+    int commit_ms;           /* longest time between commits (0: 500); kill -9 loses at most this */
+    size_t queue_capacity;   /* samples the sink may hold before it drops (0: 1 << 19) */
+    int retry_ms;            /* wait before retrying a stopped recording (0: 2000) */
+    int64_t max_db_bytes;    /* cap on the file size, as PRAGMA max_page_count (0: none) */
+    bool block_when_full;    /* the sink waits instead of dropping (--speed max runs) */
 };
 
 struct store_status {
-    bool enabled;           /* false with --no-db (store NULL) */
-    bool recording;         /* false while stopped */
-    char reason[160];       /* why recording stopped; "" while recording */
-    uint64_t written;       /* samples committed to the file */
-    uint64_t dropped;       /* samples lost: sink queue full, or arrived while stopped */
-    uint64_t queued;        /* samples waiting for the writer */
+    bool enabled;     /* false with --no-db (store NULL) */
+    bool recording;   /* false while stopped */
+    char reason[160]; /* why recording stopped; "" while recording */
+    uint64_t written; /* samples committed to the file */
+    uint64_t dropped; /* samples lost: sink queue full, or arrived while stopped */
+    uint64_t queued;  /* samples waiting for the writer */
     uint64_t events_written;
     uint64_t events_dropped;
     uint64_t duplicates;    /* samples ignored because (machine, sensor, ts) was already stored */

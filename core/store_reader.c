@@ -150,8 +150,8 @@ static char *make_csv_prefix(const char *machine, const char *sensor)
 static char *make_json_prefix(const char *machine, const char *sensor)
 {
     static const char a[] = "\",\"machine_id\":\"", b[] = "\",\"sensor\":\"", c[] = "\",";
-    size_t n = sizeof a + sizeof b + sizeof c + json_string(NULL, machine) +
-               json_string(NULL, sensor);
+    size_t n =
+        sizeof a + sizeof b + sizeof c + json_string(NULL, machine) + json_string(NULL, sensor);
     char *p = malloc(n);
     if (!p)
         return NULL;
@@ -380,8 +380,8 @@ static int reader_check_names(struct store_reader *r, const struct store_query *
     for (int i = 0; i < q->machine_count; i++) {
         if (find_machine(r, q->machines[i]) >= 0)
             continue;
-        int n = snprintf(err, errlen, "unknown machine '%s' in %s; known:", q->machines[i],
-                         r->path);
+        int n =
+            snprintf(err, errlen, "unknown machine '%s' in %s; known:", q->machines[i], r->path);
         for (int k = 0; k < r->machine_count && n > 0 && (size_t)n < errlen; k++)
             n += snprintf(err + n, errlen - (size_t)n, "%s %s", k ? "," : "", r->machines[k].id);
         if (!r->machine_count && n > 0 && (size_t)n < errlen)
@@ -396,8 +396,7 @@ static int reader_check_names(struct store_reader *r, const struct store_query *
                     strcmp(r->sensors[k].name, q->sensors[i]) == 0;
         if (found)
             continue;
-        int n = snprintf(err, errlen, "unknown sensor '%s' in %s; known:", q->sensors[i],
-                         r->path);
+        int n = snprintf(err, errlen, "unknown sensor '%s' in %s; known:", q->sensors[i], r->path);
         int shown = 0;
         for (int k = 0; k < r->sensor_cap && n > 0 && (size_t)n < errlen; k++) {
             const struct reader_sensor *s = &r->sensors[k];
@@ -427,8 +426,7 @@ int store_reader_check(struct store_reader *r, const struct store_query *q, char
 }
 
 /* Sensor ids the query selects: allow[id]; NULL when it selects every sensor. */
-static bool *reader_allowed(const struct store_reader *r, const struct store_query *q,
-                            bool *oom)
+static bool *reader_allowed(const struct store_reader *r, const struct store_query *q, bool *oom)
 {
     *oom = false;
     if (!q->machine_count && !q->sensor_count)
@@ -449,8 +447,12 @@ static bool *reader_allowed(const struct store_reader *r, const struct store_que
 static void key_range(const struct store_query *q, int64_t *lo, int64_t *hi)
 {
     const int64_t limit = INT64_MAX >> STORE_SENSOR_BITS;
-    *lo = q->since_ms <= 0 ? 0 : q->since_ms >= limit ? INT64_MAX : q->since_ms << STORE_SENSOR_BITS;
-    *hi = q->until_ms >= limit ? INT64_MAX : q->until_ms <= 0 ? 0 : q->until_ms << STORE_SENSOR_BITS;
+    *lo = q->since_ms <= 0       ? 0
+          : q->since_ms >= limit ? INT64_MAX
+                                 : q->since_ms << STORE_SENSOR_BITS;
+    *hi = q->until_ms >= limit ? INT64_MAX
+          : q->until_ms <= 0   ? 0
+                               : q->until_ms << STORE_SENSOR_BITS;
 }
 
 /* "2026-11-22T10:00:00." for a whole second; days from the civil calendar, no gmtime per row. */
@@ -731,6 +733,59 @@ static long long export_rollups(struct store_reader *r, const struct store_query
     return rows;
 }
 
+static bool reader_has_table(struct store_reader *r, const char *name)
+{
+    sqlite3_stmt *q;
+    bool found = false;
+    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
+/* The alarm log: process changes (raise, escalate, clear, flag) from our alarm_events, and
+ * operator actions with who, where and why from the alarm manager's alarm_actions. */
+static int alarm_log_query(struct store_reader *r, sqlite3_stmt **out, char *err, size_t errlen)
+{
+    bool events = reader_has_table(r, "alarm_events");
+    bool actions = reader_has_table(r, "alarm_actions");
+    bool alarms = reader_has_table(r, "alarms");
+    if (!events && !actions) {
+        snprintf(err, errlen, "%s holds no alarm log", r->path);
+        return 1;
+    }
+    char sql[2048];
+    size_t n = 0;
+    if (events)
+        n += (size_t)snprintf(
+            sql + n, sizeof sql - n,
+            "SELECT e.ts_ms, %s, e.machine_id, e.condition, e.priority, e.change, '', '',"
+            " e.reason, 0, e.id FROM alarm_events e WHERE e.ts_ms >= ?1 AND e.ts_ms < ?2%s",
+            alarms ? "(SELECT id FROM alarms a WHERE a.machine_id = e.machine_id AND"
+                     " a.condition = e.condition)"
+                   : "NULL",
+            actions ? " AND e.change NOT IN ('ack', 'shelve', 'unshelve', 'note', 'suppress',"
+                      " 'unsuppress', 'out_of_service', 'in_service')"
+                    : "");
+    if (actions)
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              "%sSELECT a.ts_ms, a.alarm_id, a.machine_id, a.condition, %s,"
+                              " a.action, a.operator, a.host, a.reason, 1, a.id"
+                              " FROM alarm_actions a%s WHERE a.ts_ms >= ?1 AND a.ts_ms < ?2",
+                              events ? " UNION ALL " : "", alarms ? "al.priority" : "''",
+                              alarms ? " LEFT JOIN alarms al ON al.id = a.alarm_id" : "");
+    snprintf(sql + n, sizeof sql - n, " ORDER BY 1, 10, 11");
+    if (sqlite3_prepare_v2(r->db, sql, -1, out, NULL) != SQLITE_OK) {
+        /* An alarm manager of another version: say what is wrong, export nothing. */
+        snprintf(err, errlen, "%s: reading the alarm log: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    return 0;
+}
+
 static long long export_alarms(struct store_reader *r, const struct store_query *q, bool json,
                                struct out_buf *o, char *err, size_t errlen)
 {
@@ -738,22 +793,15 @@ static long long export_alarms(struct store_reader *r, const struct store_query 
                                        "action",   "operator",   "host",      "reason"};
     if (!json)
         out_str(o, "ts,alarm_id,machine_id,condition,priority,action,operator,host,reason\n", 70);
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        r->db,
-        "SELECT a.ts_ms, a.alarm_id, a.machine_id, a.condition, al.priority, a.action,"
-        " a.operator, a.host, a.reason FROM alarm_actions a LEFT JOIN alarms al"
-        " ON al.id = a.alarm_id WHERE a.ts_ms >= ?1 AND a.ts_ms < ?2 ORDER BY a.ts_ms, a.id",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        /* A file recorded without the alarm manager: an empty log, and a note. */
-        snprintf(err, errlen, "%s holds no alarm log (%s)", r->path, sqlite3_errmsg(r->db));
-        return 0;
-    }
+    sqlite3_stmt *st = NULL;
+    int found = alarm_log_query(r, &st, err, errlen);
+    if (found != 0)
+        return found > 0 ? 0 : -1;
     sqlite3_bind_int64(st, 1, q->since_ms);
     sqlite3_bind_int64(st, 2, q->until_ms);
     struct ts_cache tc = {.sec = INT64_MIN};
     long long rows = 0;
+    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *machine = (const char *)sqlite3_column_text(st, 2);
         if (!machine_chosen(q, machine ? machine : ""))
@@ -763,32 +811,25 @@ static long long export_alarms(struct store_reader *r, const struct store_query 
             memcpy(p, "{\"ts\":\"", 7);
             o->len += 7 + format_ts(&tc, sqlite3_column_int64(st, 0), p + 7);
             out_str(o, "\"", 1);
-            for (int c = 0; c < 8; c++) {
-                char key[24];
-                out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", cols[c]));
-                if (c == 0 && sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
-                    char num[24];
-                    out_str(o, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                                     sqlite3_column_int64(st, 1)));
-                } else {
-                    out_value(o, st, 1 + c, true);
-                }
-            }
-            out_str(o, "}\n", 2);
         } else {
             o->len += format_ts(&tc, sqlite3_column_int64(st, 0), p);
-            for (int c = 0; c < 8; c++) {
-                out_str(o, ",", 1);
-                if (sqlite3_column_type(st, 1 + c) == SQLITE_INTEGER) {
-                    char num[24];
-                    out_str(o, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                                     sqlite3_column_int64(st, 1 + c)));
-                } else {
-                    out_value(o, st, 1 + c, false);
-                }
-            }
-            out_str(o, "\n", 1);
         }
+        for (int c = 0; c < 8; c++) {
+            if (json) {
+                char key[24];
+                out_str(o, key, (size_t)snprintf(key, sizeof key, ",\"%s\":", cols[c]));
+            } else {
+                out_str(o, ",", 1);
+            }
+            if (sqlite3_column_type(st, 1 + c) == SQLITE_INTEGER) {
+                char num[24];
+                out_str(o, num,
+                        (size_t)snprintf(num, sizeof num, "%lld", sqlite3_column_int64(st, 1 + c)));
+            } else {
+                out_value(o, st, 1 + c, json);
+            }
+        }
+        out_str(o, json ? "}\n" : "\n", json ? 2 : 1);
         rows++;
     }
     if (rc != SQLITE_DONE) {
@@ -886,6 +927,24 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
     free(allow);
     int64_t lo, hi;
     key_range(q, &lo, &hi);
+    /* Tables by the source's version: a version-1 file has no rollups, anomalies or alarm log. */
+    char rollups[256] = "", anomalies[256] = "", events[256] = "";
+    if (r->version >= 2) {
+        snprintf(rollups, sizeof rollups,
+                 "INSERT INTO main.rollup_data SELECT * FROM src.rollup_data WHERE sensor IN"
+                 " (SELECT id FROM main.sensors) AND bucket_start_ms >= %lld AND"
+                 " bucket_start_ms < %lld;",
+                 (long long)q->since_ms, (long long)q->until_ms);
+        snprintf(anomalies, sizeof anomalies,
+                 "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
+                 " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
+                 (long long)q->since_ms, (long long)q->until_ms);
+    }
+    if (r->version >= 3)
+        snprintf(events, sizeof events,
+                 "INSERT INTO main.alarm_events SELECT * FROM src.alarm_events WHERE ts_ms >= %lld"
+                 " AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
+                 (long long)q->since_ms, (long long)q->until_ms);
     char *script = sqlite3_mprintf(
         "BEGIN;"
         "INSERT INTO main.machines SELECT * FROM src.machines WHERE id IN"
@@ -893,13 +952,8 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
         "INSERT INTO main.sensors SELECT * FROM src.sensors WHERE id IN %s;"
         "INSERT INTO main.raw_samples SELECT key, value FROM src.raw_samples"
         " WHERE key >= %lld AND key < %lld AND (key & %d) IN %s;"
-        "INSERT INTO main.rollup_data SELECT * FROM src.rollup_data WHERE sensor IN %s"
-        " AND bucket_start_ms >= %lld AND bucket_start_ms < %lld;"
-        "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
-        " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
-        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, ids,
-        (long long)q->since_ms, (long long)q->until_ms, (long long)q->since_ms,
-        (long long)q->until_ms);
+        "%s%s%s",
+        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, rollups, anomalies, events);
     free(ids);
     rc = script ? sqlite3_exec(dst, script, NULL, NULL, NULL) : SQLITE_NOMEM;
     sqlite3_free(script);
@@ -907,8 +961,8 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
     static const char *const alarm_tables[] = {"alarms", "alarm_actions"};
     for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
         sqlite3_stmt *st;
-        char *get = sqlite3_mprintf("SELECT sql FROM src.sqlite_schema WHERE name = %Q",
-                                    alarm_tables[t]);
+        char *get =
+            sqlite3_mprintf("SELECT sql FROM src.sqlite_schema WHERE name = %Q", alarm_tables[t]);
         rc = sqlite3_prepare_v2(dst, get, -1, &st, NULL);
         sqlite3_free(get);
         if (rc != SQLITE_OK)
@@ -1068,13 +1122,14 @@ int store_reader_rollup_series(struct store_reader *r, const char *machine_id, c
     if (r->version < 2 || window < 0 || window >= STORE_WINDOWS || max_points <= 0)
         return -1;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db,
-                           "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
-                           " JOIN sensors s ON s.id = d.sensor JOIN machines m ON m.id = s.machine"
-                           " WHERE m.machine_id = ?1 AND s.name = ?2 AND d.win = ?3 AND"
-                           " d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
-                           " ORDER BY d.bucket_start_ms DESC LIMIT ?6",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            r->db,
+            "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
+            " JOIN sensors s ON s.id = d.sensor JOIN machines m ON m.id = s.machine"
+            " WHERE m.machine_id = ?1 AND s.name = ?2 AND d.win = ?3 AND"
+            " d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
+            " ORDER BY d.bucket_start_ms DESC LIMIT ?6",
+            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, machine_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
@@ -1161,15 +1216,18 @@ static int parse_iso(const char *text, int64_t *out)
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     *out = ((int64_t)t - offset_min * 60) * 1000 + ms;
     return 0;
 }
 
-int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err,
-                     size_t errlen)
+int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err, size_t errlen)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -1205,8 +1263,7 @@ int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char 
 }
 
 long long store_export_machine_csv(const char *db_path, const char *machine_id, int64_t since_ms,
-                                   int64_t until_ms, const char *out_path, char *err,
-                                   size_t errlen)
+                                   int64_t until_ms, const char *out_path, char *err, size_t errlen)
 {
     struct store_reader *r = store_reader_open(db_path, err, errlen);
     if (!r)
@@ -1228,6 +1285,8 @@ long long store_export_machine_csv(const char *db_path, const char *machine_id, 
         snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
         rows = -1;
     }
+    if (rows < 0)
+        unlink(out_path); /* no half file under the announced name */
     store_reader_close(r);
     return rows;
 }

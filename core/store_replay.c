@@ -188,8 +188,9 @@ static void *replay_producer(void *arg)
     struct store_replay *r = arg;
     int rc = store_reader_each(r->reader, &r->query, replay_row, r, r->error, sizeof r->error);
     if (rc == 0)
-        replay_flush(r);
-    atomic_store(&r->done, true);
+        rc = replay_flush(r);
+    if (rc <= 0) /* finished, or failed with the reason in error; not when stopped */
+        atomic_store(&r->done, true);
     return NULL;
 }
 

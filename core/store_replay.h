@@ -40,7 +40,8 @@ bool store_replay_paused(struct store_replay *r);
 double store_replay_scale_speed(struct store_replay *r, double factor);
 double store_replay_speed(struct store_replay *r);
 
-/* True once every selected sample has been pushed (or the replay failed: see error). */
+/* True once every selected sample has been pushed (or the replay failed: see error); false
+ * when it was stopped before the end. */
 bool store_replay_done(struct store_replay *r);
 /* The replay clock: plant time reached (ms since the epoch). */
 int64_t store_replay_clock(struct store_replay *r);

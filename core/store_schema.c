@@ -16,7 +16,8 @@ int store_window_find(const char *name)
 }
 
 /* migrations[v] takes a file from user_version v to v + 1. Version 1 was the first cut (raw
- * samples only); version 2 adds rollups and anomalies and backfills the rollups from raw data. */
+ * samples only); version 2 adds rollups and anomalies and backfills the rollups from raw data;
+ * version 3 adds the alarm change log. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE IF NOT EXISTS machines("
     "  id INTEGER PRIMARY KEY,"
@@ -69,6 +70,18 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "                       UNION ALL SELECT 2, 3600000) w"
     "  WHERE typeof(r.value) IN ('real', 'integer')"
     "  GROUP BY 1, 2, 3;",
+
+    "CREATE TABLE IF NOT EXISTS alarm_events("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  machine_id TEXT NOT NULL,"
+    "  condition TEXT NOT NULL,"
+    "  change TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT '',"
+    "  priority TEXT NOT NULL DEFAULT '',"
+    "  value REAL,"
+    "  reason TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX IF NOT EXISTS alarm_events_ts ON alarm_events(ts_ms);",
 };
 
 static int schema_version(sqlite3 *db, int *version)

@@ -167,6 +167,22 @@ size_t sim_machine_tick(struct sim_machine *m, struct sample *out);
 /* Nominal of the catalog sensor behind a channel, or fallback when the catalog lacks it. */
 double sim_nominal(const struct sim_machine *m, int channel, double fallback);
 
+/* Writes one channel's value plus measurement noise of standard deviation noise_sd. */
+static inline void sim_out(struct sim_machine *m, int ch, double value, double noise_sd)
+{
+    m->v[ch] = value + noise_sd * sim_gauss(&m->rng);
+}
+
+/* A new setpoint every 30-90 minutes: operators and controllers move things around.
+ * True when one is due; schedules the next. */
+static inline bool sim_setpoint_due(struct sim_machine *m, double *next_s)
+{
+    if (m->t_s < *next_s)
+        return false;
+    *next_s = m->t_s + 1800.0 + 3600.0 * sim_uniform(&m->rng);
+    return true;
+}
+
 /* Model table entries, one per family file. */
 extern const struct sim_model sim_model_centrifugal_pump;
 extern const struct sim_model sim_model_cooling_pump;

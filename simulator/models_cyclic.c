@@ -3,11 +3,6 @@
 
 #include "models.h"
 
-static void out(struct sim_machine *m, int ch, double value, double noise_sd)
-{
-    m->v[ch] = value + noise_sd * sim_gauss(&m->rng);
-}
-
 static double smoothstep(double f)
 {
     f = sim_clamp(f, 0.0, 1.0);
@@ -96,14 +91,14 @@ static void press_step(struct sim_machine *m)
     }
     s->filter_load += 0.1 / 86400.0 * m->dt;
     s->oil_temp = sim_lag(s->oil_temp, m->ambient_c + 28.0 + 24.0 * leak + 5.0 * cont, s->a_oil);
-    out(m, HP_PRESSURE, pressure, 1.2);
-    out(m, HP_RAM, ram, 0.1);
+    sim_out(m, HP_PRESSURE, pressure, 1.2);
+    sim_out(m, HP_RAM, ram, 0.1);
     m->v[HP_RAM] = fmax(0.0, m->v[HP_RAM]);
-    out(m, HP_CYCLE, s->cycle_s, 0.02);
-    out(m, HP_OIL_TEMP, s->oil_temp, 0.15);
-    out(m, HP_CURRENT, current, 0.6);
-    out(m, HP_LEVEL, 80.0 - 0.8 * ram / 400.0 - 25.0 * ext, 0.15);
-    out(m, HP_FILTER, 0.8 + s->filter_load + 3.2 * cont, 0.02);
+    sim_out(m, HP_CYCLE, s->cycle_s, 0.02);
+    sim_out(m, HP_OIL_TEMP, s->oil_temp, 0.15);
+    sim_out(m, HP_CURRENT, current, 0.6);
+    sim_out(m, HP_LEVEL, 80.0 - 0.8 * ram / 400.0 - 25.0 * ext, 0.15);
+    sim_out(m, HP_FILTER, 0.8 + s->filter_load + 3.2 * cont, 0.02);
 }
 
 const struct sim_model sim_model_press = {
@@ -208,12 +203,12 @@ static void crane_step(struct sim_machine *m)
     double vib =
         sim_ou_step(&s->vib, &m->rng) * (0.2 + motion * (1.0 + 0.05 * hook)) * (1.0 + s->wear) +
         6.5 * m->sev[CRF_ROPE] * rope;
-    out(m, CR_LOAD, hook, 0.03);
-    out(m, CR_CURRENT, current, 0.5);
-    out(m, CR_TROLLEY, trolley, trolley > 0 ? 0.2 : 0.0);
+    sim_out(m, CR_LOAD, hook, 0.03);
+    sim_out(m, CR_CURRENT, current, 0.5);
+    sim_out(m, CR_TROLLEY, trolley, trolley > 0 ? 0.2 : 0.0);
     m->v[CR_TROLLEY] = fmax(0.0, m->v[CR_TROLLEY]);
-    out(m, CR_BRAKE, s->brake, 0.2);
-    out(m, CR_VIB, vib, 0.03);
+    sim_out(m, CR_BRAKE, s->brake, 0.2);
+    sim_out(m, CR_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_crane = {

@@ -5,19 +5,6 @@
 
 #define HEALTHY_WEAR_PER_S (0.03 / 86400.0)
 
-static void out(struct sim_machine *m, int ch, double value, double noise_sd)
-{
-    m->v[ch] = value + noise_sd * sim_gauss(&m->rng);
-}
-
-static bool setpoint_due(struct sim_machine *m, double *next_s)
-{
-    if (m->t_s < *next_s)
-        return false;
-    *next_s = m->t_s + 1800.0 + 3600.0 * sim_uniform(&m->rng);
-    return true;
-}
-
 /* ---- rotary screw compressor: load/unload between 7 and 8 bar ---- */
 
 enum { RC_PRESSURE, RC_DTEMP, RC_OIL_TEMP, RC_OIL_P, RC_CURRENT, RC_CYCLE, RC_VIB, RC_CHANNELS };
@@ -87,13 +74,13 @@ static void rc_step(struct sim_machine *m)
     double vib =
         s->v0 * (0.75 + 0.25 * s->load_frac) * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) +
         0.8 * leak;
-    out(m, RC_PRESSURE, s->pressure, 0.01);
-    out(m, RC_DTEMP, s->dtemp, 0.2);
-    out(m, RC_OIL_TEMP, s->oil_temp, 0.15);
-    out(m, RC_OIL_P, s->oil_p, 0.02);
-    out(m, RC_CURRENT, current, 0.5);
-    out(m, RC_CYCLE, s->cycle_s, 0.0);
-    out(m, RC_VIB, vib, 0.03);
+    sim_out(m, RC_PRESSURE, s->pressure, 0.01);
+    sim_out(m, RC_DTEMP, s->dtemp, 0.2);
+    sim_out(m, RC_OIL_TEMP, s->oil_temp, 0.15);
+    sim_out(m, RC_OIL_P, s->oil_p, 0.02);
+    sim_out(m, RC_CURRENT, current, 0.5);
+    sim_out(m, RC_CYCLE, s->cycle_s, 0.0);
+    sim_out(m, RC_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_rotary_compressor = {
@@ -162,15 +149,15 @@ static void rp_step(struct sim_machine *m)
     s->valve = sim_lag(s->valve, 140.0 + 0.8 * (s->dtemp - 145.0) + 45.0 * valve, s->a_temp);
     double rod = 80.0 + 3.2 * (pd - 25.0) - 10.0 * (ps - 1.0) - 6.0 * valve;
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 2.0 * valve + 1.5 * ring;
-    out(m, RP_SUCT, ps, 0.004);
-    out(m, RP_DISCH, pd, 0.05);
-    out(m, RP_DTEMP, s->dtemp, 0.3);
-    out(m, RP_CYL, s->cyl, 0.3);
-    out(m, RP_VALVE, s->valve, 0.3);
-    out(m, RP_ROD, rod, 0.5);
-    out(m, RP_OIL_P, sim_ou_step(&s->oil_p, &m->rng), 0.02);
-    out(m, RP_CAPACITY, capacity, 0.3);
-    out(m, RP_VIB, vib, 0.06);
+    sim_out(m, RP_SUCT, ps, 0.004);
+    sim_out(m, RP_DISCH, pd, 0.05);
+    sim_out(m, RP_DTEMP, s->dtemp, 0.3);
+    sim_out(m, RP_CYL, s->cyl, 0.3);
+    sim_out(m, RP_VALVE, s->valve, 0.3);
+    sim_out(m, RP_ROD, rod, 0.5);
+    sim_out(m, RP_OIL_P, sim_ou_step(&s->oil_p, &m->rng), 0.02);
+    sim_out(m, RP_CAPACITY, capacity, 0.3);
+    sim_out(m, RP_VIB, vib, 0.06);
 }
 
 const struct sim_model sim_model_recip_compressor = {
@@ -251,14 +238,14 @@ static void hx_step(struct sim_machine *m)
     s->cold_out =
         sim_lag(s->cold_out, tc + (q + leak_flow * (th - tc) * 0.5) / (cc + leak_flow), s->a_out);
     double dp = 0.6 * (ch / 40.0) * (ch / 40.0) * (1.0 + 1.6 * foul + 2.0 * s->fouling);
-    out(m, HX_HOT_IN, th, 0.1);
-    out(m, HX_HOT_OUT, s->hot_out, 0.1);
-    out(m, HX_COLD_IN, tc, 0.1);
-    out(m, HX_COLD_OUT, s->cold_out, 0.1);
-    out(m, HX_HOT_FLOW, ch - leak_flow, 0.15);
-    out(m, HX_COLD_FLOW, cc, 0.15);
-    out(m, HX_DP, dp, 0.004);
-    out(m, HX_COND, sim_ou_step(&s->cond, &m->rng) + 1300.0 * leak, 2.0);
+    sim_out(m, HX_HOT_IN, th, 0.1);
+    sim_out(m, HX_HOT_OUT, s->hot_out, 0.1);
+    sim_out(m, HX_COLD_IN, tc, 0.1);
+    sim_out(m, HX_COLD_OUT, s->cold_out, 0.1);
+    sim_out(m, HX_HOT_FLOW, ch - leak_flow, 0.15);
+    sim_out(m, HX_COLD_FLOW, cc, 0.15);
+    sim_out(m, HX_DP, dp, 0.004);
+    sim_out(m, HX_COND, sim_ou_step(&s->cond, &m->rng) + 1300.0 * leak, 2.0);
 }
 
 const struct sim_model sim_model_heat_exchanger = {
@@ -302,7 +289,7 @@ static void turbine_step(struct sim_machine *m)
 {
     struct turbine_state *s = SIM_STATE(m, struct turbine_state);
     double erosion = m->sev[TF_EROSION], bw = m->sev[TF_BEARING], hunt = m->sev[TF_HUNTING];
-    if (setpoint_due(m, &s->next_change_s))
+    if (sim_setpoint_due(m, &s->next_change_s))
         s->power_target = 21.0 + 6.0 * sim_uniform(&m->rng);
     s->dispatch = sim_ramp(s->dispatch, s->power_target, 0.02 * m->dt); /* 1.2 MW/min */
     s->wear += HEALTHY_WEAR_PER_S * m->dt;
@@ -321,14 +308,14 @@ static void turbine_step(struct sim_machine *m)
         sim_lag(s->bearing, m->ambient_c + 55.0 + 0.4 * (power - 25.0) + 32.0 * bw + 60.0 * s->wear,
                 s->a_bearing);
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.0 * bw + 1.5 * hunt;
-    out(m, T_SPEED, speed, 0.5);
-    out(m, T_INLET_P, sim_ou_step(&s->inlet_p, &m->rng), 0.05);
-    out(m, T_INLET_T, sim_ou_step(&s->inlet_t, &m->rng), 0.3);
-    out(m, T_EXHAUST, s->exhaust, 0.3);
-    out(m, T_STEAM, steam, 0.3);
-    out(m, T_POWER, power, 0.05);
-    out(m, T_BEARING, s->bearing, 0.15);
-    out(m, T_VIB, vib, 0.03);
+    sim_out(m, T_SPEED, speed, 0.5);
+    sim_out(m, T_INLET_P, sim_ou_step(&s->inlet_p, &m->rng), 0.05);
+    sim_out(m, T_INLET_T, sim_ou_step(&s->inlet_t, &m->rng), 0.3);
+    sim_out(m, T_EXHAUST, s->exhaust, 0.3);
+    sim_out(m, T_STEAM, steam, 0.3);
+    sim_out(m, T_POWER, power, 0.05);
+    sim_out(m, T_BEARING, s->bearing, 0.15);
+    sim_out(m, T_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_turbine = {
@@ -381,13 +368,13 @@ static void ct_step(struct sim_machine *m)
     s->level = sim_clamp(s->level + (fill_rate - evap) * m->dt, 0.0, 100.0);
     double fan = 180.0 * (1.0 - 0.01 * gear);
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.5 * gear;
-    out(m, CT_IN, s->water_out + range, 0.1);
-    out(m, CT_OUT, s->water_out, 0.1);
-    out(m, CT_WB, wb, 0.1);
-    out(m, CT_FAN, fan, 0.5);
-    out(m, CT_CURRENT, 40.0 * (1.0 + 0.02 * (heat - 1.0)) + 14.0 * gear, 0.3);
-    out(m, CT_LEVEL, s->level + sim_ou_step(&s->level_ripple, &m->rng), 0.15);
-    out(m, CT_VIB, vib, 0.03);
+    sim_out(m, CT_IN, s->water_out + range, 0.1);
+    sim_out(m, CT_OUT, s->water_out, 0.1);
+    sim_out(m, CT_WB, wb, 0.1);
+    sim_out(m, CT_FAN, fan, 0.5);
+    sim_out(m, CT_CURRENT, 40.0 * (1.0 + 0.02 * (heat - 1.0)) + 14.0 * gear, 0.3);
+    sim_out(m, CT_LEVEL, s->level + sim_ou_step(&s->level_ripple, &m->rng), 0.15);
+    sim_out(m, CT_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_cooling_tower = {
@@ -436,13 +423,13 @@ static void boiler_step(struct sim_machine *m)
     double level = 50.0 + 4.0 * (demand - s->gen) + sim_ou_step(&s->level, &m->rng) - 35.0 * low;
     double flue = 180.0 + 2.5 * (s->gen - 20.0) + 62.0 * scaling + 500.0 * s->scale;
     double fuel = 75.0 * s->gen * (1.0 + 0.10 * scaling + 0.05 * burner + s->scale);
-    out(m, B_PRESSURE, s->pressure + sim_ou_step(&s->pressure_noise, &m->rng), 0.01);
-    out(m, B_STEAM, demand, 0.1);
-    out(m, B_LEVEL, level, 0.2);
-    out(m, B_FEEDWATER, sim_ou_step(&s->feedwater, &m->rng) - 4.0 * low, 0.1);
-    out(m, B_FLUE, flue, 0.5);
-    out(m, B_O2, sim_ou_step(&s->o2, &m->rng) - 2.6 * burner, 0.03);
-    out(m, B_FUEL, fuel, 5.0);
+    sim_out(m, B_PRESSURE, s->pressure + sim_ou_step(&s->pressure_noise, &m->rng), 0.01);
+    sim_out(m, B_STEAM, demand, 0.1);
+    sim_out(m, B_LEVEL, level, 0.2);
+    sim_out(m, B_FEEDWATER, sim_ou_step(&s->feedwater, &m->rng) - 4.0 * low, 0.1);
+    sim_out(m, B_FLUE, flue, 0.5);
+    sim_out(m, B_O2, sim_ou_step(&s->o2, &m->rng) - 2.6 * burner, 0.03);
+    sim_out(m, B_FUEL, fuel, 5.0);
 }
 
 const struct sim_model sim_model_boiler = {
@@ -489,12 +476,12 @@ static void kiln_step(struct sim_machine *m)
                        s->a_shell);
     double current = 300.0 + 0.6 * (feed - 150.0) + sim_ou_step(&s->torque, &m->rng) + 115.0 * ring;
     double exit = 350.0 + 0.3 * (bz - 1450.0) + sim_ou_step(&s->exit, &m->rng) - 40.0 * ring;
-    out(m, K_SHELL, s->shell, 1.0);
-    out(m, K_BURNING, bz, 2.0);
-    out(m, K_ROTATION, 3.5 + 0.004 * (feed - 150.0), 0.004);
-    out(m, K_CURRENT, current, 1.0);
-    out(m, K_FEED, feed, 0.5);
-    out(m, K_EXIT, exit, 0.8);
+    sim_out(m, K_SHELL, s->shell, 1.0);
+    sim_out(m, K_BURNING, bz, 2.0);
+    sim_out(m, K_ROTATION, 3.5 + 0.004 * (feed - 150.0), 0.004);
+    sim_out(m, K_CURRENT, current, 1.0);
+    sim_out(m, K_FEED, feed, 0.5);
+    sim_out(m, K_EXIT, exit, 0.8);
 }
 
 const struct sim_model sim_model_kiln = {

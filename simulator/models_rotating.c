@@ -5,20 +5,6 @@
 
 #define HEALTHY_WEAR_PER_S (0.03 / 86400.0) /* a healthy bearing loses ~3 % margin a day */
 
-static void out(struct sim_machine *m, int ch, double value, double noise_sd)
-{
-    m->v[ch] = value + noise_sd * sim_gauss(&m->rng);
-}
-
-/* A new setpoint every 30-90 minutes: operators and controllers move things around. */
-static bool setpoint_due(struct sim_machine *m, double *next_s)
-{
-    if (m->t_s < *next_s)
-        return false;
-    *next_s = m->t_s + 1800.0 + 3600.0 * sim_uniform(&m->rng);
-    return true;
-}
-
 /* ---- centrifugal pump and cooling pump ---- */
 
 enum { P_SPEED, P_FLOW, P_DISCH, P_SUCT, P_CURRENT, P_BEARING, P_VIB, P_CHANNELS };
@@ -72,7 +58,7 @@ static void pump_step(struct sim_machine *m)
 {
     struct pump_state *p = SIM_STATE(m, struct pump_state);
     const double *sev = m->sev;
-    if (setpoint_due(m, &p->next_change_s))
+    if (sim_setpoint_due(m, &p->next_change_s))
         p->speed_target = p->n0 * (0.92 + 0.08 * sim_uniform(&m->rng));
     p->speed = sim_ramp(p->speed, p->speed_target, 5.0 * m->dt); /* VFD ramp 5 rpm/s */
     p->wear += HEALTHY_WEAR_PER_S * m->dt;
@@ -94,13 +80,13 @@ static void pump_step(struct sim_machine *m)
     p->bearing_temp = sim_lag(p->bearing_temp, target, p->a_bearing);
     double vib = p->v0 * (0.55 + 0.45 * r * r) * (1.0 + p->wear) * sim_ou_step(&p->vib, &m->rng) +
                  6.5 * bw + 1.0 * imp + cav * (2.5 + 1.5 * fabs(sim_gauss(&m->rng)));
-    out(m, P_SPEED, p->speed, 0.8);
-    out(m, P_FLOW, p->q0 * qf, 0.004 * p->q0);
-    out(m, P_DISCH, suction + head0 * hf, 0.01 * p->pd0);
-    out(m, P_SUCT, suction, 0.005 * p->ps0);
-    out(m, P_CURRENT, current, 0.006 * p->i0);
-    out(m, P_BEARING, p->bearing_temp, 0.15);
-    out(m, P_VIB, vib, 0.03);
+    sim_out(m, P_SPEED, p->speed, 0.8);
+    sim_out(m, P_FLOW, p->q0 * qf, 0.004 * p->q0);
+    sim_out(m, P_DISCH, suction + head0 * hf, 0.01 * p->pd0);
+    sim_out(m, P_SUCT, suction, 0.005 * p->ps0);
+    sim_out(m, P_CURRENT, current, 0.006 * p->i0);
+    sim_out(m, P_BEARING, p->bearing_temp, 0.15);
+    sim_out(m, P_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_centrifugal_pump = {
@@ -160,7 +146,7 @@ static void motor_step(struct sim_machine *m)
 {
     struct motor_state *s = SIM_STATE(m, struct motor_state);
     const double *sev = m->sev;
-    if (setpoint_due(m, &s->next_change_s))
+    if (sim_setpoint_due(m, &s->next_change_s))
         s->load_mean = 0.8 + 0.08 * sim_uniform(&m->rng);
     s->load.mean = sim_ramp(s->load.mean, s->load_mean, 0.0005 * m->dt);
     s->wear += HEALTHY_WEAR_PER_S * m->dt;
@@ -181,14 +167,14 @@ static void motor_step(struct sim_machine *m)
                              60.0 * s->wear,
                          s->a_bearing);
     double vib = s->v0 * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.3 * bw + 6.0 * mis;
-    out(m, M_SPEED, speed, 0.4);
-    out(m, M_CURRENT, current, 0.3);
-    out(m, M_VOLTAGE, volt, 0.5);
-    out(m, M_POWER, power, 0.15);
-    out(m, M_WINDING, s->winding, 0.2);
-    out(m, M_BEARING, s->bearing, 0.15);
-    out(m, M_IMBALANCE, fabs(imbalance), 0.05);
-    out(m, M_VIB, vib, 0.03);
+    sim_out(m, M_SPEED, speed, 0.4);
+    sim_out(m, M_CURRENT, current, 0.3);
+    sim_out(m, M_VOLTAGE, volt, 0.5);
+    sim_out(m, M_POWER, power, 0.15);
+    sim_out(m, M_WINDING, s->winding, 0.2);
+    sim_out(m, M_BEARING, s->bearing, 0.15);
+    sim_out(m, M_IMBALANCE, fabs(imbalance), 0.05);
+    sim_out(m, M_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_motor = {
@@ -246,12 +232,12 @@ static void conveyor_step(struct sim_machine *m)
                             m->ambient_c + 35.0 * (current / 25.0) * (current / 25.0), s->a_motor);
     double vib = s->v0 * (0.9 + 0.1 * lf) * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) +
                  6.5 * idler + 1.5 * jam;
-    out(m, C_BELT, belt, 0.004);
-    out(m, C_LOAD, load, 2.0);
-    out(m, C_CURRENT, current, 0.2);
-    out(m, C_MOTOR_TEMP, s->motor_temp, 0.15);
-    out(m, C_TENSION, tension, 0.1);
-    out(m, C_VIB, vib, 0.03);
+    sim_out(m, C_BELT, belt, 0.004);
+    sim_out(m, C_LOAD, load, 2.0);
+    sim_out(m, C_CURRENT, current, 0.2);
+    sim_out(m, C_MOTOR_TEMP, s->motor_temp, 0.15);
+    sim_out(m, C_TENSION, tension, 0.1);
+    sim_out(m, C_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_conveyor = {
@@ -296,11 +282,11 @@ static void gearbox_step(struct sim_machine *m)
         sim_lag(s->oil, m->ambient_c + 45.0 * (0.5 + 0.5 * tr) * losses + 25.0 * lube, s->a_oil);
     double vib = s->v0 * (0.8 + 0.2 * tr) * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) +
                  6.8 * tooth + 2.0 * lube;
-    out(m, G_IN, in, 0.5);
-    out(m, G_OUT, in / 10.0, 0.05);
-    out(m, G_TORQUE, torque, 0.01);
-    out(m, G_OIL, s->oil, 0.15);
-    out(m, G_VIB, vib, 0.03);
+    sim_out(m, G_IN, in, 0.5);
+    sim_out(m, G_OUT, in / 10.0, 0.05);
+    sim_out(m, G_TORQUE, torque, 0.01);
+    sim_out(m, G_OIL, s->oil, 0.15);
+    sim_out(m, G_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_gearbox = {
@@ -339,7 +325,7 @@ static void fan_step(struct sim_machine *m)
 {
     struct fan_state *s = SIM_STATE(m, struct fan_state);
     double imb = m->sev[FF_IMBALANCE], clog = m->sev[FF_FILTER];
-    if (setpoint_due(m, &s->next_change_s))
+    if (sim_setpoint_due(m, &s->next_change_s))
         s->speed_target = s->n0 * (0.965 + 0.035 * sim_uniform(&m->rng));
     s->speed = sim_ramp(s->speed, s->speed_target, 2.0 * m->dt);
     s->wear += HEALTHY_WEAR_PER_S * m->dt;
@@ -353,12 +339,12 @@ static void fan_step(struct sim_machine *m)
     s->bearing =
         sim_lag(s->bearing, m->ambient_c + 30.0 + 12.0 * imb + 60.0 * s->wear, s->a_bearing);
     double vib = s->v0 * r * (1.0 + s->wear) * sim_ou_step(&s->vib, &m->rng) + 6.6 * imb * r * r;
-    out(m, F_SPEED, s->speed, 0.5);
-    out(m, F_FLOW, flow, 0.1);
-    out(m, F_PRESSURE, pressure, 6.0);
-    out(m, F_CURRENT, current, 0.25);
-    out(m, F_BEARING, s->bearing, 0.15);
-    out(m, F_VIB, vib, 0.03);
+    sim_out(m, F_SPEED, s->speed, 0.5);
+    sim_out(m, F_FLOW, flow, 0.1);
+    sim_out(m, F_PRESSURE, pressure, 6.0);
+    sim_out(m, F_CURRENT, current, 0.25);
+    sim_out(m, F_BEARING, s->bearing, 0.15);
+    sim_out(m, F_VIB, vib, 0.03);
 }
 
 const struct sim_model sim_model_fan = {

@@ -14,6 +14,8 @@
 #include "detect.h"
 #include "detect_csv.h"
 #include "detect_drift.h"
+#include "detect_leadtime.h"
+#include "detect_residual.h"
 #include "detect_zscore.h"
 #include "iforest.h"
 
@@ -49,10 +51,11 @@ static void make_type(struct catalog_type *t, int sensors)
     }
 }
 
+/* The detect CLI's time scales (drift over 30 samples against 3000): short test series. */
 static struct detect_sensor_cfg sensor_cfg(void)
 {
     struct detect_params p;
-    detect_params_default(&p);
+    detect_params_csv(&p);
     struct detect_sensor_cfg c = {
         .z_window = p.z_window,
         .z_threshold = p.z_threshold,
@@ -102,6 +105,40 @@ static void test_zscore_flat_signal_floor(void **state)
         detect_zscore_ops.update(z, 1480.0); /* quantised: no spread at all */
     assert_true(detect_zscore_ops.update(z, 1481.0) < DETECT_FIRE); /* 2 floors away */
     assert_true(detect_zscore_ops.update(z, 1490.0) >= DETECT_FIRE);
+    free(z);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The sorted window stays exact under duplicates and wrap-around: its median matches a
+ * brute-force sort of the last window values at many points. */
+static void test_zscore_window_exact(void **state)
+{
+    (void)state;
+    struct detect_sensor_cfg c = sensor_cfg();
+    c.z_window = 31;
+    void *z = ops_new(&detect_zscore_ops, &c);
+    static double hist[5000];
+    for (int i = 0; i < 5000; i++) {
+        hist[i] = (double)((int)(uniform01() * 12)) * 0.5; /* many ties */
+        detect_zscore_ops.update(z, hist[i]);
+        if (i >= 40 && i % 97 == 0) {
+            double w[31];
+            memcpy(w, hist + i - 30, sizeof w);
+            qsort(w, 31, sizeof(double), cmp_double);
+            detect_zscore_ops.update(z, -1.0); /* scored against the window just checked */
+            hist[++i] = -1.0;
+            char why[200];
+            detect_zscore_ops.explain(z, why, sizeof why);
+            const char *at = strstr(why, "median ");
+            assert_non_null(at);
+            assert_true(fabs(atof(at + 7) - w[15]) < 1e-9);
+        }
+    }
     free(z);
 }
 
@@ -268,16 +305,17 @@ static void test_machine_forest_fires_on_far_vector(void **state)
     char err[160];
     struct detect_machine *m = detect_machine_create(&t, NULL, 1, err, sizeof err);
     assert_non_null(m);
-    run_machine(m, 3000, -1, NULL);
+    run_machine(m, 8000, -1, NULL); /* past the forest's warm-up and calibration window */
     assert_true(detect_machine_forest_score(m) < DETECT_FIRE);
     /* a combination far from everything seen (axis-parallel trees isolate it quickly; a
      * subtler broken correlation within the marginal ranges is beyond an isolation forest) */
     struct detect_result r;
     bool machine_fired = false;
-    for (int k = 0; k < 3 && !machine_fired; k++) {
-        detect_machine_update(m, 0, 57.0, 0, &r);
-        detect_machine_update(m, 1, 43.0, 0, &r);
-        detect_machine_update(m, 2, 57.0, 0, &r);
+    for (int k = 0; k < 6 && !machine_fired; k++) { /* the forest scores one row in 5 */
+        int64_t ts = (8000 + k) * 1000LL;           /* rows are judged once per plant second */
+        detect_machine_update(m, 0, 57.0, ts, &r);
+        detect_machine_update(m, 1, 43.0, ts, &r);
+        detect_machine_update(m, 2, 57.0, ts, &r);
         machine_fired = r.emit_machine || detect_machine_forest_score(m) >= DETECT_FIRE;
     }
     assert_true(machine_fired);
@@ -328,6 +366,99 @@ static void test_params(void **state)
     assert_null(detect_machine_create(&t, &p, 1, err, sizeof err));
 }
 
+/* A sensor that switches between two operating levels every 500 samples: after the calibration
+ * window its ordinary jumps no longer emit, a value far beyond them still does. */
+static void test_calibration_operating_levels(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 1);
+    t.sensors[0].normal_lo = 0;
+    t.sensors[0].normal_hi = 100;
+    char err[160];
+    struct detect_machine *m = detect_machine_create(&t, NULL, 3, err, sizeof err);
+    assert_non_null(m);
+    struct detect_result r;
+    int late = 0;
+    for (int i = 0; i < 12000; i++) {
+        double v = ((i / 500) % 2 ? 80.0 : 20.0) + 0.5 * gauss();
+        detect_machine_update(m, 0, v, (int64_t)i * 1000, &r);
+        if (i >= 6000)
+            late += r.emit;
+    }
+    assert_int_equal(late, 0);
+    detect_machine_update(m, 0, 2000.0, 12000000, &r);
+    assert_true(r.emit);
+    char why[200];
+    detect_machine_reason(m, why, sizeof why);
+    assert_non_null(strstr(why, "raised x"));
+    detect_machine_free(m);
+}
+
+/* y = 2x + noise while x wanders: the residual is small whatever x does; y shifted by 10 noise
+ * sigmas at the same x stands out although y stays inside its usual range. */
+static void test_residual_model(void **state)
+{
+    (void)state;
+    struct detect_residual *r = detect_residual_create(2, 2000, 0);
+    assert_non_null(r);
+    assert_null(detect_residual_create(0, 2000, 0));
+    double x[2], z[2], worst = 0;
+    for (int i = 0; i < 4000; i++) {
+        x[0] = 50 + 20 * sin(i / 100.0);
+        x[1] = 2 * x[0] + 0.5 * gauss();
+        bool ok = detect_residual_row(r, x, true, z);
+        assert_true(ok == (i >= 2000)); /* fitted on the first 2000 rows */
+        if (ok && i > 2500)
+            worst = fmax(worst, fabs(z[1]));
+    }
+    assert_true(worst < 5.0);
+    x[0] = 50;
+    x[1] = 100 + 5.0;
+    assert_true(detect_residual_row(r, x, false, z));
+    assert_true(z[1] > 8.0);
+    assert_true(z[0] < -8.0); /* x looks too small for that y, too */
+    detect_residual_free(r);
+}
+
+static void test_leadtime(void **state)
+{
+    (void)state;
+    struct detect_leadtime *lt = detect_leadtime_create(1000000);
+    assert_non_null(lt);
+    assert_int_equal(detect_leadtime_add(lt, 0, "PUMP_001", "cavitation", 100, 1100), 0);
+    assert_int_equal(detect_leadtime_add(lt, 1, "FAN_001", "imbalance", 100, 300), 0);
+    assert_int_equal(detect_leadtime_add(lt, 2, "GEAR_001", "tooth_wear", 100, 200), 0);
+    struct event ev = {.kind = EVENT_ANOMALY, .machine = 0};
+    snprintf(ev.detector, sizeof ev.detector, "drift");
+    snprintf(ev.sensor_name, sizeof ev.sensor_name, "suction_pressure_bar");
+    ev.ts_ms = 1000000 + 50 * 1000; /* before onset: false */
+    detect_leadtime_on_event(lt, &ev);
+    ev.ts_ms = 1000000 + 300 * 1000; /* onset + 200 of 1000: lead 800 (0.8) */
+    detect_leadtime_on_event(lt, &ev);
+    ev.ts_ms = 1000000 + 900 * 1000; /* later events do not move the first detection */
+    detect_leadtime_on_event(lt, &ev);
+    ev.machine = 1;
+    ev.ts_ms = 1000000 + 400 * 1000; /* after FAN_001's failure: not detected in time */
+    detect_leadtime_on_event(lt, &ev);
+    int detected, total;
+    double median;
+    long false_events;
+    detect_leadtime_summary(lt, &detected, &total, &median, &false_events);
+    assert_int_equal(detected, 1);
+    assert_int_equal(total, 3);
+    assert_true(median == 0.0); /* fractions 0.8, 0, 0 */
+    assert_int_equal(false_events, 1);
+    char json[4096];
+    detect_leadtime_json(lt, json, sizeof json);
+    assert_non_null(strstr(json,
+                           "\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":100,"
+                           "\"detected_s\":300,\"detector\":\"drift\""));
+    assert_non_null(strstr(json, "\"lead_s\":800"));
+    assert_non_null(strstr(json, "\"detected_s\":null"));
+    detect_leadtime_free(lt);
+}
+
 /* Writes text to a temp file; returns its path (static buffer per slot). */
 static const char *temp_csv(int slot, const char *text)
 {
@@ -340,14 +471,24 @@ static const char *temp_csv(int slot, const char *text)
     return paths[slot];
 }
 
-static int csv_run(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+static int csv_run_hold(const char *path, int hold, char *out, size_t outlen, char *err,
+                        size_t errlen)
 {
     FILE *o = fmemopen(out, outlen, "w");
     assert_non_null(o);
-    struct detect_csv_options opt = {.sep = ',', .seed = 1};
+    struct detect_params p;
+    detect_params_csv(&p);
+    if (hold > 0)
+        p.hold = hold;
+    struct detect_csv_options opt = {.sep = ',', .seed = 1, .params = &p};
     int rc = detect_csv_run(path, o, &opt, err, errlen);
     fclose(o);
     return rc;
+}
+
+static int csv_run(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+    return csv_run_hold(path, 0, out, outlen, err, errlen);
 }
 
 static void test_csv_errors(void **state)
@@ -390,7 +531,9 @@ static void test_csv_output(void **state)
                               i == 1500 ? 90.0 : 50 + gauss());
     const char *p = temp_csv(0, text);
     char err[512] = "";
-    assert_int_equal(csv_run(p, out, sizeof out, err, sizeof err), 0);
+    /* hold = 1: every row that beats the previous one is reported, so the spike (beyond all
+     * earlier values) shows at its own row with score 1 */
+    assert_int_equal(csv_run_hold(p, 1, out, sizeof out, err, sizeof err), 0);
     unlink(p);
     assert_memory_equal(out, "timestamp,value,anomaly_score,is_anomaly\n", 41);
     int rows = 0, spike_flag = -1;
@@ -403,9 +546,7 @@ static void test_csv_output(void **state)
         assert_true(score >= 0 && score <= 1);
         if (rows == 1500)
             spike_flag = flag;
-        /* a report is made when the score rises above all of the last `hold` (60) rows: the
-         * spike is reported at its row unless an equally rare row came just before */
-        if (rows > 1500 - 60 && rows <= 1500 && score > spike_score)
+        if (rows == 1500)
             spike_score = (float)score;
         rows++;
     }
@@ -419,6 +560,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zscore_spike),
         cmocka_unit_test(test_zscore_flat_signal_floor),
+        cmocka_unit_test(test_zscore_window_exact),
         cmocka_unit_test(test_drift_step_and_ramp),
         cmocka_unit_test(test_drift_noise_quiet),
         cmocka_unit_test(test_iforest_outlier_and_seed),
@@ -426,6 +568,9 @@ int main(void)
         cmocka_unit_test(test_machine_forest_fires_on_far_vector),
         cmocka_unit_test(test_machine_deterministic),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_calibration_operating_levels),
+        cmocka_unit_test(test_residual_model),
+        cmocka_unit_test(test_leadtime),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_output),
     };

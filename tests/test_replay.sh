@@ -10,7 +10,7 @@ fail() { echo "test_replay: $*" >&2; exit 1; }
 last() { tail -n1 "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, d))' "$2"; }
 
 "$BIN" --headless --scenario demo --speed max --duration 10m --seed 5 --db "$tmp/h.db" \
-    --status-interval 1000 > /dev/null
+    --status-interval 1000 > "$tmp/live.jsonl"
 n=$(sqlite3 "$tmp/h.db" "select count(*) from samples")
 sha=$(sha256sum "$tmp/h.db" | cut -d' ' -f1)
 
@@ -21,6 +21,10 @@ sha=$(sha256sum "$tmp/h.db" | cut -d' ' -f1)
 [ "$(last "$tmp/max.jsonl" 'replay["rows"]')" = "$n" ] || fail "replayed rows"
 [ "$(last "$tmp/max.jsonl" 'replay["done"]')" = True ] || fail "not done"
 [ "$(last "$tmp/max.jsonl" 'machines')" = 16 ] || fail "machines: $(last "$tmp/max.jsonl" machines)"
+# Detection and alarms are re-evaluated from the replayed samples: the same alarms as live.
+[ "$(last "$tmp/max.jsonl" 'alarms_by_machine')" = "$(last "$tmp/live.jsonl" 'alarms_by_machine')" ] \
+    || fail "alarms differ: live $(last "$tmp/live.jsonl" 'alarms_by_machine'), replay $(last "$tmp/max.jsonl" 'alarms_by_machine')"
+[ "$(last "$tmp/max.jsonl" 'alarms_raised')" -gt 0 ] || fail "the demo raised no alarm to compare"
 newest=$(sqlite3 "$tmp/h.db" "select strftime('%Y-%m-%dT%H:%M:%fZ', max(ts_ms) / 1000.0, 'unixepoch') from samples")
 [ "$(last "$tmp/max.jsonl" 'sim_time')" = "$newest" ] || fail "plant clock $(last "$tmp/max.jsonl" sim_time), newest sample $newest"
 
@@ -39,6 +43,31 @@ clocks = [datetime.datetime.strptime(l["replay"]["clock"], "%Y-%m-%dT%H:%M:%S.%f
 assert clocks == sorted(clocks) and clocks[-1] > clocks[0], clocks
 assert all(l["mode"] == "REPLAY" for l in lines)
 PY
+
+# The console: the header says REPLAY, p pauses (the plant clock stops), q quits.
+if [ -e tui/screen.c ]; then
+    sock="twintop-replay-sh-$$-$RANDOM"
+    trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+    tmux -L "$sock" -f /dev/null new-session -d -s main -x 120 -y 30 \
+        "env TERM=xterm-256color LANG=C.UTF-8 $BIN replay --db $tmp/h.db --speed 10; \
+         echo \"EXIT \$?\" > $tmp/exit; sleep 60"
+    header() { tmux -L "$sock" capture-pane -p -t main | head -n1; }
+    for _ in $(seq 100); do header | grep -q 'REPLAY │ 20' && break; sleep 0.2; done
+    header | grep -q 'REPLAY │ 20' || fail "console header: $(header)"
+    tmux -L "$sock" send-keys -t main p
+    for _ in $(seq 50); do header | grep -q 'REPLAY PAUSED' && break; sleep 0.1; done
+    header | grep -q 'REPLAY PAUSED' || fail "p did not pause: $(header)"
+    sleep 0.5
+    a=$(header | grep -o '[0-9:]* UTC'); sleep 1.5; b=$(header | grep -o '[0-9:]* UTC')
+    [ "$a" = "$b" ] || fail "the plant clock moved while paused: $a -> $b"
+    tmux -L "$sock" send-keys -t main p
+    sleep 1.5
+    c=$(header | grep -o '[0-9:]* UTC')
+    [ "$c" != "$b" ] || fail "the plant clock did not move after resuming"
+    tmux -L "$sock" send-keys -t main q
+    for _ in $(seq 50); do [ -f "$tmp/exit" ] && break; sleep 0.1; done
+    grep -q "EXIT 0" "$tmp/exit" 2>/dev/null || fail "console exit after q"
+fi
 
 set +e
 "$BIN" replay --db "$tmp/none.db" --headless 2> "$tmp/err"; rc=$?

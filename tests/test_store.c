@@ -129,12 +129,11 @@ static void test_schema_created(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE"
                                    " journal_mode = 'wal'"),
                      1);
-    const char *names[] = {"machines", "sensors", "raw_samples", "samples", "rollup_data",
-                           "rollups", "anomalies"};
+    const char *names[] = {"machines",    "sensors", "raw_samples", "samples",
+                           "rollup_data", "rollups", "anomalies"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char sql[160];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'",
-                 names[i]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'", names[i]);
         assert_int_equal(query_int(db, sql), 1);
     }
     /* The view columns the docs promise. */
@@ -178,10 +177,11 @@ static void test_migration_v1_to_v2(void **state)
     sqlite3 *db = open_db(path);
     assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
     /* A version-1 file with two minutes of one sensor: 0..119 at one value per second. */
-    char *sql = "INSERT INTO machines(id, machine_id, type) VALUES (1, 'P1', 'test-pump');"
-                "INSERT INTO sensors(id, machine, name) VALUES (1, 1, 'temp_c');"
-                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 119)"
-                "  INSERT INTO raw_samples SELECT ((1795000040000 + i * 1000) << 14) | 1, i FROM n;";
+    char *sql =
+        "INSERT INTO machines(id, machine_id, type) VALUES (1, 'P1', 'test-pump');"
+        "INSERT INTO sensors(id, machine, name) VALUES (1, 1, 'temp_c');"
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 119)"
+        "  INSERT INTO raw_samples SELECT ((1795000040000 + i * 1000) << 14) | 1, i FROM n;";
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'rollups'"), 0);
     sqlite3_close(db);
@@ -191,7 +191,8 @@ static void test_migration_v1_to_v2(void **state)
     store_close(st);
 
     db = open_db(path);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM alarm_events"), 0);
     assert_int_equal(query_int(db, "SELECT count(*) FROM samples"), 120);
     /* 1795000040000 is 20 s into a minute: buckets of 40, 60 and 20 samples. */
     assert_int_equal(query_int(db, "SELECT count(*) FROM rollups WHERE \"window\" = '1min'"), 3);
@@ -228,8 +229,12 @@ static void test_record_values_rollups_events(void **state)
     struct sample text = {.ts_ms = BASE_MS, .machine = 1, .sensor = 2, .kind = SAMPLE_TEXT};
     snprintf(text.u.text, sizeof text.u.text, "AUTO");
     sink.on_samples(sink.ctx, &text, 1);
-    struct event ev = {.kind = EVENT_ANOMALY, .ts_ms = BASE_MS + 5000, .machine = 0, .sensor = 0,
-                       .value = 99.5, .score = 0.875};
+    struct event ev = {.kind = EVENT_ANOMALY,
+                       .ts_ms = BASE_MS + 5000,
+                       .machine = 0,
+                       .sensor = 0,
+                       .value = 99.5,
+                       .score = 0.875};
     snprintf(ev.machine_id, sizeof ev.machine_id, "P1");
     snprintf(ev.sensor_name, sizeof ev.sensor_name, "temp_c");
     snprintf(ev.detector, sizeof ev.detector, "zscore");
@@ -238,6 +243,16 @@ static void test_record_values_rollups_events(void **state)
     struct event limit = ev;
     limit.kind = EVENT_LIMIT;
     sink.on_event(sink.ctx, &limit);
+    /* Alarm changes: a raise is logged, a value-only update is not. */
+    struct event alarm = {
+        .kind = EVENT_ALARM, .ts_ms = BASE_MS + 6000, .value = 101.5, .state = 1, .priority = 2};
+    snprintf(alarm.machine_id, sizeof alarm.machine_id, "P1");
+    snprintf(alarm.sensor_name, sizeof alarm.sensor_name, "temp_c:hi");
+    snprintf(alarm.detector, sizeof alarm.detector, "raise");
+    snprintf(alarm.reason, sizeof alarm.reason, "temp_c 101.5 above 100");
+    sink.on_event(sink.ctx, &alarm);
+    snprintf(alarm.detector, sizeof alarm.detector, "update");
+    sink.on_event(sink.ctx, &alarm);
     /* The same sample twice is stored once and counted. */
     struct sample dup = stream_sample(5, BASE_MS);
     assert_int_equal(store_flush(st, 20000), 0);
@@ -248,7 +263,7 @@ static void test_record_values_rollups_events(void **state)
     assert_int_equal(s.written, n + 1);
     assert_int_equal(s.dropped, 0);
     assert_int_equal(s.duplicates, 1);
-    assert_int_equal(s.events_written, 1);
+    assert_int_equal(s.events_written, 2);
     char line[256];
     store_status_text(&s, line, sizeof line);
     assert_string_equal(line, "rec 40001");
@@ -260,8 +275,9 @@ static void test_record_values_rollups_events(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM sensors"), 5);
     /* Every value where it was sent: sample i is P(i%2), sensor (i/2)%2, at step i/4. */
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT machine_id, sensor, ts_ms, value FROM samples"
-                                            " WHERE typeof(value) = 'real'",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT machine_id, sensor, ts_ms, value FROM samples"
+                                        " WHERE typeof(value) = 'real'",
                                         -1, &q, NULL),
                      SQLITE_OK);
     int64_t rows = 0;
@@ -304,6 +320,11 @@ static void test_record_values_rollups_events(void **state)
                                    " sensor = 'temp_c' AND detector = 'zscore' AND score = 0.875"
                                    " AND reason = '|z| = 4.2'"),
                      1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM alarm_events"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM alarm_events WHERE machine_id = 'P1' AND"
+                                   " condition = 'temp_c:hi' AND change = 'raise' AND state ="
+                                   " 'active_unacked' AND priority = 'high' AND value = 101.5"),
+                     1);
     sqlite3_close(db);
 }
 
@@ -345,6 +366,46 @@ static void test_retention_prunes(void **state)
              "SELECT sum(count) FROM rollups WHERE \"window\" = '1min' AND bucket_start_ms < %lld",
              (long long)(now - 3600000));
     assert_int_equal(query_int(db, sql), 4000);
+    sqlite3_close(db);
+}
+
+/* A backlog far beyond one chunk goes in small deletes, commit after commit, never in one. */
+static void test_retention_is_incremental(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options o;
+    store_options_default(&o);
+    o.commit_ms = 20;
+    o.retain_raw_s = 3600;
+    o.block_when_full = true;
+    int64_t now = (int64_t)time(NULL) * 1000;
+    /* 60,000 samples from two hours ago, recorded with retention off. */
+    struct store_options keep = o;
+    keep.retain_raw_s = 0;
+    struct store *st = open_store(f, &keep);
+    struct engine_sink sink = store_sink(st);
+    push_stream(&sink, 0, 60000, now - 2 * 3600000LL);
+    store_close(st);
+    st = open_store(f, &o);
+    sink = store_sink(st);
+    struct store_status s;
+    uint64_t previous = 0;
+    int commits = 0;
+    for (int64_t i = 0; i < 400 && previous < 60000; i++, commits++) {
+        push_stream(&sink, 60000 + i * 4, 60004 + i * 4, now);
+        assert_int_equal(store_flush(st, 20000), 0);
+        store_status(st, &s);
+        assert_true(s.pruned - previous <= 2 * 4 + 20000); /* one chunk per commit at most */
+        previous = s.pruned;
+    }
+    assert_int_equal(s.pruned, 60000);
+    assert_true(commits >= 3);
+    store_close(st);
+    sqlite3 *db = open_db(f->path);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM samples WHERE ts_ms < %lld",
+             (long long)(now - 3600000));
+    assert_int_equal(query_int(db, sql), 0);
     sqlite3_close(db);
 }
 
@@ -406,6 +467,42 @@ static void test_full_disk_then_resume(void **state)
                                    " integrity_check = 'ok'"),
                      1);
     sqlite3_close(db);
+}
+
+/* Another program holds the write lock past the busy timeout: stopped with SQLite's reason,
+ * then back to recording once the lock is gone. */
+static void test_locked_file_then_resume(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options o;
+    store_options_default(&o);
+    o.commit_ms = 20;
+    o.retry_ms = 50;
+    struct store *st = open_store(f, &o);
+    struct engine_sink sink = store_sink(st);
+    push_stream(&sink, 0, 100, BASE_MS);
+    assert_int_equal(store_flush(st, 20000), 0);
+    sqlite3 *other = open_db(f->path);
+    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    push_stream(&sink, 100, 200, BASE_MS);
+    assert_int_equal(store_flush(st, 30000), 0); /* waits out the 5 s busy timeout */
+    struct store_status s;
+    store_status(st, &s);
+    assert_false(s.recording);
+    assert_string_equal(s.reason, "database is locked");
+    assert_int_equal(s.dropped, 100);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    for (int i = 0; i < 200 && !(s.recording && s.written > 100); i++) {
+        push_stream(&sink, 200 + i * 4, 204 + i * 4, BASE_MS);
+        assert_int_equal(store_flush(st, 20000), 0);
+        store_status(st, &s);
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(s.recording);
+    assert_true(s.written > 100);
+    store_close(st);
 }
 
 static void test_read_only_file(void **state)
@@ -519,7 +616,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration_v1_to_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_values_rollups_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_prunes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_is_incremental, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_then_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_file_then_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_mid_recording, setup, teardown),
     };

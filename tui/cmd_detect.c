@@ -22,7 +22,7 @@ static void cmd_detect_usage(FILE *to)
 int cmd_detect(int argc, char **argv)
 {
     struct detect_params params;
-    detect_params_default(&params);
+    detect_params_csv(&params);
     struct detect_csv_options opt = {.sep = ',', .params = &params, .seed = 1};
     const char *in = NULL, *out_path = NULL;
     for (int i = 1; i < argc; i++) {

@@ -19,8 +19,18 @@ struct export_args {
     bool help;
 };
 
-enum export_opt { OPT_DB, OPT_MACHINE, OPT_SENSOR, OPT_SINCE, OPT_UNTIL, OPT_ROLLUP, OPT_ALARMS,
-                  OPT_FORMAT, OPT_OUT, OPT_HELP };
+enum export_opt {
+    OPT_DB,
+    OPT_MACHINE,
+    OPT_SENSOR,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_ROLLUP,
+    OPT_ALARMS,
+    OPT_FORMAT,
+    OPT_OUT,
+    OPT_HELP
+};
 
 static const struct {
     const char *name;
@@ -177,7 +187,9 @@ static int export_text(struct store_reader *r, const struct export_args *a, enum
         fprintf(stderr, "twintop export: %s\n", err);
     if (a->out)
         fprintf(stderr, "twintop export: %lld %s to %s\n", rows,
-                a->q.alarms ? "alarm actions" : a->q.rollup >= 0 ? "rollup rows" : "samples",
+                a->q.alarms        ? "alarm actions"
+                : a->q.rollup >= 0 ? "rollup rows"
+                                   : "samples",
                 a->out);
     return 0;
 }
@@ -207,7 +219,8 @@ int cmd_export(int argc, char **argv)
         return 2;
     }
     if (f == STORE_FORMAT_SQLITE && (a.q.alarms || a.q.rollup >= 0)) {
-        fprintf(stderr, "twintop export: an SQLite copy holds everything; drop --alarms/--rollup\n");
+        fprintf(stderr,
+                "twintop export: an SQLite copy holds everything; drop --alarms/--rollup\n");
         return 2;
     }
     struct store_reader *r = store_reader_open(a.db, err, sizeof err);

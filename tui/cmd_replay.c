@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alarm.h"
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
@@ -27,6 +28,7 @@ struct replay {
     struct store_query query;
     struct queue *queue;
     struct engine *engine;
+    struct alarm_manager *alarms; /* re-evaluated from the replay; never stored */
 };
 
 static volatile sig_atomic_t replay_stop;
@@ -79,6 +81,19 @@ static void replay_extra(void *ctx, char *out, size_t len)
              store_replay_paused(r->player) ? "true" : "false", store_replay_speed(r->player));
 }
 
+/* The alarm banner as JSON, as the live headless run prints it. */
+static void replay_alarms_json(void *ctx, char *out, size_t len)
+{
+    struct alarm_banner b;
+    alarm_get_banner(ctx, &b);
+    int unacked = 0, active = 0;
+    for (int p = 0; p < ALARM_PRIO_COUNT; p++) {
+        unacked += b.unacked[p];
+        active += b.active[p];
+    }
+    snprintf(out, len, ",\"alarms\":{\"active\":%d,\"unacked\":%d}", active, unacked);
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -93,6 +108,8 @@ static int replay_headless(struct replay *r)
         return 1;
     struct headless_extra extra = {r, replay_extra};
     headless_add_extra(h, &extra);
+    struct headless_extra alarms = {r->alarms, replay_alarms_json};
+    headless_add_extra(h, &alarms);
     double start = wall_ms(), next = start + r->cfg.status_interval_ms;
     while (!replay_stop) {
         if (store_replay_done(r->player) && queue_length(r->queue) == 0)
@@ -119,6 +136,7 @@ static int replay_console(struct replay *r)
         .sim = NULL,
         .player = {r, player_toggle, player_paused, player_scale},
         .stop = (volatile int *)&replay_stop,
+        .alarms = r->alarms,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
 }
@@ -169,6 +187,7 @@ static void replay_close(struct replay *r)
         engine_stop(r->engine);
         engine_destroy(r->engine);
     }
+    alarm_manager_destroy(r->alarms);
     queue_destroy(r->queue);
     catalog_free(r->cat);
 }
@@ -208,6 +227,10 @@ static int replay_open(struct replay *r, const char *since, const char *until, c
             snprintf(err, errlen, "out of memory");
         return 1;
     }
+    r->alarms = alarm_manager_create(r->cat, 0, err, errlen);
+    if (!r->alarms)
+        return 1;
+    engine_set_alarms(r->engine, r->alarms);
     engine_set_speed(r->engine, r->cfg.speed > 0 ? r->cfg.speed : 0);
     return 0;
 }
@@ -250,8 +273,8 @@ int cmd_replay(int argc, char **argv)
         snprintf(err, sizeof err, "cannot start the engine");
         rc = 1;
     }
-    if (rc == 0 && store_replay_start(r.player, &r.query, r.cat, r.queue, r.cfg.speed, err,
-                                      sizeof err) != 0)
+    if (rc == 0 &&
+        store_replay_start(r.player, &r.query, r.cat, r.queue, r.cfg.speed, err, sizeof err) != 0)
         rc = 1;
     if (rc) {
         fprintf(stderr, "twintop replay: %s\n", err);

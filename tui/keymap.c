@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "screen.h"
+#include "store_reader.h"
 #include "view.h"
 #include "view_alarms.h"
 #include "view_detail.h"
@@ -109,14 +111,34 @@ static int key_speed(struct screen *s, int faster)
     return SCREEN_REDRAW;
 }
 
-/* Export of the selected machine's last hour of history; the history store wires it in. */
+/* Exports the selected machine's last hour of plant time (history file, read-only) to a CSV in
+ * the current folder, named in the status line. */
 static int key_export(struct screen *s, int arg)
 {
     (void)arg;
     if (s->machines == 0)
         return SCREEN_NOTHING;
-    screen_status(s, true, "%s: export needs the history store (not in this build)",
-                  screen_machine_id(s, s->selected));
+    const char *id = screen_machine_id(s, s->selected);
+    if (s->ctx->cfg->no_db) {
+        screen_status(s, true, "%s: no history with --no-db", id);
+        return SCREEN_REDRAW;
+    }
+    char name[96], stamp[32], err[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(name, sizeof name, "twintop-%s-%s.csv", id, stamp);
+    for (char *c = name; *c; c++) /* ids come from feeds too: keep the name a plain file name */
+        if (*c == '/' || *c == '\\' || (unsigned char)*c < 0x20)
+            *c = '_';
+    int64_t end = s->snap->sim_time_ms;
+    long long rows = store_export_machine_csv(s->ctx->cfg->db_path, id, end - 3600 * 1000LL,
+                                              INT64_MAX, name, err, sizeof err);
+    if (rows < 0)
+        screen_status(s, true, "export %s: %s", id, err);
+    else
+        screen_status(s, false, "exported %lld samples of %s to %s", rows, id, name);
     return SCREEN_REDRAW;
 }
 
@@ -160,6 +182,8 @@ const struct key_binding keymap_table[] = {
     {{KEY_NPAGE}, "PgDn", DETAIL, view_detail_sensor, 10, "ten sensors down", NULL},
     {{KEY_LEFT}, "Left", DETAIL, view_detail_machine, -1, "previous machine", NULL},
     {{KEY_RIGHT, '\t'}, "Right Tab", DETAIL, view_detail_machine, 1, "next machine", NULL},
+    {{'r'}, "r", DETAIL, view_detail_range, 1,
+     "chart range: last 5 min, last hour (1-min rollups), last 24 h (5-min rollups)", NULL},
     {{KEY_UP}, "Up", HELP, view_help_scroll, -1, "scroll up", NULL},
     {{KEY_DOWN}, "Down", HELP, view_help_scroll, 1, "scroll down", NULL},
     {{KEY_PPAGE}, "PgUp", HELP, view_help_scroll, -10, "scroll a page up", NULL},

@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "config.h"
+#include "detect_leadtime.h"
 #include "engine.h"
 #include "headless.h"
 #include "notify.h"
@@ -69,6 +70,7 @@ struct app {
     struct publisher *publisher; /* --publish */
     struct publish_alarms *alarm_sync; /* one alarm list across consoles on the broker */
     struct headless *headless;
+    struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
     struct store *store;
     struct alarm_manager *alarms;
     struct alarm_store *alarm_store;
@@ -113,6 +115,22 @@ static void player_scale(void *ctx, double factor)
     engine_set_speed(app->engine, s);
 }
 
+/* Scenario faults: lead-time bookkeeping as an engine sink, reported by headless. */
+static void app_leadtime(struct app *app)
+{
+    int n = simulator_fault_count(app->sim);
+    if (n <= 0 || !(app->leadtime = detect_leadtime_create(simulator_clock_ms(app->sim))))
+        return;
+    for (int i = 0; i < n; i++) {
+        struct simulator_fault f;
+        if (simulator_fault_get(app->sim, i, &f) == 0)
+            detect_leadtime_add(app->leadtime, f.machine, f.machine_id, f.fault, f.onset_s,
+                                f.failure_s);
+    }
+    struct engine_sink sink = {.ctx = app->leadtime, .on_event = detect_leadtime_on_event};
+    engine_add_sink(app->engine, &sink);
+}
+
 static void notify_log_stderr(void *ctx, const char *line)
 {
     (void)ctx;
@@ -132,11 +150,17 @@ static int alarms_open(struct app *app, char *err, size_t len)
             snprintf(path, sizeof path, "%s", app->cfg.db_path);
         else
             config_default_db_path(path, sizeof path);
-        app->alarm_store = alarm_store_open(path, err, len);
-        if (!app->alarm_store ||
-            alarm_store_attach(app->alarm_store, app->alarms, (int64_t)time(NULL) * 1000, err,
-                               len) < 0)
-            return -1;
+        /* Like the sample store, a file that cannot be written stops recording, not the
+         * console: the alarms still work, they are just not persisted this run. */
+        char why[512];
+        app->alarm_store = alarm_store_open(path, why, sizeof why);
+        if (!app->alarm_store || alarm_store_attach(app->alarm_store, app->alarms,
+                                                    (int64_t)time(NULL) * 1000, why,
+                                                    sizeof why) < 0) {
+            fprintf(stderr, "twintop: alarm history not recorded: %s\n", why);
+            alarm_store_close(app->alarm_store);
+            app->alarm_store = NULL;
+        }
     }
     if (app->cfg.notify_cmd[0]) {
         struct notify_options no = {.command = app->cfg.notify_cmd,
@@ -206,6 +230,7 @@ static int app_open(struct app *app, char *err, size_t len)
     app->sim = simulator_create(app->cat, app->queue, &so, err, len);
     if (!app->sim)
         return 2;
+    app_leadtime(app);
     engine_set_speed(app->engine, app->cfg.speed);
     return 0;
 }
@@ -227,6 +252,7 @@ static void app_close(struct app *app)
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
     engine_destroy(app->engine);
+    detect_leadtime_free(app->leadtime);
     alarm_manager_destroy(app->alarms);
     queue_destroy(app->queue);
     catalog_free(app->cat);
@@ -276,6 +302,10 @@ static int run_headless(struct app *app)
     if (app->alarm_sync)
         headless_add_extra(app->headless, &(struct headless_extra){app->alarm_sync,
                                                                    publish_alarms_headless_json});
+    if (app->leadtime) {
+        struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
+        headless_add_extra(app->headless, &x);
+    }
     double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
         if (app->sim && simulator_finished(app->sim) && queue_length(app->queue) == 0)
@@ -313,6 +343,7 @@ static int run_console(struct app *app)
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
         .alarms = app->alarms,
+        .store = app->store,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
 }

@@ -16,6 +16,8 @@
 
 #include "banner.h"
 #include "keymap.h"
+#include "store.h"
+#include "store_reader.h"
 #include "view.h"
 #include "widget.h"
 
@@ -185,6 +187,15 @@ static void draw_banner_line(struct screen *s)
         snprintf(buf, sizeof buf, "%s %d", names[st], n);
         int el = n > 0 && st != TWIN_OK ? screen_state_element(st) : THEME_DIM;
         x += widget_text(stdscr, 1, x, s->cols - x, WIDGET_LEFT, screen_attr(s, el), s->g, buf);
+        x += 2;
+    }
+    struct store_status rec;
+    store_status(s->ctx->store, &rec);
+    if (rec.enabled && (!rec.recording || rec.dropped) && x < s->cols - 4) { /* history lost */
+        char text[200];
+        store_status_text(&rec, text, sizeof text);
+        x += widget_text(stdscr, 1, x, s->cols - x, WIDGET_LEFT,
+                         screen_attr(s, THEME_STATUS_ERROR), s->g, text);
         x += 2;
     }
     if (x < s->cols - 4) {
@@ -473,6 +484,7 @@ static void screen_free(struct screen *s)
     free(s->hits);
     free(s->hist_values);
     free(s->hist_ts);
+    store_reader_close(s->history);
 }
 
 static int screen_open(struct screen *s, SCREEN **term)

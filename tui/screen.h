@@ -32,6 +32,8 @@ struct screen_hit {
     int value; /* machine index, sensor index, key code or list row */
 };
 
+struct store_reader;
+
 struct screen {
     struct tui_context *ctx;
     struct snapshot *snap; /* the newest copy */
@@ -57,6 +59,9 @@ struct screen {
     double *hist_values; /* detail chart history buffers */
     int64_t *hist_ts;
     size_t hist_cap;
+    int chart_range;              /* detail chart: 0 last 5 min, 1 last hour, 2 last 24 h */
+    struct store_reader *history; /* the history file, opened for the 1 h / 24 h charts */
+    char history_error[160];      /* why it could not be opened ("" before trying) */
 };
 
 /* Wall-clock milliseconds (CLOCK_MONOTONIC). */

@@ -19,6 +19,7 @@ struct tui_player {
 };
 
 struct alarm_manager;
+struct store;
 
 /* A producer's status for the header (the MQTT feed: connected, reconnecting (attempt n) with
  * the last error, received and rejected counts). line may be NULL. */
@@ -35,7 +36,8 @@ struct tui_context {
     struct tui_player player;
     volatile int *stop;    /* set by signal handlers: leave the loop */
     struct alarm_manager *alarms; /* NULL when there is none (replay); see core/alarm.h */
-    struct tui_status feed_status;
+    struct store *store; /* the history recorder, NULL with --no-db or in replay; core/store.h */
+    struct tui_status feed_status; /* --mqtt: the broker's state for the header */
 };
 
 /* Runs until the user quits, *stop is set or the terminal goes away. Returns 0 or -1. */

@@ -5,11 +5,20 @@
 #include <string.h>
 
 #include "screen.h"
+#include "store_reader.h"
 #include "view_overview.h"
 #include "widget.h"
 
 #define CHART_MIN_H 6
 #define AXIS_W 8
+
+/* Chart ranges: the first from the engine's ring history, the others from the rollups. */
+static const struct {
+    const char *name;
+    int64_t span_ms;
+    int window; /* store window index, -1: engine history */
+} chart_ranges[] = {{"5 min", 300000, -1}, {"1 h", 3600000, 0}, {"24 h", 86400000, 1}};
+#define CHART_RANGES 3
 
 enum detail_column {
     COL_SENSOR,
@@ -193,6 +202,46 @@ static int downsample(const double *v, size_t n, double *out, int width)
     return width;
 }
 
+/* The chart's points into s->hist_values / hist_ts, oldest first; *empty says why there are
+ * none. The longer ranges read the rollups from the history file (read-only, opened once). */
+static size_t chart_points(struct screen *s, int machine, int sensor, const char **empty)
+{
+    int range = s->chart_range;
+    if (chart_ranges[range].window < 0) {
+        size_t n = engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts,
+                                  s->hist_cap);
+        size_t first = 0;
+        while (first < n && s->hist_ts[first] < s->hist_ts[n - 1] - chart_ranges[range].span_ms)
+            first++;
+        memmove(s->hist_values, s->hist_values + first, (n - first) * sizeof *s->hist_values);
+        memmove(s->hist_ts, s->hist_ts + first, (n - first) * sizeof *s->hist_ts);
+        return n - first;
+    }
+    const struct config *cfg = s->ctx->cfg;
+    if (!cfg || cfg->no_db) {
+        *empty = "no history file (--no-db): only the last 5 min";
+        return 0;
+    }
+    if (!s->history && !s->history_error[0]) {
+        s->history = store_reader_open(cfg->db_path, s->history_error, sizeof s->history_error);
+        if (!s->history && !s->history_error[0])
+            snprintf(s->history_error, sizeof s->history_error, "cannot open the history");
+    }
+    if (!s->history) {
+        *empty = s->history_error;
+        return 0;
+    }
+    static double lo[4096], hi[4096];
+    int max = s->hist_cap < 4096 ? (int)s->hist_cap : 4096;
+    int64_t end = s->snap->sim_time_ms;
+    int n = store_reader_rollup_series(
+        s->history, screen_machine_id(s, machine), screen_type(s, machine)->sensors[sensor].name,
+        chart_ranges[range].window, end - chart_ranges[range].span_ms, INT64_MAX, s->hist_ts,
+        s->hist_values, lo, hi, max);
+    *empty = "nothing recorded in that range yet";
+    return n > 0 ? (size_t)n : 0;
+}
+
 static void draw_chart(struct screen *s, int y, int height, int machine)
 {
     const struct catalog_type *t = screen_type(s, machine);
@@ -204,19 +253,21 @@ static void draw_chart(struct screen *s, int y, int height, int machine)
                       " %s: a text channel, no chart ", cs->name);
         return;
     }
-    size_t n =
-        engine_history(s->ctx->engine, machine, sensor, s->hist_values, s->hist_ts, s->hist_cap);
+    const char *empty = "no history yet";
+    size_t n = chart_points(s, machine, sensor, &empty);
     int chart_w = s->cols - AXIS_W - 1;
     int chart_h = height - 2;
     char span[24] = "--";
     if (n > 1)
         format_span(s->hist_ts[n - 1] - s->hist_ts[0], span, sizeof span);
+    int range = s->chart_range;
     widget_printf(stdscr, y, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
-                  " %s (%s): %zu samples over %s ", cs->name, cs->unit[0] ? cs->unit : "-", n,
-                  span);
+                  " %s (%s), last %s: %zu %s over %s ", cs->name, cs->unit[0] ? cs->unit : "-",
+                  chart_ranges[range].name, n,
+                  chart_ranges[range].window < 0 ? "samples" : "rollup means", span);
     if (n == 0 || chart_w < 4 || chart_h < 2) {
         widget_text(stdscr, y + 1, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                    n == 0 ? "no history yet" : "");
+                    n == 0 ? empty : "");
         return;
     }
     static double cols_buf[1024];
@@ -316,5 +367,12 @@ int view_detail_machine(struct screen *s, int delta)
     int n = sensor_total(s, s->selected);
     if (s->sensor >= n)
         s->sensor = n > 0 ? n - 1 : 0;
+    return SCREEN_REDRAW;
+}
+
+int view_detail_range(struct screen *s, int delta)
+{
+    s->chart_range = (s->chart_range + delta + CHART_RANGES) % CHART_RANGES;
+    screen_status(s, false, "chart: last %s (r: next range)", chart_ranges[s->chart_range].name);
     return SCREEN_REDRAW;
 }

@@ -2,8 +2,9 @@
 #define TWINTOP_VIEW_DETAIL_H
 /*
  * The machine detail view: every sensor of the selected machine (value, unit, state, limits,
- * mean and standard deviation over the history) and a history chart of the selected sensor,
- * read with engine_history. Threads: main thread only.
+ * mean and standard deviation over the history) and a history chart of the selected sensor:
+ * the last 5 min from engine_history, the last hour and day from the history file's rollups
+ * (store_reader_rollup_series). Threads: main thread only.
  */
 struct screen;
 
@@ -12,5 +13,8 @@ void view_detail_draw(struct screen *s, int top, int height);
 int view_detail_sensor(struct screen *s, int delta);
 /* Shows the machine delta places away in the catalog. */
 int view_detail_machine(struct screen *s, int delta);
+/* Cycles the chart range: last 5 min (the engine's history), last hour (1-minute rollups from
+ * the history file), last 24 h (5-minute rollups). */
+int view_detail_range(struct screen *s, int delta);
 
 #endif

@@ -1,5 +1,6 @@
-/* History speed: recording through the store against a bare prepared-statement bulk insert into
- * the same schema, bytes on disk per raw sample, and CSV export.
+/* History speed: recording through the store (sink -> queue -> writer thread with rollups)
+ * against a bare prepared-statement bulk insert of the same rows into the same schema, bytes on
+ * disk per raw sample (dbstat of raw_samples), and CSV export of the recorded file.
  * Prints BENCH lines. */
 #include <math.h>
 #include <sqlite3.h>
@@ -15,13 +16,22 @@
 
 #define MACHINES 16
 #define SENSORS 8
-#define SAMPLES 3000000
+#define SAMPLES 1000000
+#define ROUNDS 5
 #define BASE_MS 1795000000000LL
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the whole process (all threads): steadier than wall time on a busy machine. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -40,8 +50,10 @@ static struct sample *make_stream(size_t n)
         size_t step = i / (MACHINES * SENSORS);
         int m = (int)(i / SENSORS % MACHINES), k = (int)(i % SENSORS);
         level[m][k] += (rand() / (double)RAND_MAX - 0.5) * 0.1;
-        s[i] = (struct sample){.ts_ms = BASE_MS + (int64_t)step * 1000, .machine = (uint32_t)m + 2,
-                               .sensor = (uint16_t)k, .kind = SAMPLE_VALUE};
+        s[i] = (struct sample){.ts_ms = BASE_MS + (int64_t)step * 1000,
+                               .machine = (uint32_t)m + 2,
+                               .sensor = (uint16_t)k,
+                               .kind = SAMPLE_VALUE};
         s[i].u.value = level[m][k];
     }
     return s;
@@ -81,9 +93,10 @@ static void remove_db(const char *path)
 }
 
 /* The bare baseline: prepared INSERTs of precomputed keys, 250k rows per transaction. */
-static double bench_bare(const char *path, const struct sample *s, size_t n)
+static double bench_bare(const char *path, const struct sample *s, size_t n, double *cpu_rate)
 {
     char err[256];
+    *cpu_rate = 0;
     remove_db(path);
     if (store_init_schema(path, STORE_SCHEMA_VERSION, err, sizeof err) != 0)
         return -1;
@@ -93,7 +106,7 @@ static double bench_bare(const char *path, const struct sample *s, size_t n)
     sqlite3_exec(db, "INSERT INTO machines(id, machine_id) VALUES (1, 'M')", NULL, NULL, NULL);
     sqlite3_stmt *ins;
     sqlite3_prepare_v2(db, "INSERT INTO raw_samples(key, value) VALUES (?1, ?2)", -1, &ins, NULL);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (size_t i = 0; i < n; i++) {
         if (i % 250000 == 0)
             sqlite3_exec(db, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
@@ -105,15 +118,17 @@ static double bench_bare(const char *path, const struct sample *s, size_t n)
     }
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     double t = now_s() - t0;
+    *cpu_rate = n / (cpu_s() - c0);
     sqlite3_finalize(ins);
     sqlite3_close(db);
     return n / t;
 }
 
 static double bench_store(const char *path, struct catalog *cat, const struct sample *s, size_t n,
-                          double *bytes_per_sample)
+                          double *bytes_per_sample, double *cpu_rate)
 {
     char err[256];
+    *cpu_rate = 0;
     remove_db(path);
     struct store_options o;
     store_options_default(&o);
@@ -124,11 +139,12 @@ static double bench_store(const char *path, struct catalog *cat, const struct sa
         return -1;
     }
     struct engine_sink sink = store_sink(st);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (size_t i = 0; i < n; i += 1024)
         sink.on_samples(sink.ctx, s + i, n - i < 1024 ? n - i : 1024);
     store_flush(st, 600000);
     double t = now_s() - t0;
+    *cpu_rate = n / (cpu_s() - c0);
     struct store_status stat;
     store_status(st, &stat);
     store_close(st);
@@ -179,12 +195,21 @@ int main(void)
     struct catalog *cat = make_catalog();
     if (!s || !cat)
         return 1;
-    double bare = bench_bare(path, s, SAMPLES);
-    double bytes = NAN;
-    double rec = bench_store(path, cat, s, SAMPLES, &bytes);
+    /* Alternating rounds, best of each: a loaded machine slows one run, not the comparison. */
+    double bare = 0, rec = 0, bytes = NAN, bare_cpu = 0, rec_cpu = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        double bc = 0, rc = 0;
+        double b = bench_bare(path, s, SAMPLES, &bc);
+        double r = bench_store(path, cat, s, SAMPLES, &bytes, &rc);
+        bare = b > bare ? b : bare;
+        rec = r > rec ? r : rec;
+        bare_cpu = bc > bare_cpu ? bc : bare_cpu;
+        rec_cpu = rc > rec_cpu ? rc : rec_cpu;
+    }
     printf("BENCH store_bare_insert %.0f samples/s\n", bare);
     printf("BENCH store_record %.0f samples/s\n", rec);
     printf("BENCH store_record_vs_bare %.1f %%\n", 100.0 * rec / bare);
+    printf("BENCH store_record_cpu_vs_bare %.1f %%\n", 100.0 * rec_cpu / bare_cpu);
     printf("BENCH store_bytes_per_raw_sample %.2f bytes\n", bytes);
     double exp = bench_export(path, SAMPLES);
     printf("BENCH store_export_csv %.0f rows/s\n", exp);
