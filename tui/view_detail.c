@@ -111,6 +111,7 @@ static const char *confidence_word(float c)
 static void draw_prediction(struct screen *s, int y, int *x, int machine)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
+    bool narrow = s->cols < 110; /* short explanations, so the CNC's figures still fit */
     char health[16];
     int hs = view_overview_health(s, machine, health, sizeof health);
     int hel = hs != VIEW_HEALTH_KNOWN ? THEME_DIM : m->health < 10 ? THEME_ALARM
@@ -118,24 +119,30 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
                                                                   : THEME_NORMAL;
     put(s, y, x, THEME_DIM, "  health ");
     put(s, y, x, hel, "%s", health);
-    if (hs == VIEW_HEALTH_KNOWN)
+    if (hs == VIEW_HEALTH_KNOWN && !narrow)
         put(s, y, x, THEME_DIM, "/100");
     else if (hs == VIEW_HEALTH_NONE)
         put(s, y, x, THEME_DIM, " (no condition sensor)");
     put(s, y, x, THEME_DIM, "  RUL ");
     char rul[16];
     view_overview_format_rul(m->rul_hours, rul, sizeof rul);
-    if (!isnan(m->rul_hours)) {
+    if (!isnan(m->rul_hours) && m->rul_hours * 60 < 1) {
+        put(s, y, x, THEME_ALARM, "0");
+        put(s, y, x, THEME_DIM, narrow ? " (at limit)" : " (at the alarm limit)");
+    } else if (!isnan(m->rul_hours)) {
         int el = m->rul_confidence < 0.3f ? THEME_DIM
                  : m->rul_hours < 8       ? THEME_ALARM
                  : m->rul_hours < 48      ? THEME_WARN
                                           : THEME_NORMAL;
         put(s, y, x, el, "~%s", rul);
-        put(s, y, x, THEME_DIM, " (conf %.2f, %s)", m->rul_confidence,
-            confidence_word(m->rul_confidence));
+        if (narrow)
+            put(s, y, x, THEME_DIM, " (conf %.2f)", m->rul_confidence);
+        else
+            put(s, y, x, THEME_DIM, " (conf %.2f, %s)", m->rul_confidence,
+                confidence_word(m->rul_confidence));
     } else {
         put(s, y, x, THEME_DIM, "-- (%s)",
-            hs == VIEW_HEALTH_KNOWN      ? "no degradation trend"
+            hs == VIEW_HEALTH_KNOWN      ? (narrow ? "no trend" : "no degradation trend")
             : hs == VIEW_HEALTH_LEARNING ? "learning"
                                          : "no estimate");
     }
@@ -143,12 +150,15 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
         put(s, y, x, THEME_DIM, "  spindle ");
         put(s, y, x, m->spindle_health < 50 ? THEME_WARN : THEME_NORMAL, "%.0f",
             m->spindle_health);
-        put(s, y, x, THEME_DIM, "/100");
+        if (!narrow)
+            put(s, y, x, THEME_DIM, "/100");
     }
     if (s->cnc == machine) {
-        put(s, y, x, THEME_DIM, "  tool RUL ");
+        put(s, y, x, THEME_DIM, narrow ? "  tool " : "  tool RUL ");
         if (isnan(m->tool_rul_min))
-            put(s, y, x, THEME_DIM, "-- (no wear trend)");
+            put(s, y, x, THEME_DIM, narrow ? "--" : "-- (no wear trend)");
+        else if (m->tool_rul_min >= 120)
+            put(s, y, x, THEME_NORMAL, "%.1f h", m->tool_rul_min / 60);
         else
             put(s, y, x, m->tool_rul_min < 10 ? THEME_WARN : THEME_NORMAL, "%.0f min",
                 m->tool_rul_min);
@@ -178,32 +188,65 @@ static void draw_detection(struct screen *s, int y, int machine)
     put(s, y, &x, view_overview_anomaly_element(m->anomaly), "%s", anomaly);
     if (m->detector[0])
         put(s, y, &x, THEME_NORMAL, " by %s", m->detector);
-    put(s, y, &x, THEME_DIM, " (fires at %.2f)", DETECT_FIRE);
+    put(s, y, &x, THEME_DIM, s->cols < 110 ? "/%.2f" : " (fires at %.2f)", DETECT_FIRE);
     draw_prediction(s, y, &x, machine);
     if (x < s->cols)
         widget_text(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g, "");
+}
 
-    x = 0;
+/* The "why" text: the firing detector's explanation, or the latest one while quiet again. */
+static int why_text(struct screen *s, int machine, char *buf, size_t len)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct view_detection *d = view_overview_detection(s, machine);
     if (m->detector[0]) {
-        put(s, y + 1, &x, THEME_NORMAL, " why: ");
-        put(s, y + 1, &x, view_overview_anomaly_element(m->anomaly), "%s",
-            m->reason[0] ? m->reason : "(no explanation)");
-    } else if (d && d->detector[0]) {
+        snprintf(buf, len, " why: %s", m->reason[0] ? m->reason : "(no explanation)");
+        return THEME_NORMAL;
+    }
+    if (d && d->detector[0]) {
         char ago[24], peak[16];
         format_ago(s->snap->sim_time_ms - d->ts_ms, ago, sizeof ago);
         view_overview_format_anomaly(d->score, peak, sizeof peak);
-        put(s, y + 1, &x, THEME_DIM, " quiet now; last fired %s ago: %s, peak %s: %s", ago,
-            d->detector, peak, d->reason);
+        snprintf(buf, len, " quiet now; last fired %s ago: %s, peak %s: %s", ago, d->detector,
+                 peak, d->reason);
     } else {
-        put(s, y + 1, &x, THEME_DIM,
-            " quiet: every detector below its threshold since the console started");
+        snprintf(buf, len, " quiet: every detector below its threshold since the console started");
     }
-    if (x < s->cols)
-        widget_text(stdscr, y + 1, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g, "");
+    return THEME_DIM;
 }
 
-static void draw_heading(struct screen *s, int y, int machine)
+/* Rows the heading needs: 3, or 4 when the why text is wider than the screen and the screen
+ * is tall enough to give a row. */
+static int heading_rows(struct screen *s, int machine, int height)
+{
+    char why[400];
+    why_text(s, machine, why, sizeof why);
+    return (int)strlen(why) > s->cols && height >= 30 ? HEADING_ROWS + 1 : HEADING_ROWS;
+}
+
+/* The why text over rows lines, broken at blanks; the last line is cut. */
+static void draw_why(struct screen *s, int y, int rows, int machine)
+{
+    char why[400];
+    attr_t a = screen_attr(s, why_text(s, machine, why, sizeof why));
+    const char *p = why;
+    for (int r = 0; r < rows; r++) {
+        int len = (int)strlen(p), take = len;
+        if (r + 1 < rows && len > s->cols) {
+            take = s->cols;
+            while (take > s->cols / 2 && p[take] != ' ')
+                take--;
+        }
+        char line[400];
+        snprintf(line, sizeof line, "%s%.*s", r ? "      " : "", take, p);
+        widget_text(stdscr, y + r, 0, s->cols, WIDGET_LEFT, a, s->g, line);
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static void draw_heading(struct screen *s, int y, int rows, int machine)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_type *t = screen_type(s, machine);
@@ -220,6 +263,7 @@ static void draw_heading(struct screen *s, int y, int machine)
                   t->learned ? "learned from the feed" : t->pattern,
                   (unsigned long long)m->samples);
     draw_detection(s, y + 1, machine);
+    draw_why(s, y + 2, rows - 2, machine);
 }
 
 static void draw_table(struct screen *s, int y, int rows, int machine)
@@ -451,16 +495,17 @@ void view_detail_draw(struct screen *s, int top, int height)
     if (s->sensor < 0) /* a learned machine may have no sensors yet */
         s->sensor = 0;
     view_overview_observe(s);
-    draw_heading(s, top, machine);
-    int body = height - HEADING_ROWS;
+    int heading = heading_rows(s, machine, height);
+    draw_heading(s, top, heading, machine);
+    int body = height - heading;
     int chart_h = body / 2 > CHART_MIN_H ? body / 2 : CHART_MIN_H;
     int table_rows = n + 1;
     if (table_rows > body - chart_h)
         table_rows = body - chart_h;
     chart_h = body - table_rows;
-    draw_table(s, top + HEADING_ROWS, table_rows, machine);
+    draw_table(s, top + heading, table_rows, machine);
     if (n > 0)
-        draw_chart(s, top + HEADING_ROWS + table_rows, chart_h, machine);
+        draw_chart(s, top + heading + table_rows, chart_h, machine);
     snprintf(s->right_info, sizeof s->right_info, "sensor %d/%d", s->sensor + 1, n);
 }
 
