@@ -45,7 +45,8 @@ static const struct {
     [THEME_UNACK] = {"unack", {COLOR_RED, D, N, N, THEME_A_BOLD | THEME_A_REVERSE}},
     [THEME_ANOMALY_LOW] = {"anomaly_low", {D, D, N, N, THEME_A_DIM}},
     [THEME_ANOMALY_MID] = {"anomaly_mid", {214, D, COLOR_YELLOW, N, THEME_A_BOLD}},
-    [THEME_ANOMALY_HIGH] = {"anomaly_high", {201, D, COLOR_MAGENTA, N, THEME_A_BOLD | THEME_A_REVERSE}},
+    [THEME_ANOMALY_HIGH] = {"anomaly_high",
+                            {201, D, COLOR_MAGENTA, N, THEME_A_BOLD | THEME_A_REVERSE}},
 };
 
 static const struct {

@@ -114,9 +114,10 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
     bool narrow = s->cols < 110; /* short explanations, so the CNC's figures still fit */
     char health[16];
     int hs = view_overview_health(s, machine, health, sizeof health);
-    int hel = hs != VIEW_HEALTH_KNOWN ? THEME_DIM : m->health < 10 ? THEME_ALARM
-                                                 : m->health < 50 ? THEME_WARN
-                                                                  : THEME_NORMAL;
+    int hel = hs != VIEW_HEALTH_KNOWN ? THEME_DIM
+              : m->health < 10        ? THEME_ALARM
+              : m->health < 50        ? THEME_WARN
+                                      : THEME_NORMAL;
     put(s, y, x, THEME_DIM, "  health ");
     put(s, y, x, hel, "%s", health);
     if (hs == VIEW_HEALTH_KNOWN && !narrow)
@@ -148,8 +149,7 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
     }
     if (!isnan(m->spindle_health)) {
         put(s, y, x, THEME_DIM, "  spindle ");
-        put(s, y, x, m->spindle_health < 50 ? THEME_WARN : THEME_NORMAL, "%.0f",
-            m->spindle_health);
+        put(s, y, x, m->spindle_health < 50 ? THEME_WARN : THEME_NORMAL, "%.0f", m->spindle_health);
         if (!narrow)
             put(s, y, x, THEME_DIM, "/100");
     }
@@ -207,8 +207,8 @@ static int why_text(struct screen *s, int machine, char *buf, size_t len)
         char ago[24], peak[16];
         format_ago(s->snap->sim_time_ms - d->ts_ms, ago, sizeof ago);
         view_overview_format_anomaly(d->score, peak, sizeof peak);
-        snprintf(buf, len, " quiet now; last fired %s ago: %s, peak %s: %s", ago, d->detector,
-                 peak, d->reason);
+        snprintf(buf, len, " quiet now; last fired %s ago: %s, peak %s: %s", ago, d->detector, peak,
+                 d->reason);
     } else {
         snprintf(buf, len, " quiet: every detector below its threshold since the console started");
     }

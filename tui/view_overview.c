@@ -507,8 +507,7 @@ static int parts_width(const struct info_part *parts, int n)
 }
 
 /* Draws the parts from x, cut at end; returns the column after the last. */
-static int draw_parts(struct screen *s, int y, int x, int end, const struct info_part *parts,
-                      int n)
+static int draw_parts(struct screen *s, int y, int x, int end, const struct info_part *parts, int n)
 {
     for (int i = 0; i < n && x < end; i++) {
         int len = (int)strlen(parts[i].text);
@@ -538,8 +537,10 @@ static const struct {
     const char *health, *anomaly, *sep;
     bool rul_unknown; /* also "RUL --" when no estimate */
 } info_forms[] = {
-    {"health ", "anomaly ", "  ", true}, {"health ", "anomaly ", " ", false},
-    {"health ", "anom ", " ", false},    {"hlth ", "anom ", " ", false},
+    {"health ", "anomaly ", "  ", true},
+    {"health ", "anomaly ", " ", false},
+    {"health ", "anom ", " ", false},
+    {"hlth ", "anom ", " ", false},
     {"H ", "A ", " ", false},
 };
 
@@ -556,7 +557,8 @@ static void draw_info(struct screen *s, int y, int x, int end, int machine, bool
     bool firing = !isnan(m->anomaly) && m->anomaly >= DETECT_FIRE;
     for (int pass = 0; pass < 2; pass++) { /* the second pass drops RUL */
         for (size_t f = 0; f < COUNT(info_forms); f++) {
-            bool rul_shown = with_rul && pass == 0 && (!isnan(m->rul_hours) || info_forms[f].rul_unknown);
+            bool rul_shown =
+                with_rul && pass == 0 && (!isnan(m->rul_hours) || info_forms[f].rul_unknown);
             struct info_part parts[6];
             int n = 0;
             char text[24];
@@ -575,7 +577,8 @@ static void draw_info(struct screen *s, int y, int x, int end, int machine, bool
                 continue;
             x = draw_parts(s, y, x, end, parts, n);
             if (x < end)
-                widget_text(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g, "");
+                widget_text(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                            "");
             return;
         }
     }
