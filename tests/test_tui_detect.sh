@@ -94,7 +94,8 @@ screen | grep -qE '(by (zscore|drift|residual|forest)|last fired .*: (zscore|dri
     fail "no detector name"
 
 # 4. the health estimator's warm-up ends: health and RUL become figures or say why not
-wait_until "$SLOW_TIMEOUT" "a health figure after the warm-up" shows_re ' health [0-9]+/100 +RUL (~[0-9]|-- \(no degradation trend\))'
+wait_until "$SLOW_TIMEOUT" "a health figure after the warm-up" \
+    shows_re ' health [0-9]+/100 +RUL (~[0-9]|0 \(at the alarm limit\)|-- \(no degradation trend\))'
 
 # 5. back to the overview: health figures on the tiles now
 keys Escape

@@ -126,14 +126,15 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
         put(s, y, x, THEME_DIM, " (no condition sensor)");
     put(s, y, x, THEME_DIM, "  RUL ");
     char rul[16];
-    view_overview_format_rul(m->rul_hours, rul, sizeof rul);
-    if (!isnan(m->rul_hours) && m->rul_hours * 60 < 1) {
+    double rul_h = view_overview_rul_hours(m);
+    view_overview_format_rul(rul_h, rul, sizeof rul);
+    if (!isnan(rul_h) && rul_h * 60 < 1) {
         put(s, y, x, THEME_ALARM, "0");
         put(s, y, x, THEME_DIM, narrow ? " (at limit)" : " (at the alarm limit)");
-    } else if (!isnan(m->rul_hours)) {
+    } else if (!isnan(rul_h)) {
         int el = m->rul_confidence < 0.3f ? THEME_DIM
-                 : m->rul_hours < 8       ? THEME_ALARM
-                 : m->rul_hours < 48      ? THEME_WARN
+                 : rul_h < 8              ? THEME_ALARM
+                 : rul_h < 48             ? THEME_WARN
                                           : THEME_NORMAL;
         put(s, y, x, el, "~%s", rul);
         if (narrow)

@@ -20,6 +20,8 @@
 #define SPINDLE_COL_MAX_W 64
 #define SHARED_INFO_MIN_W 36
 #define INFO_SHORT_W 23 /* "health 100 anomaly 0.00" */
+#define INFO_WIDE_W 26  /* "health learning anom 0.00!" */
+#define INFO_SPARK_W 12 /* the sparkline keeps at least this much beside the info */
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
@@ -397,6 +399,11 @@ void view_overview_format_rul(double hours, char *buf, size_t len)
         snprintf(buf, len, "%.0fd", hours / 24);
 }
 
+double view_overview_rul_hours(const struct snapshot_machine *m)
+{
+    return !isnan(m->health) && m->health < 0.5f ? 0.0 : m->rul_hours;
+}
+
 int view_overview_health(const struct screen *s, int machine, char *buf, size_t len)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
@@ -444,7 +451,10 @@ static int rul_element(double hours, float confidence)
     return hours < 8 ? THEME_ALARM : hours < 48 ? THEME_WARN : THEME_NORMAL;
 }
 
-static void draw_title(struct screen *s, int y, int x, int w, int machine, bool selected)
+/* The title row: marker, id, type label, state word; with anomaly_mark, a firing machine's
+ * anomaly figure goes left of the state word (tiles with no room for an info line). */
+static void draw_title(struct screen *s, int y, int x, int w, int machine, bool selected,
+                       bool anomaly_mark)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_type *t = screen_type(s, machine);
@@ -464,6 +474,14 @@ static void draw_title(struct screen *s, int y, int x, int w, int machine, bool 
                     selected ? base : screen_attr(s, THEME_DIM), s->g, t->label);
     widget_text(stdscr, y, x + w - sw, sw, WIDGET_LEFT,
                 screen_attr(s, screen_state_element(m->state)), s->g, word);
+    if (anomaly_mark && !isnan(m->anomaly) && m->anomaly >= DETECT_FIRE) {
+        char mark[16], a[8];
+        view_overview_format_anomaly(m->anomaly, a, sizeof a);
+        int mw = snprintf(mark, sizeof mark, " A%s!", a);
+        if (x + w - sw - mw > lx)
+            widget_text(stdscr, y, x + w - sw - mw, mw, WIDGET_LEFT,
+                        screen_attr(s, view_overview_anomaly_element(m->anomaly)), s->g, mark);
+    }
 }
 
 static void draw_spark(struct screen *s, int y, int x, int width, const struct snapshot_machine *m,
@@ -553,12 +571,13 @@ static void draw_info(struct screen *s, int y, int x, int end, int machine, bool
     char health[16], anomaly[16], rul[16];
     view_overview_health(s, machine, health, sizeof health);
     view_overview_format_anomaly(m->anomaly, anomaly, sizeof anomaly);
-    view_overview_format_rul(m->rul_hours, rul, sizeof rul);
+    double rul_h = view_overview_rul_hours(m);
+    float rul_conf = rul_h == 0.0 ? 1.0f : m->rul_confidence;
+    view_overview_format_rul(rul_h, rul, sizeof rul);
     bool firing = !isnan(m->anomaly) && m->anomaly >= DETECT_FIRE;
     for (int pass = 0; pass < 2; pass++) { /* the second pass drops RUL */
         for (size_t f = 0; f < COUNT(info_forms); f++) {
-            bool rul_shown =
-                with_rul && pass == 0 && (!isnan(m->rul_hours) || info_forms[f].rul_unknown);
+            bool rul_shown = with_rul && pass == 0 && (!isnan(rul_h) || info_forms[f].rul_unknown);
             struct info_part parts[6];
             int n = 0;
             char text[24];
@@ -571,7 +590,7 @@ static void draw_info(struct screen *s, int y, int x, int end, int machine, bool
             if (rul_shown) {
                 snprintf(text, sizeof text, "%sRUL ", info_forms[f].sep);
                 add_part(parts, &n, text, THEME_DIM);
-                add_part(parts, &n, rul, rul_element(m->rul_hours, m->rul_confidence));
+                add_part(parts, &n, rul, rul_element(rul_h, rul_conf));
             }
             if (parts_width(parts, n) > end - x && !(pass == 1 && f + 1 == COUNT(info_forms)))
                 continue;
@@ -590,7 +609,9 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     const struct catalog_type *t = screen_type(s, machine);
     int w = L->tile_w, row = y;
     bool selected = machine == s->selected;
-    draw_title(s, row++, x, w, machine, selected);
+    /* Without an info line, a wide tile still shows health and anomaly beside its sparkline. */
+    bool shared = L->spark && !L->info && w >= SHARED_INFO_MIN_W;
+    draw_title(s, row++, x, w, machine, selected, !L->info && !shared);
     int ids[CATALOG_TILE_MAX];
     int k = tile_sensors(t, ids);
     int label_w = w - 4 - VALUE_W - UNIT_W - BAR_MIN_W;
@@ -602,9 +623,10 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     }
     int gauges_end = y + 1 + (L->tile_h - 1 - (L->spark ? 1 : 0) - (L->info ? 1 : 0));
     row = row < gauges_end ? gauges_end : row;
-    /* Without an info line, a wide tile still shows health and anomaly beside its sparkline. */
-    bool shared = L->spark && !L->info && w >= SHARED_INFO_MIN_W;
-    int info_w = shared ? INFO_SHORT_W : 0;
+    int info_w = !shared                              ? 0
+                 : w - 1 - INFO_SPARK_W > INFO_WIDE_W ? INFO_WIDE_W
+                                                      : w - 1 - INFO_SPARK_W;
+    info_w = shared && info_w < INFO_SHORT_W ? INFO_SHORT_W : info_w;
     if (L->spark && row < y + L->tile_h && k > 0) {
         draw_spark(s, row, x + 1, w - 1 - info_w, m, &t->sensors[ids[0]]);
         if (shared)

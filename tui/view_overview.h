@@ -37,6 +37,10 @@ void view_overview_format_anomaly(float score, char *buf, size_t len);
 /* Remaining life, compactly: "25min", "7.5h", "40h", "3d"; "--" for NAN. */
 void view_overview_format_rul(double hours, char *buf, size_t len);
 
+/* The machine's remaining life in hours: 0 once its health index is 0 (a condition sensor at
+ * or past its alarm limit: nothing left to extrapolate), else the estimate (NAN: none). */
+double view_overview_rul_hours(const struct snapshot_machine *m);
+
 /* A 0..100 health figure: "92", "--" for NAN. */
 void view_overview_format_health_value(float health, char *buf, size_t len);
 
