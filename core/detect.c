@@ -82,12 +82,16 @@ static void detect_calib_refresh(struct detect_calib *c)
 }
 
 /* Feeds a detector's 0..1 score; returns it re-mapped onto the calibrated threshold. */
-static float detect_calib_apply(struct detect_calib *c, float score, long train, bool zero_is_idle)
+static float detect_calib_apply(struct detect_calib *c, float score, long train, bool zero_is_idle,
+                                bool learn)
 {
     double a = score >= 1.0f ? 1e9 : score / (1.0 - score);
     /* a per-sensor detector scores exactly 0 only while it warms up: that teaches nothing */
     if (train <= 0 || (zero_is_idle && score <= 0.0f))
         return score;
+    /* past a catalog limit: judged at the thresholds learned so far, never clamped quiet */
+    if (!learn)
+        return (float)(a / (a + c->thr));
     bool firing = a >= c->thr;
     if (c->seen < train || !firing || (c->seen & 15) == 0) {
         c->bins[a > 0 ? detect_calib_bin(a) : 0] += 1.0f;
@@ -122,6 +126,7 @@ struct detect_machine {
     struct detect_params p;
     const struct catalog_type *type;
     int n; /* sensors covered (the type's count at creation) */
+    uint64_t abnormal; /* sensors past a warn/alarm limit (detect_machine_set_abnormal) */
     struct detect_sensor s[CATALOG_SENSORS_MAX];
     struct iforest *forest;
     int dims;
@@ -255,6 +260,16 @@ static void detect_sensor_cfg(const struct catalog_sensor *cs, const struct dete
     cfg->drift_span = p->drift_span;
     cfg->drift_horizon = p->drift_horizon;
     cfg->drift_threshold = p->drift_threshold;
+    /* the healthy band read as +-3 spreads around the nominal value */
+    cfg->prior_median = NAN;
+    cfg->prior_spread = NAN;
+    if (isfinite(band) && band > 0) {
+        cfg->prior_median = isfinite(cs->nominal) && cs->nominal >= cs->normal_lo &&
+                                    cs->nominal <= cs->normal_hi
+                                ? cs->nominal
+                                : 0.5 * (cs->normal_lo + cs->normal_hi);
+        cfg->prior_spread = band / 6.0;
+    }
 }
 
 static int detect_check(const struct detect_params *p, char *err, size_t errlen)
@@ -392,10 +407,11 @@ static float detect_forest_map(double raw, double fire)
 /* The cross-sensor residuals of a completed row, each watched by its own drift detector. */
 static void detect_residual_update(struct detect_machine *m)
 {
+    bool learn = m->abnormal == 0; /* the machine's limit state: every sensor within limits */
     bool normal = m->forest_score < DETECT_FIRE;
     for (int i = 0; i < m->n; i++)
         normal = normal && !(m->s[i].active && m->s[i].res_score >= DETECT_FIRE);
-    if (!detect_residual_row(m->residual, m->row, normal, m->res_z))
+    if (!detect_residual_row(m->residual, m->row, normal, learn, m->res_z))
         return;
     for (int i = 0; i < m->n; i++) {
         struct detect_sensor *s = &m->s[i];
@@ -403,7 +419,7 @@ static void detect_residual_update(struct detect_machine *m)
             continue;
         /* residuals are standardised by the model already: no calibration on top, which
          * would learn the drift detector's own start-up transient as normal */
-        s->res_score = detect_drift_ops.update(s->res_state, m->res_z[m->dim_of[i]]);
+        s->res_score = detect_drift_ops.update(s->res_state, m->res_z[m->dim_of[i]], learn);
     }
 }
 
@@ -428,7 +444,8 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
         m->forest_fire_now = fmin(fire, 0.95);
         m->forest_score = detect_calib_apply(
             &m->forest_calib, detect_forest_map(m->forest_raw, m->forest_fire_now),
-            m->p.calib_warmup / (m->p.forest_every > 1 ? m->p.forest_every : 1), false);
+            m->p.calib_warmup / (m->p.forest_every > 1 ? m->p.forest_every : 1), false,
+            m->abnormal == 0);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
@@ -439,7 +456,9 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
     }
     if (m->forest_hold > 0)
         m->forest_hold--;
-    iforest_observe(m->forest, m->row, m->forest_score < DETECT_FIRE);
+    /* a row with a sensor past a limit never trains the forest, not even 1 in 16 */
+    if (m->abnormal == 0)
+        iforest_observe(m->forest, m->row, m->forest_score < DETECT_FIRE);
     return emit;
 }
 
@@ -480,9 +499,11 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
             r.emit_machine = detect_forest_row(m, ts_ms);
         float best = 0.0f;
         int which = 0;
+        bool learn = !(m->abnormal & (1ull << sensor));
         for (int k = 0; k < DETECT_OPS_COUNT; k++) {
-            float sc = detect_calib_apply(s->calib[k], detect_list[k]->update(s->state[k], value),
-                                          m->p.calib_warmup, true);
+            float sc = detect_calib_apply(
+                s->calib[k], detect_list[k]->update(s->state[k], value, learn),
+                m->p.calib_warmup, true, learn);
             s->det_score[k] = sc;
             if (sc > best) {
                 best = sc;
@@ -508,6 +529,16 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
     r.machine_score = detect_machine_score(m);
     if (out)
         *out = r;
+}
+
+void detect_machine_set_abnormal(struct detect_machine *m, int sensor, bool abnormal)
+{
+    if (!m || sensor < 0 || sensor >= m->n || !m->s[sensor].active)
+        return;
+    if (abnormal)
+        m->abnormal |= 1ull << sensor;
+    else
+        m->abnormal &= ~(1ull << sensor);
 }
 
 int detect_machine_top_sensor(const struct detect_machine *m)

@@ -82,6 +82,9 @@ struct detect_sensor_cfg {
     double scale_floor; /* smallest spread the detectors believe in (sensor units) */
     int drift_span, drift_horizon;
     double drift_threshold;
+    /* Catalog prior for a sensor with no learned normal values yet (a fault present from the
+     * start): median and spread of its healthy band; NAN when the catalog has no band. */
+    double prior_median, prior_spread;
 };
 
 /* The one interface every per-sensor detector implements. State lives in memory the stack
@@ -91,8 +94,9 @@ struct detect_ops {
     size_t (*state_size)(const struct detect_sensor_cfg *cfg);
     void (*init)(void *state, const struct detect_sensor_cfg *cfg);
     /* Feeds one value; returns the score 0..1 (DETECT_FIRE = fires). NaN values are ignored
-     * (score 0). */
-    float (*update)(void *state, double value);
+     * (score 0). learn false: the value is scored against what was learned so far but does
+     * not move the detector's notion of normal (a sample past a catalog warn/alarm limit). */
+    float (*update)(void *state, double value, bool learn);
     /* Writes why the last update scored what it did ("z=+5.2 vs median 61.0"). Not on the
      * hot path: called only when an event or the detail view needs it. */
     void (*explain)(const void *state, char *buf, size_t len);
@@ -122,6 +126,13 @@ void detect_machine_free(struct detect_machine *m);
  * size (learned later) are ignored. */
 void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
                            struct detect_result *out);
+
+/* Marks a sensor as past a warn or alarm limit (the engine's limit state) or back within them;
+ * sticky until changed, false at creation. Samples of a marked sensor are scored but teach
+ * nothing: not the detectors' windows and baselines, not their calibration, not the residual
+ * model, and a row holding a marked sensor does not train the forest. They are also exempt from
+ * the calibration window's quiet clamp (the limits already say they are not normal operation). */
+void detect_machine_set_abnormal(struct detect_machine *m, int sensor, bool abnormal);
 
 /* Scores now: the machine's fused score, one sensor's fused score, the forest's mapped score. */
 float detect_machine_score(const struct detect_machine *m);

@@ -33,11 +33,33 @@ static void drift_init(void *state, const struct detect_sensor_cfg *cfg)
     d->warmup = cfg->warmup > cfg->drift_span * 4 ? cfg->warmup : cfg->drift_span * 4;
 }
 
-static float drift_update(void *state, double x)
+/* A value not to be learned moves the level (where the value is now) but neither the baseline,
+ * nor the gap's usual spread, nor the spike clip. */
+static float drift_score_only(struct drift *d, double x)
+{
+    if (d->seen < d->warmup)
+        return 0.0f;
+    double r = x - d->level;
+    if (fabs(r) > 4.0 * d->dev)
+        r = r > 0 ? 4.0 * d->dev : -4.0 * d->dev;
+    d->level += d->a_level * r;
+    double sd = sqrt(d->var);
+    double floor =
+        d->floor > 1e-9 * (1.0 + fabs(d->base)) ? d->floor : 1e-9 * (1.0 + fabs(d->base));
+    if (sd < floor)
+        sd = floor;
+    double u = (d->level - d->base) / sd;
+    d->last_u = u;
+    return (float)(fabs(u) / (fabs(u) + d->threshold));
+}
+
+static float drift_update(void *state, double x, bool learn)
 {
     struct drift *d = state;
     if (isnan(x))
         return 0.0f;
+    if (!learn)
+        return drift_score_only(d, x);
     if (d->seen++ == 0) {
         d->level = d->base = x;
         return 0.0f;

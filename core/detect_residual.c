@@ -122,7 +122,8 @@ static void residual_fit(struct detect_residual *r)
         r->fitted = true;
 }
 
-bool detect_residual_row(struct detect_residual *r, const double *x, bool normal, double *z)
+bool detect_residual_row(struct detect_residual *r, const double *x, bool normal, bool learn,
+                         double *z)
 {
     int d = r->d;
     for (int i = 0; i < d; i++)
@@ -152,7 +153,7 @@ bool detect_residual_row(struct detect_residual *r, const double *x, bool normal
     }
     /* only rows the current model finds ordinary teach the next one: a growing fault must not
      * be refitted into the model */
-    if (!r->fitted || (normal && worst < RESIDUAL_TEACH_MAX)) {
+    if (learn && (!r->fitted || (normal && worst < RESIDUAL_TEACH_MAX))) {
         double keep = r->fitted && r->refit_rows > 0 ? 1.0 - 1.0 / (4.0 * r->refit_rows) : 1.0;
         r->w = keep * r->w + 1.0;
         for (int i = 0; i < d; i++) {
@@ -161,7 +162,7 @@ bool detect_residual_row(struct detect_residual *r, const double *x, bool normal
                 r->cross[i * d + j] = keep * r->cross[i * d + j] + x[i] * x[j];
         }
     }
-    if (!r->fitted && r->rows >= r->fit_rows)
+    if (!r->fitted && r->w >= r->fit_rows)
         residual_fit(r);
     else if (r->fitted && r->refit_rows > 0 && ++r->since_fit >= r->refit_rows) {
         r->since_fit = 0;

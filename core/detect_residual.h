@@ -19,9 +19,12 @@ struct detect_residual;
 struct detect_residual *detect_residual_create(int dims, int fit_rows, int refit_rows);
 void detect_residual_free(struct detect_residual *r);
 
-/* Feeds one complete row; normal says whether it may teach the model. Writes the standardised
+/* Feeds one complete row; normal says whether the detectors found it ordinary (it may then
+ * refine a fitted model); learn false (a sensor past a catalog limit) keeps it out of the fit
+ * entirely. Writes the standardised
  * residual of every sensor into z (NAN while no model is fitted or for NaN inputs) and returns
  * true when z holds residuals. */
-bool detect_residual_row(struct detect_residual *r, const double *x, bool normal, double *z);
+bool detect_residual_row(struct detect_residual *r, const double *x, bool normal, bool learn,
+                         double *z);
 
 #endif

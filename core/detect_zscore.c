@@ -9,6 +9,7 @@ struct zscore {
     long seen;
     double threshold, floor;
     double slow_spread; /* long-run mean of the window spread: a floor for quiet stretches */
+    double prior_median, prior_spread; /* catalog band: the reference before anything is learned */
     double last_value, last_median, last_spread, last_z;
     double *ring;   /* insertion order */
     double *sorted; /* the same values, ascending */
@@ -27,6 +28,8 @@ static void zscore_init(void *state, const struct detect_sensor_cfg *cfg)
     z->threshold = cfg->z_threshold;
     z->floor = cfg->scale_floor;
     z->warmup = cfg->warmup > cfg->z_window ? cfg->warmup : cfg->z_window;
+    z->prior_median = cfg->prior_median;
+    z->prior_spread = cfg->prior_spread;
     z->ring = (double *)(z + 1);
     z->sorted = z->ring + cfg->z_window;
 }
@@ -83,19 +86,29 @@ static void zscore_push(struct zscore *z, double x)
         z->pos = 0;
 }
 
-static float zscore_update(void *state, double x)
+static float zscore_update(void *state, double x, bool learn)
 {
     struct zscore *z = state;
     if (isnan(x))
         return 0.0f;
     float score = 0.0f;
-    if (z->count >= 8) {
+    if (z->count < 8 && !learn && z->prior_spread > 0) {
+        /* nothing normal learned yet (a fault present from the start): the catalog band is
+         * the only reference there is */
+        double zz = (x - z->prior_median) / z->prior_spread;
+        z->last_median = z->prior_median;
+        z->last_spread = z->prior_spread;
+        z->last_z = zz;
+        if (z->seen >= z->warmup)
+            score = (float)(fabs(zz) / (fabs(zz) + z->threshold));
+    } else if (z->count >= 8) {
         double med = zscore_quantile(z, 0.5);
         double spread = (zscore_quantile(z, 0.75) - zscore_quantile(z, 0.25)) / 1.349;
         /* The slow average follows the window spread so a series that is usually noisy but
          * briefly flat does not score its next ordinary wiggle as a huge z. */
-        z->slow_spread +=
-            (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
+        if (learn)
+            z->slow_spread +=
+                (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
         double s = spread;
         if (s < 0.5 * z->slow_spread)
             s = 0.5 * z->slow_spread;
@@ -114,7 +127,8 @@ static float zscore_update(void *state, double x)
     }
     z->last_value = x;
     z->seen++;
-    zscore_push(z, x);
+    if (learn)
+        zscore_push(z, x);
     return score;
 }
 

@@ -307,6 +307,11 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
     if (!tm->health && !(tm->health = health_create(m->type, 0, err, sizeof err)))
         return;
     struct detect_result r;
+    /* a sample past a warn/alarm limit (pending = the level the value stands at now, before
+     * the on-delay) is scored but must not be learned as normal */
+    const struct twin_sensor *ts = &tm->sensors[s->sensor];
+    detect_machine_set_abnormal(tm->detect, s->sensor,
+                                ts->pending >= TWIN_WARN || ts->state >= TWIN_WARN);
     detect_machine_update(tm->detect, s->sensor, s->u.value, s->ts_ms, &r);
     tm->sensors[s->sensor].anomaly = r.score;
     health_update(tm->health, s->sensor, s->u.value, s->ts_ms);

@@ -83,15 +83,15 @@ static void test_zscore_spike(void **state)
     void *z = ops_new(&detect_zscore_ops, &c);
     int fired = 0;
     for (int i = 0; i < 1000; i++)
-        fired += detect_zscore_ops.update(z, 50 + gauss()) >= DETECT_FIRE;
-    float spike = detect_zscore_ops.update(z, 50 + 12.0);
+        fired += detect_zscore_ops.update(z, 50 + gauss(), true) >= DETECT_FIRE;
+    float spike = detect_zscore_ops.update(z, 50 + 12.0, true);
     assert_true(spike >= DETECT_FIRE);
     assert_true(fired <= 10); /* pure noise: at most 1 % */
     char why[160];
     detect_zscore_ops.explain(z, why, sizeof why);
     assert_non_null(strstr(why, "z=+"));
     /* a value back in the band scores low again at once */
-    assert_true(detect_zscore_ops.update(z, 50.3) < 0.3f);
+    assert_true(detect_zscore_ops.update(z, 50.3, true) < 0.3f);
     free(z);
 }
 
@@ -102,9 +102,9 @@ static void test_zscore_flat_signal_floor(void **state)
     c.scale_floor = 0.5;
     void *z = ops_new(&detect_zscore_ops, &c);
     for (int i = 0; i < 500; i++)
-        detect_zscore_ops.update(z, 1480.0); /* quantised: no spread at all */
-    assert_true(detect_zscore_ops.update(z, 1481.0) < DETECT_FIRE); /* 2 floors away */
-    assert_true(detect_zscore_ops.update(z, 1490.0) >= DETECT_FIRE);
+        detect_zscore_ops.update(z, 1480.0, true); /* quantised: no spread at all */
+    assert_true(detect_zscore_ops.update(z, 1481.0, true) < DETECT_FIRE); /* 2 floors away */
+    assert_true(detect_zscore_ops.update(z, 1490.0, true) >= DETECT_FIRE);
     free(z);
 }
 
@@ -125,12 +125,12 @@ static void test_zscore_window_exact(void **state)
     static double hist[5000];
     for (int i = 0; i < 5000; i++) {
         hist[i] = (double)((int)(uniform01() * 12)) * 0.5; /* many ties */
-        detect_zscore_ops.update(z, hist[i]);
+        detect_zscore_ops.update(z, hist[i], true);
         if (i >= 40 && i % 97 == 0) {
             double w[31];
             memcpy(w, hist + i - 30, sizeof w);
             qsort(w, 31, sizeof(double), cmp_double);
-            detect_zscore_ops.update(z, -1.0); /* scored against the window just checked */
+            detect_zscore_ops.update(z, -1.0, true); /* scored against the window just checked */
             hist[++i] = -1.0;
             char why[200];
             detect_zscore_ops.explain(z, why, sizeof why);
@@ -146,7 +146,7 @@ static int first_fire(const struct detect_ops *ops, void *st, double (*series)(i
                       int to)
 {
     for (int i = from; i < to; i++)
-        if (ops->update(st, series(i)) >= DETECT_FIRE)
+        if (ops->update(st, series(i), true) >= DETECT_FIRE)
             return i;
     return -1;
 }
@@ -189,7 +189,7 @@ static void test_drift_noise_quiet(void **state)
     void *d = ops_new(&detect_drift_ops, &c);
     int fired = 0;
     for (int i = 0; i < 20000; i++)
-        fired += detect_drift_ops.update(d, 50 + gauss()) >= DETECT_FIRE;
+        fired += detect_drift_ops.update(d, 50 + gauss(), true) >= DETECT_FIRE;
     assert_true(fired < 100); /* < 0.5 % */
     free(d);
 }
@@ -295,6 +295,80 @@ static void test_machine_noise_spike_event(void **state)
     assert_string_equal(ev.detector, "iforest");
     assert_int_equal(ev.sensor, -1);
     detect_machine_free(m);
+}
+
+/* A fault present from the start: sensor 1 reads 80 (+ noise) from the first sample. Marked past
+ * its warn limit, it is scored against the catalog band and fires, even inside the calibration
+ * window, and is still anomalous after calibration; unmarked (the same values within limits),
+ * the stack learns them as normal and stays quiet. */
+static float run_fault_from_start(bool marked, float *during_calib, int *emitted)
+{
+    static struct catalog_type t;
+    make_type(&t, 3);
+    t.sensors[1].warn_hi = 70;
+    t.sensors[1].alarm_hi = 90;
+    char err[160];
+    struct detect_machine *m = detect_machine_create(&t, NULL, 42, err, sizeof err);
+    assert_non_null(m);
+    *emitted = 0;
+    *during_calib = 0;
+    for (int i = 0; i < 6000; i++) {
+        for (int s = 0; s < 3; s++) {
+            double v = (s == 1 ? 80 : 50) + gauss();
+            struct detect_result r;
+            detect_machine_set_abnormal(m, s, marked && s == 1 && v >= t.sensors[1].warn_hi);
+            detect_machine_update(m, s, v, (int64_t)i * 1000, &r);
+            *emitted += r.emit;
+        }
+        if (i == 1000)
+            *during_calib = detect_machine_sensor_score(m, 1);
+    }
+    float score = detect_machine_sensor_score(m, 1);
+    detect_machine_free(m);
+    return score;
+}
+
+static void test_machine_fault_from_start(void **state)
+{
+    (void)state;
+    float calib, score;
+    int emitted;
+    score = run_fault_from_start(true, &calib, &emitted);
+    assert_true(score >= DETECT_FIRE);
+    assert_true(calib >= DETECT_FIRE); /* not clamped quiet by the calibration window */
+    assert_true(emitted >= 1);
+    score = run_fault_from_start(false, &calib, &emitted);
+    assert_true(score < DETECT_FIRE);
+    assert_true(calib < DETECT_FIRE);
+    assert_int_equal(emitted, 0);
+}
+
+/* A fault that starts after normal operation, inside the calibration window: values past the
+ * warn limit do not enter the windows and baselines, so a level that stays up keeps firing. */
+static void test_machine_fault_not_learned(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 3);
+    t.sensors[1].warn_hi = 65;
+    char err[160];
+    for (int marked = 0; marked < 2; marked++) {
+        struct detect_machine *m = detect_machine_create(&t, NULL, 42, err, sizeof err);
+        assert_non_null(m);
+        for (int i = 0; i < 8000; i++) {
+            for (int s = 0; s < 3; s++) {
+                double v = (s == 1 && i >= 600 ? 75 : 50) + gauss();
+                detect_machine_set_abnormal(m, s, marked && v >= t.sensors[s].warn_hi);
+                detect_machine_update(m, s, v, (int64_t)i * 1000, NULL);
+            }
+        }
+        float score = detect_machine_sensor_score(m, 1);
+        if (marked)
+            assert_true(score >= DETECT_FIRE);
+        else
+            assert_true(score < DETECT_FIRE); /* learned as the new normal */
+        detect_machine_free(m);
+    }
 }
 
 static void test_machine_forest_fires_on_far_vector(void **state)
@@ -407,7 +481,7 @@ static void test_residual_model(void **state)
     for (int i = 0; i < 4000; i++) {
         x[0] = 50 + 20 * sin(i / 100.0);
         x[1] = 2 * x[0] + 0.5 * gauss();
-        bool ok = detect_residual_row(r, x, true, z);
+        bool ok = detect_residual_row(r, x, true, true, z);
         assert_true(ok == (i >= 2000)); /* fitted on the first 2000 rows */
         if (ok && i > 2500)
             worst = fmax(worst, fabs(z[1]));
@@ -415,7 +489,7 @@ static void test_residual_model(void **state)
     assert_true(worst < 5.0);
     x[0] = 50;
     x[1] = 100 + 5.0;
-    assert_true(detect_residual_row(r, x, false, z));
+    assert_true(detect_residual_row(r, x, false, true, z));
     assert_true(z[1] > 8.0);
     assert_true(z[0] < -8.0); /* x looks too small for that y, too */
     detect_residual_free(r);
@@ -575,6 +649,8 @@ int main(void)
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_calibration_operating_levels),
         cmocka_unit_test(test_residual_model),
+        cmocka_unit_test(test_machine_fault_from_start),
+        cmocka_unit_test(test_machine_fault_not_learned),
         cmocka_unit_test(test_leadtime),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_output),
