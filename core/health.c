@@ -11,6 +11,8 @@
 #define HEALTH_TREND_PERIOD_S 60.0 /* one point of the degradation trend per plant minute */
 #define HEALTH_TREND_MEMORY 30.0   /* points: about half a plant hour */
 #define HEALTH_TAYLOR_N 0.25       /* Taylor exponent of carbide tools */
+#define HEALTH_CUT_TAU_S 300.0     /* cutting time over which the quoted conditions average */
+#define HEALTH_CUT_LOAD 0.25       /* load (of the nominal) above which the spindle cuts */
 #define HEALTH_RUL_BAND 0.1        /* an RUL is given from the outer 10 % of the healthy band on */
 
 /* Weighted least squares of y on t with exponential forgetting, O(1) per point. */
@@ -72,6 +74,7 @@ struct health {
     int wear, runtime, rpm, load, vib, temp;
     double wear_limit, rpm_ref, load_ref;
     double last_wear, last_runtime, equiv_min, cur_rpm, cur_load;
+    double cut_factor; /* cutting factor averaged over recent cutting time only; 0: none yet */
     bool have_wear;
     struct health_rls tool;
     double spindle_vib, spindle_temp;
@@ -214,10 +217,25 @@ static void health_tool(struct health *h, int sensor, double value)
     health_rls_add(&h->tool, h->equiv_min, value, 1.0 - 1.0 / 3000.0);
 }
 
+/* Cutting, as opposed to idling, rapid moves or a tool change: the spindle turns under load. */
+static bool health_cutting(const struct health *h)
+{
+    if (!(h->cur_rpm / h->rpm_ref > 0.05))
+        return false;
+    return h->load < 0 || h->cur_load >= HEALTH_CUT_LOAD * h->load_ref;
+}
+
 static void health_tool_clock(struct health *h, double dt_s)
 {
-    if (h->wear >= 0 && h->rpm >= 0 && dt_s > 0 && dt_s < 3600)
-        h->equiv_min += dt_s / 60.0 * health_cutting_factor(h);
+    if (h->wear < 0 || h->rpm < 0 || !(dt_s > 0) || dt_s >= 3600)
+        return;
+    double f = health_cutting_factor(h);
+    h->equiv_min += dt_s / 60.0 * f;
+    /* the RUL is quoted at the conditions of recent cutting: idle periods leave it alone */
+    if (health_cutting(h) && f > 0) {
+        double w = h->cut_factor > 0 ? 1.0 - exp(-dt_s / HEALTH_CUT_TAU_S) : 1.0;
+        h->cut_factor += w * (f - h->cut_factor);
+    }
 }
 
 void health_update(struct health *h, int sensor, double value, int64_t ts_ms)
@@ -285,9 +303,9 @@ static double health_tool_rul(const struct health *h)
     double left = h->wear_limit - h->last_wear;
     if (left <= 0)
         return 0.0;
-    double f = health_cutting_factor(h);
-    if (f <= 0)
-        f = 1.0; /* stopped: quote the life at the reference conditions */
+    /* cutting minutes at the conditions of recent cutting, so the figure does not jump when the
+     * spindle idles between parts; before any cutting, the reference conditions */
+    double f = h->cut_factor > 0 ? h->cut_factor : 1.0;
     return left / (slope * f);
 }
 

@@ -29,7 +29,9 @@ struct health_estimate {
     double rul_hours;     /* NAN without an upward degradation trend */
     float rul_confidence; /* 0..1 */
     int worst_sensor;     /* sensor with the largest degradation, -1 */
-    double tool_rul_min;  /* cutting minutes left, NAN when no tool or no trend yet */
+    double tool_rul_min;  /* cutting minutes left at the conditions of recent cutting (a
+                             5-minute average over cutting time only: idling does not move it),
+                             NAN when no tool or no trend yet */
     float spindle_health; /* 0..100, NAN when the type has no spindle sensors */
 };
 

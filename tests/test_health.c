@@ -102,6 +102,44 @@ static void cnc_tick(struct health *h, int64_t tick, double rpm, double load, do
     health_update(h, 5, *runtime, ts);
 }
 
+/* Idling between parts (1900 rpm, no load) neither wears the tool nor moves its RUL, which is
+ * quoted at the conditions of recent cutting. */
+static void test_tool_rul_steady_while_idle(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    cnc_type(&t);
+    char err[160];
+    struct health *h = health_create(&t, 0, err, sizeof err);
+    assert_non_null(h);
+    double wear = 0, runtime = 0;
+    int64_t tick = 0;
+    for (; tick < 30 * 600; tick++)
+        cnc_tick(h, tick, 8000, 45, &wear, &runtime);
+    struct health_estimate e;
+    health_get(h, &e);
+    double cutting = e.tool_rul_min, truth = 95.0 - wear;
+    assert_true(fabs(cutting - truth) < 0.1 * truth);
+    for (int k = 0; k < 10 * 600; k++, tick++) {
+        int64_t ts = T0 + tick * 100;
+        health_update(h, 0, 1900, ts);
+        health_update(h, 1, 4, ts);
+        health_update(h, 4, wear, ts);
+        health_update(h, 5, runtime, ts);
+        if (k % 600 == 599) {
+            health_get(h, &e);
+            assert_true(fabs(e.tool_rul_min - cutting) < 0.05 * cutting);
+        }
+    }
+    /* cutting again at the same conditions: the same figure, less what was cut since */
+    for (int k = 0; k < 600; k++, tick++)
+        cnc_tick(h, tick, 8000, 45, &wear, &runtime);
+    health_get(h, &e);
+    truth = 95.0 - wear;
+    assert_true(fabs(e.tool_rul_min - truth) < 0.1 * truth);
+    health_free(h);
+}
+
 static void test_tool_rul_follows_cutting_conditions(void **state)
 {
     (void)state;
@@ -119,7 +157,7 @@ static void test_tool_rul_follows_cutting_conditions(void **state)
     assert_true(fabs(e.tool_rul_min - truth) < 0.1 * truth);
     assert_true(e.spindle_health > 99.0f);
     /* faster: Taylor says the tool lives (9000/8000)^4 = 1.6 times shorter */
-    for (int k = 0; k < 600; k++, tick++)
+    for (int k = 0; k < 10 * 600; k++, tick++)
         cnc_tick(h, tick, 9000, 45, &wear, &runtime);
     health_get(h, &e);
     truth = (95.0 - wear) / pow(9000.0 / 8000.0, 4.0);
@@ -201,6 +239,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_health_trend_and_rul),
         cmocka_unit_test(test_tool_rul_follows_cutting_conditions),
+        cmocka_unit_test(test_tool_rul_steady_while_idle),
         cmocka_unit_test(test_spindle_health),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_model_fit_exact),
