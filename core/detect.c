@@ -119,6 +119,7 @@ struct detect_sensor {
     unsigned fired;    /* per detector: latched at DETECT_FIRE until below DETECT_REARM */
     int emit_detector; /* the detector that fired last */
     int hold;
+    bool told_abnormal; /* emitted while past a limit: once per such episode is enough */
     double value;
 };
 
@@ -142,6 +143,7 @@ struct detect_machine {
     double res_z[CATALOG_SENSORS_MAX];
     float forest_score;
     bool forest_fired;
+    bool forest_told_abnormal; /* the forest emitted on a row past a limit, this episode */
     int forest_hold;
     void *mem;
 };
@@ -448,8 +450,12 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
             m->abnormal == 0);
     }
     bool emit = false;
+    if (!m->abnormal)
+        m->forest_told_abnormal = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
-        m->forest_fired = emit = true;
+        m->forest_fired = true;
+        emit = !m->forest_told_abnormal;
+        m->forest_told_abnormal = m->abnormal != 0;
         m->forest_hold = m->p.hold;
     } else if (m->forest_fired && m->forest_score < DETECT_REARM) {
         m->forest_fired = false;
@@ -477,9 +483,14 @@ static void detect_sensor_latch(const struct detect_machine *m, struct detect_se
         unsigned bit = 1u << k;
         if (!(s->fired & bit) && s->hold == 0 && sc[k] >= DETECT_FIRE) {
             s->fired |= bit;
-            s->emit_detector = k;
             s->hold = m->p.hold + 1;
+            /* past a limit, a sensor whose score does not learn stays up and flickers around
+             * the re-arm level: one event per episode, the limit alarm says the rest */
+            if (s->told_abnormal)
+                continue;
+            s->emit_detector = k;
             r->emit = true;
+            s->told_abnormal = (m->abnormal & (1ull << (s - m->s))) != 0;
         } else if ((s->fired & bit) && sc[k] < DETECT_REARM) {
             s->fired &= ~bit;
         }
@@ -535,10 +546,12 @@ void detect_machine_set_abnormal(struct detect_machine *m, int sensor, bool abno
 {
     if (!m || sensor < 0 || sensor >= m->n || !m->s[sensor].active)
         return;
-    if (abnormal)
+    if (abnormal) {
         m->abnormal |= 1ull << sensor;
-    else
+    } else {
         m->abnormal &= ~(1ull << sensor);
+        m->s[sensor].told_abnormal = false;
+    }
 }
 
 int detect_machine_top_sensor(const struct detect_machine *m)
