@@ -133,13 +133,20 @@ final=$(json_db written < "$tmp/hup.jsonl")
 "$BIN" --headless --scenario demo --speed max --duration 30d --db "$tmp/kill.db" \
     --status-interval 100 > "$tmp/kill.jsonl" &
 pid=$!; pids+=("$pid")
+seen=0
 for _ in $(seq 600); do # until something is reported written (slow under sanitizers)
-    [ -s "$tmp/kill.jsonl" ] && [ "$(json_db written < "$tmp/kill.jsonl" 2>/dev/null || echo 0)" -gt 0 ] && break
+    [ -s "$tmp/kill.jsonl" ] && [ "$(json_db written < "$tmp/kill.jsonl" 2>/dev/null || echo 0)" -gt 0 ] \
+        && seen=1 && break
     sleep 0.1
 done
+[ "$seen" = 1 ] || fail "SIGKILL step: the recorder reported nothing written within 60 s"
 sleep 0.5
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
-reported=$(json_db written < "$tmp/kill.jsonl")
+# the kill may cut the last status line short: take the last complete one
+reported=$(python3 -c 'import json,sys
+for l in reversed(sys.stdin.readlines()):
+    try: print(json.loads(l)["db"]["written"]); break
+    except ValueError: pass' < "$tmp/kill.jsonl")
 [ "$(sqlite3 "$tmp/kill.db" 'pragma integrity_check')" = ok ] || fail "integrity after SIGKILL"
 got=$(count "$tmp/kill.db")
 [ "$got" -ge "$reported" ] && [ "$got" -gt 0 ] || fail "after SIGKILL $got samples, $reported were reported written"
