@@ -817,9 +817,10 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
     if (cl >= 2)
         counts[cl - 1] = '\0';
     snprintf(out, len,
-             ",\"mqtt\":{\"state\":\"%s\",\"attempt\":%d,\"last_error\":\"%s\",%s,"
-             "\"decoded\":%llu,\"samples\":%llu,\"machines\":%d,\"max_machines\":%d}",
-             mqtt_state_name(st.state), st.attempt, error, counts + 1,
+             ",\"mqtt\":{\"state\":\"%s\",\"attempt\":%d,\"connects\":%llu,\"last_error\":\"%s\","
+             "%s,\"decoded\":%llu,\"samples\":%llu,\"machines\":%d,\"max_machines\":%d}",
+             mqtt_state_name(st.state), st.attempt, (unsigned long long)st.connects, error,
+             counts + 1,
              (unsigned long long)cs.decoded, (unsigned long long)cs.samples,
              catalog_machine_count(f->cat), catalog_max_machines(f->cat));
 }
@@ -830,7 +831,11 @@ void mqtt_feed_status_line(void *feed, char *out, size_t len)
     struct mqtt_status st;
     struct codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
-    if (st.state == MQTT_CONNECTED)
+    if (st.state == MQTT_CONNECTED && cs.rejected[CODEC_MACHINE_CAP] > 0)
+        snprintf(out, len, "broker connected rx %llu rej %llu (%llu over the machine cap)",
+                 (unsigned long long)cs.received, (unsigned long long)cs.rejected_total,
+                 (unsigned long long)cs.rejected[CODEC_MACHINE_CAP]);
+    else if (st.state == MQTT_CONNECTED)
         snprintf(out, len, "broker connected rx %llu rej %llu",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);
     else if (st.attempt > 0)

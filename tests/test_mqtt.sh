@@ -72,6 +72,18 @@ wait_for "$tmp/a.jsonl" 'd["mqtt"]["decoded"] == 606 and d["machines"] == 18' \
 kill -TERM $tw; wait $tw || fail "twintop exit status $?"
 tail -n1 "$tmp/a.jsonl" | grep -q '"final":true' || fail "no final line"
 
+# 2b. MQTT 3.1.1 at QoS 0, and the machine cap: two new machines allowed, the third refused.
+"$BIN" --headless --no-db --mqtt "$url" --mqtt-version 3 --qos 0 --max-machines 2 --duration 30 \
+    --status-interval 100 > "$tmp/v3.jsonl" 2> "$tmp/v3.err" & tw=$!
+wait_for "$tmp/v3.jsonl" 'd["mqtt"]["state"] == "connected"' || fail "v3: $(cat "$tmp/v3.err")"
+for m in GW_1 GW_2 GW_3 GW_1; do
+    mosquitto_pub -p "$port" -V mqttv311 -t "dt/gateway/$m/telemetry" \
+        -m "{\"machine_id\":\"$m\",\"data\":{\"flow\":1}}"
+done
+wait_for "$tmp/v3.jsonl" 'd["mqtt"]["received"] == 4 and d["mqtt"]["rejected"]["machine_cap"] == 1 and d["machines"] == 18 and d["mqtt"]["max_machines"] == 18' \
+    || fail "machine cap: $(tail -n1 "$tmp/v3.jsonl")"
+kill -TERM $tw; wait $tw || fail "twintop (v3) exit status $?"
+
 # 3. Attached to a feed, --duration is wall-clock time (no simulator to count plant time).
 start=$(date +%s)
 "$BIN" --headless --no-db --mqtt "$url" --duration 2 > "$tmp/b.jsonl"
