@@ -2,6 +2,8 @@
 # `make run` and `make test` install missing Debian packages themselves (make deps).
 
 PREFIX    ?= /usr/local
+# mosquitto lives in /usr/sbin, which a non-root PATH often lacks.
+export PATH := $(PATH):/usr/sbin:/sbin
 BUILD     ?= build
 CC        ?= cc
 PKGS      := ncursesw libmosquitto sqlite3 libcjson

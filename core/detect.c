@@ -107,12 +107,11 @@ struct detect_sensor {
     void *state[DETECT_OPS_COUNT];
     struct detect_calib *calib[DETECT_OPS_COUNT];
     float det_score[DETECT_OPS_COUNT];
-    void *res_state;               /* drift detector on the cross-sensor residual */
-    struct detect_calib *res_calib;
+    void *res_state; /* drift detector on the cross-sensor residual */
     float res_score;
     float score;
     int detector;
-    bool active; /* numeric sensor with detectors */
+    bool active;       /* numeric sensor with detectors */
     unsigned fired;    /* per detector: latched at DETECT_FIRE until below DETECT_REARM */
     int emit_detector; /* the detector that fired last */
     int hold;
@@ -163,8 +162,10 @@ void detect_params_default(struct detect_params *p)
     p->residual_span = 1800;
     p->residual_threshold = 5.0;
     p->row_period_ms = 1000;
+    p->forest_every = 5;
 }
 
+/* clang-format off */
 #define DETECT_INT(f) {#f, offsetof(struct detect_params, f), true}
 #define DETECT_DBL(f) {#f, offsetof(struct detect_params, f), false}
 static const struct {
@@ -172,13 +173,15 @@ static const struct {
     size_t offset;
     bool is_int;
 } detect_param_table[] = {
-    DETECT_INT(z_window),      DETECT_DBL(z_threshold),   DETECT_INT(warmup),
-    DETECT_INT(drift_span),    DETECT_INT(drift_horizon), DETECT_DBL(drift_threshold),
-    DETECT_INT(forest_trees),  DETECT_INT(forest_sample), DETECT_INT(forest_warmup),
+    DETECT_INT(z_window),       DETECT_DBL(z_threshold),      DETECT_INT(warmup),
+    DETECT_INT(drift_span),     DETECT_INT(drift_horizon),    DETECT_DBL(drift_threshold),
+    DETECT_INT(forest_trees),   DETECT_INT(forest_sample),    DETECT_INT(forest_warmup),
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
-    DETECT_INT(hold),          DETECT_INT(calib_warmup),  DETECT_INT(residual),
-    DETECT_INT(row_period_ms), DETECT_INT(residual_span),  DETECT_DBL(residual_threshold),
+    DETECT_INT(hold),           DETECT_INT(calib_warmup),     DETECT_INT(residual),
+    DETECT_INT(row_period_ms),  DETECT_INT(residual_span),    DETECT_DBL(residual_threshold),
+    DETECT_INT(forest_every),
 };
+/* clang-format on */
 
 int detect_params_set(struct detect_params *p, const char *assignment, char *err, size_t errlen)
 {
@@ -217,6 +220,7 @@ void detect_params_csv(struct detect_params *p)
     p->calib_warmup = 0; /* detect_csv ranks rarity instead */
     p->residual = 0;
     p->row_period_ms = 0; /* every row */
+    p->forest_every = 1;
 }
 
 const char *detect_detector_name(int detector)
@@ -263,8 +267,8 @@ static int detect_check(const struct detect_params *p, char *err, size_t errlen)
     }
     if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
         p->residual_span < 1 || p->residual_span >= p->drift_horizon ||
-        p->residual_threshold <= 0 ||
-        p->drift_threshold <= 0 || p->hold < 0 || p->calib_warmup < 0) {
+        p->residual_threshold <= 0 || p->drift_threshold <= 0 || p->hold < 0 ||
+        p->calib_warmup < 0) {
         snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
         return -1;
     }
@@ -308,7 +312,7 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
             sizes[i][k] = (detect_list[k]->state_size(&cfg[i]) + 15) & ~(size_t)15;
             total += sizes[i][k] + DETECT_CALIB_SIZE;
         }
-        total += ((detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15) + DETECT_CALIB_SIZE;
+        total += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
         m->dim_of[i] = m->dims++;
         m->full |= 1ull << m->dim_of[i];
     }
@@ -339,9 +343,6 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
         rc.scale_floor = 0.01;
         detect_drift_ops.init(at, &rc);
         at += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
-        m->s[i].res_calib = (struct detect_calib *)(void *)at;
-        detect_calib_init(m->s[i].res_calib);
-        at += DETECT_CALIB_SIZE;
     }
     int fit_rows = p.calib_warmup > 0 ? p.calib_warmup : 3000;
     if (p.residual && m->dims >= 2 &&
@@ -417,7 +418,8 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
     m->rows_judged++;
     if (m->residual)
         detect_residual_update(m);
-    if (!m->forest)
+    /* the forest, the costliest detector by far, looks at one judged row in forest_every */
+    if (!m->forest || (m->p.forest_every > 1 && (m->rows_judged - 1) % m->p.forest_every != 0))
         return false;
     if (iforest_ready(m->forest)) {
         m->forest_raw = iforest_score(m->forest, m->row);
@@ -426,7 +428,7 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
         m->forest_fire_now = fmin(fire, 0.95);
         m->forest_score = detect_calib_apply(
             &m->forest_calib, detect_forest_map(m->forest_raw, m->forest_fire_now),
-            m->p.calib_warmup, false);
+            m->p.calib_warmup / (m->p.forest_every > 1 ? m->p.forest_every : 1), false);
     }
     bool emit = false;
     if (!m->forest_fired && m->forest_hold == 0 && m->forest_score >= DETECT_FIRE) {
@@ -534,8 +536,7 @@ float detect_machine_sensor_score(const struct detect_machine *m, int sensor)
     return m->s[sensor].score;
 }
 
-int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out,
-                                   int max)
+int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out, int max)
 {
     int n = 0;
     bool active = sensor >= 0 && sensor < m->n && m->s[sensor].active;
@@ -579,10 +580,8 @@ static void detect_sensor_explain(const struct detect_machine *m, int sensor, in
     if (det == DETECT_RESIDUAL) {
         /* the drift text is in sigmas of the residual: say what it is a residual of */
         detect_drift_ops.explain(s->res_state, why, sizeof(why));
-        snprintf(buf, len,
-                 "%s %.4g off what the other sensors predict (residual %+.1f sigma); %s%s",
-                 m->type->sensors[sensor].name, s->value, m->res_z[m->dim_of[sensor]], why,
-                 s->res_calib->thr > 1.0f ? ", raised by calibration" : "");
+        snprintf(buf, len, "%s %.4g off what the other sensors predict (residual %+.1f sigma); %s",
+                 m->type->sensors[sensor].name, s->value, m->res_z[m->dim_of[sensor]], why);
         return;
     }
     detect_list[det]->explain(s->state[det], why, sizeof(why));

@@ -7,8 +7,8 @@
  * a robust rolling z-score (detect_zscore) and an EWMA drift detector (detect_drift).
  * Per machine it runs an isolation forest (iforest) over the vector of the machine's latest
  * sensor values, and a cross-sensor residual model (detect_residual) whose per-sensor residuals
- * are watched by drift detectors. Every detector reports a score in 0..1 where DETECT_FIRE (0.5) is its own
- * threshold; the fused score of a sensor is the largest of its detectors' scores and the
+ * are watched by drift detectors. Every detector reports a score in 0..1 where DETECT_FIRE (0.5) is
+ * its own threshold; the fused score of a sensor is the largest of its detectors' scores and the
  * machine's is the largest of its sensors' and the forest's, so "which detector fired" is
  * always the one behind the number shown.
  *
@@ -31,27 +31,28 @@
 /* Tunables shared by every sensor of a stack; catalog z_window/z_threshold override the
  * z-score ones per sensor (never below the floors DETECT_Z_WINDOW_MIN/DETECT_Z_THRESHOLD_MIN). */
 struct detect_params {
-    int z_window;        /* rolling window (samples), >= 30 */
-    double z_threshold;  /* |z| at which the z-score fires, >= 3 */
-    int warmup;          /* samples before a sensor's detectors may fire */
-    int drift_span;      /* samples of the drift detector's level EWMA */
-    int drift_horizon;   /* samples of its slow baseline EWMA */
+    int z_window;           /* rolling window (samples), >= 30 */
+    double z_threshold;     /* |z| at which the z-score fires, >= 3 */
+    int warmup;             /* samples before a sensor's detectors may fire */
+    int drift_span;         /* samples of the drift detector's level EWMA */
+    int drift_horizon;      /* samples of its slow baseline EWMA */
     double drift_threshold; /* gap, in units of its usual spread, at which drift fires */
-    int forest_trees;    /* 0 disables the isolation forest */
-    int forest_sample;   /* sub-sample size per tree */
-    int forest_warmup;   /* rows before the forest is first trained */
+    int forest_trees;       /* 0 disables the isolation forest */
+    int forest_sample;      /* sub-sample size per tree */
+    int forest_warmup;      /* rows before the forest is first trained */
     int forest_reservoir;
-    int forest_refresh;  /* rows between two single-tree rebuilds */
-    double forest_fire;  /* raw forest score (0..1, 0.5 = average) that maps to DETECT_FIRE */
-    int hold;            /* samples after an emission during which a sensor stays quiet; the
-                            detect CLI reports a new high at most once per `hold` rows */
-    int calib_warmup;    /* samples during which every detector's threshold self-calibrates on
-                            everything it sees (then on non-firing samples); 0: no calibration */
-    int residual;        /* 1: cross-sensor residual model per machine (detect_residual) */
-    int residual_span;   /* rows of the drift level EWMA on residuals */
+    int forest_refresh;        /* rows between two single-tree rebuilds */
+    double forest_fire;        /* raw forest score (0..1, 0.5 = average) that maps to DETECT_FIRE */
+    int hold;                  /* samples after an emission during which a sensor stays quiet; the
+                                  detect CLI reports a new high at most once per `hold` rows */
+    int calib_warmup;          /* samples during which every detector's threshold self-calibrates on
+                                  everything it sees (then on non-firing samples); 0: no calibration */
+    int residual;              /* 1: cross-sensor residual model per machine (detect_residual) */
+    int residual_span;         /* rows of the drift level EWMA on residuals */
     double residual_threshold; /* drift threshold on residuals */
-    int row_period_ms;   /* machine-wide detectors judge at most one row per this much plant
-                            time (0: every row) */
+    int row_period_ms;         /* machine-wide detectors judge at most one row per this much plant
+                                  time (0: every row) */
+    int forest_every;          /* the forest scores one judged row in this many (1: all) */
 };
 
 #define DETECT_Z_WINDOW_MIN 30
@@ -93,11 +94,11 @@ struct detect_ops {
 
 /* What one sample did. */
 struct detect_result {
-    float score;          /* this sensor's fused score 0..1 */
-    float machine_score;  /* the machine's fused score 0..1 after this sample */
-    int detector;         /* index into detect_detector_name of the detector behind score */
-    bool emit;            /* this sensor just fired: an anomaly event is due */
-    bool emit_machine;    /* the forest just fired on the row this sample completed */
+    float score;         /* this sensor's fused score 0..1 */
+    float machine_score; /* the machine's fused score 0..1 after this sample */
+    int detector;        /* index into detect_detector_name of the detector behind score */
+    bool emit;           /* this sensor just fired: an anomaly event is due */
+    bool emit_machine;   /* the forest just fired on the row this sample completed */
 };
 
 struct detect_machine;
@@ -123,8 +124,7 @@ float detect_machine_forest_score(const struct detect_machine *m);
 
 /* Each detector's last score for one sensor, in detect_detector_name order; the forest's
  * (machine-wide) comes last. Returns the count written (at most max). */
-int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out,
-                                   int max);
+int detect_machine_detector_scores(const struct detect_machine *m, int sensor, float *out, int max);
 
 /* Name of the detector behind the machine's score ("" when below DETECT_FIRE), and why. */
 const char *detect_machine_detector(const struct detect_machine *m);

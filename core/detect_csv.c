@@ -117,8 +117,8 @@ static int csv_values(char *line, const struct detect_csv_options *opt, const ch
         errno = 0;
         double v = strtod(cell, &end);
         if (*end != '\0' || end == cell || !isfinite(v)) {
-            snprintf(err, errlen, "%s:%ld: column %d (%s): \"%.32s\" is not a number", name,
-                     lineno, i + 1, t->sensors[i - 1].name, cell);
+            snprintf(err, errlen, "%s:%ld: column %d (%s): \"%.32s\" is not a number", name, lineno,
+                     i + 1, t->sensors[i - 1].name, cell);
             return -1;
         }
         values[i - 1] = v;
@@ -133,8 +133,8 @@ static int csv_values(char *line, const struct detect_csv_options *opt, const ch
  * threshold means the same false-alarm rate on every series, whatever its noise or length
  * (the role of HTM's anomaly likelihood): 0.5 is a one-in-100000 row. */
 #define CSV_BINS 4096
-#define CSV_DETECTORS 3  /* z-score, drift, forest */
-#define CSV_TAIL_Q 0.98  /* where the fitted tail starts */
+#define CSV_DETECTORS 3 /* z-score, drift, forest */
+#define CSV_TAIL_Q 0.98 /* where the fitted tail starts */
 struct csv_rarity {
     double tree[CSV_BINS + 1];
     double total;
@@ -218,8 +218,8 @@ static float csv_new_high(struct csv_peak *p, float score)
     return out;
 }
 
-static int csv_stream(FILE *in, const char *name, FILE *out,
-                      const struct detect_csv_options *opt, char *err, size_t errlen)
+static int csv_stream(FILE *in, const char *name, FILE *out, const struct detect_csv_options *opt,
+                      char *err, size_t errlen)
 {
     static struct catalog_type type; /* one CLI run at a time; too big for the stack */
     char *line = NULL, *copy = NULL;

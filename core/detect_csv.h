@@ -14,7 +14,7 @@
 #include "detect.h"
 
 struct detect_csv_options {
-    char sep;                          /* field separator, ',' by default */
+    char sep;                           /* field separator, ',' by default */
     const struct detect_params *params; /* NULL: detect_params_csv */
     uint64_t seed;
 };

@@ -50,7 +50,8 @@ static float drift_update(void *state, double x)
     d->level += d->a_level * r;
     double gap = d->level - d->base;
     double sd = sqrt(d->var);
-    double floor = d->floor > 1e-9 * (1.0 + fabs(d->base)) ? d->floor : 1e-9 * (1.0 + fabs(d->base));
+    double floor =
+        d->floor > 1e-9 * (1.0 + fabs(d->base)) ? d->floor : 1e-9 * (1.0 + fabs(d->base));
     if (sd < floor)
         sd = floor;
     double u = gap / sd;

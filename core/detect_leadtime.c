@@ -103,8 +103,7 @@ static double leadtime_frac(const struct leadtime_fault *f)
     return (f->failure_s - f->detected_s) / (f->failure_s - f->onset_s);
 }
 
-static void leadtime_summary_locked(const struct detect_leadtime *lt, int *detected,
-                                    double *median)
+static void leadtime_summary_locked(const struct detect_leadtime *lt, int *detected, double *median)
 {
     double fr[DETECT_LEADTIME_MAX];
     *detected = 0;
@@ -113,7 +112,7 @@ static void leadtime_summary_locked(const struct detect_leadtime *lt, int *detec
         *detected += !isnan(lt->f[i].detected_s) && lt->f[i].detected_s <= lt->f[i].failure_s;
     }
     qsort(fr, (size_t)lt->count, sizeof(double), leadtime_cmp);
-    *median = lt->count == 0 ? NAN
+    *median = lt->count == 0  ? NAN
               : lt->count % 2 ? fr[lt->count / 2]
                               : 0.5 * (fr[lt->count / 2 - 1] + fr[lt->count / 2]);
 }
@@ -159,8 +158,8 @@ void detect_leadtime_json(void *ctx, char *out, size_t len)
                               "%s{\"machine\":\"%s\",\"fault\":\"%s\",\"onset_s\":%.0f,"
                               "\"detected_s\":%s,\"detector\":\"%s\",\"sensor\":\"%s\","
                               "\"limit_alarm_s\":%s,\"failure_s\":%.0f,\"lead_s\":%s}",
-                              i ? "," : "", f->machine_id, f->fault, f->onset_s, det,
-                              f->detector, f->sensor, lim, f->failure_s, lead);
+                              i ? "," : "", f->machine_id, f->fault, f->onset_s, det, f->detector,
+                              f->sensor, lim, f->failure_s, lead);
     }
     if (n < len)
         snprintf(out + n, len - n, "]}");

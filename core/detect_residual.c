@@ -4,15 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESIDUAL_RIDGE 1e-5 /* on the correlation scale: keeps collinear sensors solvable */
+#define RESIDUAL_RIDGE 1e-5    /* on the correlation scale: keeps collinear sensors solvable */
 #define RESIDUAL_TEACH_MAX 3.0 /* rows with a residual beyond this many sigmas teach nothing */
 
 struct detect_residual {
     int d, fit_rows, refit_rows;
     long rows, since_fit;
     bool fitted;
-    double w;           /* weight of the sums (forgotten) */
-    double *sum, *cross; /* d and d x d sums of normal rows */
+    double w;                    /* weight of the sums (forgotten) */
+    double *sum, *cross;         /* d and d x d sums of normal rows */
     double *mean, *scale, *prec; /* the model: mean, sd, precision of the standardised row */
     double *work, *xc, *corr;
 };

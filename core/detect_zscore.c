@@ -31,18 +31,19 @@ static void zscore_init(void *state, const struct detect_sensor_cfg *cfg)
     z->sorted = z->ring + cfg->z_window;
 }
 
-/* First index in sorted[0..n) whose value is >= v. */
+/* First index in sorted[0..n) whose value is >= v; branch-free halving, so the unpredictable
+ * comparisons of a noisy signal cost no mispredictions. */
 static int zscore_lower_bound(const double *sorted, int n, double v)
 {
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (sorted[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (n == 0)
+        return 0;
+    const double *base = sorted;
+    while (n > 1) {
+        int half = n / 2;
+        base = base[half - 1] < v ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (int)(base - sorted) + (*base < v);
 }
 
 /* Quantile of the sorted window by linear interpolation. */
@@ -92,7 +93,8 @@ static float zscore_update(void *state, double x)
         double spread = (zscore_quantile(z, 0.75) - zscore_quantile(z, 0.25)) / 1.349;
         /* The slow average follows the window spread so a series that is usually noisy but
          * briefly flat does not score its next ordinary wiggle as a huge z. */
-        z->slow_spread += (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
+        z->slow_spread +=
+            (spread - z->slow_spread) / (z->seen < 1000 ? (double)z->seen + 1 : 1000.0);
         double s = spread;
         if (s < 0.5 * z->slow_spread)
             s = 0.5 * z->slow_spread;
@@ -118,8 +120,8 @@ static float zscore_update(void *state, double x)
 static void zscore_explain(const void *state, char *buf, size_t len)
 {
     const struct zscore *z = state;
-    snprintf(buf, len, "z=%+.1f (|z|>=%.1f) vs median %.4g, spread %.3g over %d samples",
-             z->last_z, z->threshold, z->last_median, z->last_spread, z->count);
+    snprintf(buf, len, "z=%+.1f (|z|>=%.1f) vs median %.4g, spread %.3g over %d samples", z->last_z,
+             z->threshold, z->last_median, z->last_spread, z->count);
 }
 
 const struct detect_ops detect_zscore_ops = {

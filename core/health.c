@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEALTH_LEVEL_TAU_S 600.0    /* slow level of a condition sensor */
+#define HEALTH_LEVEL_TAU_S 600.0 /* slow level of a condition sensor */
 #define HEALTH_SPINDLE_TAU_S 30.0
-#define HEALTH_TREND_PERIOD_S 60.0  /* one point of the degradation trend per plant minute */
-#define HEALTH_TREND_MEMORY 30.0    /* points: about half a plant hour */
-#define HEALTH_TAYLOR_N 0.25        /* Taylor exponent of carbide tools */
-#define HEALTH_RUL_BAND 0.1         /* an RUL is given from the outer 10 % of the healthy band on */
+#define HEALTH_TREND_PERIOD_S 60.0 /* one point of the degradation trend per plant minute */
+#define HEALTH_TREND_MEMORY 30.0   /* points: about half a plant hour */
+#define HEALTH_TAYLOR_N 0.25       /* Taylor exponent of carbide tools */
+#define HEALTH_RUL_BAND 0.1        /* an RUL is given from the outer 10 % of the healthy band on */
 
 /* Weighted least squares of y on t with exponential forgetting, O(1) per point. */
 struct health_rls {
@@ -29,8 +29,8 @@ static void health_rls_add(struct health_rls *r, double t, double y, double keep
 }
 
 /* Slope, value at t_now and the slope's standard error; -1 when too few points. */
-static int health_rls_fit(const struct health_rls *r, double t_now, double *slope,
-                          double *at_now, double *se)
+static int health_rls_fit(const struct health_rls *r, double t_now, double *slope, double *at_now,
+                          double *se)
 {
     if (r->w < 5.0)
         return -1;
@@ -53,9 +53,9 @@ struct health_sensor {
     bool seen;
     double level;
     int64_t last_ms;
-    double d;                 /* degradation: 0 at the normal band's edge, 1 at the alarm limit */
-    double rul_from;          /* d of the outer HEALTH_RUL_BAND of the band */
-    struct health_rls trend;  /* of d over plant hours */
+    double d;                /* degradation: 0 at the normal band's edge, 1 at the alarm limit */
+    double rul_from;         /* d of the outer HEALTH_RUL_BAND of the band */
+    struct health_rls trend; /* of d over plant hours */
 };
 
 struct health {
@@ -113,11 +113,10 @@ struct health *health_create(const struct catalog_type *t, double warmup_s, char
         const struct catalog_sensor *cs = &t->sensors[i];
         h->s[i].condition = health_is_condition(cs);
         double band = cs->normal_hi - cs->normal_lo;
-        double room = isfinite(cs->alarm_hi) ? cs->alarm_hi - cs->normal_hi
-                                             : cs->normal_lo - cs->alarm_lo;
-        h->s[i].rul_from = isfinite(band) && isfinite(room) && room > 0
-                               ? -HEALTH_RUL_BAND * band / room
-                               : 0.0;
+        double room =
+            isfinite(cs->alarm_hi) ? cs->alarm_hi - cs->normal_hi : cs->normal_lo - cs->alarm_lo;
+        h->s[i].rul_from =
+            isfinite(band) && isfinite(room) && room > 0 ? -HEALTH_RUL_BAND * band / room : 0.0;
     }
     h->wear = catalog_sensor_find(t, "tool.wear_percent");
     h->runtime = catalog_sensor_find(t, "tool.runtime_minutes");
@@ -145,14 +144,14 @@ static double health_degradation(const struct catalog_sensor *cs, double level)
 {
     double d = NAN;
     if (isfinite(cs->alarm_hi)) {
-        double edge = isfinite(cs->normal_hi) && cs->normal_hi < cs->alarm_hi ? cs->normal_hi
-                                                                                 : cs->nominal;
+        double edge =
+            isfinite(cs->normal_hi) && cs->normal_hi < cs->alarm_hi ? cs->normal_hi : cs->nominal;
         if (isfinite(edge) && cs->alarm_hi > edge)
             d = (level - edge) / (cs->alarm_hi - edge);
     }
     if (isfinite(cs->alarm_lo)) {
-        double edge = isfinite(cs->normal_lo) && cs->normal_lo > cs->alarm_lo ? cs->normal_lo
-                                                                                 : cs->nominal;
+        double edge =
+            isfinite(cs->normal_lo) && cs->normal_lo > cs->alarm_lo ? cs->normal_lo : cs->nominal;
         if (isfinite(edge) && edge > cs->alarm_lo) {
             double lo = (edge - level) / (edge - cs->alarm_lo);
             d = isnan(d) || lo > d ? lo : d;
@@ -248,7 +247,8 @@ void health_update(struct health *h, int sensor, double value, int64_t ts_ms)
         h->trending = true; /* the slow levels have settled */
     if (sensor == h->vib || sensor == h->temp) {
         double *lv = sensor == h->vib ? &h->spindle_vib : &h->spindle_temp;
-        *lv = isnan(*lv) ? value : *lv + (1.0 - exp(-fmax(dt, 0) / HEALTH_SPINDLE_TAU_S)) * (value - *lv);
+        *lv = isnan(*lv) ? value
+                         : *lv + (1.0 - exp(-fmax(dt, 0) / HEALTH_SPINDLE_TAU_S)) * (value - *lv);
         h->spindle_seen = true;
     }
     health_tool(h, sensor, value);
@@ -348,8 +348,8 @@ double health_spindle_baseline(double vibration_mm_s, double temperature_c)
     return fmin(100.0, fmax(0.0, h));
 }
 
-int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n,
-                     int dims, double lambda, char *err, size_t errlen)
+int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n, int dims,
+                     double lambda, char *err, size_t errlen)
 {
     if (dims < 1 || dims > HEALTH_MODEL_MAX || n < 2) {
         snprintf(err, errlen, "health model: %d features (1..%d), %zu rows (>= 2)", dims,

@@ -25,12 +25,12 @@
 #include "catalog.h"
 
 struct health_estimate {
-    float health;           /* 0..100, NAN until the baseline is learned */
-    double rul_hours;       /* NAN without an upward degradation trend */
-    float rul_confidence;   /* 0..1 */
-    int worst_sensor;       /* sensor with the largest degradation, -1 */
-    double tool_rul_min;    /* cutting minutes left, NAN when no tool or no trend yet */
-    float spindle_health;   /* 0..100, NAN when the type has no spindle sensors */
+    float health;         /* 0..100, NAN until the baseline is learned */
+    double rul_hours;     /* NAN without an upward degradation trend */
+    float rul_confidence; /* 0..1 */
+    int worst_sensor;     /* sensor with the largest degradation, -1 */
+    double tool_rul_min;  /* cutting minutes left, NAN when no tool or no trend yet */
+    float spindle_health; /* 0..100, NAN when the type has no spindle sensors */
 };
 
 struct health;
@@ -59,8 +59,8 @@ struct health_model {
 
 /* Fits y ~ X (n rows of dims values) with ridge penalty lambda on standardised features.
  * Returns 0, or -1 with a message (too many dims, singular system, no memory). */
-int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n,
-                     int dims, double lambda, char *err, size_t errlen);
+int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n, int dims,
+                     double lambda, char *err, size_t errlen);
 double health_model_predict(const struct health_model *m, const double *x);
 
 /* Streaming feature builder for one run-to-failure unit: per input channel an EWMA level and

@@ -18,17 +18,17 @@ struct iforest {
     int dims, trees, sample, depth, n_inner, n_leaf;
     int warmup, res_cap, refresh;
     uint64_t rng;
-    long offered;     /* normal vectors offered to the reservoir (for its replacement odds) */
-    long anomalous;   /* anomalous vectors offered (one in 16 is kept) */
+    long offered;   /* normal vectors offered to the reservoir (for its replacement odds) */
+    long anomalous; /* anomalous vectors offered (one in 16 is kept) */
     int res_len;
     int since_refresh, next_tree;
     bool ready;
-    double cnorm;     /* c(sample): average path length of an unsuccessful BST search */
+    double cnorm;              /* c(sample): average path length of an unsuccessful BST search */
     struct iforest_node *node; /* trees x n_inner */
-    float *leaf;      /* trees x n_leaf: depth + c(size) of the leaf */
-    float *res;       /* res_cap x dims */
-    int *perm;        /* res_cap scratch for sub-sampling */
-    double *scores;   /* res_cap scratch for the calibration */
+    float *leaf;               /* trees x n_leaf: depth + c(size) of the leaf */
+    float *res;                /* res_cap x dims */
+    int *perm;                 /* res_cap scratch for sub-sampling */
+    double *scores;            /* res_cap scratch for the calibration */
     double ordinary_max;
 };
 
@@ -65,15 +65,14 @@ static double iforest_c(int n)
     return 2.0 * (log(n - 1.0) + 0.5772156649015329) - 2.0 * (n - 1.0) / n;
 }
 
-struct iforest *iforest_create(int dims, const struct iforest_params *p, char *err,
-                               size_t errlen)
+struct iforest *iforest_create(int dims, const struct iforest_params *p, char *err, size_t errlen)
 {
     if (dims < 1 || dims > IFOREST_DIMS_MAX) {
         snprintf(err, errlen, "iforest: %d dimensions (1..%d)", dims, IFOREST_DIMS_MAX);
         return NULL;
     }
-    if (p->trees < 1 || p->trees > 10000 || p->sample < 2 || p->sample > 4096 ||
-        p->warmup < 2 || p->reservoir < p->sample || p->reservoir > 1000000 || p->refresh < 0) {
+    if (p->trees < 1 || p->trees > 10000 || p->sample < 2 || p->sample > 4096 || p->warmup < 2 ||
+        p->reservoir < p->sample || p->reservoir > 1000000 || p->refresh < 0) {
         snprintf(err, errlen,
                  "iforest: bad parameters (trees 1..10000, sample 2..4096, warmup >= 2, "
                  "reservoir >= sample, refresh >= 0)");
@@ -175,8 +174,10 @@ static void iforest_build(struct iforest *f, int t, int node, int d, int *idx, i
     }
     /* "outside" starts half the node's range beyond it, so a new but ordinary extreme
      * (every stream makes some) is not called isolated */
-    f->node[(size_t)t * f->n_inner + node] = (struct iforest_node){
-        .split = s, .lo = lo - 0.5f * (hi - lo), .hi = hi + 0.5f * (hi - lo), .feat = (uint32_t)feature};
+    f->node[(size_t)t * f->n_inner + node] = (struct iforest_node){.split = s,
+                                                                   .lo = lo - 0.5f * (hi - lo),
+                                                                   .hi = hi + 0.5f * (hi - lo),
+                                                                   .feat = (uint32_t)feature};
     iforest_build(f, t, 2 * node + 1, d + 1, idx, left);
     iforest_build(f, t, 2 * node + 2, d + 1, idx + left, n - left);
 }
@@ -315,15 +316,15 @@ double iforest_score(const struct iforest *f, const double *x)
 }
 
 /* One step of a walk: descend from node `at`, note the depth where xf left the data's range. */
-#define IFOREST_STEP(nodes, at, iso, xf, here, check)                                                 \
-    do {                                                                                         \
-        const struct iforest_node *n_ = &(nodes)[at];                                            \
-        float v_ = (xf)[n_->feat];                                                               \
-        if (check) {                                                                             \
-            float c_ = ((v_ < n_->lo) | (v_ > n_->hi)) ? (here) : INFINITY;                      \
-            (iso) = c_ < (iso) ? c_ : (iso);                                                     \
-        }                                                                                        \
-        (at) = 2 * (at) + 1 + (v_ > n_->split);                                                  \
+#define IFOREST_STEP(nodes, at, iso, xf, here, check)                                              \
+    do {                                                                                           \
+        const struct iforest_node *n_ = &(nodes)[at];                                              \
+        float v_ = (xf)[n_->feat];                                                                 \
+        if (check) {                                                                               \
+            float c_ = ((v_ < n_->lo) | (v_ > n_->hi)) ? (here) : INFINITY;                        \
+            (iso) = c_ < (iso) ? c_ : (iso);                                                       \
+        }                                                                                          \
+        (at) = 2 * (at) + 1 + (v_ > n_->split);                                                    \
     } while (0)
 
 #define IFOREST_BATCH 64

@@ -32,8 +32,7 @@ void iforest_params_default(struct iforest_params *p);
 struct iforest;
 
 /* dims: vector length, 1..256. NULL with a message in err on bad parameters or no memory. */
-struct iforest *iforest_create(int dims, const struct iforest_params *p, char *err,
-                               size_t errlen);
+struct iforest *iforest_create(int dims, const struct iforest_params *p, char *err, size_t errlen);
 void iforest_free(struct iforest *f);
 
 /* Offers a vector for training. normal = false keeps an anomalous vector out of the

@@ -305,14 +305,14 @@ static void test_machine_forest_fires_on_far_vector(void **state)
     char err[160];
     struct detect_machine *m = detect_machine_create(&t, NULL, 1, err, sizeof err);
     assert_non_null(m);
-    run_machine(m, 5000, -1, NULL); /* past the calibration window */
+    run_machine(m, 8000, -1, NULL); /* past the forest's warm-up and calibration window */
     assert_true(detect_machine_forest_score(m) < DETECT_FIRE);
     /* a combination far from everything seen (axis-parallel trees isolate it quickly; a
      * subtler broken correlation within the marginal ranges is beyond an isolation forest) */
     struct detect_result r;
     bool machine_fired = false;
-    for (int k = 0; k < 3 && !machine_fired; k++) {
-        int64_t ts = (5000 + k) * 1000LL; /* rows are judged once per plant second */
+    for (int k = 0; k < 6 && !machine_fired; k++) { /* the forest scores one row in 5 */
+        int64_t ts = (8000 + k) * 1000LL;           /* rows are judged once per plant second */
         detect_machine_update(m, 0, 57.0, ts, &r);
         detect_machine_update(m, 1, 43.0, ts, &r);
         detect_machine_update(m, 2, 57.0, ts, &r);
@@ -451,8 +451,9 @@ static void test_leadtime(void **state)
     assert_int_equal(false_events, 1);
     char json[4096];
     detect_leadtime_json(lt, json, sizeof json);
-    assert_non_null(strstr(json, "\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":100,"
-                                 "\"detected_s\":300,\"detector\":\"drift\""));
+    assert_non_null(strstr(json,
+                           "\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":100,"
+                           "\"detected_s\":300,\"detector\":\"drift\""));
     assert_non_null(strstr(json, "\"lead_s\":800"));
     assert_non_null(strstr(json, "\"detected_s\":null"));
     detect_leadtime_free(lt);

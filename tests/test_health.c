@@ -191,7 +191,7 @@ static void test_trend_features(void **state)
         health_trend_update(&tr, v);
     }
     assert_int_equal(health_trend_features(&tr, f), 5);
-    assert_true(fabs(f[0] - 7.0) < 1e-9 && fabs(f[2]) < 1e-9); /* flat: level, no slope */
+    assert_true(fabs(f[0] - 7.0) < 1e-9 && fabs(f[2]) < 1e-9);       /* flat: level, no slope */
     assert_true(fabs(f[1] - 99.5) < 0.5 && fabs(f[3] - 0.5) < 0.02); /* ramp: its slope */
     assert_true(f[4] == 200.0);
 }

@@ -163,7 +163,8 @@ static int cross_validate(const struct data *d, const double *x, int dims)
         if (fit(d, x, dims, fold, &m) < 0)
             return -1;
         for (size_t i = 0; i < d->n; i++) {
-            if (d->rows[i].unit % FOLDS != fold || (i > 0 && d->rows[i - 1].unit == d->rows[i].unit))
+            if (d->rows[i].unit % FOLDS != fold ||
+                (i > 0 && d->rows[i - 1].unit == d->rows[i].unit))
                 continue;
             int last = unit_last_cycle(d, i);
             for (int c = 0; c < CUTS; c++) {
@@ -171,7 +172,8 @@ static int cross_validate(const struct data *d, const double *x, int dims)
                 /* cut somewhere after the first 30 cycles, as the test set does */
                 int cut = 31 + (int)((seed >> 33) % (uint64_t)(last - 30));
                 double truth = fmin(RUL_CAP, (double)(last - cut));
-                double pred = clampd(health_model_predict(&m, x + (i + cut - 1) * dims), 0, RUL_CAP);
+                double pred =
+                    clampd(health_model_predict(&m, x + (i + cut - 1) * dims), 0, RUL_CAP);
                 se += (pred - truth) * (pred - truth);
                 score += nasa(pred - truth);
                 count++;
@@ -186,8 +188,8 @@ static int cross_validate(const struct data *d, const double *x, int dims)
     return 0;
 }
 
-static int test_set(const struct data *train, const double *xtr, int dims, const int *ch,
-                    int nch, const char *test_path, const char *rul_path, const char *pred_path)
+static int test_set(const struct data *train, const double *xtr, int dims, const int *ch, int nch,
+                    const char *test_path, const char *rul_path, const char *pred_path)
 {
     struct data test = {0};
     if (load(test_path, &test) < 0)
@@ -204,7 +206,8 @@ static int test_set(const struct data *train, const double *xtr, int dims, const
     double *x = features(&test, ch, nch, &tdims);
     FILE *pf = pred_path ? fopen(pred_path, "w") : NULL;
     if (!x || (pred_path && !pf)) {
-        fprintf(stderr, "rul_cmapss: cannot write %s or out of memory\n", pred_path ? pred_path : "");
+        fprintf(stderr, "rul_cmapss: cannot write %s or out of memory\n",
+                pred_path ? pred_path : "");
         return -1;
     }
     double se = 0, score = 0;
@@ -252,7 +255,8 @@ int main(int argc, char **argv)
     char def[1024];
     if (np == 0) {
         const char *shared = getenv("TWINTOP_SHARED");
-        snprintf(def, sizeof(def), "%s/datasets/cmapss/train_FD001.txt", shared ? shared : "../shared");
+        snprintf(def, sizeof(def), "%s/datasets/cmapss/train_FD001.txt",
+                 shared ? shared : "../shared");
         FILE *probe = fopen(def, "r");
         if (!probe)
             snprintf(def, sizeof(def), "/work/shared/datasets/cmapss/train_FD001.txt");

@@ -1,7 +1,8 @@
 /* Remaining-life estimates against the truth of the simulated faults: runs `--scenario faults`
  * (24 plant hours, seed 1) through core/health, and every 15 plant minutes between each fault's
  * onset and its failure compares the machine's RUL estimate (when it gives one) with the true
- * time to failure. Prints one line per fault and BENCH lines. Usage: rul_faults [CATALOG SCENARIO] */
+ * time to failure. Prints one line per fault and BENCH lines. Usage: rul_faults [CATALOG SCENARIO]
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@ int main(int argc, char **argv)
     struct health **h = calloc((size_t)nm, sizeof(*h));
     struct fault_eval *ev = calloc((size_t)nm, sizeof(*ev));
     struct queue *q = queue_create(1 << 16);
-    struct simulator_options so = {.seed = 1, .speed = 0, .duration_s = 86400,
-                                   .scenario = scen_path, .start_ms = T0};
+    struct simulator_options so = {
+        .seed = 1, .speed = 0, .duration_s = 86400, .scenario = scen_path, .start_ms = T0};
     struct simulator *s = h && ev && q ? simulator_create(cat, q, &so, err, sizeof err) : NULL;
     if (!s) {
         fprintf(stderr, "rul_faults: %s\n", err);
