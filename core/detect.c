@@ -27,7 +27,7 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
  * operation); afterwards firing samples count 1 in 16, so a fault cannot teach itself to be
  * normal quickly. Counts are halved now and then: the histogram follows slow change. */
 #define DETECT_CALIB_BINS 256 /* 8 per octave, 2^-8 .. 2^24 */
-#define DETECT_CALIB_PER_OCTAVE 8
+#define DETECT_CALIB_PER_OCTAVE 8 /* = 2^3: the top 3 mantissa bits */
 #define DETECT_CALIB_MIN_EXP (-8)
 #define DETECT_CALIB_QUANTILE 0.9999
 #define DETECT_CALIB_FACTOR 1.5
@@ -44,10 +44,10 @@ struct detect_calib {
  * monotone, and far cheaper than log() on the per-sample path. */
 static int detect_calib_bin(double a)
 {
-    int e;
-    double m = frexp(a, &e); /* a = m * 2^e, m in [0.5, 1) */
-    int b = (e - 1 - DETECT_CALIB_MIN_EXP) * DETECT_CALIB_PER_OCTAVE +
-            (int)((2.0 * m - 1.0) * DETECT_CALIB_PER_OCTAVE);
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits); /* a = 2^E x 1.f: E and the top 3 bits of f */
+    int e = (int)((bits >> 52) & 0x7ff) - 1023;
+    int b = (e - DETECT_CALIB_MIN_EXP) * DETECT_CALIB_PER_OCTAVE + (int)((bits >> 49) & 7);
     return b < 0 ? 0 : b >= DETECT_CALIB_BINS ? DETECT_CALIB_BINS - 1 : b;
 }
 

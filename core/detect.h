@@ -12,9 +12,15 @@
  * machine's is the largest of its sensors' and the forest's, so "which detector fired" is
  * always the one behind the number shown.
  *
- * Cost: O(window) memmove of a few dozen doubles per sample at most, O(1) otherwise; the
- * forest scores one vector per completed row (about 100 x 8 node visits). Nothing is allocated
- * after detect_machine_create.
+ * Each detector's threshold self-calibrates on a window of assumed normal operation (see
+ * calib_warmup in detect.c), and each detector of a sensor latches on its own, so an event says
+ * which detector newly fired.
+ *
+ * Cost per sample: two binary searches and a short memmove in the z-score window, O(1)
+ * otherwise. Per completed row (at most one per row_period_ms of plant time): O(d^2) for the
+ * residual model; one in forest_every rows, 100 tree walks of 8 steps. A row completes when a
+ * sensor repeats or every numeric sensor has reported. Nothing is allocated after
+ * detect_machine_create (the forest rebuilds trees in place).
  *
  * Threads: a detect_machine belongs to one thread (the engine thread); no locking inside.
  */

@@ -254,7 +254,22 @@ static int csv_stream(FILE *in, const char *name, FILE *out, const struct detect
     if (csv_header(copy, opt, name, &type, err, errlen) < 0)
         goto done;
     fprintf(out, "%s%canomaly_score%cis_anomaly\n", line, opt->sep, opt->sep);
-    m = detect_machine_create(&type, params, opt->seed, err, errlen);
+    /* Rate channels: each column's first difference runs through the stack as a sensor of its
+     * own, so a change of pace is judged like a change of level. */
+    static struct catalog_type mtype;
+    mtype = type;
+    int nd =
+        opt->rate_channels && 2 * type.sensor_count <= CATALOG_SENSORS_MAX ? type.sensor_count : 0;
+    for (int i = 0; i < nd; i++) {
+        struct catalog_sensor *rs = &mtype.sensors[type.sensor_count + i];
+        *rs = type.sensors[i];
+        snprintf(rs->name, sizeof(rs->name), "d(%.40s)", type.sensors[i].name);
+    }
+    mtype.sensor_count = type.sensor_count + nd;
+    double prev[CATALOG_SENSORS_MAX];
+    for (int i = 0; i < CATALOG_SENSORS_MAX; i++)
+        prev[i] = NAN;
+    m = detect_machine_create(&mtype, params, opt->seed, err, errlen);
     if (!m)
         goto done;
     double values[CATALOG_SENSORS_MAX];
@@ -277,12 +292,16 @@ static int csv_stream(FILE *in, const char *name, FILE *out, const struct detect
             goto done;
         for (int i = 0; i < type.sensor_count; i++)
             detect_machine_update(m, i, values[i], lineno, NULL);
+        for (int i = 0; i < nd; i++) {
+            detect_machine_update(m, type.sensor_count + i, values[i] - prev[i], lineno, NULL);
+            prev[i] = values[i];
+        }
         float raw = detect_machine_score(m), rare = 0.0f;
-        for (int i = 0; i < type.sensor_count; i++) {
+        for (int i = 0; i < mtype.sensor_count; i++) {
             float sc[CSV_DETECTORS];
             int n = detect_machine_detector_scores(m, i, sc, CSV_DETECTORS);
             /* the forest's score (last) is the machine's: count it once */
-            for (int k = 0; k < n - (i + 1 < type.sensor_count); k++) {
+            for (int k = 0; k < n - (i + 1 < mtype.sensor_count); k++) {
                 int c = i * CSV_DETECTORS + k;
                 float r = csv_rarity(&rarity[c], sc[k]);
                 rare = r > rare ? r : rare;

@@ -6,7 +6,8 @@
  * columns numeric sensors (an empty cell is a missing value). Output: every input line
  * followed by anomaly_score (the fused machine score, 0..1) and is_anomaly (1 when the score is
  * at or above the detectors' own threshold), so `timestamp,value` input gives NAB's results
- * format `timestamp,value,anomaly_score,...`.
+ * format `timestamp,value,anomaly_score,...`. anomaly_score ranks each detector's score against
+ * its own history (see detect_csv.c) and reports one new high per `hold` rows.
  * Threads: none; runs on the caller's thread.
  */
 #include <stdint.h>
@@ -17,6 +18,8 @@ struct detect_csv_options {
     char sep;                           /* field separator, ',' by default */
     const struct detect_params *params; /* NULL: detect_params_csv */
     uint64_t seed;
+    int rate_channels; /* 1: each column's first difference also runs through the stack (the
+                          CLI's default; up to 32 value columns) */
 };
 
 /* Reads name (opened here; "-" is stdin) and writes to out. Returns 0, or -1 with

@@ -79,7 +79,8 @@ static void zscore_push(struct zscore *z, double x)
         z->sorted[to] = x;
     }
     z->ring[z->pos] = x;
-    z->pos = (z->pos + 1) % z->window;
+    if (++z->pos == z->window)
+        z->pos = 0;
 }
 
 static float zscore_update(void *state, double x)

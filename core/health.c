@@ -50,6 +50,7 @@ static int health_rls_fit(const struct health_rls *r, double t_now, double *slop
 
 struct health_sensor {
     bool condition; /* counts towards the health index */
+    double alpha, alpha_dt, alpha_tau; /* EWMA weight cached for the last tick */
     bool seen;
     double level;
     int64_t last_ms;
@@ -240,7 +241,12 @@ void health_update(struct health *h, int sensor, double value, int64_t ts_ms)
         double age = (double)(ts_ms - h->start_ms) / 1000.0;
         /* Short memory at start so the level settles within the warm-up. */
         double tau = fmin(HEALTH_LEVEL_TAU_S, fmax(age / 2.0, dt));
-        s->level += (1.0 - exp(-dt / tau)) * (value - s->level);
+        if (dt != s->alpha_dt || tau != s->alpha_tau) { /* the tick rarely changes */
+            s->alpha_dt = dt;
+            s->alpha_tau = tau;
+            s->alpha = 1.0 - exp(-dt / tau);
+        }
+        s->level += s->alpha * (value - s->level);
     }
     s->last_ms = ts_ms;
     if (!h->trending && (double)(ts_ms - h->start_ms) / 1000.0 >= h->warmup_s)

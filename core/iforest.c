@@ -7,12 +7,16 @@
 
 #define IFOREST_DIMS_MAX 256
 
-/* One inner node: 16 bytes, so one step of a walk touches one cache line. */
+/* One inner node: 8 bytes, so a tree (255 nodes at sample 256) is 2 KB. */
 struct iforest_node {
-    float split;  /* go right when x > split */
-    float lo, hi; /* beyond these (the node's data range, widened) a value counts as isolated */
+    float split; /* go right when x > split */
     uint32_t feat;
 };
+
+/* The range test runs on the top levels only: isolation there moves the score a lot, deeper
+ * down it hardly differs from the leaf's own depth, and skipping it keeps scoring fast. */
+#define IFOREST_RANGE_LEVELS 2
+#define IFOREST_RANGE_NODES ((1 << IFOREST_RANGE_LEVELS) - 1)
 
 struct iforest {
     int dims, trees, sample, depth, n_inner, n_leaf;
@@ -25,10 +29,12 @@ struct iforest {
     bool ready;
     double cnorm;              /* c(sample): average path length of an unsuccessful BST search */
     struct iforest_node *node; /* trees x n_inner */
-    float *leaf;               /* trees x n_leaf: depth + c(size) of the leaf */
-    float *res;                /* res_cap x dims */
-    int *perm;                 /* res_cap scratch for sub-sampling */
-    double *scores;            /* res_cap scratch for the calibration */
+    float *range;   /* trees x IFOREST_RANGE_NODES x {lo, hi}: the top nodes' data range, widened;
+                       beyond it a value counts as isolated */
+    float *leaf;    /* trees x n_leaf: depth + c(size) of the leaf */
+    float *res;     /* res_cap x dims */
+    int *perm;      /* res_cap scratch for sub-sampling */
+    double *scores; /* res_cap scratch for the calibration */
     double ordinary_max;
 };
 
@@ -95,11 +101,12 @@ struct iforest *iforest_create(int dims, const struct iforest_params *p, char *e
     f->rng = p->seed;
     f->cnorm = iforest_c(p->sample);
     f->node = calloc((size_t)f->trees * f->n_inner, sizeof(struct iforest_node));
+    f->range = calloc((size_t)f->trees * IFOREST_RANGE_NODES * 2, sizeof(float));
     f->leaf = calloc((size_t)f->trees * f->n_leaf, sizeof(float));
     f->res = calloc((size_t)f->res_cap * dims, sizeof(float));
     f->perm = calloc((size_t)f->res_cap, sizeof(int));
     f->scores = calloc((size_t)f->res_cap, sizeof(double));
-    if (!f->node || !f->leaf || !f->res || !f->perm || !f->scores) {
+    if (!f->node || !f->range || !f->leaf || !f->res || !f->perm || !f->scores) {
         iforest_free(f);
         snprintf(err, errlen, "iforest: out of memory");
         return NULL;
@@ -112,6 +119,7 @@ void iforest_free(struct iforest *f)
     if (!f)
         return;
     free(f->node);
+    free(f->range);
     free(f->leaf);
     free(f->res);
     free(f->perm);
@@ -130,7 +138,11 @@ static void iforest_leaf(struct iforest *f, int t, int node, int d, int n)
     float value = (float)(d + iforest_c(n));
     /* Pass-through nodes down the left edge keep every path the same length. */
     while (node < f->n_inner) {
-        nodes[node] = (struct iforest_node){.split = INFINITY, .lo = -INFINITY, .hi = INFINITY};
+        nodes[node] = (struct iforest_node){.split = INFINITY, .feat = 0};
+        if (node < IFOREST_RANGE_NODES) {
+            f->range[((size_t)t * IFOREST_RANGE_NODES + node) * 2] = -INFINITY;
+            f->range[((size_t)t * IFOREST_RANGE_NODES + node) * 2 + 1] = INFINITY;
+        }
         node = 2 * node + 1;
     }
     f->leaf[(size_t)t * f->n_leaf + (node - f->n_inner)] = value;
@@ -174,10 +186,12 @@ static void iforest_build(struct iforest *f, int t, int node, int d, int *idx, i
     }
     /* "outside" starts half the node's range beyond it, so a new but ordinary extreme
      * (every stream makes some) is not called isolated */
-    f->node[(size_t)t * f->n_inner + node] = (struct iforest_node){.split = s,
-                                                                   .lo = lo - 0.5f * (hi - lo),
-                                                                   .hi = hi + 0.5f * (hi - lo),
-                                                                   .feat = (uint32_t)feature};
+    f->node[(size_t)t * f->n_inner + node] =
+        (struct iforest_node){.split = s, .feat = (uint32_t)feature};
+    if (node < IFOREST_RANGE_NODES) {
+        f->range[((size_t)t * IFOREST_RANGE_NODES + node) * 2] = lo - 0.5f * (hi - lo);
+        f->range[((size_t)t * IFOREST_RANGE_NODES + node) * 2 + 1] = hi + 0.5f * (hi - lo);
+    }
     iforest_build(f, t, 2 * node + 1, d + 1, idx, left);
     iforest_build(f, t, 2 * node + 2, d + 1, idx + left, n - left);
 }
@@ -258,9 +272,6 @@ void iforest_observe(struct iforest *f, const double *x, bool normal)
 }
 
 #define IFOREST_LANES 20
-/* The range test runs on the top levels only: isolation there moves the score a lot, deeper
- * down it hardly differs from the leaf's own depth, and skipping it keeps scoring fast. */
-#define IFOREST_RANGE_LEVELS 2
 
 /* Path lengths of xf through `lanes` trees from tree t, walked level by level so the trees'
  * independent chains of loads overlap. A value well outside the range the node's data spanned
@@ -272,10 +283,12 @@ static double iforest_paths(const struct iforest *f, int t, int lanes, const flo
     unsigned at[IFOREST_LANES];
     float isolated[IFOREST_LANES];
     const struct iforest_node *base[IFOREST_LANES];
+    const float *range[IFOREST_LANES];
     for (int k = 0; k < lanes; k++) {
         at[k] = 0;
         isolated[k] = INFINITY;
         base[k] = f->node + (size_t)(t + k) * f->n_inner;
+        range[k] = f->range + (size_t)(t + k) * IFOREST_RANGE_NODES * 2;
     }
     for (int d = 0; d < f->depth; d++) {
         float here = (float)(d + 1);
@@ -283,7 +296,8 @@ static double iforest_paths(const struct iforest *f, int t, int lanes, const flo
             const struct iforest_node *n = &base[k][at[k]];
             float v = xf[n->feat];
             if (here <= IFOREST_RANGE_LEVELS) {
-                float c = ((v < n->lo) | (v > n->hi)) ? here : INFINITY;
+                const float *r = range[k] + 2 * at[k];
+                float c = ((v < r[0]) | (v > r[1])) ? here : INFINITY;
                 isolated[k] = c < isolated[k] ? c : isolated[k];
             }
             at[k] = 2 * at[k] + 1 + (v > n->split);
@@ -316,12 +330,13 @@ double iforest_score(const struct iforest *f, const double *x)
 }
 
 /* One step of a walk: descend from node `at`, note the depth where xf left the data's range. */
-#define IFOREST_STEP(nodes, at, iso, xf, here, check)                                              \
+#define IFOREST_STEP(nodes, range, at, iso, xf, here, check)                                       \
     do {                                                                                           \
         const struct iforest_node *n_ = &(nodes)[at];                                              \
         float v_ = (xf)[n_->feat];                                                                 \
         if (check) {                                                                               \
-            float c_ = ((v_ < n_->lo) | (v_ > n_->hi)) ? (here) : INFINITY;                        \
+            const float *r_ = (range) + 2 * (at);                                                  \
+            float c_ = ((v_ < r_[0]) | (v_ > r_[1])) ? (here) : INFINITY;                          \
             (iso) = c_ < (iso) ? c_ : (iso);                                                       \
         }                                                                                          \
         (at) = 2 * (at) + 1 + (v_ > n_->split);                                                    \
@@ -350,6 +365,7 @@ void iforest_score_many(const struct iforest *f, const double *x, size_t n, doub
         }
         for (int t = 0; t < f->trees; t++) {
             const struct iforest_node *nodes = f->node + (size_t)t * f->n_inner;
+            const float *range = f->range + (size_t)t * IFOREST_RANGE_NODES * 2;
             const float *leaf = f->leaf + (size_t)t * f->n_leaf;
             const unsigned inner = (unsigned)f->n_inner;
             int i = 0;
@@ -362,24 +378,24 @@ void iforest_score_many(const struct iforest *f, const double *x, size_t n, doub
                 int top = f->depth < IFOREST_RANGE_LEVELS ? f->depth : IFOREST_RANGE_LEVELS;
                 for (int d = 0; d < top; d++) {
                     float here = (float)(d + 1);
-                    IFOREST_STEP(nodes, a0, s0, xs + 0 * dims, here, 1);
-                    IFOREST_STEP(nodes, a1, s1, xs + 1 * dims, here, 1);
-                    IFOREST_STEP(nodes, a2, s2, xs + 2 * dims, here, 1);
-                    IFOREST_STEP(nodes, a3, s3, xs + 3 * dims, here, 1);
-                    IFOREST_STEP(nodes, a4, s4, xs + 4 * dims, here, 1);
-                    IFOREST_STEP(nodes, a5, s5, xs + 5 * dims, here, 1);
-                    IFOREST_STEP(nodes, a6, s6, xs + 6 * dims, here, 1);
-                    IFOREST_STEP(nodes, a7, s7, xs + 7 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a0, s0, xs + 0 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a1, s1, xs + 1 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a2, s2, xs + 2 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a3, s3, xs + 3 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a4, s4, xs + 4 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a5, s5, xs + 5 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a6, s6, xs + 6 * dims, here, 1);
+                    IFOREST_STEP(nodes, range, a7, s7, xs + 7 * dims, here, 1);
                 }
                 for (int d = top; d < f->depth; d++) {
-                    IFOREST_STEP(nodes, a0, s0, xs + 0 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a1, s1, xs + 1 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a2, s2, xs + 2 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a3, s3, xs + 3 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a4, s4, xs + 4 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a5, s5, xs + 5 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a6, s6, xs + 6 * dims, 0.0f, 0);
-                    IFOREST_STEP(nodes, a7, s7, xs + 7 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a0, s0, xs + 0 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a1, s1, xs + 1 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a2, s2, xs + 2 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a3, s3, xs + 3 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a4, s4, xs + 4 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a5, s5, xs + 5 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a6, s6, xs + 6 * dims, 0.0f, 0);
+                    IFOREST_STEP(nodes, range, a7, s7, xs + 7 * dims, 0.0f, 0);
                 }
                 sum[i] += fminf(leaf[a0 - inner], s0);
                 sum[i + 1] += fminf(leaf[a1 - inner], s1);
@@ -394,7 +410,7 @@ void iforest_score_many(const struct iforest *f, const double *x, size_t n, doub
                 unsigned a0 = 0;
                 float s0 = INFINITY;
                 for (int d = 0; d < f->depth; d++)
-                    IFOREST_STEP(nodes, a0, s0, xf + i * dims, (float)(d + 1),
+                    IFOREST_STEP(nodes, range, a0, s0, xf + i * dims, (float)(d + 1),
                                  d < IFOREST_RANGE_LEVELS);
                 sum[i] += fminf(leaf[a0 - inner], s0);
             }

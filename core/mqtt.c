@@ -38,6 +38,7 @@ struct mqtt {
     void *idle_ctx;
     void *handler_ctx;
     int max_pending;
+    bool single_thread;
 
     pthread_t thread;
     bool running;
@@ -541,6 +542,12 @@ static void *mqtt_thread(void *arg)
     return NULL;
 }
 
+void mqtt_set_single_thread(struct mqtt *m)
+{
+    m->single_thread = true;
+    mosquitto_threaded_set(m->mosq, false);
+}
+
 int mqtt_start(struct mqtt *m, char *err, size_t errlen)
 {
     if (m->running)
@@ -582,7 +589,8 @@ void mqtt_destroy(struct mqtt *m)
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
                  bool retain)
 {
-    if (!atomic_load(&m->connected) || (qos > 0 && atomic_load(&m->pending) >= m->max_pending)) {
+    if ((m->single_thread && !(m->running && pthread_equal(pthread_self(), m->thread))) ||
+        !atomic_load(&m->connected) || (qos > 0 && atomic_load(&m->pending) >= m->max_pending)) {
         atomic_fetch_add(&m->publish_dropped, 1);
         return -1;
     }
@@ -738,6 +746,7 @@ struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat
     }
     mqtt_set_handler(f->conn, mqtt_feed_on_message, f);
     mqtt_set_idle(f->conn, mqtt_feed_idle, f);
+    mqtt_set_single_thread(f->conn);
     return f;
 }
 
@@ -815,17 +824,18 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
              catalog_machine_count(f->cat), catalog_max_machines(f->cat));
 }
 
-void mqtt_feed_status_line(struct mqtt_feed *f, char *out, size_t len)
+void mqtt_feed_status_line(void *feed, char *out, size_t len)
 {
+    struct mqtt_feed *f = feed;
     struct mqtt_status st;
     struct codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
     if (st.state == MQTT_CONNECTED)
-        snprintf(out, len, "MQTT connected %s rx %llu rej %llu", st.endpoint,
+        snprintf(out, len, "broker connected rx %llu rej %llu",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);
     else if (st.attempt > 0)
-        snprintf(out, len, "MQTT %s (attempt %d): %s", mqtt_state_name(st.state), st.attempt,
+        snprintf(out, len, "broker %s (attempt %d): %s", mqtt_state_name(st.state), st.attempt,
                  st.last_error);
     else
-        snprintf(out, len, "MQTT %s %s", mqtt_state_name(st.state), st.endpoint);
+        snprintf(out, len, "broker %s %s", mqtt_state_name(st.state), st.endpoint);
 }

@@ -72,6 +72,11 @@ void mqtt_set_idle(struct mqtt *m, mqtt_idle_fn fn, void *ctx);
 /* Caps messages waiting for the broker's acknowledgement; QoS 1 publishes past it are dropped
  * and counted (default 10000), so a broker outage cannot eat memory. */
 void mqtt_set_max_pending(struct mqtt *m, int max);
+/* Declares that nothing but the network thread uses the connection (a subscriber: no
+ * mqtt_publish from other threads, which then fails). libmosquitto then writes acknowledgements
+ * at once instead of waking its loop through a socket pair: two system calls less per message.
+ * Before mqtt_start. */
+void mqtt_set_single_thread(struct mqtt *m);
 int mqtt_start(struct mqtt *m, char *err, size_t errlen);
 /* Disconnects cleanly (pending QoS 1 messages get up to a second), joins the thread. */
 void mqtt_stop(struct mqtt *m);
@@ -105,8 +110,8 @@ void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_s
 /* Writes ,"mqtt":{"state":…,"attempt":n,"last_error":…,"received":N,"rejected":{…},
  * "machines":n,"max_machines":n} for the headless status line (struct headless_extra). */
 void mqtt_feed_headless_json(void *feed, char *out, size_t len);
-/* One short line for the console header: "MQTT connected host:port rx N rej N" or
- * "MQTT reconnecting (attempt 3): Connection refused". */
-void mqtt_feed_status_line(struct mqtt_feed *f, char *out, size_t len);
+/* One short line for the console header (struct tui_status): "broker connected rx N rej N",
+ * "broker reconnecting (attempt 3): Connection refused" or "broker connecting host:port". */
+void mqtt_feed_status_line(void *feed, char *out, size_t len);
 
 #endif

@@ -18,6 +18,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "catalog.h"
 #include "config.h"
 #include "engine.h"
@@ -51,5 +52,43 @@ void publish_get_stats(struct publisher *p, struct publish_stats *out);
 /* Writes ,"publish":{"state":…,"telemetry":N,"states":N,"anomalies":N,"reports":N,
  * "dropped":N} for the headless status line (struct headless_extra). */
 void publish_headless_json(void *publisher, char *out, size_t len);
+
+/* ---- one alarm list across consoles ----
+ *
+ * Every change of an alarm goes out retained on P/alarms/<machine_id>/<condition> with the
+ * alarm's whole state (alarm_info_to_json), the console it came from ("origin") and the latest
+ * operator action known for it ("last_action": action, operator, host, wall_ts_ms, duration_ms,
+ * reason). Actions from other consoles (and the retained ones met on connecting) are applied to
+ * the local manager under the remote operator's name. Conflicts resolve the same way on every
+ * console: the action with the later wall_ts_ms wins, ties go to the greater operator name, and
+ * an action older than the one already applied is ignored. An action for an alarm this console
+ * has not raised yet waits (up to ten minutes) and is applied when the alarm appears.
+ *
+ * Threads: create/start/stop/destroy on the main thread, create before the engine starts (it
+ * adds a listener to the manager). The listener only copies into a bounded ring; publishing and
+ * applying run on the connection's network thread. */
+struct alarm_manager;
+struct publish_alarms;
+
+/* Synchronises am through the broker at url (the --publish URL, else the --mqtt one) with its
+ * own connection. NULL with a message on error. */
+struct publish_alarms *publish_alarms_create(const struct config *cfg, const char *url,
+                                             struct alarm_manager *am, char *err, size_t errlen);
+int publish_alarms_start(struct publish_alarms *s, char *err, size_t errlen);
+void publish_alarms_stop(struct publish_alarms *s);
+/* Removes the listener; call before the manager is destroyed. */
+void publish_alarms_destroy(struct publish_alarms *s);
+struct mqtt *publish_alarms_connection(struct publish_alarms *s);
+
+struct publish_alarms_stats {
+    uint64_t sent;     /* alarm states published */
+    uint64_t applied;  /* remote actions applied here */
+    uint64_t ignored;  /* remote actions older than what is known, or refused by the manager */
+    uint64_t pending;  /* remote actions waiting for their alarm */
+    uint64_t dropped;  /* local changes that did not fit the ring */
+};
+void publish_alarms_get_stats(struct publish_alarms *s, struct publish_alarms_stats *out);
+/* Writes ,"alarm_sync":{"state":…,"sent":N,"applied":N,"ignored":N,"pending":N,"dropped":N}. */
+void publish_alarms_headless_json(void *sync, char *out, size_t len);
 
 #endif

@@ -10,12 +10,14 @@ static void cmd_detect_usage(FILE *to)
 {
     fprintf(to,
             "usage: twintop detect FILE.csv [--sep C] [--out FILE] [--seed N] [--param NAME=V]...\n"
+            "                      [--no-rates]\n"
             "  Runs the streaming anomaly detectors over a CSV time series in one pass.\n"
             "  Input: a header, first column a timestamp, other columns numbers ('-' = stdin).\n"
             "  Output (stdout or --out): the input columns, anomaly_score (0..1), is_anomaly.\n"
             "  --param overrides a detector parameter (z_window, z_threshold, warmup,\n"
             "  drift_span, drift_horizon, drift_threshold, forest_trees, forest_sample,\n"
-            "  forest_warmup, forest_reservoir, forest_refresh, forest_fire, hold).\n");
+            "  forest_warmup, forest_reservoir, forest_refresh, forest_fire, hold, ...).\n"
+            "  --no-rates: do not also judge each column's first difference.\n");
 }
 
 /* `twintop detect FILE.csv [--sep C] [--out FILE] [--seed N]` */
@@ -23,7 +25,7 @@ int cmd_detect(int argc, char **argv)
 {
     struct detect_params params;
     detect_params_csv(&params);
-    struct detect_csv_options opt = {.sep = ',', .params = &params, .seed = 1};
+    struct detect_csv_options opt = {.sep = ',', .params = &params, .seed = 1, .rate_channels = 1};
     const char *in = NULL, *out_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -53,6 +55,8 @@ int cmd_detect(int argc, char **argv)
                 fprintf(stderr, "twintop detect: %s\n", err);
                 return 2;
             }
+        } else if (strcmp(a, "--no-rates") == 0) {
+            opt.rate_channels = 0;
         } else if (strcmp(a, "--out") == 0) {
             out_path = argv[++i];
         } else if (strcmp(a, "--seed") == 0) {

@@ -68,6 +68,7 @@ struct app {
     struct simulator *sim;
     struct mqtt_feed *feed;      /* --mqtt: the producer instead of the simulator */
     struct publisher *publisher; /* --publish */
+    struct publish_alarms *alarm_sync; /* one alarm list across consoles on the broker */
     struct headless *headless;
     struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
     struct store *store;
@@ -200,6 +201,12 @@ static int app_open(struct app *app, char *err, size_t len)
     }
     if (alarms_open(app, err, len))
         return 2;
+    const char *broker = app->cfg.publish_url[0] ? app->cfg.publish_url : app->cfg.mqtt_url;
+    if (broker[0]) {
+        app->alarm_sync = publish_alarms_create(&app->cfg, broker, app->alarms, err, len);
+        if (!app->alarm_sync)
+            return 2;
+    }
     if (app->cfg.publish_url[0]) {
         app->publisher = publish_create(&app->cfg, app->cat, app->engine, err, len);
         if (!app->publisher)
@@ -240,6 +247,7 @@ static void app_close(struct app *app)
     notify_destroy(app->notify);
     alarm_store_close(app->alarm_store);
     publish_destroy(app->publisher); /* after the engine: the last samples still go out */
+    publish_alarms_destroy(app->alarm_sync); /* before the manager it listens to */
     mqtt_feed_destroy(app->feed);
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
@@ -291,6 +299,9 @@ static int run_headless(struct app *app)
     if (app->publisher)
         headless_add_extra(app->headless,
                            &(struct headless_extra){app->publisher, publish_headless_json});
+    if (app->alarm_sync)
+        headless_add_extra(app->headless, &(struct headless_extra){app->alarm_sync,
+                                                                   publish_alarms_headless_json});
     if (app->leadtime) {
         struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
         headless_add_extra(app->headless, &x);
@@ -327,6 +338,7 @@ static int run_console(struct app *app)
         .cat = app->cat,
         .engine = app->engine,
         .sim = app->sim,
+        .feed_status = {app->feed, app->feed ? mqtt_feed_status_line : NULL},
         .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale}
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
@@ -377,6 +389,7 @@ static int run_live(int argc, char **argv)
     }
     if (engine_start(app.engine) || (app.sim && simulator_start(app.sim)) ||
         (app.publisher && publish_start(app.publisher, err, sizeof err)) ||
+        (app.alarm_sync && publish_alarms_start(app.alarm_sync, err, sizeof err)) ||
         (app.feed && mqtt_feed_start(app.feed, err, sizeof err))) {
         fprintf(stderr, "twintop: cannot start threads%s%s\n", err[0] ? ": " : "", err);
         app_close(&app);

@@ -129,12 +129,14 @@ static void draw_header(struct screen *s)
 {
     const struct snapshot *sn = s->snap;
     const struct tui_player *p = &s->ctx->player;
-    char items[8][64];
+    char items[9][96];
     int n = 0;
     snprintf(items[n++], sizeof items[0], "twintop");
     bool paused = p->paused && p->paused(p->ctx);
     snprintf(items[n++], sizeof items[0], "%s%s", sn->mode[0] ? sn->mode : "DEMO",
              paused ? " PAUSED" : "");
+    if (s->ctx->feed_status.line)
+        s->ctx->feed_status.line(s->ctx->feed_status.ctx, items[n++], sizeof items[0]);
     if (sn->sim_time_ms > 0) {
         time_t t = (time_t)(sn->sim_time_ms / 1000);
         struct tm tm;

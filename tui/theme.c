@@ -43,6 +43,10 @@ static const struct {
     [THEME_TABLE_HEADER] = {"table_header", {COLOR_BLACK, COLOR_GREEN, N, N, 0}},
     [THEME_HELP_KEY] = {"help_key", {COLOR_CYAN, D, N, N, THEME_A_BOLD}},
     [THEME_UNACK] = {"unack", {COLOR_RED, D, N, N, THEME_A_BOLD | THEME_A_REVERSE}},
+    [THEME_ANOMALY_LOW] = {"anomaly_low", {D, D, N, N, THEME_A_DIM}},
+    [THEME_ANOMALY_MID] = {"anomaly_mid", {214, D, COLOR_YELLOW, N, THEME_A_BOLD}},
+    [THEME_ANOMALY_HIGH] = {"anomaly_high",
+                            {201, D, COLOR_MAGENTA, N, THEME_A_BOLD | THEME_A_REVERSE}},
 };
 
 static const struct {
@@ -136,7 +140,10 @@ static const char theme_mono_text[] = "header = default, default, reverse\n"
                                       "dim = default, default, dim\n"
                                       "table_header = default, default, reverse\n"
                                       "help_key = default, default, bold\n"
-                                      "unack = default, default, reverse|bold\n";
+                                      "unack = default, default, reverse|bold\n"
+                                      "anomaly_low = default, default, dim\n"
+                                      "anomaly_mid = default, default, bold|underline\n"
+                                      "anomaly_high = default, default, reverse|bold\n";
 
 void theme_defaults_mono(struct theme *t)
 {

@@ -48,6 +48,9 @@ enum theme_element {
     THEME_TABLE_HEADER,
     THEME_HELP_KEY,
     THEME_UNACK,
+    THEME_ANOMALY_LOW,  /* fused anomaly score below the detectors' own threshold */
+    THEME_ANOMALY_MID,  /* at or above it (a detector fires) */
+    THEME_ANOMALY_HIGH, /* far above it */
     THEME_COUNT
 };
 

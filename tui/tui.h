@@ -21,6 +21,13 @@ struct tui_player {
 struct alarm_manager;
 struct store;
 
+/* A producer's status for the header (the MQTT feed: connected, reconnecting (attempt n) with
+ * the last error, received and rejected counts). line may be NULL. */
+struct tui_status {
+    void *ctx;
+    void (*line)(void *ctx, char *out, size_t len);
+};
+
 struct tui_context {
     const struct config *cfg;
     struct catalog *cat;
@@ -30,6 +37,7 @@ struct tui_context {
     volatile int *stop;    /* set by signal handlers: leave the loop */
     struct alarm_manager *alarms; /* NULL when there is none (replay); see core/alarm.h */
     struct store *store; /* the history recorder, NULL with --no-db or in replay; core/store.h */
+    struct tui_status feed_status; /* --mqtt: the broker's state for the header */
 };
 
 /* Runs until the user quits, *stop is set or the terminal goes away. Returns 0 or -1. */

@@ -1,9 +1,11 @@
 #include "view_detail.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "detect.h"
 #include "screen.h"
 #include "store_reader.h"
 #include "view_overview.h"
@@ -25,6 +27,7 @@ enum detail_column {
     COL_VALUE,
     COL_UNIT,
     COL_STATE,
+    COL_ANOMALY,
     COL_WARN,
     COL_ALARM,
     COL_MEAN,
@@ -38,6 +41,7 @@ static const struct widget_column detail_columns[COL_COUNT] = {
     [COL_VALUE] = {"value", 9, WIDGET_RIGHT, 0, false, false, 0, 0},
     [COL_UNIT] = {"unit", 5, WIDGET_LEFT, 0, false, false, 0, 0},
     [COL_STATE] = {"state", 5, WIDGET_LEFT, 0, false, false, 0, 0},
+    [COL_ANOMALY] = {"anomaly", 7, WIDGET_RIGHT, 1, false, false, 0, 0},
     [COL_WARN] = {"warn lo..hi", 12, WIDGET_LEFT, 3, false, false, 0, 0},
     [COL_ALARM] = {"alarm lo..hi", 12, WIDGET_LEFT, 2, false, false, 0, 0},
     [COL_MEAN] = {"mean", 8, WIDGET_RIGHT, 4, false, false, 0, 0},
@@ -80,37 +84,187 @@ static int sensor_total(const struct screen *s, int machine)
     return n < CATALOG_SENSORS_MAX ? n : CATALOG_SENSORS_MAX;
 }
 
-static void draw_heading(struct screen *s, int y, int machine)
+#define HEADING_ROWS 3
+
+/* Writes at *x on row y in the element's attribute and moves *x past it. */
+static void put(struct screen *s, int y, int *x, int element, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void put(struct screen *s, int y, int *x, int element, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (*x >= s->cols)
+        return;
+    /* the padding is overwritten by the next part, and the row's end by the caller */
+    *x += widget_text(stdscr, y, *x, s->cols - *x, WIDGET_LEFT, screen_attr(s, element), s->g, buf);
+}
+
+static const char *confidence_word(float c)
+{
+    return c < 0.3f ? "low" : c < 0.7f ? "medium" : "high";
+}
+
+/* health, RUL (and the CNC's spindle health and tool RUL), each with why when unknown. */
+static void draw_prediction(struct screen *s, int y, int *x, int machine)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    bool narrow = s->cols < 110; /* short explanations, so the CNC's figures still fit */
+    char health[16];
+    int hs = view_overview_health(s, machine, health, sizeof health);
+    int hel = hs != VIEW_HEALTH_KNOWN ? THEME_DIM
+              : m->health < 10        ? THEME_ALARM
+              : m->health < 50        ? THEME_WARN
+                                      : THEME_NORMAL;
+    put(s, y, x, THEME_DIM, "  health ");
+    put(s, y, x, hel, "%s", health);
+    if (hs == VIEW_HEALTH_KNOWN && !narrow)
+        put(s, y, x, THEME_DIM, "/100");
+    else if (hs == VIEW_HEALTH_NONE)
+        put(s, y, x, THEME_DIM, " (no condition sensor)");
+    put(s, y, x, THEME_DIM, "  RUL ");
+    char rul[16];
+    double rul_h = view_overview_rul_hours(m);
+    view_overview_format_rul(rul_h, rul, sizeof rul);
+    if (!isnan(rul_h) && rul_h * 60 < 1) {
+        put(s, y, x, THEME_ALARM, "0");
+        put(s, y, x, THEME_DIM, narrow ? " (at limit)" : " (at the alarm limit)");
+    } else if (!isnan(rul_h)) {
+        int el = m->rul_confidence < 0.3f ? THEME_DIM
+                 : rul_h < 8              ? THEME_ALARM
+                 : rul_h < 48             ? THEME_WARN
+                                          : THEME_NORMAL;
+        put(s, y, x, el, "~%s", rul);
+        if (narrow)
+            put(s, y, x, THEME_DIM, " (conf %.2f)", m->rul_confidence);
+        else
+            put(s, y, x, THEME_DIM, " (conf %.2f, %s)", m->rul_confidence,
+                confidence_word(m->rul_confidence));
+    } else {
+        put(s, y, x, THEME_DIM, "-- (%s)",
+            hs == VIEW_HEALTH_KNOWN      ? (narrow ? "no trend" : "no degradation trend")
+            : hs == VIEW_HEALTH_LEARNING ? "learning"
+                                         : "no estimate");
+    }
+    if (!isnan(m->spindle_health)) {
+        put(s, y, x, THEME_DIM, "  spindle ");
+        put(s, y, x, m->spindle_health < 50 ? THEME_WARN : THEME_NORMAL, "%.0f", m->spindle_health);
+        if (!narrow)
+            put(s, y, x, THEME_DIM, "/100");
+    }
+    if (s->cnc == machine) {
+        put(s, y, x, THEME_DIM, narrow ? "  tool " : "  tool RUL ");
+        if (isnan(m->tool_rul_min))
+            put(s, y, x, THEME_DIM, narrow ? "--" : "-- (no wear trend)");
+        else if (m->tool_rul_min >= 120)
+            put(s, y, x, THEME_NORMAL, "%.1f h", m->tool_rul_min / 60);
+        else
+            put(s, y, x, m->tool_rul_min < 10 ? THEME_WARN : THEME_NORMAL, "%.0f min",
+                m->tool_rul_min);
+    }
+}
+
+static void format_ago(int64_t ms, char *buf, size_t len)
+{
+    double s = ms > 0 ? (double)ms / 1000.0 : 0;
+    if (s < 120)
+        snprintf(buf, len, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(buf, len, "%.0f min", s / 60);
+    else
+        snprintf(buf, len, "%.1f h", s / 3600);
+}
+
+/* Row 1: the fused anomaly score and the detector behind it, then the predictions. Row 2: why
+ * (the detector's own explanation, or the latest one while the machine is quiet again). */
+static void draw_detection(struct screen *s, int y, int machine)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    char anomaly[16];
+    view_overview_format_anomaly(m->anomaly, anomaly, sizeof anomaly);
+    int x = 0;
+    put(s, y, &x, THEME_DIM, " anomaly ");
+    put(s, y, &x, view_overview_anomaly_element(m->anomaly), "%s", anomaly);
+    if (m->detector[0])
+        put(s, y, &x, THEME_NORMAL, " by %s", m->detector);
+    put(s, y, &x, THEME_DIM, s->cols < 110 ? "/%.2f" : " (fires at %.2f)", DETECT_FIRE);
+    draw_prediction(s, y, &x, machine);
+    if (x < s->cols)
+        widget_text(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g, "");
+}
+
+/* The "why" text: the firing detector's explanation, or the latest one while quiet again. */
+static int why_text(struct screen *s, int machine, char *buf, size_t len)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    const struct view_detection *d = view_overview_detection(s, machine);
+    if (m->detector[0]) {
+        snprintf(buf, len, " why: %s", m->reason[0] ? m->reason : "(no explanation)");
+        return THEME_NORMAL;
+    }
+    if (d && d->detector[0]) {
+        char ago[24], peak[16];
+        format_ago(s->snap->sim_time_ms - d->ts_ms, ago, sizeof ago);
+        view_overview_format_anomaly(d->score, peak, sizeof peak);
+        snprintf(buf, len, " quiet now; last fired %s ago: %s, peak %s: %s", ago, d->detector, peak,
+                 d->reason);
+    } else {
+        snprintf(buf, len, " quiet: every detector below its threshold since the console started");
+    }
+    return THEME_DIM;
+}
+
+/* Rows the heading needs: 3, or 4 when the why text is wider than the screen and the screen
+ * is tall enough to give a row. */
+static int heading_rows(struct screen *s, int machine, int height)
+{
+    char why[400];
+    why_text(s, machine, why, sizeof why);
+    return (int)strlen(why) > s->cols && height >= 30 ? HEADING_ROWS + 1 : HEADING_ROWS;
+}
+
+/* The why text over rows lines, broken at blanks; the last line is cut. */
+static void draw_why(struct screen *s, int y, int rows, int machine)
+{
+    char why[400];
+    attr_t a = screen_attr(s, why_text(s, machine, why, sizeof why));
+    const char *p = why;
+    for (int r = 0; r < rows; r++) {
+        int len = (int)strlen(p), take = len;
+        if (r + 1 < rows && len > s->cols) {
+            take = s->cols;
+            while (take > s->cols / 2 && p[take] != ' ')
+                take--;
+        }
+        char line[400];
+        snprintf(line, sizeof line, "%s%.*s", r ? "      " : "", take, p);
+        widget_text(stdscr, y + r, 0, s->cols, WIDGET_LEFT, a, s->g, line);
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static void draw_heading(struct screen *s, int y, int rows, int machine)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_type *t = screen_type(s, machine);
-    char state[16], health[16], anomaly[16], rul[24];
+    char state[16];
     snprintf(state, sizeof state, " %s ", twin_state_name(m->state));
     upper(state);
-    if (isnan(m->health))
-        snprintf(health, sizeof health, "--");
-    else
-        snprintf(health, sizeof health, "%.0f", m->health);
-    if (isnan(m->anomaly))
-        snprintf(anomaly, sizeof anomaly, "--");
-    else
-        snprintf(anomaly, sizeof anomaly, "%.2f", m->anomaly);
-    if (isnan(m->rul_hours))
-        snprintf(rul, sizeof rul, "--");
-    else
-        snprintf(rul, sizeof rul, "%.0f h (conf %.0f%%)", m->rul_hours, m->rul_confidence * 100);
     int x = 0;
     x += widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
                        " %s  %s ", screen_machine_id(s, machine), t->label);
     x += widget_text(stdscr, y, x, (int)strlen(state), WIDGET_LEFT,
                      screen_attr(s, screen_state_element(m->state)), s->g, state);
-    widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g,
-                  "  health %s  anomaly %s%s%s  RUL %s  samples %llu", health, anomaly,
-                  m->detector[0] ? " by " : "", m->detector, rul, (unsigned long long)m->samples);
-    widget_printf(stdscr, y + 1, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                  " machine %d of %d  %s  %s%s", machine + 1, s->machines,
-                  t->learned ? "learned from the feed" : t->pattern, m->reason[0] ? "  " : "",
-                  m->reason);
+    widget_printf(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                  "  machine %d of %d  %s  samples %llu", machine + 1, s->machines,
+                  t->learned ? "learned from the feed" : t->pattern,
+                  (unsigned long long)m->samples);
+    draw_detection(s, y + 1, machine);
+    draw_why(s, y + 2, rows - 2, machine);
 }
 
 static void draw_table(struct screen *s, int y, int rows, int machine)
@@ -136,7 +290,7 @@ static void draw_table(struct screen *s, int y, int rows, int machine)
         const struct catalog_sensor *cs = &t->sensors[i];
         const struct snapshot_sensor *ss = i < m->sensor_count ? &m->sensors[i] : NULL;
         bool has = ss && ss->ts_ms != 0;
-        char value[32], state[12], warn[32], alarm[32], mean[24], sd[24], range[40];
+        char value[32], state[12], anomaly[24], warn[32], alarm[32], mean[24], sd[24], range[40];
         if (!has)
             snprintf(value, sizeof value, "--");
         else if (cs->is_text)
@@ -156,18 +310,24 @@ static void draw_table(struct screen *s, int y, int rows, int machine)
             snprintf(sd, sizeof sd, "--");
             snprintf(range, sizeof range, "--");
         }
+        float score = has && !cs->is_text ? ss->anomaly : NAN;
+        view_overview_format_anomaly(score, anomaly, sizeof anomaly);
+        if (!isnan(score) && score >= DETECT_FIRE)
+            strcat(anomaly, "!");
         if (cs->is_text)
-            warn[0] = alarm[0] = '\0';
-        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, warn,
-                                        alarm,    mean,  sd,       range};
+            warn[0] = alarm[0] = anomaly[0] = '\0';
+        const char *cells[COL_COUNT] = {cs->name, value, cs->unit, state, anomaly,
+                                        warn,     alarm, mean,     sd,    range};
         bool sel = i == s->sensor;
         attr_t row_attr = screen_attr(s, sel ? THEME_SELECTED : THEME_NORMAL);
         attr_t cell_attrs[COL_COUNT] = {0};
         if (!sel && !cs->is_text && st != TWIN_OK)
             cell_attrs[COL_STATE] = cell_attrs[COL_VALUE] =
                 screen_attr(s, screen_state_element(st));
-        if (!sel)
+        if (!sel) {
             cell_attrs[COL_UNIT] = screen_attr(s, THEME_UNIT);
+            cell_attrs[COL_ANOMALY] = screen_attr(s, view_overview_anomaly_element(score));
+        }
         widget_table_row(stdscr, y + 1 + r, 0, cols, COL_COUNT, cells, row_attr, cell_attrs, s->g);
         screen_hit_add(s, y + 1 + r, 0, 1, s->cols, SCREEN_HIT_SENSOR, i);
     }
@@ -335,16 +495,18 @@ void view_detail_draw(struct screen *s, int top, int height)
         s->sensor = n - 1;
     if (s->sensor < 0) /* a learned machine may have no sensors yet */
         s->sensor = 0;
-    draw_heading(s, top, machine);
-    int body = height - 2;
+    view_overview_observe(s);
+    int heading = heading_rows(s, machine, height);
+    draw_heading(s, top, heading, machine);
+    int body = height - heading;
     int chart_h = body / 2 > CHART_MIN_H ? body / 2 : CHART_MIN_H;
     int table_rows = n + 1;
     if (table_rows > body - chart_h)
         table_rows = body - chart_h;
     chart_h = body - table_rows;
-    draw_table(s, top + 2, table_rows, machine);
+    draw_table(s, top + heading, table_rows, machine);
     if (n > 0)
-        draw_chart(s, top + 2 + table_rows, chart_h, machine);
+        draw_chart(s, top + heading + table_rows, chart_h, machine);
     snprintf(s->right_info, sizeof s->right_info, "sensor %d/%d", s->sensor + 1, n);
 }
 

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "detect.h"
 #include "screen.h"
 #include "widget.h"
 
@@ -17,6 +20,8 @@
 #define SPINDLE_COL_MAX_W 64
 #define SHARED_INFO_MIN_W 36
 #define INFO_SHORT_W 23 /* "health 100 anomaly 0.00" */
+#define INFO_WIDE_W 26  /* "health learning anom 0.00!" */
+#define INFO_SPARK_W 12 /* the sparkline keeps at least this much beside the info */
 
 /* Unit suffixes sensor names carry ("flow_m3h"); the unit column shows them already. */
 static const char *const unit_suffixes[] = {
@@ -305,19 +310,132 @@ static void gauge_row(struct screen *s, int y, int x, int width, int label_w, co
                 screen_attr(s, THEME_UNIT), s->g, cs->unit);
 }
 
-static void format_rul(double hours, char *buf, size_t len)
+/* What the console remembers per machine between frames: its latest firing detection and
+ * when it first sent data (for the health estimator's warm-up). Grows with the machine count. */
+struct machine_memory {
+    struct view_detection det;
+    int64_t first_ts_ms;
+    bool firing;
+};
+static struct machine_memory *memory;
+static int memory_cap;
+
+/* core/health.c's warm-up (the engine passes 0, which means 1800 plant seconds), plus the
+ * minute until the first trend point and some slack. */
+#define HEALTH_WARMUP_S (1800 + 60)
+#define HEALTH_SLACK_S 300
+
+static bool memory_reserve(int machines)
+{
+    if (machines <= memory_cap)
+        return true;
+    int cap = memory_cap ? memory_cap : 32;
+    while (cap < machines)
+        cap *= 2;
+    struct machine_memory *grown = realloc(memory, (size_t)cap * sizeof *grown);
+    if (!grown)
+        return false;
+    memset(grown + memory_cap, 0, (size_t)(cap - memory_cap) * sizeof *grown);
+    memory = grown;
+    memory_cap = cap;
+    return true;
+}
+
+void view_overview_observe(struct screen *s)
+{
+    if (!s->snap || !memory_reserve(s->machines))
+        return;
+    for (int i = 0; i < s->machines; i++) {
+        const struct snapshot_machine *m = &s->snap->machines[i];
+        struct machine_memory *mm = &memory[i];
+        if (m->samples > 0 && mm->first_ts_ms == 0)
+            mm->first_ts_ms = m->last_ts_ms ? m->last_ts_ms : s->snap->sim_time_ms;
+        bool firing = m->detector[0] != '\0';
+        if (firing) {
+            if (!mm->firing) /* a new episode: its own peak */
+                mm->det.score = 0.0f;
+            snprintf(mm->det.detector, sizeof mm->det.detector, "%s", m->detector);
+            snprintf(mm->det.reason, sizeof mm->det.reason, "%s", m->reason);
+            mm->det.score = m->anomaly > mm->det.score ? m->anomaly : mm->det.score;
+            mm->det.ts_ms = m->last_ts_ms;
+        }
+        mm->firing = firing;
+    }
+}
+
+const struct view_detection *view_overview_detection(const struct screen *s, int machine)
+{
+    if (machine < 0 || machine >= s->machines || machine >= memory_cap)
+        return NULL;
+    return &memory[machine].det;
+}
+
+int view_overview_anomaly_element(float a)
+{
+    if (isnan(a) || a < DETECT_FIRE)
+        return THEME_ANOMALY_LOW;
+    return a < VIEW_ANOMALY_HIGH ? THEME_ANOMALY_MID : THEME_ANOMALY_HIGH;
+}
+
+void view_overview_format_anomaly(float a, char *buf, size_t len)
+{
+    if (isnan(a))
+        snprintf(buf, len, "--");
+    else /* cut to two decimals: 0.497 is below the threshold and must not read 0.50 */
+        snprintf(buf, len, "%.2f", floor((double)a * 100.0 + 1e-6) / 100.0);
+}
+
+void view_overview_format_rul(double hours, char *buf, size_t len)
 {
     if (isnan(hours))
         snprintf(buf, len, "--");
     else if (hours < 1)
         snprintf(buf, len, "%.0fmin", hours * 60);
+    else if (hours < 10)
+        snprintf(buf, len, "%.1fh", hours);
     else if (hours < 72)
         snprintf(buf, len, "%.0fh", hours);
     else
         snprintf(buf, len, "%.0fd", hours / 24);
 }
 
-static void format_health(float health, char *buf, size_t len)
+double view_overview_rul_hours(const struct snapshot_machine *m)
+{
+    return !isnan(m->health) && m->health < 0.5f ? 0.0 : m->rul_hours;
+}
+
+int view_overview_health(const struct screen *s, int machine, char *buf, size_t len)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    if (!isnan(m->health)) {
+        view_overview_format_health_value(m->health, buf, len);
+        return VIEW_HEALTH_KNOWN;
+    }
+    if (m->samples == 0 || m->state == TWIN_STALE) {
+        snprintf(buf, len, "--");
+        return VIEW_HEALTH_NO_DATA;
+    }
+    const struct machine_memory *mm = machine < memory_cap ? &memory[machine] : NULL;
+    if (mm && mm->first_ts_ms &&
+        m->last_ts_ms - mm->first_ts_ms > (int64_t)(HEALTH_WARMUP_S + HEALTH_SLACK_S) * 1000) {
+        snprintf(buf, len, "n/a");
+        return VIEW_HEALTH_NONE;
+    }
+    snprintf(buf, len, "learning");
+    return VIEW_HEALTH_LEARNING;
+}
+
+static int value_health_element(float h)
+{
+    return isnan(h) || h >= 50 ? THEME_DIM : h > 10 ? THEME_WARN : THEME_ALARM;
+}
+
+static int health_element(const struct screen *s, int machine)
+{
+    return value_health_element(s->snap->machines[machine].health);
+}
+
+void view_overview_format_health_value(float health, char *buf, size_t len)
 {
     if (isnan(health))
         snprintf(buf, len, "--");
@@ -325,15 +443,18 @@ static void format_health(float health, char *buf, size_t len)
         snprintf(buf, len, "%.0f", health);
 }
 
-static void format_anomaly(float a, char *buf, size_t len)
+/* Urgency of a remaining-life estimate; a weak estimate stays dim whatever it says. */
+static int rul_element(double hours, float confidence)
 {
-    if (isnan(a))
-        snprintf(buf, len, "--");
-    else
-        snprintf(buf, len, "%.2f", a);
+    if (isnan(hours) || confidence < 0.3f)
+        return THEME_DIM;
+    return hours < 8 ? THEME_ALARM : hours < 48 ? THEME_WARN : THEME_NORMAL;
 }
 
-static void draw_title(struct screen *s, int y, int x, int w, int machine, bool selected)
+/* The title row: marker, id, type label, state word; with anomaly_mark, a firing machine's
+ * anomaly figure goes left of the state word (tiles with no room for an info line). */
+static void draw_title(struct screen *s, int y, int x, int w, int machine, bool selected,
+                       bool anomaly_mark)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_type *t = screen_type(s, machine);
@@ -353,6 +474,14 @@ static void draw_title(struct screen *s, int y, int x, int w, int machine, bool 
                     selected ? base : screen_attr(s, THEME_DIM), s->g, t->label);
     widget_text(stdscr, y, x + w - sw, sw, WIDGET_LEFT,
                 screen_attr(s, screen_state_element(m->state)), s->g, word);
+    if (anomaly_mark && !isnan(m->anomaly) && m->anomaly >= DETECT_FIRE) {
+        char mark[16], a[8];
+        view_overview_format_anomaly(m->anomaly, a, sizeof a);
+        int mw = snprintf(mark, sizeof mark, " A%s!", a);
+        if (x + w - sw - mw > lx)
+            widget_text(stdscr, y, x + w - sw - mw, mw, WIDGET_LEFT,
+                        screen_attr(s, view_overview_anomaly_element(m->anomaly)), s->g, mark);
+    }
 }
 
 static void draw_spark(struct screen *s, int y, int x, int width, const struct snapshot_machine *m,
@@ -376,24 +505,102 @@ static void draw_spark(struct screen *s, int y, int x, int width, const struct s
                      screen_attr(s, THEME_SPARK), s->g);
 }
 
-/* "health 92  anomaly 0.12  RUL 40h" in columns [x, end); RUL only when asked and room. */
-static void draw_info(struct screen *s, int y, int x, int end, const struct snapshot_machine *m,
-                      bool with_rul)
+struct info_part {
+    char text[40];
+    int element;
+};
+
+static void add_part(struct info_part *parts, int *n, const char *text, int element)
 {
+    snprintf(parts[*n].text, sizeof parts[*n].text, "%s", text);
+    parts[(*n)++].element = element;
+}
+
+static int parts_width(const struct info_part *parts, int n)
+{
+    int w = 0;
+    for (int i = 0; i < n; i++)
+        w += (int)strlen(parts[i].text); /* ASCII only: labels and figures */
+    return w;
+}
+
+/* Draws the parts from x, cut at end; returns the column after the last. */
+static int draw_parts(struct screen *s, int y, int x, int end, const struct info_part *parts, int n)
+{
+    for (int i = 0; i < n && x < end; i++) {
+        int len = (int)strlen(parts[i].text);
+        x += widget_text(stdscr, y, x, end - x < len ? end - x : len, WIDGET_LEFT,
+                         screen_attr(s, parts[i].element), s->g, parts[i].text);
+    }
+    return x;
+}
+
+static void format_tool_rul(double minutes, char *buf, size_t len)
+{
+    if (isnan(minutes))
+        snprintf(buf, len, "--");
+    else if (minutes < 120)
+        snprintf(buf, len, "%.0f min", minutes);
+    else
+        snprintf(buf, len, "%.1f h", minutes / 60);
+}
+
+static int tool_rul_element(double minutes)
+{
+    return isnan(minutes) || minutes >= 30 ? THEME_TITLE : minutes >= 10 ? THEME_WARN : THEME_ALARM;
+}
+
+/* The info line's wordings, widest first; the first that fits is drawn. */
+static const struct {
+    const char *health, *anomaly, *sep;
+    bool rul_unknown; /* also "RUL --" when no estimate */
+} info_forms[] = {
+    {"health ", "anomaly ", "  ", true},
+    {"health ", "anomaly ", " ", false},
+    {"health ", "anom ", " ", false},
+    {"hlth ", "anom ", " ", false},
+    {"H ", "A ", " ", false},
+};
+
+/* "health 92  anomaly 0.12  RUL 40h" in columns [x, end), in the widest wording that fits;
+ * RUL only when asked, and only when known unless there is room to spare. The anomaly figure
+ * carries a '!' when a detector fires, so monochrome and colour-blind readers see it too. */
+static void draw_info(struct screen *s, int y, int x, int end, int machine, bool with_rul)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
     char health[16], anomaly[16], rul[16];
-    format_health(m->health, health, sizeof health);
-    format_anomaly(m->anomaly, anomaly, sizeof anomaly);
-    format_rul(m->rul_hours, rul, sizeof rul);
-    int anomaly_el = !isnan(m->anomaly) && m->anomaly >= 0.8f   ? THEME_ALARM
-                     : !isnan(m->anomaly) && m->anomaly >= 0.5f ? THEME_WARN
-                                                                : THEME_DIM;
-    x += widget_printf(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                       with_rul ? "health %s  anomaly " : "health %s anomaly ", health);
-    x += widget_text(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, anomaly_el), s->g, anomaly);
-    char rul_text[32];
-    int rn = snprintf(rul_text, sizeof rul_text, "  RUL %s", rul);
-    if (with_rul && x + rn <= end) /* the whole of it or nothing: a bare "RUL" says nothing */
-        widget_text(stdscr, y, x, rn, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g, rul_text);
+    view_overview_health(s, machine, health, sizeof health);
+    view_overview_format_anomaly(m->anomaly, anomaly, sizeof anomaly);
+    double rul_h = view_overview_rul_hours(m);
+    float rul_conf = rul_h == 0.0 ? 1.0f : m->rul_confidence;
+    view_overview_format_rul(rul_h, rul, sizeof rul);
+    bool firing = !isnan(m->anomaly) && m->anomaly >= DETECT_FIRE;
+    for (int pass = 0; pass < 2; pass++) { /* the second pass drops RUL */
+        for (size_t f = 0; f < COUNT(info_forms); f++) {
+            bool rul_shown = with_rul && pass == 0 && (!isnan(rul_h) || info_forms[f].rul_unknown);
+            struct info_part parts[6];
+            int n = 0;
+            char text[24];
+            add_part(parts, &n, info_forms[f].health, THEME_DIM);
+            add_part(parts, &n, health, health_element(s, machine));
+            snprintf(text, sizeof text, "%s%s", info_forms[f].sep, info_forms[f].anomaly);
+            add_part(parts, &n, text, THEME_DIM);
+            snprintf(text, sizeof text, "%s%s", anomaly, firing ? "!" : "");
+            add_part(parts, &n, text, view_overview_anomaly_element(m->anomaly));
+            if (rul_shown) {
+                snprintf(text, sizeof text, "%sRUL ", info_forms[f].sep);
+                add_part(parts, &n, text, THEME_DIM);
+                add_part(parts, &n, rul, rul_element(rul_h, rul_conf));
+            }
+            if (parts_width(parts, n) > end - x && !(pass == 1 && f + 1 == COUNT(info_forms)))
+                continue;
+            x = draw_parts(s, y, x, end, parts, n);
+            if (x < end)
+                widget_text(stdscr, y, x, end - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                            "");
+            return;
+        }
+    }
 }
 
 static void draw_tile(struct screen *s, const struct layout *L, int y, int x, int machine)
@@ -402,7 +609,9 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     const struct catalog_type *t = screen_type(s, machine);
     int w = L->tile_w, row = y;
     bool selected = machine == s->selected;
-    draw_title(s, row++, x, w, machine, selected);
+    /* Without an info line, a wide tile still shows health and anomaly beside its sparkline. */
+    bool shared = L->spark && !L->info && w >= SHARED_INFO_MIN_W;
+    draw_title(s, row++, x, w, machine, selected, !L->info && !shared);
     int ids[CATALOG_TILE_MAX];
     int k = tile_sensors(t, ids);
     int label_w = w - 4 - VALUE_W - UNIT_W - BAR_MIN_W;
@@ -414,17 +623,18 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     }
     int gauges_end = y + 1 + (L->tile_h - 1 - (L->spark ? 1 : 0) - (L->info ? 1 : 0));
     row = row < gauges_end ? gauges_end : row;
-    /* Without an info line, a wide tile still shows health and anomaly beside its sparkline. */
-    bool shared = L->spark && !L->info && w >= SHARED_INFO_MIN_W;
-    int info_w = shared ? INFO_SHORT_W : 0;
+    int info_w = !shared                              ? 0
+                 : w - 1 - INFO_SPARK_W > INFO_WIDE_W ? INFO_WIDE_W
+                                                      : w - 1 - INFO_SPARK_W;
+    info_w = shared && info_w < INFO_SHORT_W ? INFO_SHORT_W : info_w;
     if (L->spark && row < y + L->tile_h && k > 0) {
         draw_spark(s, row, x + 1, w - 1 - info_w, m, &t->sensors[ids[0]]);
         if (shared)
-            draw_info(s, row, x + w - info_w + 1, x + w, m, false);
+            draw_info(s, row, x + w - info_w + 1, x + w, machine, false);
         row++;
     }
     if (L->info && row < y + L->tile_h)
-        draw_info(s, row, x + 1, x + w, m, true);
+        draw_info(s, row, x + 1, x + w, machine, true);
     screen_hit_add(s, y, x, L->tile_h, w, SCREEN_HIT_MACHINE, machine);
 }
 
@@ -433,9 +643,8 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     int c = s->cnc;
     const struct catalog_type *t = screen_type(s, c);
     const struct snapshot_machine *m = &s->snap->machines[c];
-    char health[16], rul[16];
-    format_health(m->health, health, sizeof health);
-    format_rul(m->rul_hours, rul, sizeof rul);
+    char health[16];
+    view_overview_health(s, c, health, sizeof health);
     char title[160];
     snprintf(title, sizeof title, " CNC spindle panel %s %s ", s->g->sep, screen_machine_id(s, c));
     widget_hline(stdscr, y, x, w, screen_attr(s, THEME_DIM), s->g);
@@ -449,11 +658,36 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     if (wx + (int)strlen(word) < x + w)
         widget_text(stdscr, y, wx, (int)strlen(word), WIDGET_LEFT,
                     screen_attr(s, screen_state_element(m->state)), s->g, word);
-    char right[64];
-    int rn = snprintf(right, sizeof right, " health %s  RUL %s ", health, rul);
-    if (wx + (int)strlen(word) + rn + 2 < x + w)
-        widget_text(stdscr, y, x + w - rn - 1, rn, WIDGET_LEFT, screen_attr(s, THEME_TITLE), s->g,
-                    right);
+    int used = wx + (int)strlen(word) + 2;
+    char tool[24], spindle[16], anomaly[16];
+    format_tool_rul(m->tool_rul_min, tool, sizeof tool);
+    view_overview_format_health_value(m->spindle_health, spindle, sizeof spindle);
+    view_overview_format_anomaly(m->anomaly, anomaly, sizeof anomaly);
+    bool firing = !isnan(m->anomaly) && m->anomaly >= DETECT_FIRE;
+    for (int form = 0; form < 3; form++) { /* full, without machine figures, short labels */
+        struct info_part parts[12];
+        int n = 0;
+        add_part(parts, &n, form == 2 ? " spdl " : " spindle health ", THEME_TITLE);
+        add_part(parts, &n, spindle,
+                 isnan(m->spindle_health) || m->spindle_health >= 50
+                     ? THEME_TITLE
+                     : value_health_element(m->spindle_health));
+        add_part(parts, &n, form == 2 ? " tool " : "  tool RUL ", THEME_TITLE);
+        add_part(parts, &n, tool, tool_rul_element(m->tool_rul_min));
+        if (form == 0) {
+            add_part(parts, &n, "  health ", THEME_TITLE);
+            add_part(parts, &n, health, health_element(s, c));
+            add_part(parts, &n, "  anomaly ", THEME_TITLE);
+            snprintf(parts[n].text, sizeof parts[n].text, "%s%s", anomaly, firing ? "!" : "");
+            parts[n++].element = view_overview_anomaly_element(m->anomaly);
+        }
+        add_part(parts, &n, " ", THEME_TITLE);
+        int need = parts_width(parts, n);
+        if (used + need + 1 > x + w)
+            continue;
+        draw_parts(s, y, x + w - need - 1, x + w - 1, parts, n);
+        break;
+    }
     int ids[COUNT(spindle_fields)], n = 0;
     const char *labels[COUNT(spindle_fields)];
     for (size_t i = 0; i < COUNT(spindle_fields); i++) {
@@ -502,6 +736,7 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
 void view_overview_draw(struct screen *s, int top, int height)
 {
     int width = s->cols;
+    view_overview_observe(s);
     if (s->machines == 0) {
         widget_text(stdscr, top + 1, 2, width - 4, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
                     "Waiting for machines: no data yet.");

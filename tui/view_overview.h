@@ -6,8 +6,10 @@
  * the terminal. Threads: main thread only.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 struct screen;
+struct snapshot_machine;
 
 void view_overview_draw(struct screen *s, int top, int height);
 /* Moves the selection by dx tiles and dy tile rows. Returns enum screen_result. */
@@ -20,5 +22,49 @@ int view_overview_jump(struct screen *s, int end);
 /* A short label for a sensor name: unit suffix dropped, words abbreviated to fit cols.
  * "discharge_pressure_bar" -> "discharge pressure" or "disc pres". */
 void view_overview_sensor_label(const char *name, int cols, char *out, size_t len);
+
+/* Detection and prediction figures, shared with the detail view. */
+
+/* Fused anomaly scores from this level up are "high": the statistic is three times the
+ * detector's own threshold (score = a / (a + thr), DETECT_FIRE = 0.5 at a = thr). */
+#define VIEW_ANOMALY_HIGH 0.75f
+
+/* THEME_ANOMALY_LOW below DETECT_FIRE (the detectors' own threshold), THEME_ANOMALY_MID from
+ * it, THEME_ANOMALY_HIGH from VIEW_ANOMALY_HIGH. */
+int view_overview_anomaly_element(float score);
+/* "0.49": cut, not rounded, so "0.50" shows only when a detector fires; "--" for NAN. */
+void view_overview_format_anomaly(float score, char *buf, size_t len);
+/* Remaining life, compactly: "25min", "7.5h", "40h", "3d"; "--" for NAN. */
+void view_overview_format_rul(double hours, char *buf, size_t len);
+
+/* The machine's remaining life in hours: 0 once its health index is 0 (a condition sensor at
+ * or past its alarm limit: nothing left to extrapolate), else the estimate (NAN: none). */
+double view_overview_rul_hours(const struct snapshot_machine *m);
+
+/* A 0..100 health figure: "92", "--" for NAN. */
+void view_overview_format_health_value(float health, char *buf, size_t len);
+
+/* Why a machine's health index is unknown. */
+enum view_health_status {
+    VIEW_HEALTH_KNOWN,
+    VIEW_HEALTH_NO_DATA,  /* no samples yet, or stale */
+    VIEW_HEALTH_LEARNING, /* the estimator's warm-up: the first half hour of plant time */
+    VIEW_HEALTH_NONE      /* still unknown long after the warm-up: no condition sensor */
+};
+/* The health status of machine i, and its text ("92", "learning", "--", "n/a"). */
+int view_overview_health(const struct screen *s, int machine, char *buf, size_t len);
+
+/* The latest firing detection of a machine, remembered after its score falls back. */
+struct view_detection {
+    char detector[24]; /* "" when the machine has not fired since the console started */
+    char reason[160];
+    float score;   /* the highest fused score while it fired */
+    int64_t ts_ms; /* plant time it was last seen firing */
+};
+/* Records firing detectors and first-sample times from the current snapshot (both views call
+ * it every frame; cheap: one pass over the machines). */
+void view_overview_observe(struct screen *s);
+/* NULL when machine is out of range. */
+const struct view_detection *view_overview_detection(const struct screen *s, int machine);
 
 #endif

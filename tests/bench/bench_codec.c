@@ -1,6 +1,9 @@
 /* Without arguments: decode throughput of the three payload formats (BENCH lines).
  * With "publish PORT TOPIC < lines": a QoS 1 publisher for bench_mqtt.sh that, unlike
- * mosquitto_pub -l, waits until the broker has acknowledged every line before it exits. */
+ * mosquitto_pub -l, waits until the broker has acknowledged every line before it exits.
+ * With "drain PORT CLIENT_ID N": core/mqtt's feed (connection, decode, batching, queue) drains N
+ * messages of a persistent session into a queue that a plain thread empties; prints seconds.
+ * That is the transport and decoding part of twintop alone, without the engine. */
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <stdio.h>
@@ -10,6 +13,11 @@
 
 #include "catalog.h"
 #include "codec.h"
+#include "config.h"
+#include "mqtt.h"
+#include "queue.h"
+
+#include <pthread.h>
 
 static double now_s(void)
 {
@@ -65,6 +73,61 @@ static int publish_lines(int port, const char *topic)
     return 0;
 }
 
+static volatile int drain_done;
+
+static void *drain_consumer(void *arg)
+{
+    struct queue *q = arg;
+    static struct sample buf[4096];
+    while (!drain_done)
+        queue_pop(q, buf, 4096, 50);
+    return NULL;
+}
+
+static int drain_feed(int port, const char *client_id, long n)
+{
+    char err[256];
+    struct catalog *cat = catalog_load("data/machines.json", err, sizeof err);
+    if (!cat) {
+        fprintf(stderr, "bench drain: %s\n", err);
+        return 1;
+    }
+    struct config cfg;
+    config_defaults(&cfg, "bench_codec");
+    snprintf(cfg.mqtt_url, sizeof cfg.mqtt_url, "mqtt://127.0.0.1:%d", port);
+    snprintf(cfg.client_id, sizeof cfg.client_id, "%s", client_id);
+    struct queue *q = queue_create(1u << 18);
+    struct mqtt_feed *f = mqtt_feed_create(&cfg, cat, q, err, sizeof err);
+    if (!f) {
+        fprintf(stderr, "bench drain: %s\n", err);
+        return 1;
+    }
+    pthread_t consumer;
+    pthread_create(&consumer, NULL, drain_consumer, q);
+    double t0 = now_s();
+    mqtt_feed_start(f, err, sizeof err);
+    struct codec_stats cs = {0};
+    while (now_s() - t0 < 600) {
+        struct mqtt_status st;
+        mqtt_feed_stats(f, &st, &cs);
+        if ((long)cs.received >= n && (n > 0 || st.state == MQTT_CONNECTED))
+            break; /* n == 0 only registers the session: wait for the subscription */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    double dt = now_s() - t0;
+    mqtt_feed_stop(f);
+    drain_done = 1;
+    pthread_join(consumer, NULL);
+    mqtt_feed_destroy(f);
+    queue_destroy(q);
+    catalog_free(cat);
+    if ((long)cs.received < n)
+        return 1;
+    printf("%.3f\n", dt);
+    return 0;
+}
+
 static void bench_format(struct codec *c, const char *name, const char *payload, int rounds)
 {
     struct sample out[CODEC_FIELDS_MAX];
@@ -82,6 +145,8 @@ static void bench_format(struct codec *c, const char *name, const char *payload,
 
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "drain") == 0)
+        return drain_feed(atoi(argv[2]), argv[3], atol(argv[4]));
     if (argc == 4 && strcmp(argv[1], "publish") == 0)
         return publish_lines(atoi(argv[2]), argv[3]);
     char err[256];

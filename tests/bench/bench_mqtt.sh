@@ -35,9 +35,12 @@ topic='dt/+/+/telemetry'
 
 # Both persistent sessions exist before the backlog is published, so each gets every message.
 mosquitto_sub -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -E
-"$BIN" --headless --no-db --mqtt "$url" --client-id bench-twintop --duration 1 \
-    --status-interval 200 > "$tmp/register.jsonl"
-grep -q '"state":"connected"' "$tmp/register.jsonl" || fail "twintop did not connect"
+"${BUILD:-build}/bench/bench_codec" drain "$port" bench-feed 0 > /dev/null
+for id in bench-twintop bench-twintop-nodb; do
+    "$BIN" --headless --no-db --mqtt "$url" --client-id $id --duration 1 \
+        --status-interval 200 > "$tmp/register.jsonl"
+    grep -q '"state":"connected"' "$tmp/register.jsonl" || fail "twintop did not connect"
+done
 
 # The backlog: every machine of the catalog with its own sensors near their nominal values,
 # one message per machine tick, twintop's own format.
@@ -76,14 +79,15 @@ got=$(wc -l < "$tmp/sub.out")
 [ "$got" = "$N" ] || fail "mosquitto_sub drained $got of $N"
 
 # twintop: the status lines say when every message has been received; the wall clock of that
-# line (100 ms resolution) is the drain time, start-up included.
-"$BIN" --headless --mqtt "$url" --client-id bench-twintop --db "$tmp/history.db" \
-    --status-interval 100 > "$tmp/twintop.jsonl" 2> "$tmp/twintop.err" &
-tw=$!
-tw_s=""
-for _ in $(seq 6000); do
-    sleep 0.1
-    tw_s=$(python3 - "$tmp/twintop.jsonl" "$N" <<'PY'
+# line (100 ms resolution) is the drain time, start-up included. $1: client id, then options.
+drain_twintop() {
+    local id=$1; shift
+    "$BIN" --headless --mqtt "$url" --client-id "$id" "$@" \
+        --status-interval 100 > "$tmp/$id.jsonl" 2> "$tmp/$id.err" &
+    local tw=$! t=""
+    for _ in $(seq 6000); do
+        sleep 0.1
+        t=$(python3 - "$tmp/$id.jsonl" "$N" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     try:
@@ -95,16 +99,23 @@ for line in open(sys.argv[1]):
         break
 PY
 )
-    [ -n "$tw_s" ] && break
-    kill -0 $tw 2>/dev/null || break
-done
-kill -TERM $tw 2>/dev/null || true
-wait $tw || true
-[ -n "$tw_s" ] || fail "twintop did not drain the backlog: $(tail -n1 "$tmp/twintop.jsonl") $(cat "$tmp/twintop.err")"
+        [ -n "$t" ] && break
+        kill -0 $tw 2>/dev/null || break
+    done
+    kill -TERM $tw 2>/dev/null || true
+    wait $tw || true
+    [ -n "$t" ] || fail "twintop did not drain the backlog: $(tail -n1 "$tmp/$id.jsonl") $(cat "$tmp/$id.err")"
+    echo "$t"
+}
+feed_s=$("${BUILD:-build}/bench/bench_codec" drain "$port" bench-feed "$N") || fail "feed drain"
+tw_s=$(drain_twintop bench-twintop --db "$tmp/history.db")
+nodb_s=$(drain_twintop bench-twintop-nodb --no-db)
+cp "$tmp/bench-twintop.jsonl" "$tmp/twintop.jsonl"
 final=$(tail -n1 "$tmp/twintop.jsonl")
-python3 - "$N" "$pub_s" "$sub_s" "$tw_s" "$final" <<'PY'
+python3 - "$N" "$pub_s" "$sub_s" "$tw_s" "$final" "$nodb_s" "$feed_s" <<'PY'
 import json, sys
 n = int(sys.argv[1]); pub_s, sub_s, tw_s = map(float, sys.argv[2:5])
+nodb_s, feed_s = float(sys.argv[6]), float(sys.argv[7])
 final = json.loads(sys.argv[5])
 mq = final.get("mqtt", {})
 assert mq.get("decoded", 0) >= n, mq
@@ -114,5 +125,8 @@ print("BENCH mqtt_publish_backlog_rate %.0f msg/s" % (n / pub_s))
 print("BENCH mqtt_drain_mosquitto_sub %.0f msg/s" % sub_rate)
 print("BENCH mqtt_drain_twintop %.0f msg/s" % tw_rate)
 print("BENCH mqtt_drain_ratio %.1f %%" % (100.0 * tw_rate / sub_rate))
+print("BENCH mqtt_drain_twintop_no_db %.0f msg/s" % (n / nodb_s))
+print("BENCH mqtt_drain_feed_only %.0f msg/s" % (n / feed_s))
+print("BENCH mqtt_drain_feed_only_ratio %.1f %%" % (100.0 * (n / feed_s) / sub_rate))
 print("BENCH mqtt_drain_twintop_samples %d samples" % final.get("samples", 0))
 PY
