@@ -135,9 +135,27 @@ static void leadtime_num(char *buf, size_t len, double v)
         snprintf(buf, len, "%.0f", v);
 }
 
+/* Copies s into a JSON string body, escaping quotes and backslashes, dropping control bytes. */
+static void leadtime_str(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 2 < len; s++) {
+        if (*s == '"' || *s == '\\')
+            out[n++] = '\\';
+        if ((unsigned char)*s >= 0x20)
+            out[n++] = *s;
+    }
+    out[n] = '\0';
+}
+
 void detect_leadtime_json(void *ctx, char *out, size_t len)
 {
     struct detect_leadtime *lt = ctx;
+    if (len < 64) {
+        if (len)
+            out[0] = '\0';
+        return;
+    }
     pthread_mutex_lock(&lt->lock);
     int detected;
     double median;
@@ -148,20 +166,31 @@ void detect_leadtime_json(void *ctx, char *out, size_t len)
                                 "\"median_lead_frac\":%.2f,\"list\":[",
                                 lt->anomaly_events, lt->false_events, lt->count, detected,
                                 isnan(median) ? 0.0 : median);
-    for (int i = 0; i < lt->count && n < len; i++) {
+    const size_t trailer = 32; /* room for ],"listed":N} */
+    int listed = 0;
+    for (int i = 0; i < lt->count && n + trailer < len; i++) {
         const struct leadtime_fault *f = &lt->f[i];
-        char det[32], lim[32], lead[32];
+        char det[32], lim[32], lead[32], entry[512];
+        char id[2 * CATALOG_NAME_MAX], fault[2 * CATALOG_NAME_MAX], sensor[2 * CATALOG_NAME_MAX];
         leadtime_num(det, sizeof det, f->detected_s);
         leadtime_num(lim, sizeof lim, f->limit_s);
         leadtime_num(lead, sizeof lead, isnan(f->detected_s) ? NAN : f->failure_s - f->detected_s);
-        n += (size_t)snprintf(out + n, len - n,
-                              "%s{\"machine\":\"%s\",\"fault\":\"%s\",\"onset_s\":%.0f,"
-                              "\"detected_s\":%s,\"detector\":\"%s\",\"sensor\":\"%s\","
-                              "\"limit_alarm_s\":%s,\"failure_s\":%.0f,\"lead_s\":%s}",
-                              i ? "," : "", f->machine_id, f->fault, f->onset_s, det, f->detector,
-                              f->sensor, lim, f->failure_s, lead);
+        leadtime_str(id, sizeof id, f->machine_id);
+        leadtime_str(fault, sizeof fault, f->fault);
+        leadtime_str(sensor, sizeof sensor, f->sensor);
+        int w = snprintf(entry, sizeof entry,
+                         "%s{\"machine\":\"%s\",\"fault\":\"%s\",\"onset_s\":%.0f,"
+                         "\"detected_s\":%s,\"detector\":\"%s\",\"sensor\":\"%s\","
+                         "\"limit_alarm_s\":%s,\"failure_s\":%.0f,\"lead_s\":%s}",
+                         i ? "," : "", id, fault, f->onset_s, det, f->detector, sensor, lim,
+                         f->failure_s, lead);
+        /* a status line too short for every fault lists the first ones, and says so */
+        if (w < 0 || (size_t)w >= sizeof entry || n + (size_t)w + trailer >= len)
+            break;
+        memcpy(out + n, entry, (size_t)w + 1);
+        n += (size_t)w;
+        listed++;
     }
-    if (n < len)
-        snprintf(out + n, len - n, "]}");
+    snprintf(out + n, len - n, "],\"listed\":%d}", listed);
     pthread_mutex_unlock(&lt->lock);
 }

@@ -456,6 +456,11 @@ static void test_leadtime(void **state)
                            "\"detected_s\":300,\"detector\":\"drift\""));
     assert_non_null(strstr(json, "\"lead_s\":800"));
     assert_non_null(strstr(json, "\"detected_s\":null"));
+    assert_non_null(strstr(json, "],\"listed\":3}"));
+    char small[300]; /* too short for every fault: the first ones, still valid JSON */
+    detect_leadtime_json(lt, small, sizeof small);
+    assert_non_null(strstr(small, "],\"listed\":0}"));
+    assert_true(strlen(small) < sizeof small);
     detect_leadtime_free(lt);
 }
 
