@@ -145,7 +145,9 @@ static void draw_header(struct screen *s)
     } else {
         snprintf(items[n++], sizeof items[0], "---- -- -- --:--:-- UTC");
     }
-    if (paused)
+    if (strcmp(sn->mode, "MQTT") == 0) /* a feed runs at the plant's own pace */
+        snprintf(items[n++], sizeof items[0], "live");
+    else if (paused)
         snprintf(items[n++], sizeof items[0], "speed 0x");
     else if (sn->speed <= 0)
         snprintf(items[n++], sizeof items[0], "speed max");
