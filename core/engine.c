@@ -402,6 +402,17 @@ static void snapshot_sensor_fill(const struct engine *e, const struct twin_senso
     out->max = hi;
 }
 
+/* Wall seconds without a sample before a machine is stale. A plant slowed below real time
+ * (or paused, a speed of almost nothing) samples less often in wall time, so the limit stretches
+ * with it; at real time and faster it is the configured one. */
+static double stale_after_wall_s(const struct engine *e)
+{
+    double speed = atomic_load(&((struct engine *)e)->speed);
+    if (speed > 0 && speed < 1)
+        return e->opt.stale_after_s / speed;
+    return e->opt.stale_after_s;
+}
+
 static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
                                   struct snapshot_machine *out)
 {
@@ -418,7 +429,7 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
     out->sensor_count = catalog_sensor_count(t);
     out->state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
     /* Once the producers have ended (engine stopped) a quiet machine is finished, not stale. */
-    if (!tm->samples || (!e->input_ended && wall - tm->last_wall > e->opt.stale_after_s))
+    if (!tm->samples || (!e->input_ended && wall - tm->last_wall > stale_after_wall_s(e)))
         out->state = TWIN_STALE;
     out->spark_len = 0;
     if (!tm->sensors) {

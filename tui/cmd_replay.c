@@ -50,7 +50,7 @@ static void player_toggle(void *ctx)
 {
     struct replay *r = ctx;
     store_replay_toggle_pause(r->player);
-    engine_set_speed(r->engine, store_replay_paused(r->player) ? 0 : store_replay_speed(r->player));
+    engine_set_speed(r->engine, store_replay_paused(r->player) ? 1e-9 : store_replay_speed(r->player));
 }
 
 static bool player_paused(void *ctx)

@@ -89,7 +89,7 @@ static void player_toggle(void *ctx)
     } else {
         saved = now;
         simulator_set_speed(app->sim, 1e-9);
-        engine_set_speed(app->engine, 0);
+        engine_set_speed(app->engine, 1e-9);
     }
 }
 
