@@ -5,28 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
+. tests/lib/common.bash
 tmp=$(mktemp -d)
-broker=""
 cleanup() {
-    [ -n "$broker" ] && kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
+    broker_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 fail() { echo "test_mqtt.sh: $*" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-    [ "$(id -u)" = 0 ] && echo "user root"
-    echo "listener $port 127.0.0.1"
-    echo "allow_anonymous true"
-    echo "log_dest none"
-} > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" 2>/dev/null & broker=$!
-for _ in $(seq 100); do
-    mosquitto_pub -p "$port" -t probe -m x 2>/dev/null && break
-    sleep 0.1
-done
-url="mqtt://127.0.0.1:$port"
+broker_start
+port=$BROKER_PORT
+url=$BROKER_URL
 
 # Waits (up to 60 s) until the headless output $1 has a line for which the expression $2 holds.
 wait_for() {
@@ -91,7 +81,7 @@ elapsed=$(( $(date +%s) - start ))
 [ $elapsed -ge 2 ] && [ $elapsed -le 10 ] || fail "--duration 2 took ${elapsed}s"
 
 # 4. A broker that is not there: the status says so, and the run still ends on time.
-dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+dead=$(broker_free_port)
 "$BIN" --headless --no-db --mqtt "mqtt://127.0.0.1:$dead" --duration 3 --status-interval 500 \
     > "$tmp/c.jsonl"
 grep -q '"state":"connecting","attempt":[1-9]' "$tmp/c.jsonl" || fail "no attempts: $(tail -n1 "$tmp/c.jsonl")"

@@ -5,30 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
+. tests/lib/common.bash
 tmp=$(mktemp -d)
-broker=""
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    [ -n "$broker" ] && kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
+    broker_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 fail() { echo "test_mqtt_publish: $*" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-    [ "$(id -u)" = 0 ] && echo "user root"
-    echo "listener $port 127.0.0.1"
-    echo "allow_anonymous true"
-    echo "log_dest none"
-} > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" 2>/dev/null & broker=$!
-for _ in $(seq 100); do
-    mosquitto_pub -p "$port" -t probe -m x 2>/dev/null && break
-    sleep 0.1
-done
-url="mqtt://127.0.0.1:$port"
+broker_start
+port=$BROKER_PORT
+url=$BROKER_URL
 
 # The console (B) first, then the demo plant (A) publishing 2 simulated minutes at 10x.
 "$BIN" --headless --no-db --mqtt "$url" --duration 40 --status-interval 250 \
