@@ -120,5 +120,9 @@ tui_dump() {
     done
 }
 
-# tui_stop: kills this script's tmux server and every session on it. Safe from an EXIT trap.
-tui_stop() { tui_tmux kill-server 2>/dev/null || true; }
+# tui_stop: kills this script's tmux server and every session on it, and removes the socket
+# file tmux leaves behind. Safe from an EXIT trap.
+tui_stop() {
+    tui_tmux kill-server 2>/dev/null || true
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TUI_SOCK"
+}
