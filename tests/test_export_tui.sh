@@ -10,9 +10,8 @@ if [ ! -e tui/screen.c ]; then
     exit 0
 fi
 . tests/lib/common.bash
-tmp=$(mktemp -d /tmp/twintop-export-tui-XXXXXX)
-cleanup() { tui_stop; rm -rf "$tmp"; }
-trap cleanup EXIT
+lib_init
+tmp=$LIB_TMP
 fail() {
     echo "FAIL test_export_tui: $*"
     tui_screen | tail -5

@@ -6,12 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
 . tests/lib/common.bash
-tmp=$(mktemp -d)
-cleanup() {
-    broker_stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+lib_init
+tmp=$LIB_TMP
 fail() { echo "test_mqtt.sh: $*" >&2; exit 1; }
 
 broker_start

@@ -7,13 +7,8 @@ set -u
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
 . tests/lib/common.bash
-tmp=$(mktemp -d /tmp/twintop-mqtt-tui-XXXXXX)
-cleanup() {
-    tui_stop
-    broker_stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+lib_init
+tmp=$LIB_TMP
 fail() {
     echo "FAIL test_mqtt_alarm_tui: $*"
     tui_dump alice bob

@@ -6,14 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
 . tests/lib/common.bash
-tmp=$(mktemp -d)
+lib_init
+tmp=$LIB_TMP
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    broker_stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+on_exit() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 fail() { echo "test_mqtt_publish: $*" >&2; exit 1; }
 
 broker_start

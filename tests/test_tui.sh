@@ -11,12 +11,8 @@ TIMEOUT=${TUI_TIMEOUT:-30}
 . tests/lib/common.bash
 tui_require test_tui
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/twintop-tui.XXXXXX")
-cleanup() {
-    tui_stop
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+lib_init
+TMP=$LIB_TMP
 
 screen() { tui_screen; }
 

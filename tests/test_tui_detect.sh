@@ -13,12 +13,8 @@ SLOW_TIMEOUT=${TUI_DETECT_TIMEOUT:-240} # plant events: minutes of plant time at
 . tests/lib/common.bash
 tui_require test_tui_detect
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/twintop-tuidetect.XXXXXX")
-cleanup() {
-    tui_stop
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+lib_init
+TMP=$LIB_TMP
 
 screen() { tui_screen; }
 

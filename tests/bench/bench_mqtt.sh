@@ -8,12 +8,8 @@ cd "$(dirname "$0")/../.."
 BIN=${TWINTOP_BIN:-build/twintop}
 N=${BENCH_MQTT_MESSAGES:-200000}
 . tests/lib/common.bash
-tmp=$(mktemp -d)
-cleanup() {
-    broker_stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+lib_init
+tmp=$LIB_TMP
 fail() { echo "bench_mqtt: $*" >&2; exit 1; }
 
 broker_start "max_queued_messages 0" "max_inflight_messages 20"

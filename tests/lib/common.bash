@@ -2,7 +2,27 @@
 # Source it (`. tests/lib/common.bash`) after `cd` to the repository root; it defines functions
 # only and starts nothing. It lives under tests/lib/ so tests/run_all.sh does not run it.
 # Every function is safe under `set -euo pipefail` and under plain `set -u`.
-# Cleanup stays with the caller: call broker_stop and tui_stop from the script's EXIT trap.
+# lib_init gives a script its temporary folder and an EXIT trap that cleans up after it.
+
+# --- set-up and clean-up ------------------------------------------------------------------
+
+LIB_TMP=""
+
+# lib_init: makes a private temporary folder, $LIB_TMP, and installs an EXIT trap (lib_cleanup)
+# that runs the script's own `on_exit` function if it defines one, stops the tmux server and the
+# broker this script started, and removes $LIB_TMP. The script's exit status is kept.
+lib_init() {
+    LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/twintop-$(basename "$0" .sh).XXXXXX")
+    trap lib_cleanup EXIT
+}
+
+# lib_cleanup: the EXIT trap of lib_init; safe to run twice.
+lib_cleanup() {
+    if declare -F on_exit >/dev/null; then on_exit || true; fi
+    tui_stop
+    broker_stop
+    if [ -n "$LIB_TMP" ]; then rm -rf "$LIB_TMP"; fi
+}
 
 # --- mosquitto ----------------------------------------------------------------------------
 
