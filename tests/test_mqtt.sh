@@ -15,22 +15,7 @@ port=$BROKER_PORT
 url=$BROKER_URL
 
 # Waits (up to 60 s) until the headless output $1 has a line for which the expression $2 holds.
-wait_for() {
-    python3 - "$1" "$2" <<'PY'
-import json, sys, time
-end = time.time() + 60
-while time.time() < end:
-    for line in open(sys.argv[1]):
-        try:
-            d = json.loads(line)
-        except ValueError:
-            continue
-        if eval(sys.argv[2]):
-            sys.exit(0)
-    time.sleep(0.1)
-sys.exit(1)
-PY
-}
+wait_for() { status_wait_for "$1" "$2" 60; }
 
 # 1. The issue's "done when": CNC-9 appears, "not json" increments a visible reject counter.
 "$BIN" --headless --no-db --mqtt "$url" --duration 30 --status-interval 100 \

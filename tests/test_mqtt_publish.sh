@@ -23,22 +23,9 @@ url=$BROKER_URL
     --scenario healthy > "$tmp/a.jsonl" 2> "$tmp/a.err" || fail "publisher: $(cat "$tmp/a.err")"
 a_final=$(tail -n1 "$tmp/a.jsonl")
 
-python3 - "$tmp/b.jsonl" <<'PY' || { kill $b; fail "console: $(tail -n1 "$tmp/b.jsonl") $(cat "$tmp/b.err")"; }
-import json, sys, time
 # Some status line of the console must show all 16 machines live (none stale) from the wire.
-end = time.time() + 60
-while time.time() < end:
-    for line in open(sys.argv[1]):
-        try:
-            d = json.loads(line)
-        except ValueError:
-            continue
-        if (d["machines"] == 16 and d["states"]["stale"] == 0 and d["mqtt"]["decoded"] > 0
-                and d["mode"] == "MQTT"):
-            sys.exit(0)
-    time.sleep(0.2)
-sys.exit(1)
-PY
+status_wait_for "$tmp/b.jsonl" 'd["machines"] == 16 and d["states"]["stale"] == 0 and d["mqtt"]["decoded"] > 0 and d["mode"] == "MQTT"' 60 \
+    || { kill $b; fail "console: $(tail -n1 "$tmp/b.jsonl") $(cat "$tmp/b.err")"; }
 kill -TERM $b; wait $b || true
 b_final=$(tail -n1 "$tmp/b.jsonl")
 python3 - "$a_final" "$b_final" <<'PY'

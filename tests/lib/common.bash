@@ -76,6 +76,28 @@ broker_stop() {
     BROKER_DIR=""
 }
 
+# --- headless status lines ---------------------------------------------------------------
+
+# status_wait_for FILE EXPR [SECONDS]: waits (default 60 s) until the headless JSON status
+# output FILE has a line for which the Python expression EXPR holds, with the line parsed as
+# `d`; returns 1 when time runs out. Lines that are not JSON yet (half written) are skipped.
+status_wait_for() {
+    python3 - "$1" "$2" "${3:-60}" <<'PY'
+import json, sys, time
+end = time.time() + float(sys.argv[3])
+while time.time() < end:
+    for line in open(sys.argv[1]):
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if eval(sys.argv[2]):
+            sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
 # --- tmux ---------------------------------------------------------------------------------
 
 # One private tmux server per script (its own socket name, so parallel runs never meet).
