@@ -9,48 +9,33 @@ if [ ! -e tui/screen.c ]; then
     echo "SKIP test_alarm_tui: the console (tui/screen.c) is not in this tree yet"
     exit 0
 fi
-tmp=$(mktemp -d /tmp/twintop-alarm-tui-XXXXXX)
-sock="twintop-alarm-tui-$$-$RANDOM"
-cleanup() {
-    tmux -L "$sock" kill-server 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/lib/common.bash
+lib_init
+tmp=$LIB_TMP
 fail() {
     echo "FAIL test_alarm_tui: $*"
-    echo "--- screen:"
-    tmux -L "$sock" capture-pane -p -t main 2>/dev/null
+    tui_dump
     exit 1
 }
-# Waits up to $2 seconds for the pane to show the extended regex $1.
-wait_for() {
-    local deadline=$((SECONDS + $2))
-    while [ $SECONDS -lt $deadline ]; do
-        if tmux -L "$sock" capture-pane -p -t main 2>/dev/null | grep -Eq -- "$1"; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    return 1
-}
+wait_for() { tui_wait_for "$@"; }
 
 db="$tmp/x.db"
-tmux -L "$sock" -f /dev/null new-session -d -s main -x 120 -y 36 \
+tui_start main 120 36 \
     "env TERM=xterm-256color LANG=C.UTF-8 $BIN --scenario demo --speed 60 --operator alice \
      --db $db --no-bell; echo \"EXIT \$?\" > $tmp/exit; sleep 60"
 wait_for 'Unacked' 30 || fail "no alarm banner"
-tmux -L "$sock" send-keys -t main 3
+tui_keys 3
 wait_for 'Alarms: ' 10 || fail "the alarm list did not open with 3"
 # The demo's pump bearing fault grows to failure, so its alarms stay active once at the alarm
 # limit (high): filter on it so that the acknowledged alarm stays on the list.
-tmux -L "$sock" send-keys -t main / && sleep 0.5
-tmux -L "$sock" send-keys -t main "PUMP_001 active" Enter
+tui_keys / && sleep 0.5
+tui_keys "PUMP_001 active" Enter
 wait_for 'filter: PUMP_001 active' 10 || fail "filter not applied"
 wait_for 'PUMP_001 .* high +UNACK ' 240 || fail "no high unacknowledged PUMP_001 alarm within 240 s"
-tmux -L "$sock" send-keys -t main a
+tui_keys a
 wait_for 'acknowledged ' 10 || fail "no acknowledgement message in the status line"
 wait_for 'ACKED .*alice' 10 || fail "the list does not show the acknowledged state and alice"
-tmux -L "$sock" send-keys -t main q
+tui_keys q
 for _ in $(seq 1 100); do
     [ -s "$tmp/exit" ] && break
     sleep 0.2

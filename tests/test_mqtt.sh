@@ -5,46 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
-tmp=$(mktemp -d)
-broker=""
-cleanup() {
-    [ -n "$broker" ] && kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/lib/common.bash
+lib_init
+tmp=$LIB_TMP
 fail() { echo "test_mqtt.sh: $*" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-    [ "$(id -u)" = 0 ] && echo "user root"
-    echo "listener $port 127.0.0.1"
-    echo "allow_anonymous true"
-    echo "log_dest none"
-} > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" 2>/dev/null & broker=$!
-for _ in $(seq 100); do
-    mosquitto_pub -p "$port" -t probe -m x 2>/dev/null && break
-    sleep 0.1
-done
-url="mqtt://127.0.0.1:$port"
+broker_start
+port=$BROKER_PORT
+url=$BROKER_URL
 
 # Waits (up to 60 s) until the headless output $1 has a line for which the expression $2 holds.
-wait_for() {
-    python3 - "$1" "$2" <<'PY'
-import json, sys, time
-end = time.time() + 60
-while time.time() < end:
-    for line in open(sys.argv[1]):
-        try:
-            d = json.loads(line)
-        except ValueError:
-            continue
-        if eval(sys.argv[2]):
-            sys.exit(0)
-    time.sleep(0.1)
-sys.exit(1)
-PY
-}
+wait_for() { status_wait_for "$1" "$2" 60; }
 
 # 1. The issue's "done when": CNC-9 appears, "not json" increments a visible reject counter.
 "$BIN" --headless --no-db --mqtt "$url" --duration 30 --status-interval 100 \
@@ -91,7 +62,7 @@ elapsed=$(( $(date +%s) - start ))
 [ $elapsed -ge 2 ] && [ $elapsed -le 10 ] || fail "--duration 2 took ${elapsed}s"
 
 # 4. A broker that is not there: the status says so, and the run still ends on time.
-dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+dead=$(broker_free_port)
 "$BIN" --headless --no-db --mqtt "mqtt://127.0.0.1:$dead" --duration 3 --status-interval 500 \
     > "$tmp/c.jsonl"
 grep -q '"state":"connecting","attempt":[1-9]' "$tmp/c.jsonl" || fail "no attempts: $(tail -n1 "$tmp/c.jsonl")"

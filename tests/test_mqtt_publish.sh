@@ -5,30 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
-tmp=$(mktemp -d)
-broker=""
+. tests/lib/common.bash
+lib_init
+tmp=$LIB_TMP
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    [ -n "$broker" ] && kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+on_exit() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 fail() { echo "test_mqtt_publish: $*" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-    [ "$(id -u)" = 0 ] && echo "user root"
-    echo "listener $port 127.0.0.1"
-    echo "allow_anonymous true"
-    echo "log_dest none"
-} > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" 2>/dev/null & broker=$!
-for _ in $(seq 100); do
-    mosquitto_pub -p "$port" -t probe -m x 2>/dev/null && break
-    sleep 0.1
-done
-url="mqtt://127.0.0.1:$port"
+broker_start
+port=$BROKER_PORT
+url=$BROKER_URL
 
 # The console (B) first, then the demo plant (A) publishing 2 simulated minutes at 10x.
 "$BIN" --headless --no-db --mqtt "$url" --duration 40 --status-interval 250 \
@@ -37,22 +23,9 @@ url="mqtt://127.0.0.1:$port"
     --scenario healthy > "$tmp/a.jsonl" 2> "$tmp/a.err" || fail "publisher: $(cat "$tmp/a.err")"
 a_final=$(tail -n1 "$tmp/a.jsonl")
 
-python3 - "$tmp/b.jsonl" <<'PY' || { kill $b; fail "console: $(tail -n1 "$tmp/b.jsonl") $(cat "$tmp/b.err")"; }
-import json, sys, time
 # Some status line of the console must show all 16 machines live (none stale) from the wire.
-end = time.time() + 60
-while time.time() < end:
-    for line in open(sys.argv[1]):
-        try:
-            d = json.loads(line)
-        except ValueError:
-            continue
-        if (d["machines"] == 16 and d["states"]["stale"] == 0 and d["mqtt"]["decoded"] > 0
-                and d["mode"] == "MQTT"):
-            sys.exit(0)
-    time.sleep(0.2)
-sys.exit(1)
-PY
+status_wait_for "$tmp/b.jsonl" 'd["machines"] == 16 and d["states"]["stale"] == 0 and d["mqtt"]["decoded"] > 0 and d["mode"] == "MQTT"' 60 \
+    || { kill $b; fail "console: $(tail -n1 "$tmp/b.jsonl") $(cat "$tmp/b.err")"; }
 kill -TERM $b; wait $b || true
 b_final=$(tail -n1 "$tmp/b.jsonl")
 python3 - "$a_final" "$b_final" <<'PY'

@@ -8,27 +8,17 @@ cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
 ARGS=${TWINTOP_ARGS:-}
 TIMEOUT=${TUI_TIMEOUT:-30}
-command -v tmux >/dev/null || { echo "test_tui: tmux is missing"; exit 1; }
-[ -x "$BIN" ] || { echo "test_tui: $BIN not built"; exit 1; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+. tests/lib/common.bash
+tui_require test_tui
 
-SOCK="twintop-tui-$$-$RANDOM"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/twintop-tui.XXXXXX")
-cleanup() {
-    tmux -L "$SOCK" kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+lib_init
+TMP=$LIB_TMP
 
-T() { tmux -L "$SOCK" "$@"; }
-SESSION=main
-screen() { T capture-pane -p -t "$SESSION" 2>/dev/null; }
+screen() { tui_screen; }
 
 fail() {
     echo "FAIL test_tui: $*"
-    echo "----- screen of session $SESSION -----"
-    screen
-    echo "--------------------------------------"
+    tui_dump
     exit 1
 }
 
@@ -63,16 +53,15 @@ start() {
     local name=$1 cols=$2 rows=$3
     shift 3
     local envs="$*"
-    T new-session -d -s "$name" -x "$cols" -y "$rows" \
+    tui_start "$name" "$cols" "$rows" \
         "echo \$\$ > '$TMP/$name.pid'; env $envs '$BIN' --no-db --seed 1 $ARGS 2> '$TMP/$name.err'; echo \$? > '$TMP/$name.rc'; sleep 60" ||
         fail "cannot start tmux"
-    SESSION=$name
 }
-resize() { T resize-window -t "$SESSION" -x "$1" -y "$2"; }
-keys() { T send-keys -t "$SESSION" "$@"; }
-exited() { [ -s "$TMP/$SESSION.rc" ]; }
+resize() { tui_tmux resize-window -t "$TUI_SESSION" -x "$1" -y "$2"; }
+keys() { tui_keys "$@"; }
+exited() { [ -s "$TMP/$TUI_SESSION.rc" ]; }
 # The program's pid: the pane's shell runs it as its only child.
-app_pid() { pgrep -P "$(cat "$TMP/$SESSION.pid")" -f "$(basename "$BIN")" | head -1; }
+app_pid() { pgrep -P "$(cat "$TMP/$TUI_SESSION.pid")" -f "$(basename "$BIN")" | head -1; }
 
 # 0. a malformed theme stops the program before the screen opens, naming file and line
 printf 'ok = green\nwarn = yelow\n' > "$TMP/bad.theme"
@@ -90,7 +79,7 @@ wait_until "all 16 machine ids and the spindle panel at 120x40" plant_visible
 wait_until "the function-key bar" shows "F10Quit"
 wait_until "the header (mode, clock)" shows " UTC"
 COLOUR_CODES=$'\e\\[([0-9;]*;)?(3[0-7]|4[0-7]|38;5|48;5)[;m]'
-T capture-pane -p -e -t main | grep -Eq "$COLOUR_CODES" || fail "no colours in a colour terminal"
+tui_screen -e main | grep -Eq "$COLOUR_CODES" || fail "no colours in a colour terminal"
 
 # 2. 80x24: tiles page; the bar still ends with Quit
 resize 80 24
@@ -164,7 +153,7 @@ wait_until "the plant in the C locale" plant_visible
 if screen | LC_ALL=C grep -q '[^ -~]'; then
     fail "non-ASCII characters on the screen in the C locale"
 fi
-if T capture-pane -p -e -t ascii | grep -Eq "$COLOUR_CODES"; then
+if tui_screen -e ascii | grep -Eq "$COLOUR_CODES"; then
     fail "colour escape codes with NO_COLOR set"
 fi
 
@@ -179,7 +168,7 @@ start gone 100 30 LC_ALL=C.UTF-8
 wait_until "the plant in session gone" shows "PUMP_001"
 pid=$(app_pid)
 [ -n "$pid" ] || fail "cannot find the program's pid"
-T kill-session -t gone
+tui_tmux kill-session -t gone
 deadline=$((SECONDS + 10))
 while kill -0 "$pid" 2>/dev/null; do
     [ $SECONDS -ge $deadline ] && { kill -KILL "$pid"; echo "FAIL test_tui: still running 10 s after its terminal went away"; exit 1; }

@@ -10,27 +10,17 @@ cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
 TIMEOUT=${TUI_TIMEOUT:-30}
 SLOW_TIMEOUT=${TUI_DETECT_TIMEOUT:-240} # plant events: minutes of plant time at 60x
-command -v tmux >/dev/null || { echo "test_tui_detect: tmux is missing"; exit 1; }
-[ -x "$BIN" ] || { echo "test_tui_detect: $BIN not built"; exit 1; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+. tests/lib/common.bash
+tui_require test_tui_detect
 
-SOCK="twintop-tuidetect-$$-$RANDOM"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/twintop-tuidetect.XXXXXX")
-cleanup() {
-    tmux -L "$SOCK" kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+lib_init
+TMP=$LIB_TMP
 
-T() { tmux -L "$SOCK" "$@"; }
-SESSION=main
-screen() { T capture-pane -p -t "$SESSION" 2>/dev/null; }
+screen() { tui_screen; }
 
 fail() {
     echo "FAIL test_tui_detect: $*"
-    echo "----- screen of session $SESSION -----"
-    screen
-    echo "--------------------------------------"
+    tui_dump
     exit 1
 }
 
@@ -47,15 +37,15 @@ wait_until() {
 
 shows() { screen | grep -qF -- "$1"; }
 shows_re() { screen | grep -qE -- "$1"; }
-keys() { T send-keys -t "$SESSION" "$@"; }
-exited() { [ -s "$TMP/$SESSION.rc" ]; }
+keys() { tui_keys "$@"; }
+exited() { [ -s "$TMP/$TUI_SESSION.rc" ]; }
 
 # A theme written before the anomaly keys existed: the built-in defaults fill them in.
 grep -v '^anomaly_' themes/default.theme > "$TMP/old.theme"
 grep -q anomaly_ "$TMP/old.theme" && fail "could not strip the anomaly keys"
 
-T new-session -d -s "$SESSION" -x 120 -y 40 \
-    "'$BIN' --no-db --scenario demo --speed 60 --seed 1 --theme '$TMP/old.theme' 2> '$TMP/err'; echo \$? > '$TMP/$SESSION.rc'; sleep 60" ||
+tui_start main 120 40 \
+    "'$BIN' --no-db --scenario demo --speed 60 --seed 1 --theme '$TMP/old.theme' 2> '$TMP/err'; echo \$? > '$TMP/$TUI_SESSION.rc'; sleep 60" ||
     fail "cannot start tmux"
 
 # 1. overview: health words and anomaly figures on the tiles, the spindle panel's figures
@@ -104,5 +94,5 @@ wait_until "$TIMEOUT" "numeric health on the tiles" shows_re '(health|hlth|H) [0
 
 keys q
 wait_until "$TIMEOUT" "exit after q" exited
-[ "$(cat "$TMP/$SESSION.rc")" = 0 ] || fail "exit status $(cat "$TMP/$SESSION.rc"): $(cat "$TMP/err")"
+[ "$(cat "$TMP/$TUI_SESSION.rc")" = 0 ] || fail "exit status $(cat "$TMP/$TUI_SESSION.rc"): $(cat "$TMP/err")"
 echo "ok test_tui_detect"

@@ -7,30 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${TWINTOP_BIN:-build/twintop}
 N=${BENCH_MQTT_MESSAGES:-200000}
-tmp=$(mktemp -d)
-broker=""
-cleanup() {
-    [ -n "$broker" ] && kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/lib/common.bash
+lib_init
+tmp=$LIB_TMP
 fail() { echo "bench_mqtt: $*" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-    [ "$(id -u)" = 0 ] && echo "user root"
-    echo "listener $port 127.0.0.1"
-    echo "allow_anonymous true"
-    echo "max_queued_messages 0"
-    echo "max_inflight_messages 20"
-    echo "log_dest none"
-} > "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" & broker=$!
-for _ in $(seq 100); do
-    mosquitto_pub -p "$port" -t probe -m x 2>/dev/null && break
-    sleep 0.1
-done
-url="mqtt://127.0.0.1:$port"
+broker_start "max_queued_messages 0" "max_inflight_messages 20"
+port=$BROKER_PORT
+url=$BROKER_URL
 topic='dt/+/+/telemetry'
 
 # Both persistent sessions exist before the backlog is published, so each gets every message.
