@@ -3,7 +3,7 @@
 /*
  * The alarm manager: one alarm per (machine, condition), with the ISA-18.2 / IEC 62682
  * lifecycle, operator actions (ack, shelve, unshelve, note, suppress, out of service),
- * first-out, flood, chattering and stale detection. See docs/alarm.md.
+ * first-out, flood, chattering and stale detection. See the README.
  *
  * A condition is a sensor limit ("vibration_mm_s:hi", "suction_pressure_bar:lo") or the
  * machine's detectors ("anomaly": a sustained strong anomaly from any detector). The
@@ -250,7 +250,7 @@ void alarm_operator_init(struct alarm_operator *op, const char *operator_name);
 
 /* The priority for a limit state: warn -> medium, alarm -> high, alarm on a safety sensor
  * (boiler drum level and steam pressure, press system pressure, crane hoist load and brake,
- * kiln shell, turbine inlet pressure, compressor rod load; docs/alarm.md) -> critical. */
+ * kiln shell, turbine inlet pressure, compressor rod load; the README) -> critical. */
 int alarm_priority_for_limit(int twin_state, const char *sensor_name);
 
 const char *alarm_priority_name(int priority); /* "low", "medium", "high", "critical" */

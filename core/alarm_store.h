@@ -4,7 +4,7 @@
  * Alarm persistence: the tables `alarms` (one row per alarm, its whole state) and
  * `alarm_actions` (the audit trail: every operator action and automatic unshelve) in the
  * history database. Uses its own SQLite connection (WAL, busy_timeout), beside the sample
- * store's, and creates its tables with CREATE TABLE IF NOT EXISTS. Schema in docs/alarm.md.
+ * store's, and creates its tables with CREATE TABLE IF NOT EXISTS. Schema in the README.
  *
  * Threads: open, attach and close are called from the main thread. Once attached, the store
  * listens to the alarm manager: its listener copies each change into a bounded queue (no I/O

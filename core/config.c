@@ -26,7 +26,7 @@ struct option_def {
 /* The one table of options: parsing, config files and --help all read it. */
 static const struct option_def options[] = {
     {"catalog", STR(catalog), "FILE", "machine catalog (default data/machines.json)"},
-    {"scenario", STR(scenario), "NAME", "fault scenario: healthy, demo, faults or a file"},
+    {"scenario", STR(scenario), "NAME", "fault scenario: healthy, demo, faults, none or a file"},
     {"seed", NUM(OPT_U64, seed), "N", "simulator seed (same seed, same samples)"},
     {"speed", NUM(OPT_SPEED, speed), "X|max", "simulated seconds per wall second (default 1)"},
     {"duration", NUM(OPT_DURATION, duration_s), "T", "stop after T (90s, 15m, 24h) of plant time"},

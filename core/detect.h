@@ -67,7 +67,7 @@ struct detect_params {
 /* The engine's defaults (plant data at 1-10 Hz, self-calibrating thresholds). */
 void detect_params_default(struct detect_params *p);
 /* The detect CLI's set: shorter drift time scales, no calibration (the CLI ranks rarity).
- * Chosen once for all seven NAB series (docs/detect.md). */
+ * Chosen once for all seven NAB series (the README). */
 void detect_params_csv(struct detect_params *p);
 
 /* Sets one parameter from "name=value" (names as the struct fields: z_window=90).

@@ -75,7 +75,7 @@ struct engine_sink {
 
 struct engine_options {
     size_t history_len;     /* ring-buffer length per sensor (samples) */
-    double stale_after_s;   /* plant time without data before a machine is stale */
+    double stale_after_s;   /* wall seconds without data before a machine is stale (stretched below real time) */
     int snapshot_period_ms; /* wall time between snapshot publications */
     const char *mode;       /* shown in the header */
 };

@@ -6,7 +6,7 @@
  *   P/<type>/<id>/state      twin state (status, health, RUL, anomaly), retained, on change
  *   P/<type>/<id>/anomaly    anomaly and limit events
  *   P/reports/<id>           periodic analytics report, retained
- * (alarms, P/alarms/<alarm_id>, are the alarm synchronisation's; see docs/mqtt.md.)
+ * (alarms, P/alarms/<machine_id>/<condition>, are the alarm synchronisation's; see the README.)
  *
  * It is an engine sink: on_samples and on_event run on the engine thread and only copy into
  * the publisher's own bounded queues (what does not fit is counted, never waited for). The

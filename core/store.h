@@ -5,7 +5,7 @@
  * in batched transactions through prepared statements. Raw samples, 1min/5min/1hour rollups
  * (computed incrementally in the writer), anomaly events and alarm state changes; retention
  * pruned in small chunks.
- * The schema is documented in docs/store.md.
+ * The schema is documented in the README.
  *
  * Threads: store_open/store_close are called from the main thread. The engine calls the sink
  * (store_sink) on its own thread: it only copies into the store's bounded queues and counts what
