@@ -1,9 +1,9 @@
 #include "headless.h"
+#include "codec.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HEADLESS_EXTRAS_MAX 8
 
@@ -46,15 +46,6 @@ void headless_destroy(struct headless *h)
     free(h);
 }
 
-static void format_time(int64_t ms, char *out, size_t len)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, len - n, ".%03dZ", (int)(ms % 1000));
-}
-
 /* Machine ids come from the catalog or a sanitised feed; escape quotes and backslashes anyway. */
 static void put_json_string(FILE *f, const char *s)
 {
@@ -73,7 +64,7 @@ void headless_status(struct headless *h, double wall_s, bool final)
     struct snapshot *s = h->snap;
     engine_snapshot(h->engine, s);
     char sim[40];
-    format_time(s->sim_time_ms, sim, sizeof sim);
+    codec_format_iso8601(s->sim_time_ms, sim, sizeof sim);
     FILE *f = h->out;
     fprintf(f,
             "{\"wall_s\":%.3f,\"mode\":\"%s\",\"sim_time\":\"%s\",\"machines\":%d,"
