@@ -42,6 +42,16 @@ set +e
 sed 's/"normal": *\[[^]]*\]/"normal": "wide"/' data/machines.json > "$tmp/bad.json"
 "$BIN" --headless --no-db --catalog "$tmp/bad.json" 2> "$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q "bad.json: type .* sensor .*: \"normal\" must be" "$tmp/err" || fail "bad catalog: rc=$rc $(cat "$tmp/err")"
+# A config file: good lines apply, a bad one is named by file and line.
+printf '# recorder\nscenario = healthy\nspeed = max\nduration = 10m\nno-db = true\n' > "$tmp/ok.conf"
+"$BIN" --headless --config "$tmp/ok.conf" > "$tmp/conf.jsonl" || fail "good config file refused"
+tail -n1 "$tmp/conf.jsonl" | grep -q '"final":true' || fail "good config file: no final line"
+printf 'scenario = healthy\nspeeed = 2\n' > "$tmp/bad.conf"
+"$BIN" --headless --config "$tmp/bad.conf" 2> "$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "bad.conf:2: unknown option 'speeed'" "$tmp/err" || fail "bad config: rc=$rc $(cat "$tmp/err")"
+printf 'duration = soon\n' > "$tmp/bad2.conf"
+"$BIN" --headless --config "$tmp/bad2.conf" 2> "$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "bad2.conf:1: --duration: 'soon' is not a duration" "$tmp/err" || fail "bad config value: $(cat "$tmp/err")"
 set -e
 
 # SIGTERM at normal speed: a clean exit within a second, with the final line.
