@@ -7,9 +7,9 @@ export PATH := $(PATH):/usr/sbin:/sbin
 BUILD     ?= build
 CC        ?= cc
 PKGS      := ncursesw libmosquitto sqlite3 libcjson
-TOOLS     := pkg-config tmux mosquitto mosquitto_pub sqlite3 python3 openssl
+TOOLS     := pkg-config tmux mosquitto mosquitto_pub sqlite3 python3 openssl pgrep bc
 DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmocka-dev \
-             pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl
+             pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl procps bc
 
 OPT       ?= -O2
 WARN      := -Wall -Wextra -Wpedantic -Werror -Wno-format-truncation

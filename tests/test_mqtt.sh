@@ -21,9 +21,9 @@ wait_for() { status_wait_for "$1" "$2" 60; }
 "$BIN" --headless --no-db --mqtt "$url" --duration 30 --status-interval 100 \
     > "$tmp/a.jsonl" 2> "$tmp/a.err" & tw=$!
 wait_for "$tmp/a.jsonl" 'd["mqtt"]["state"] == "connected"' || fail "no connection: $(cat "$tmp/a.err")"
-mosquitto_pub -p "$port" -q 1 -t dt/cnc/CNC-9/telemetry \
+mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t dt/cnc/CNC-9/telemetry \
     -m '{"timestamp":"2026-02-04T06:40:00Z","machine_id":"CNC-9","data":{"spindle":{"temperature_c":95.0}}}'
-mosquitto_pub -p "$port" -q 1 -t dt/x/y/telemetry -m 'not json'
+mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t dt/x/y/telemetry -m 'not json'
 wait_for "$tmp/a.jsonl" 'd["mqtt"]["rejected"]["not_json"] == 1 and d["machines"] == 17' \
     || fail "CNC-9 / reject not seen: $(tail -n1 "$tmp/a.jsonl")"
 grep -q '"mode":"MQTT"' "$tmp/a.jsonl" || fail "mode is not MQTT"
@@ -48,7 +48,7 @@ tail -n1 "$tmp/a.jsonl" | grep -q '"final":true' || fail "no final line"
     --status-interval 100 > "$tmp/v3.jsonl" 2> "$tmp/v3.err" & tw=$!
 wait_for "$tmp/v3.jsonl" 'd["mqtt"]["state"] == "connected"' || fail "v3: $(cat "$tmp/v3.err")"
 for m in GW_1 GW_2 GW_3 GW_1; do
-    mosquitto_pub -p "$port" -V mqttv311 -t "dt/gateway/$m/telemetry" \
+    mosquitto_pub -h 127.0.0.1 -p "$port" -V mqttv311 -t "dt/gateway/$m/telemetry" \
         -m "{\"machine_id\":\"$m\",\"data\":{\"flow\":1}}"
 done
 wait_for "$tmp/v3.jsonl" 'd["mqtt"]["received"] == 4 and d["mqtt"]["rejected"]["machine_cap"] == 1 and d["machines"] == 18 and d["mqtt"]["max_machines"] == 18' \

@@ -42,16 +42,16 @@ assert b["mqtt"]["decoded"] > 0 and b["samples"] > 0, b
 PY
 
 # Retained state and reports: a late subscriber gets one of each per machine.
-states=$(mosquitto_sub -p "$port" -t 'dt/+/+/state' -W 2 2>/dev/null | wc -l || true)
-reports=$(mosquitto_sub -p "$port" -t 'dt/reports/+' -W 2 2>/dev/null | wc -l || true)
+states=$(mosquitto_sub -h 127.0.0.1 -p "$port" -t 'dt/+/+/state' -W 2 2>/dev/null | wc -l || true)
+reports=$(mosquitto_sub -h 127.0.0.1 -p "$port" -t 'dt/reports/+' -W 2 2>/dev/null | wc -l || true)
 [ "$states" = 16 ] || fail "retained states: $states"
 [ "$reports" = 16 ] || fail "retained reports: $reports"
-mosquitto_sub -p "$port" -t 'dt/centrifugal-pump/PUMP_001/state' -C 1 -W 2 | python3 -c '
+mosquitto_sub -h 127.0.0.1 -p "$port" -t 'dt/centrifugal-pump/PUMP_001/state' -C 1 -W 2 | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert d["machine_id"] == "PUMP_001" and d["status"] in ("ok", "warn", "alarm", "stale"), d
 assert "health" in d and "rul_hours" in d and "anomaly" in d, d'
-mosquitto_sub -p "$port" -t 'dt/reports/CNC-001' -C 1 -W 2 | python3 -c '
+mosquitto_sub -h 127.0.0.1 -p "$port" -t 'dt/reports/CNC-001' -C 1 -W 2 | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 s = d["sensors"]["spindle.rpm"]

@@ -18,7 +18,7 @@ url=$BROKER_URL
 topic='dt/+/+/telemetry'
 
 # Both persistent sessions exist before the backlog is published, so each gets every message.
-mosquitto_sub -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -E
+mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -E
 "${BUILD:-build}/bench/bench_codec" drain "$port" bench-feed 0 > /dev/null
 for id in bench-twintop bench-twintop-nodb; do
     "$BIN" --headless --no-db --mqtt "$url" --client-id $id --duration 1 \
@@ -57,7 +57,7 @@ start=$(date +%s.%N)
 pub_s=$(echo "$(date +%s.%N) - $start" | bc -l)
 
 start=$(date +%s.%N)
-mosquitto_sub -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -C "$N" > "$tmp/sub.out"
+mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -C "$N" > "$tmp/sub.out"
 sub_s=$(echo "$(date +%s.%N) - $start" | bc -l)
 got=$(wc -l < "$tmp/sub.out")
 [ "$got" = "$N" ] || fail "mosquitto_sub drained $got of $N"

@@ -57,7 +57,7 @@ broker_start() {
     mosquitto -c "$BROKER_DIR/mosquitto.conf" 2>/dev/null &
     BROKER_PID=$!
     for _ in $(seq 100); do
-        mosquitto_pub -p "$BROKER_PORT" -t probe -m x 2>/dev/null && return 0
+        mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t probe -m x 2>/dev/null && return 0
         sleep 0.1
     done
     echo "broker_start: mosquitto did not listen on port $BROKER_PORT" >&2
