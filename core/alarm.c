@@ -1,4 +1,5 @@
 #include "alarm.h"
+#include "clock.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -167,12 +168,6 @@ static bool blank(const char *s)
     return true;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t key_hash(const char *machine, const char *condition)
 {
@@ -356,7 +351,7 @@ static void make_action(struct alarm_manager *m, struct alarm_action *act,
     copy_clean(act->operator_name, sizeof act->operator_name, op ? op->name : "system");
     copy_clean(act->host, sizeof act->host, op ? op->host : "");
     act->ts_ms = m->now_ms;
-    act->wall_ts_ms = wall_ms();
+    act->wall_ts_ms = clock_wall_ms();
     copy_clean(act->reason, sizeof act->reason, reason ? reason : "");
 }
 

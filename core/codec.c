@@ -1,4 +1,6 @@
 #include "codec.h"
+#include "clock.h"
+#include "json_escape.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -62,81 +64,7 @@ size_t codec_sanitize_text(const char *src, char *dst, size_t len)
     return n;
 }
 
-/* Reads exactly `digits` decimal digits. */
-static int codec_digits(const char **p, int digits, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < digits; i++) {
-        char ch = (*p)[i];
-        if (ch < '0' || ch > '9')
-            return -1;
-        v = v * 10 + (ch - '0');
-    }
-    *p += digits;
-    *out = v;
-    return 0;
-}
 
-int codec_parse_iso8601(const char *text, int64_t *ms)
-{
-    const char *p = text;
-    int year, mon, day, hour, min, sec, frac_ms = 0;
-    if (codec_digits(&p, 4, &year) || *p++ != '-' || codec_digits(&p, 2, &mon) || *p++ != '-' ||
-        codec_digits(&p, 2, &day))
-        return -1;
-    if (*p != 'T' && *p != 't' && *p != ' ')
-        return -1;
-    p++;
-    if (codec_digits(&p, 2, &hour) || *p++ != ':' || codec_digits(&p, 2, &min) || *p++ != ':' ||
-        codec_digits(&p, 2, &sec))
-        return -1;
-    if (*p == '.' || *p == ',') {
-        p++;
-        int scale = 100, ndig = 0;
-        while (*p >= '0' && *p <= '9') {
-            frac_ms += (*p - '0') * scale;
-            scale /= 10;
-            p++;
-            ndig++;
-        }
-        if (ndig == 0)
-            return -1;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-        if (codec_digits(&p, 2, &oh))
-            return -1;
-        if (*p == ':')
-            p++;
-        if (*p && codec_digits(&p, 2, &om))
-            return -1;
-        if (oh > 23 || om > 59)
-            return -1;
-        offset_min = sign * (oh * 60 + om);
-    }
-    if (*p != '\0')
-        return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
-        return -1;
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day, .tm_hour = hour,
-                    .tm_min = min, .tm_sec = sec};
-    time_t t = timegm(&tm);
-    *ms = (int64_t)t * 1000 + frac_ms - (int64_t)offset_min * 60000;
-    return 0;
-}
-
-void codec_format_iso8601(int64_t ms, char *out, size_t len)
-{
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    int frac = (int)(ms - (int64_t)t * 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
 
 static int codec_epoch_ms(double v, int64_t *ms)
 {
@@ -160,7 +88,7 @@ static int codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
     if (!cJSON_IsString(item))
         return -1;
     const char *s = item->valuestring;
-    if (codec_parse_iso8601(s, ms) == 0)
+    if (clock_parse_iso8601(s, ms) == 0)
         return *ms >= 0 && *ms < CODEC_TS_MAX_MS ? 0 : -1;
     char *end;
     double v = strtod(s, &end);
@@ -632,15 +560,14 @@ __attribute__((format(printf, 2, 3))) static void codec_put(struct codec_out *o,
 static void codec_put_string(struct codec_out *o, const char *s)
 {
     codec_put(o, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            codec_put(o, "\\%c", ch);
-        else if (ch < 0x20)
-            codec_put(o, "\\u%04x", ch);
-        else
-            codec_put(o, "%c", ch);
+    if (o->overflow)
+        return;
+    size_t room = o->len - o->off, w = json_escape(o->buf + o->off, room, s);
+    if (w >= room) {
+        o->overflow = true;
+        return;
     }
+    o->off += w;
     codec_put(o, "\"");
 }
 
@@ -705,7 +632,7 @@ int codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, const st
     qsort(named, count, sizeof *named, codec_named_cmp);
     struct codec_out o = {.buf = buf, .len = len};
     char ts[40];
-    codec_format_iso8601(ts_ms, ts, sizeof ts);
+    clock_format_iso8601(ts_ms, ts, sizeof ts);
     codec_put(&o, "{\"machine_id\":");
     codec_put_string(&o, m->id);
     codec_put(&o, ",\"type\":");

@@ -73,12 +73,6 @@ const char *codec_reject_name(int reason);
 int codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
                 struct codec_record *rec);
 
-/* Parses ISO 8601 ("2026-11-22T10:00:00.250Z", "+02:00" offsets, no zone = UTC) into ms.
- * Returns 0, or -1 when malformed. */
-int codec_parse_iso8601(const char *text, int64_t *ms);
-/* Writes "2026-11-22T10:00:00.250Z". */
-void codec_format_iso8601(int64_t ms, char *out, size_t len);
-
 /* Copies src into dst keeping [A-Za-z0-9_.:-] and turning anything else into '_'; at most
  * len - 1 bytes. Returns the length written. */
 size_t codec_sanitize_id(const char *src, char *dst, size_t len);

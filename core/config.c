@@ -1,4 +1,5 @@
 #include "config.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -131,24 +132,6 @@ void config_defaults(struct config *cfg, const char *argv0)
     config_default_db_path(cfg->db_path, sizeof cfg->db_path);
 }
 
-int config_parse_duration(const char *text, double *seconds)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || errno || !isfinite(v) || v < 0)
-        return -1;
-    static const struct {
-        const char *suffix;
-        double scale;
-    } units[] = {{"", 1}, {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(end, units[i].suffix) == 0) {
-            *seconds = v * units[i].scale;
-            return 0;
-        }
-    return -1;
-}
 
 static const struct option_def *find_option(const char *name)
 {
@@ -204,7 +187,7 @@ static int set_option(struct config *cfg, const struct option_def *o, const char
         return 0;
     }
     case OPT_DURATION:
-        if (config_parse_duration(value, (double *)(base + o->offset))) {
+        if (clock_parse_duration(value, (double *)(base + o->offset))) {
             fail(err, len, "--%s: '%s' is not a duration (examples: 90s, 15m, 24h, 7d)", o->name,
                  value);
             return -1;

@@ -64,9 +64,6 @@ int config_parse_args(struct config *cfg, int argc, char **argv, int first, char
 /* Reads a config file of "option = value" lines. Returns 0 or -1 with "FILE:LINE: ..." in err. */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
 
-/* Parses "90s", "15m", "24h", "7d", "1500ms" or a bare number of seconds. -1 when malformed. */
-int config_parse_duration(const char *text, double *seconds);
-
 /* The default database path: $XDG_DATA_HOME/twintop/history.db, else
  * ~/.local/share/twintop/history.db. */
 void config_default_db_path(char *out, size_t len);

@@ -3,6 +3,7 @@
 
 #include "detect.h"
 #include "health.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,12 +81,6 @@ struct engine {
     uint64_t seq;
 };
 
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 const char *twin_state_name(int state)
 {
@@ -147,7 +142,7 @@ struct engine *engine_create(struct catalog *cat, struct queue *q, const struct 
     }
     pthread_mutex_init(&e->state_lock, NULL);
     pthread_mutex_init(&e->snap_lock, NULL);
-    e->rate_wall = wall_now();
+    e->rate_wall = clock_monotonic_s();
     snprintf(e->published->mode, sizeof e->published->mode, "%s", e->opt.mode);
     return e;
 }
@@ -361,7 +356,7 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
 
 void engine_process(struct engine *e, const struct sample *s, size_t n)
 {
-    double wall = wall_now();
+    double wall = clock_monotonic_s();
     pthread_mutex_lock(&e->state_lock);
     for (size_t i = 0; i < n; i++)
         process_one(e, &s[i], wall);
@@ -516,14 +511,14 @@ static void *engine_main(void *arg)
             alarms_feed(e);
             flush_events(e);
         }
-        double wall = wall_now();
+        double wall = clock_monotonic_s();
         if ((wall - e->last_snapshot_wall) * 1000.0 >= e->opt.snapshot_period_ms)
             engine_publish(e, wall);
         if (!n && atomic_load(&e->stop))
             break;
     }
     e->input_ended = true;
-    engine_publish(e, wall_now());
+    engine_publish(e, clock_monotonic_s());
     free(batch);
     return NULL;
 }
@@ -583,7 +578,7 @@ void engine_destroy(struct engine *e)
 uint64_t engine_snapshot(struct engine *e, struct snapshot *dst)
 {
     if (!e->running) /* tests and benchmarks drive the engine by hand */
-        engine_publish(e, wall_now());
+        engine_publish(e, clock_monotonic_s());
     pthread_mutex_lock(&e->snap_lock);
     const struct snapshot *s = e->published;
     int n = s->machine_count < dst->machine_capacity ? s->machine_count : dst->machine_capacity;

@@ -1,4 +1,6 @@
 #include "mqtt.h"
+#include "clock.h"
+#include "json_escape.h"
 
 #include <errno.h>
 #include <mosquitto.h>
@@ -642,12 +644,6 @@ struct mqtt_feed {
     struct sample batch[MQTT_FEED_BATCH];
 };
 
-static int64_t mqtt_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool mqtt_ends_with(const char *s, const char *suffix)
 {
@@ -665,12 +661,6 @@ static bool mqtt_feed_own_output(const struct mqtt_feed *f, const char *topic)
     return mqtt_ends_with(topic, "/state") || mqtt_ends_with(topic, "/anomaly");
 }
 
-static int64_t mqtt_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void mqtt_feed_flush(struct mqtt_feed *f)
 {
@@ -688,7 +678,7 @@ static bool mqtt_feed_idle(void *ctx)
 {
     struct mqtt_feed *f = ctx;
     if (f->pending > 0 && (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
-                           mqtt_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
+                           clock_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
         mqtt_feed_flush(f);
     return f->pending > 0;
 }
@@ -702,11 +692,11 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
     }
     if (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
         mqtt_feed_flush(f);
-    int n = codec_decode(f->codec, topic, payload, len, mqtt_now_ms(), f->batch + f->pending,
+    int n = codec_decode(f->codec, topic, payload, len, clock_wall_ms(), f->batch + f->pending,
                          CODEC_FIELDS_MAX);
     if (n > 0) {
         if (f->pending == 0)
-            f->pending_since = mqtt_monotonic_ms();
+            f->pending_since = clock_monotonic_ms();
         f->pending += (size_t)n;
     }
 }
@@ -785,24 +775,6 @@ void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_s
         codec_get_stats(f->codec, cs);
 }
 
-/* Copies text into a JSON string body, escaping what JSON needs. */
-static void mqtt_json_escape(const char *src, char *dst, size_t len)
-{
-    size_t o = 0;
-    for (; *src && o + 7 < len; src++) {
-        unsigned char ch = (unsigned char)*src;
-        if (ch == '"' || ch == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)ch;
-        } else if (ch < 0x20 || ch >= 0x7f) {
-            dst[o++] = '?';
-        } else {
-            dst[o++] = (char)ch;
-        }
-    }
-    dst[o] = '\0';
-}
-
 void mqtt_feed_headless_json(void *feed, char *out, size_t len)
 {
     struct mqtt_feed *f = feed;
@@ -811,7 +783,7 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
     mqtt_feed_stats(f, &st, &cs);
     char counts[512], error[340];
     codec_stats_json(&cs, counts, sizeof counts);
-    mqtt_json_escape(st.last_error, error, sizeof error);
+    json_escape(error, sizeof error, st.last_error);
     /* counts is {"received":N,"rejected":{…}}: splice its members into ours */
     size_t cl = strlen(counts);
     if (cl >= 2)

@@ -1,4 +1,5 @@
 #include "notify.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,12 +41,6 @@ struct notify {
     struct notify_stats stats;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Counts nothing; records the line as last_error and hands it to the log sink. */
 __attribute__((format(printf, 2, 3))) static void notify_log(struct notify *n, const char *fmt, ...)
@@ -95,7 +90,7 @@ struct notify *notify_create(const struct notify_options *opt, char *err, size_t
     n->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 10000;
     n->max_per_minute = opt->max_per_minute > 0 ? opt->max_per_minute : 10;
     n->tokens = n->max_per_minute;
-    n->tokens_at_ms = mono_ms();
+    n->tokens_at_ms = clock_monotonic_ms();
     n->log = opt->log;
     n->log_ctx = opt->log_ctx;
     pthread_mutex_init(&n->lock, NULL);
@@ -123,7 +118,7 @@ static void on_change(void *ctx, enum alarm_change what, const struct alarm_info
     if (!notify_wants(what, a))
         return;
     pthread_mutex_lock(&n->lock);
-    int64_t now = mono_ms();
+    int64_t now = clock_monotonic_ms();
     n->tokens += (double)(now - n->tokens_at_ms) * n->max_per_minute / 60000.0;
     if (n->tokens > n->max_per_minute)
         n->tokens = n->max_per_minute;
@@ -155,7 +150,7 @@ static int write_all(int fd, const char *buf, size_t len, int64_t deadline)
         }
         if (w < 0 && errno != EAGAIN && errno != EINTR)
             return -1;
-        int left = (int)(deadline - mono_ms());
+        int left = (int)(deadline - clock_monotonic_ms());
         if (left <= 0) {
             errno = ETIMEDOUT;
             return -1;
@@ -177,7 +172,7 @@ static int reap(pid_t pid, int64_t deadline)
             return status;
         if (r < 0 && errno != EINTR)
             return status;
-        if (mono_ms() >= deadline) {
+        if (clock_monotonic_ms() >= deadline) {
             kill(pid, SIGKILL);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
@@ -246,7 +241,7 @@ static void run_one(struct notify *n, const struct notify_item *it)
         _exit(127);
     }
     if (pid > 0) {
-        int64_t deadline = mono_ms() + n->timeout_ms;
+        int64_t deadline = clock_monotonic_ms() + n->timeout_ms;
         close(pipefd[0]);
         pipefd[0] = -1;
         fcntl(pipefd[1], F_SETFL, O_NONBLOCK);

@@ -14,6 +14,8 @@
 #include "alarm.h"
 #include "codec.h"
 #include "queue.h"
+#include "clock.h"
+#include "json_escape.h"
 
 #define PUBLISH_SAMPLE_QUEUE (1u << 16)
 #define PUBLISH_BATCH 4096
@@ -53,12 +55,6 @@ struct publisher {
     char buf[PUBLISH_BUF];
 };
 
-static double publish_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* A topic level from a name: '/', '+' and '#' would change the topic's shape. */
 static void publish_level(const char *src, char *dst, size_t len)
@@ -221,15 +217,14 @@ __attribute__((format(printf, 2, 3))) static void publish_put(struct publish_out
 static void publish_put_str(struct publish_out *o, const char *s)
 {
     publish_put(o, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            publish_put(o, "\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7f)
-            publish_put(o, "\\u%04x", ch);
-        else
-            publish_put(o, "%c", ch);
+    if (o->overflow)
+        return;
+    size_t room = o->len - o->off, w = json_escape(o->buf + o->off, room, s);
+    if (w >= room) {
+        o->overflow = true;
+        return;
     }
+    o->off += w;
     publish_put(o, "\"");
 }
 
@@ -245,7 +240,7 @@ static void publish_put_head(struct publish_out *o, struct publisher *p, int mac
 {
     const struct catalog_machine *m = catalog_machine_at(p->cat, machine);
     char when[40];
-    codec_format_iso8601(ts, when, sizeof when);
+    clock_format_iso8601(ts, when, sizeof when);
     publish_put(o, "{\"machine_id\":");
     publish_put_str(o, m->id);
     publish_put(o, ",\"type\":");
@@ -431,7 +426,7 @@ static void *publish_thread(void *arg)
             connects = st.connects;
             memset(p->state_sig, 0, (size_t)p->cap * sizeof *p->state_sig);
         }
-        double now = publish_wall();
+        double now = clock_monotonic_s();
         if (now - p->last_snapshot_wall >= 1.0 || (stopping && n == 0)) {
             p->last_snapshot_wall = now;
             publish_snapshot(p, now);
@@ -576,12 +571,6 @@ struct publish_alarms {
 
 static _Thread_local bool sync_applying_remote;
 
-static int64_t sync_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sync_key(const char *machine_id, const char *condition, char *out, size_t len)
 {
@@ -805,7 +794,7 @@ static void sync_on_message(void *ctx, const char *topic, const void *payload, s
         e->pending = false;
     } else if (!e->pending) {
         e->pending = true;
-        e->pending_since_ms = sync_wall_ms();
+        e->pending_since_ms = clock_wall_ms();
         s->pending_count++;
     }
 }
@@ -851,7 +840,7 @@ static bool sync_idle(void *ctx)
         if (s->pending_count > 0)
             s->last_retry_ms = 0; /* a new alarm may be the one an action waits for */
     }
-    int64_t now = sync_wall_ms();
+    int64_t now = clock_wall_ms();
     if (s->pending_count > 0 && now - s->last_retry_ms >= 1000) {
         s->last_retry_ms = now;
         sync_retry_pending(s, now);

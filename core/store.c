@@ -13,6 +13,7 @@
 
 #include "alarm.h"
 #include "queue.h"
+#include "clock.h"
 
 #define STORE_CHUNK 8192 /* samples moved from the queue per pop: short holds of its lock */
 #define STORE_BATCH_MAX (1 << 16) /* samples per transaction at most */
@@ -128,19 +129,7 @@ struct store {
     int prune_sensor;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void store_options_default(struct store_options *opt)
 {
@@ -509,7 +498,7 @@ static int store_prune(struct store *st, size_t batch)
 {
     if (st->newest_ts_ms <= 0)
         return SQLITE_OK;
-    int64_t now = st->newest_ts_ms < wall_ms() ? st->newest_ts_ms : wall_ms();
+    int64_t now = st->newest_ts_ms < clock_wall_ms() ? st->newest_ts_ms : clock_wall_ms();
     if (st->opt.retain_raw_s > 0) {
         int64_t cutoff = now - (int64_t)(st->opt.retain_raw_s * 1000.0);
         if (cutoff > 0) {
@@ -556,7 +545,7 @@ static void store_fail(struct store *st, int rc, const char *why)
 {
     store_set_state(st, false, rc == SQLITE_FULL ? "database or disk is full" : why);
     store_db_close(st);
-    st->next_retry_ms = mono_ms() + st->opt.retry_ms;
+    st->next_retry_ms = clock_monotonic_ms() + st->opt.retry_ms;
 }
 
 /* Writes the pending batch in one transaction. On failure the batch is counted as dropped and
@@ -564,14 +553,14 @@ static void store_fail(struct store *st, int rc, const char *why)
 static void store_write_batch(struct store *st)
 {
     size_t total = st->batch_count;
-    if (!st->db && mono_ms() >= st->next_retry_ms) {
+    if (!st->db && clock_monotonic_ms() >= st->next_retry_ms) {
         char why[160];
         bool fatal;
         if (store_db_open(st, why, sizeof why, &fatal) == 0)
             store_set_state(st, true, "");
         else {
             store_set_state(st, false, why);
-            st->next_retry_ms = mono_ms() + st->opt.retry_ms;
+            st->next_retry_ms = clock_monotonic_ms() + st->opt.retry_ms;
         }
     }
     if (!st->db) {
@@ -609,7 +598,7 @@ static void store_write_batch(struct store *st)
     atomic_fetch_add(&st->written, inserted);
     atomic_fetch_add(&st->dropped, invalid);
     atomic_fetch_add(&st->events_written, st->ev_batch_count);
-    atomic_store(&st->last_commit_ms, wall_ms());
+    atomic_store(&st->last_commit_ms, clock_wall_ms());
     bool was_recording;
     pthread_mutex_lock(&st->status_lock);
     was_recording = st->recording;
@@ -640,21 +629,21 @@ static void *store_writer(void *arg)
         bool stopping = atomic_load(&st->stop);
         int wait = 50;
         if (st->batch_count || st->ev_batch_count) {
-            int64_t left = st->batch_start_ms + st->opt.commit_ms - mono_ms();
+            int64_t left = st->batch_start_ms + st->opt.commit_ms - clock_monotonic_ms();
             wait = left < 0 ? 0 : left < wait ? (int)left : wait;
         }
         size_t room = STORE_BATCH_MAX - st->batch_count;
         size_t n = queue_pop(st->q, st->batch + st->batch_count,
                              room < STORE_CHUNK ? room : STORE_CHUNK, stopping ? 0 : wait);
         if (n && !st->batch_count && !st->ev_batch_count)
-            st->batch_start_ms = mono_ms();
+            st->batch_start_ms = clock_monotonic_ms();
         st->batch_count += n;
         size_t before = st->ev_batch_count;
         store_take_events(st);
         if (!before && st->ev_batch_count && !st->batch_count)
-            st->batch_start_ms = mono_ms();
+            st->batch_start_ms = clock_monotonic_ms();
         bool pending = st->batch_count || st->ev_batch_count;
-        bool due = pending && (mono_ms() - st->batch_start_ms >= st->opt.commit_ms ||
+        bool due = pending && (clock_monotonic_ms() - st->batch_start_ms >= st->opt.commit_ms ||
                                st->batch_count == STORE_BATCH_MAX ||
                                (n == 0 && (stopping || atomic_load(&st->flush_requested))));
         if (due)
@@ -780,7 +769,7 @@ struct store *store_open(const char *path, const struct store_options *opt,
             return NULL;
         }
         store_set_state(st, false, why);
-        st->next_retry_ms = mono_ms() + st->opt.retry_ms;
+        st->next_retry_ms = clock_monotonic_ms() + st->opt.retry_ms;
     } else {
         store_set_state(st, true, "");
     }
@@ -865,11 +854,11 @@ int store_flush(struct store *st, int timeout_ms)
     if (!st)
         return 0;
     uint64_t target = queue_pushed(st->q);
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = clock_monotonic_ms() + timeout_ms;
     atomic_store(&st->flush_requested, true);
     int rc = 0;
     while (atomic_load(&st->processed) < target) {
-        if (mono_ms() >= deadline) {
+        if (clock_monotonic_ms() >= deadline) {
             rc = -1;
             break;
         }

@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "clock.h"
 #include "store.h"
+#include "json_escape.h"
 
 #define OUT_BUF (1 << 20)
 
@@ -108,29 +109,6 @@ static size_t csv_field(char *dst, const char *s)
     return n + 1;
 }
 
-static size_t json_string(char *dst, const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8];
-        size_t l;
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            l = 2;
-        } else if (*p < 0x20) {
-            l = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
-        } else {
-            esc[0] = (char)*p;
-            l = 1;
-        }
-        if (dst)
-            memcpy(dst + n, esc, l);
-        n += l;
-    }
-    return n;
-}
-
 static char *make_csv_prefix(const char *machine, const char *sensor)
 {
     size_t n = 3 + csv_field(NULL, machine) + csv_field(NULL, sensor);
@@ -151,17 +129,17 @@ static char *make_json_prefix(const char *machine, const char *sensor)
 {
     static const char a[] = "\",\"machine_id\":\"", b[] = "\",\"sensor\":\"", c[] = "\",";
     size_t n =
-        sizeof a + sizeof b + sizeof c + json_string(NULL, machine) + json_string(NULL, sensor);
+        sizeof a + sizeof b + sizeof c + json_escape(NULL, 0, machine) + json_escape(NULL, 0, sensor);
     char *p = malloc(n);
     if (!p)
         return NULL;
     size_t k = 0;
     memcpy(p + k, a, sizeof a - 1);
     k += sizeof a - 1;
-    k += json_string(p + k, machine);
+    k += json_escape(p + k, n - k, machine);
     memcpy(p + k, b, sizeof b - 1);
     k += sizeof b - 1;
-    k += json_string(p + k, sensor);
+    k += json_escape(p + k, n - k, sensor);
     memcpy(p + k, c, sizeof c - 1);
     k += sizeof c - 1;
     p[k] = '\0';
@@ -601,10 +579,10 @@ static void out_value(struct out_buf *o, sqlite3_stmt *q, int col, bool json)
     if (!t)
         t = "";
     if (json) {
-        size_t n = json_string(NULL, t);
+        size_t n = json_escape(NULL, 0, t);
         char *p = out_reserve(o, n + 2);
         p[0] = '"';
-        json_string(p + 1, t);
+        json_escape(p + 1, n + 1, t);
         p[n + 1] = '"';
         o->len += n + 2;
     } else {
@@ -1164,69 +1142,6 @@ int store_reader_rollup_series(struct store_reader *r, const char *machine_id, c
     return n;
 }
 
-static int parse_digits(const char **p, int count, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < count; i++, (*p)++) {
-        if (!isdigit((unsigned char)**p))
-            return -1;
-        v = v * 10 + (**p - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_iso(const char *text, int64_t *out)
-{
-    const char *p = text;
-    int y, mo, d, h = 0, mi = 0, s = 0, ms = 0;
-    if (parse_digits(&p, 4, &y) || *p++ != '-' || parse_digits(&p, 2, &mo) || *p++ != '-' ||
-        parse_digits(&p, 2, &d))
-        return -1;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (parse_digits(&p, 2, &h) || *p++ != ':' || parse_digits(&p, 2, &mi))
-            return -1;
-        if (*p == ':') {
-            p++;
-            if (parse_digits(&p, 2, &s))
-                return -1;
-            if (*p == '.' || *p == ',') {
-                p++;
-                int scale = 100;
-                if (!isdigit((unsigned char)*p))
-                    return -1;
-                for (; isdigit((unsigned char)*p); p++, scale /= 10)
-                    ms += (*p - '0') * scale;
-            }
-        }
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-        if (parse_digits(&p, 2, &oh))
-            return -1;
-        if (*p == ':')
-            p++;
-        if (*p && parse_digits(&p, 2, &om))
-            return -1;
-        offset_min = sign * (oh * 60 + om);
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-        return -1;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s};
-    time_t t = timegm(&tm);
-    *out = ((int64_t)t - offset_min * 60) * 1000 + ms;
-    return 0;
-}
-
 int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err, size_t errlen)
 {
     struct timespec now;
@@ -1238,7 +1153,7 @@ int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char 
     }
     if (text[0] == '-' && text[1]) {
         double s;
-        if (config_parse_duration(text + 1, &s) != 0) {
+        if (clock_parse_duration(text + 1, &s) != 0) {
             snprintf(err, errlen, "'%s' is not a relative time (like -2h, -30m, -7d)", text);
             return -1;
         }
@@ -1252,7 +1167,7 @@ int store_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char 
         *out_ms = strtoll(text, NULL, 10);
         return 0;
     }
-    if (parse_iso(text, out_ms) != 0) {
+    if (clock_parse_iso8601_partial(text, out_ms) != 0) {
         snprintf(err, errlen,
                  "'%s' is not a time (ISO-8601 like 2026-11-22T10:00:00Z, epoch ms, now, or"
                  " relative like -2h)",

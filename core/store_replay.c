@@ -1,4 +1,5 @@
 #include "store_replay.h"
+#include "clock.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -38,12 +39,6 @@ struct store_replay {
     char error[512];
 };
 
-static double wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 struct store_replay *store_replay_open(const char *db_path, char *err, size_t errlen)
 {
@@ -72,13 +67,13 @@ static int64_t clock_locked(const struct store_replay *r)
 {
     if (r->paused || r->speed <= 0)
         return r->anchor_ts_ms;
-    return r->anchor_ts_ms + (int64_t)((wall_ms() - r->anchor_wall_ms) * r->speed);
+    return r->anchor_ts_ms + (int64_t)(((clock_monotonic_s() * 1000.0) - r->anchor_wall_ms) * r->speed);
 }
 
 static void reanchor_locked(struct store_replay *r)
 {
     r->anchor_ts_ms = clock_locked(r);
-    r->anchor_wall_ms = wall_ms();
+    r->anchor_wall_ms = (clock_monotonic_s() * 1000.0);
 }
 
 static int replay_flush(struct store_replay *r)
@@ -100,7 +95,7 @@ static int replay_wait_until(struct store_replay *r, int64_t ts_ms)
         pthread_mutex_lock(&r->lock);
         if (!r->anchored) { /* the first sample starts the clock */
             r->anchor_ts_ms = ts_ms;
-            r->anchor_wall_ms = wall_ms();
+            r->anchor_wall_ms = (clock_monotonic_s() * 1000.0);
             r->anchored = true;
         }
         double speed = r->speed;

@@ -11,6 +11,7 @@
 
 #include "models.h"
 #include "scenario.h"
+#include "clock.h"
 
 #define SIM_BATCH 512         /* samples per queue push at most */
 #define SIM_MAX_WAIT_S 0.25   /* longest sleep: speed changes are also signalled, this is a net */
@@ -50,12 +51,6 @@ struct simulator {
     struct scenario *faults; /* the scenario's, then injected ones */
 };
 
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double load_speed(const struct simulator *s)
 {
@@ -184,7 +179,7 @@ static size_t thread_tick(struct simulator *s, struct sim_thread *t, struct samp
 
 static void wait_until(struct simulator *s, double wall_s, unsigned gen)
 {
-    double now = monotonic_s();
+    double now = clock_monotonic_s();
     double wait = wall_s - now;
     if (wait > SIM_MAX_WAIT_S)
         wait = SIM_MAX_WAIT_S;
@@ -219,7 +214,7 @@ static void *thread_main(void *arg)
         double speed = load_speed(s);
         if (gen != seen_gen) {
             seen_gen = gen;
-            anchor_wall = monotonic_s();
+            anchor_wall = clock_monotonic_s();
             anchor_sim = m->t_ms;
         }
         if (speed <= 0) { /* as fast as the consumer takes them, losing nothing */
@@ -230,7 +225,7 @@ static void *thread_main(void *arg)
             n = 0;
             continue;
         }
-        double now = monotonic_s();
+        double now = clock_monotonic_s();
         double due_ms = (double)anchor_sim + (now - anchor_wall) * speed * 1000.0;
         while ((double)m->t_ms <= due_ms && m->t_ms < s->end_ms && n + per_tick <= cap)
             n += thread_tick(s, t, t->batch + n);

@@ -380,23 +380,6 @@ static void test_encode_round_trip(void **state)
     assert_int_equal(codec_encode(f->cat, m, 0, s, 5, buf, 40), -1);
 }
 
-static void test_iso8601(void **state)
-{
-    (void)state;
-    int64_t ms;
-    assert_int_equal(codec_parse_iso8601("1970-01-01T00:00:00Z", &ms), 0);
-    assert_true(ms == 0);
-    assert_int_equal(codec_parse_iso8601("2026-11-22 10:00:00.5", &ms), 0);
-    assert_true(ms == 1795341600500LL);
-    assert_int_equal(codec_parse_iso8601("2026-11-22T12:00:00+0200", &ms), 0);
-    assert_true(ms == 1795341600000LL);
-    assert_int_equal(codec_parse_iso8601("2026-11-22T10:00:00Zjunk", &ms), -1);
-    assert_int_equal(codec_parse_iso8601("2026-11-22", &ms), -1);
-    char out[40];
-    codec_format_iso8601(1795341600250LL, out, sizeof out);
-    assert_string_equal(out, "2026-11-22T10:00:00.250Z");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,7 +395,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_machine_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_machines_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encode_round_trip, setup, teardown),
-        cmocka_unit_test(test_iso8601),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

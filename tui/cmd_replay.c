@@ -18,6 +18,7 @@
 #include "store_reader.h"
 #include "store_replay.h"
 #include "tui.h"
+#include "clock.h"
 
 #define REPLAY_QUEUE (1u << 18)
 
@@ -39,12 +40,6 @@ static void replay_on_signal(int sig)
     replay_stop = 1;
 }
 
-static double wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static void player_toggle(void *ctx)
 {
@@ -94,12 +89,6 @@ static void replay_alarms_json(void *ctx, char *out, size_t len)
     snprintf(out, len, ",\"alarms\":{\"active\":%d,\"unacked\":%d}", active, unacked);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !replay_stop)
-        ;
-}
 
 static int replay_headless(struct replay *r)
 {
@@ -110,19 +99,19 @@ static int replay_headless(struct replay *r)
     headless_add_extra(h, &extra);
     struct headless_extra alarms = {r->alarms, replay_alarms_json};
     headless_add_extra(h, &alarms);
-    double start = wall_ms(), next = start + r->cfg.status_interval_ms;
+    double start = (clock_monotonic_s() * 1000.0), next = start + r->cfg.status_interval_ms;
     while (!replay_stop) {
         if (store_replay_done(r->player) && queue_length(r->queue) == 0)
             break;
-        if (wall_ms() >= next) {
-            headless_status(h, (wall_ms() - start) / 1000.0, false);
+        if ((clock_monotonic_s() * 1000.0) >= next) {
+            headless_status(h, ((clock_monotonic_s() * 1000.0) - start) / 1000.0, false);
             next += r->cfg.status_interval_ms;
         }
-        sleep_ms(20);
+        clock_sleep_ms(20, &replay_stop);
     }
     queue_close(r->queue);
     engine_stop(r->engine);
-    headless_status(h, (wall_ms() - start) / 1000.0, true);
+    headless_status(h, ((clock_monotonic_s() * 1000.0) - start) / 1000.0, true);
     headless_destroy(h);
     return 0;
 }

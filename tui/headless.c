@@ -1,5 +1,7 @@
 #include "headless.h"
 #include "codec.h"
+#include "clock.h"
+#include "json_escape.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,17 +48,11 @@ void headless_destroy(struct headless *h)
     free(h);
 }
 
-/* Machine ids come from the catalog or a sanitised feed; escape quotes and backslashes anyway. */
 static void put_json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
-    }
-    fputc('"', f);
+    char body[CATALOG_NAME_MAX * 6 + 1];
+    json_escape(body, sizeof body, s);
+    fprintf(f, "\"%s\"", body);
 }
 
 void headless_status(struct headless *h, double wall_s, bool final)
@@ -64,7 +60,7 @@ void headless_status(struct headless *h, double wall_s, bool final)
     struct snapshot *s = h->snap;
     engine_snapshot(h->engine, s);
     char sim[40];
-    codec_format_iso8601(s->sim_time_ms, sim, sizeof sim);
+    clock_format_iso8601(s->sim_time_ms, sim, sizeof sim);
     FILE *f = h->out;
     fprintf(f,
             "{\"wall_s\":%.3f,\"mode\":\"%s\",\"sim_time\":\"%s\",\"machines\":%d,"

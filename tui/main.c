@@ -29,6 +29,7 @@
 #include "store.h"
 #include "theme.h"
 #include "tui.h"
+#include "clock.h"
 
 #define INGEST_QUEUE_SAMPLES (1u << 18)
 
@@ -52,12 +53,6 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Everything one live run holds; torn down in reverse order of creation. */
 struct app {
@@ -258,12 +253,6 @@ static void app_close(struct app *app)
     catalog_free(app->cat);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested)
-        ;
-}
 
 /* The alarm banner as headless JSON: what an operator would see at the top of the console. */
 static void alarms_headless_json(void *ctx, char *out, size_t len)
@@ -306,19 +295,19 @@ static int run_headless(struct app *app)
         struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
         headless_add_extra(app->headless, &x);
     }
-    double start = monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
+    double start = clock_monotonic_s(), next = start + app->cfg.status_interval_ms / 1000.0;
     while (!stop_requested) {
         if (app->sim && simulator_finished(app->sim) && queue_length(app->queue) == 0)
             break;
-        double now = monotonic_s();
+        double now = clock_monotonic_s();
         if (now >= next) {
             headless_status(app->headless, now - start, false);
             next += app->cfg.status_interval_ms / 1000.0;
             if (next < now)
                 next = now + app->cfg.status_interval_ms / 1000.0;
         }
-        double wait = next - monotonic_s();
-        sleep_ms(wait > 0.05 ? 50 : wait > 0 ? (int)(wait * 1000) + 1 : 0);
+        double wait = next - clock_monotonic_s();
+        clock_sleep_ms(wait > 0.05 ? 50 : wait > 0 ? (int)(wait * 1000) + 1 : 0, &stop_requested);
     }
     if (app->sim)
         simulator_stop(app->sim);
@@ -327,7 +316,7 @@ static int run_headless(struct app *app)
     engine_stop(app->engine);
     store_flush(app->store, 60000); /* the final line reports everything written */
     publish_stop(app->publisher);
-    headless_status(app->headless, monotonic_s() - start, true);
+    headless_status(app->headless, clock_monotonic_s() - start, true);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "store_reader.h"
 #include "view.h"
 #include "widget.h"
+#include "clock.h"
 
 #define FRAME_MS 100       /* at most 10 frames a second: enough for eyes, light on SSH */
 #define IDLE_FRAME_MS 1000 /* redraw at least this often (status expiry, stale clock) */
@@ -31,12 +32,6 @@
 #define MIN_ROWS 22
 #define KEY_ESC 27
 
-int64_t screen_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 attr_t screen_attr(const struct screen *s, int element)
 {
@@ -72,7 +67,7 @@ void screen_status(struct screen *s, bool error, const char *fmt, ...)
     vsnprintf(s->status, sizeof s->status, fmt, ap);
     va_end(ap);
     s->status_element = error ? THEME_STATUS_ERROR : THEME_STATUS;
-    s->status_until_ms = screen_now_ms() + STATUS_MS;
+    s->status_until_ms = clock_monotonic_ms() + STATUS_MS;
 }
 
 void screen_hit_add(struct screen *s, int y, int x, int h, int w, int kind, int value)
@@ -210,7 +205,7 @@ static void draw_status(struct screen *s, int y)
 {
     int rw = (int)strlen(s->right_info);
     int width = s->cols - (rw ? rw + 2 : 0);
-    if (s->status[0] && screen_now_ms() < s->status_until_ms)
+    if (s->status[0] && clock_monotonic_ms() < s->status_until_ms)
         widget_printf(stdscr, y, 0, width, WIDGET_LEFT, screen_attr(s, s->status_element), s->g,
                       " %s", s->status);
     else
@@ -557,7 +552,7 @@ int tui_run(struct tui_context *ctx)
     bool dirty = true, fresh = true;
     int read_errors = 0;
     while (!*ctx->stop) {
-        int64_t now = screen_now_ms();
+        int64_t now = clock_monotonic_ms();
         if (now - last_frame >= IDLE_FRAME_MS)
             dirty = fresh = true;
         if (dirty && now - last_frame >= FRAME_MS) {
@@ -595,7 +590,7 @@ int tui_run(struct tui_context *ctx)
             break;
         if (result & SCREEN_REDRAW) {
             draw_frame(&s); /* keys answer at once; only snapshot frames are capped */
-            last_frame = screen_now_ms();
+            last_frame = clock_monotonic_ms();
         }
     }
     endwin();

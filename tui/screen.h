@@ -64,8 +64,6 @@ struct screen {
     char history_error[160];      /* why it could not be opened ("" before trying) */
 };
 
-/* Wall-clock milliseconds (CLOCK_MONOTONIC). */
-int64_t screen_now_ms(void);
 /* The attribute of a theme element. */
 attr_t screen_attr(const struct screen *s, int element);
 /* THEME_OK / WARN / ALARM / STALE for a twin state, and the bar element for it. */

@@ -11,6 +11,7 @@
 #include "theme.h"
 #include "view.h"
 #include "widget.h"
+#include "clock.h"
 
 #define VIEW_ALARMS_MAX 1024
 #define KEY_ESC_CODE 27
@@ -281,7 +282,7 @@ int view_alarms_shelve(struct screen *s, int arg)
         0)
         return outcome(s, 0, "shelve cancelled");
     double seconds;
-    if (config_parse_duration(duration, &seconds) != 0 || seconds < 0) {
+    if (clock_parse_duration(duration, &seconds) != 0 || seconds < 0) {
         snprintf(msg, sizeof msg, "'%.20s' is not a duration (examples: 30m, 2h, 0)", duration);
         return outcome(s, -1, msg);
     }

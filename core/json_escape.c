@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/* JSON string escaping for the payloads, exports and status lines twintop formats itself. */
+#include "json_escape.h"
+
+#include <stdio.h>
+#include <string.h>
+
+size_t json_escape(char *dst, size_t cap, const char *src)
+{
+    size_t need = 0, used = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        char esc[8];
+        size_t l;
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            l = 2;
+        } else if (*p < 0x20) {
+            l = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+        } else {
+            esc[0] = (char)*p;
+            l = 1;
+        }
+        if (dst && used == need && used + l < cap) {
+            memcpy(dst + used, esc, l);
+            used += l;
+        }
+        need += l;
+    }
+    if (dst && cap)
+        dst[used] = '\0';
+    return need;
+}
