@@ -1,5 +1,6 @@
 # twintop — build, run, test, bench, install.
-# `make run` and `make test` install missing Debian packages themselves (make deps).
+# `make run` and `make test` install missing Debian packages themselves (make deps);
+# plain `make` and `make install` never do.
 
 PREFIX    ?= /usr/local
 # mosquitto lives in /usr/sbin, which a non-root PATH often lacks.
@@ -12,12 +13,27 @@ DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmoc
              pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl procps bc
 
 OPT       ?= -O2
-WARN      := -Wall -Wextra -Wpedantic -Werror -Wno-format-truncation
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+AR        ?= ar
+PKG_CONFIG ?= pkg-config
+# -Werror: off for a plain build (a newer compiler's new warning must not break it), on in
+# make test, make asan and CI. htop's warning set is always on.
+WERROR    ?= 0
+WARN      := -Wall -Wextra -Wpedantic -Wno-format-truncation \
+             -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings -Wformat=2 \
+             -Wundef -Wpointer-arith
+ifeq ($(WERROR),1)
+WARN      += -Werror
+endif
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Our flags; the user's CPPFLAGS come first, the user's CFLAGS last (so they override ours),
+# LDFLAGS on every link (Debian's dpkg-buildflags hardening reaches every line).
 CFLAGS    ?=
-CFLAGS    += -std=c11 $(WARN) $(OPT) -g -D_GNU_SOURCE -Icore -Isimulator -Itui $(PKG_CFLAGS) $(SAN)
-LDLIBS    += $(PKG_LIBS) -lpthread -lm $(SAN)
+CPPFLAGS  ?=
+LDFLAGS   ?=
+TT_CFLAGS  = -std=c11 $(WARN) $(OPT) -g -D_GNU_SOURCE -Icore -Isimulator -Itui $(PKG_CFLAGS) $(SAN)
+TT_LIBS    = $(PKG_LIBS) -lpthread -lm $(SAN)
+COMPILE    = $(CC) $(CPPFLAGS) $(TT_CFLAGS) $(CFLAGS)
 
 LIB_SRC   := $(wildcard core/*.c) $(wildcard simulator/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -30,15 +46,30 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test unit-test shell-test bench asan install deps need-deps clean format
+MAN1      := $(wildcard tui/*.1)
+MAN5      := $(wildcard tui/*.5)
+# The compile and link flags in force; objects are rebuilt when they change (WERROR, CPPFLAGS...).
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW  = $(CC) $(CPPFLAGS) $(TT_CFLAGS) $(CFLAGS) | $(LDFLAGS) $(TT_LIBS)
 
-all: need-deps $(BIN)
+.PHONY: all run test unit-test shell-test run-tests bench asan install deps need-deps \
+        check-libs clean format FORCE
 
-# Only reach for apt-get when something is really missing.
+# Plain make never installs anything: it says what is missing and how to get it.
+all: check-libs $(BIN)
+
+check-libs:
+	@$(PKG_CONFIG) --version >/dev/null 2>&1 || { \
+	  echo "twintop: '$(PKG_CONFIG)' not found; run 'make deps' (installs: $(DEB_PKGS))" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists $(PKGS) || { \
+	  echo "twintop: missing libraries (need pkg-config modules: $(PKGS));" \
+	       "run 'make deps' to install them (Debian/Ubuntu)" >&2; exit 1; }
+
+# For make run / test / bench: reach for apt-get (make deps) only when something is missing.
 need-deps:
 	@missing=0; \
 	for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing=1; done; \
-	if [ $$missing = 0 ]; then pkg-config --exists $(PKGS) cmocka || missing=1; fi; \
+	if [ $$missing = 0 ]; then $(PKG_CONFIG) --exists $(PKGS) cmocka || missing=1; fi; \
 	if [ $$missing = 1 ]; then $(MAKE) --no-print-directory deps; fi
 
 deps:
@@ -47,37 +78,55 @@ deps:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS)
 
-$(BUILD)/%.o: %.c
+$(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ 2>/dev/null || echo '$(FLAGS_NOW)' > $@
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(COMPILE) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BIN): $(TUI_OBJ) $(LIB)
-	$(CC) $(TUI_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(TUI_OBJ) $(LIB) $(TT_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(LIB)
+$(BUILD)/tests/%: tests/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null) -o $@
+	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(LIB) $(TT_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null) -o $@
 
-$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+$(BUILD)/bench/%: tests/bench/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(LIB) $(TT_LIBS) -o $@
 
-run: need-deps $(BIN)
+run: need-deps
+	@$(MAKE) --no-print-directory $(BIN)
 	$(BIN) $(ARGS)
 
-# Every unit test binary and every shell test; a summary line at the end.
-test: need-deps $(BIN) $(TEST_BIN)
-	@BUILD=$(BUILD) tests/run_all.sh $(TEST_BIN)
+# make test: every cmocka binary and every tests/*.sh script, always with -Werror;
+# unit-test and shell-test run one half. A summary line "N passed, N failed, N skipped".
+test: need-deps
+	@$(MAKE) --no-print-directory WERROR=1 TESTS=all run-tests
+unit-test: need-deps
+	@$(MAKE) --no-print-directory WERROR=1 TESTS=unit run-tests
+shell-test: need-deps
+	@$(MAKE) --no-print-directory WERROR=1 TESTS=shell run-tests
 
-bench: need-deps $(BIN) $(BENCH_BIN)
+TESTS     ?= all
+run-tests: $(BIN) $(if $(filter shell,$(TESTS)),,$(TEST_BIN))
+	@BUILD=$(BUILD) tests/run_all.sh --$(TESTS) $(if $(filter shell,$(TESTS)),,$(TEST_BIN))
+
+bench: need-deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run_all.sh $(BENCH_BIN)
 
+ASAN_TESTS ?= all
 asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" test
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    $(if $(filter unit,$(ASAN_TESTS)),unit-test,test)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/twintop/themes \
@@ -86,6 +135,14 @@ install: all
 	install -m 0644 data/machines.json $(DESTDIR)$(PREFIX)/share/twintop/
 	install -m 0644 data/scenarios/*.json $(DESTDIR)$(PREFIX)/share/twintop/scenarios/
 	install -m 0644 themes/* $(DESTDIR)$(PREFIX)/share/twintop/themes/
+ifneq ($(MAN1),)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+endif
+ifneq ($(MAN5),)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+endif
 
 format:
 	clang-format -i core/*.[ch] simulator/*.[ch] tui/*.[ch] tests/*.c tests/bench/*.c

@@ -177,7 +177,7 @@ static void test_migration_v1_to_v2(void **state)
     sqlite3 *db = open_db(path);
     assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
     /* A version-1 file with two minutes of one sensor: 0..119 at one value per second. */
-    char *sql =
+    const char *sql =
         "INSERT INTO machines(id, machine_id, type) VALUES (1, 'P1', 'test-pump');"
         "INSERT INTO sensors(id, machine, name) VALUES (1, 1, 'temp_c');"
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 119)"
