@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The alarm manager: the ISA-18.2 alarm lifecycle, operator actions and queries. */
 #include "alarm.h"
 #include "clock.h"
 
@@ -632,27 +634,6 @@ void alarm_on_event(struct alarm_manager *m, const struct event *ev)
     else
         on_anomaly(m, ev);
     pthread_mutex_unlock(&m->lock);
-}
-
-static void sink_on_event(void *ctx, const struct event *ev)
-{
-    alarm_on_event(ctx, ev);
-}
-
-static void sink_on_samples(void *ctx, const struct sample *samples, size_t n)
-{
-    int64_t newest = 0;
-    for (size_t i = 0; i < n; i++)
-        if (samples[i].ts_ms > newest)
-            newest = samples[i].ts_ms;
-    if (newest)
-        alarm_tick(ctx, newest);
-}
-
-struct engine_sink alarm_engine_sink(struct alarm_manager *m)
-{
-    struct engine_sink s = {.ctx = m, .on_samples = sink_on_samples, .on_event = sink_on_event};
-    return s;
 }
 
 static void unshelve_locked(struct alarm_manager *m, struct alarm_slot *s,

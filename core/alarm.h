@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_ALARM_H
 #define TWINTOP_ALARM_H
 /*
@@ -25,7 +26,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
-#include "engine.h"
 #include "event.h"
 
 #define ALARM_CONDITION_MAX 64
@@ -195,9 +195,6 @@ int alarm_update(struct alarm_manager *m, const struct alarm_input *in);
  * "<sensor>:hi" / "<sensor>:lo"; EVENT_ANOMALY drives "<sensor>:<detector>" or "<detector>".
  * Other kinds are ignored. */
 void alarm_on_event(struct alarm_manager *m, const struct event *ev);
-
-/* An engine sink that calls alarm_on_event and alarm_tick (register it with engine_add_sink). */
-struct engine_sink alarm_engine_sink(struct alarm_manager *m);
 
 /* Advances plant time: shelve expiry, on-delay promotion, stale and chatter flags, flood window,
  * verification of restored alarms. Cheap; call once per engine batch. */

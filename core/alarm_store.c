@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Alarm persistence: the alarms and alarm_actions tables of the history database. */
 #include "alarm_store.h"
 
 #include <pthread.h>

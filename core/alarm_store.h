@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_ALARM_STORE_H
 #define TWINTOP_ALARM_STORE_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The plant catalog: machine types, sensors, limits and machines from data/machines.json. */
 #include "catalog.h"
 
 #include <cjson/cJSON.h>

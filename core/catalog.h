@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_CATALOG_H
 #define TWINTOP_CATALOG_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Run-time options: the one option table, config files and the command line. */
 #include "config.h"
 #include "clock.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_CONFIG_H
 #define TWINTOP_CONFIG_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The per-machine streaming anomaly detector stack. */
 #include "detect.h"
 
 #include <math.h>
@@ -9,7 +11,7 @@
 #include "detect_drift.h"
 #include "detect_residual.h"
 #include "detect_zscore.h"
-#include "iforest.h"
+#include "detect_iforest.h"
 
 /* The per-sensor list the stack runs, in the order of detect_detector_name. */
 static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &detect_drift_ops};

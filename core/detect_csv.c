@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* `twintop detect`: the detector stack over a CSV file, one pass, no look-ahead. */
 #include "detect_csv.h"
 
 #include <errno.h>

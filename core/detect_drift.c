@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* EWMA drift detector for slow degradation and level shifts. */
 #include "detect_drift.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_DETECT_DRIFT_H
 #define TWINTOP_DETECT_DRIFT_H
 /*
@@ -9,7 +10,7 @@
  * slower, so a sustained trend keeps a lag that stays flagged, and a step is absorbed after a
  * while. O(1) per sample.
  */
-#include "detect.h"
+#include "detect_ops.h"
 
 extern const struct detect_ops detect_drift_ops;
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Fault lead-time bookkeeping: onset, first detection and failure of each known fault. */
 #include "detect_leadtime.h"
 
 #include <math.h>
@@ -6,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "event.h"
 
 struct leadtime_fault {
     int machine;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_DETECT_LEADTIME_H
 #define TWINTOP_DETECT_LEADTIME_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Cross-sensor residual detector: each sensor predicted from the others. */
 #include "detect_residual.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_DETECT_RESIDUAL_H
 #define TWINTOP_DETECT_RESIDUAL_H
 /*

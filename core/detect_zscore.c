@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Robust rolling z-score detector. */
 #include "detect_zscore.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_DETECT_ZSCORE_H
 #define TWINTOP_DETECT_ZSCORE_H
 /*
@@ -7,7 +8,7 @@
  * The current value is scored before it joins the window, so a spike cannot hide itself.
  * Cost per sample: two binary searches and a memmove within the window.
  */
-#include "detect.h"
+#include "detect_ops.h"
 
 extern const struct detect_ops detect_zscore_ops;
 

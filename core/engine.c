@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The twin engine thread: drains the ingest queue, owns twin state, publishes snapshots. */
 #include "engine.h"
 #include "alarm.h"
 

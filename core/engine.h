@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_ENGINE_H
 #define TWINTOP_ENGINE_H
 /*
@@ -18,7 +19,6 @@
 #include "queue.h"
 #include "sample.h"
 
-enum twin_state { TWIN_OK = 0, TWIN_WARN = 1, TWIN_ALARM = 2, TWIN_STALE = 3 };
 
 #define SNAPSHOT_SPARK_LEN 64
 
@@ -63,14 +63,6 @@ struct snapshot {
     int machine_count;
     int machine_capacity;
     struct snapshot_machine *machines;
-};
-
-struct engine_sink {
-    void *ctx;
-    /* Every sample the engine processed, in batches, in queue order. May be NULL. */
-    void (*on_samples)(void *ctx, const struct sample *samples, size_t n);
-    /* Every event. May be NULL. */
-    void (*on_event)(void *ctx, const struct event *ev);
 };
 
 struct engine_options {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_EVENT_H
 #define TWINTOP_EVENT_H
 /*
@@ -5,7 +6,14 @@
  * transitions, anomaly detections and alarm changes. Plain values, copied into each sink.
  */
 #include <stdint.h>
+#include <stddef.h>
+
 #include "catalog.h"
+
+struct sample;
+
+/* A machine's or sensor's state as the engine judges it from limits and data age. */
+enum twin_state { TWIN_OK = 0, TWIN_WARN = 1, TWIN_ALARM = 2, TWIN_STALE = 3 };
 
 enum event_kind {
     EVENT_LIMIT = 1,   /* a sensor's limit state changed (ok/warn/alarm) */
@@ -26,6 +34,16 @@ struct event {
     int state;                     /* limit: enum twin_state; alarm: alarm state */
     int priority;                  /* alarm priority */
     char reason[160];
+};
+
+/* A consumer of the engine's output (store, publisher, alarm manager, notify hook), called on the
+ * engine thread; registered with engine_add_sink. */
+struct engine_sink {
+    void *ctx;
+    /* Every sample the engine processed, in batches, in queue order. May be NULL. */
+    void (*on_samples)(void *ctx, const struct sample *samples, size_t n);
+    /* Every event. May be NULL. */
+    void (*on_event)(void *ctx, const struct event *ev);
 };
 
 #endif

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Predictive maintenance: health index, remaining useful life, tool RUL, spindle health. */
 #include "health.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_HEALTH_H
 #define TWINTOP_HEALTH_H
 /*

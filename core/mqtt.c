@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* MQTT with libmosquitto: the connection and the feed that turns a subscription into samples. */
 #include "mqtt.h"
 #include "clock.h"
 #include "json_escape.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_MQTT_H
 #define TWINTOP_MQTT_H
 /*
@@ -19,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
-#include "codec.h"
+#include "mqtt_codec.h"
 #include "config.h"
 #include "queue.h"
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The MQTT publisher (telemetry, twin state, events, alarms) and the shared alarm list across consoles. */
 #include "publish.h"
 
 #include <math.h>
@@ -12,7 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
-#include "codec.h"
+#include "mqtt_codec.h"
 #include "queue.h"
 #include "clock.h"
 #include "json_escape.h"

@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_PUBLISH_H
 #define TWINTOP_PUBLISH_H
 /*
- * The MQTT publisher (--publish URL, --topic-prefix P, default "dt"), topics of DESIGN §4:
+ * The MQTT publisher (--publish URL, --topic-prefix P, default "dt"); its topics:
  *   P/<type>/<id>/telemetry  samples of one machine at one time, twintop's own format
  *   P/<type>/<id>/state      twin state (status, health, RUL, anomaly), retained, on change
  *   P/<type>/<id>/anomaly    anomaly and limit events

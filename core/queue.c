@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The ingest queue: bounded, many producers, one consumer. */
 #include "queue.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_QUEUE_H
 #define TWINTOP_QUEUE_H
 /*

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_SAMPLE_H
 #define TWINTOP_SAMPLE_H
 /*

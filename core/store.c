@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The history recorder: one SQLite writer thread, batched transactions, rollups, retention. */
 #include "store.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_STORE_H
 #define TWINTOP_STORE_H
 /*

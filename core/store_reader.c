@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Reading recorded history: export to CSV, JSON lines or an SQLite copy, replay iteration, chart series. */
 #include "store_reader.h"
 
 #include <ctype.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Replay: a producer thread that pushes recorded samples in time order. */
 #include "store_replay.h"
 #include "clock.h"
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The history database schema and its migrations. */
 #include "store.h"
 
 #include <sqlite3.h>

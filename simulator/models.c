@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Machine physics for the simulator: the model table and the generic model. */
 #include "models.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_MODELS_H
 #define TWINTOP_MODELS_H
 /*

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* CNC machining centre: parts machined by programs of operations, Taylor tool wear, tool
  * changes, spindle thermal lag, coolant, power and axes moving along the tool path. */
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Cyclic machines: hydraulic press (press cycles), overhead crane (lifts). */
 #include <math.h>
 

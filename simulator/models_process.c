@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Process machines: compressors, heat exchanger, steam turbine, cooling tower, boiler, kiln. */
 #include <math.h>
 

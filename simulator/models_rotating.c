@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Rotating machines: pumps (affinity laws), motor, conveyor, gearbox, fan. */
 #include <math.h>
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Scenario files: the faults to inject into the simulated plant. */
 #include "scenario.h"
 
 #include <cjson/cJSON.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_SCENARIO_H
 #define TWINTOP_SCENARIO_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The plant simulator: one thread per machine pushing samples on the ingest queue. */
 #include "sim.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_SIM_H
 #define TWINTOP_SIM_H
 /*

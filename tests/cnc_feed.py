@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Replay the University of Michigan CNC milling experiments as CNC twin telemetry.
 
 Reads ../shared/datasets/cnc_mill/experiment_NN.csv (one row every 100 ms) and publishes each row

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the tests; prints one line per test and "N passed, N failed, N skipped".
 #   tests/run_all.sh [--all|--unit|--shell] [CMOCKA_BINARY...]
 # --unit runs only the cmocka binaries given, --shell only the tests/*.sh scripts, --all both

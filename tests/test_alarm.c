@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The alarm manager: every state transition (valid and refused), shelve expiry, flood,
  * chattering, stale, first-out, limit-event mapping and the action records. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The alarm manager inside the engine: limit transitions become alarms (hi/lo from the catalog's
  * limits), EVENT_ALARM records reach the sinks after the limit events, and operator actions
  * taken between batches reach the sinks on the next (or an idle) pass. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Alarm persistence: audit records and alarm rows in a real SQLite file, restart with restored
  * state, expired shelve undone at start-up, broken files refused with a message. */
 #include <setjmp.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Issue 4's "done when", driven through tmux: the demo with a fault raises an alarm, `3` opens
 # the alarm list, `a` acknowledges it, the list shows `alice`; after `q` the database holds the
 # acknowledgement in alarm_actions.

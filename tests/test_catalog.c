@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The catalog loader: the shipped catalog loads, and each kind of malformed file is named. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The option parser: defaults, every kind of option (flag, string, int, u64, duration, speed,
  * topic), errors that name the option, config files with FILE:LINE: errors, unknown options. */
 #include <setjmp.h>

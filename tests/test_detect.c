@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Detectors on synthetic series with a known answer (spike, step, slow drift, pure noise), the
  * isolation forest, determinism for a seed, anomaly events, and the detect CSV runner's errors. */
 #include <setjmp.h>
@@ -17,7 +18,7 @@
 #include "detect_leadtime.h"
 #include "detect_residual.h"
 #include "detect_zscore.h"
-#include "iforest.h"
+#include "detect_iforest.h"
 
 /* Reproducible standard normal noise (xorshift + Box-Muller): tests never depend on rand(). */
 static uint64_t rng_state = 88172645463325252ull;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `twintop detect` end to end: the real binary on a CSV, NAB's output format, --sep/--out/--param,
 # and its errors (missing file, bad header, a cell that is not a number, bad usage) with file and
 # line in the message and the documented exit status.

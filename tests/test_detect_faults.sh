@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The fault scenario end to end: 24 plant hours of `--scenario faults` through the real binary;
 # the headless summary must show every fault detected before its failure, with a median lead
 # time of at least half the onset-to-failure time, and few anomalies before any onset.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The engine: limit states with deadband and on-delay, events, snapshots, history; the queue
  * under several producer threads. */
 #include <setjmp.h>

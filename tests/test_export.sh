@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # History end to end with the real binary: record, export in every format (counts equal the
 # file's), export while another twintop records, SIGTERM flushes, SIGKILL leaves a clean file,
 # bad input gives clear messages, and export never touches the source.

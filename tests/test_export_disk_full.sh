@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A full disk (a small tmpfs): the recorder keeps running with "recording stopped: database or
 # disk is full", counts what it drops, resumes by itself when space comes back, exits cleanly on
 # SIGTERM, and the file stays intact. Needs permission to mount a tmpfs (root); skips otherwise

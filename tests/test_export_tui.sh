@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The console's `e`: the selected machine's last hour goes to a CSV named in the status line,
 # with one line per recorded sample of that machine in that hour; `r` in the detail view charts
 # the last hour and day from the rollups.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Headless mode end to end: the real binary, its JSON lines, flags, signals and a bad catalog.
 set -euo pipefail
 cd "$(dirname "$0")/.."

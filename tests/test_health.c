@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Prediction: health index and RUL from a degradation trend, tool RUL under Taylor wear and
  * changing speed, spindle health, the old baselines, the ridge model and the trend features. */
 #include <setjmp.h>

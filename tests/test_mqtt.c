@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* core/mqtt against a real mosquitto (own config, free loopback port): formats and garbage,
  * broker restart with zero loss at QoS 1, TLS with a CA made here, password authentication,
  * shared subscriptions. Waits are bounded (a stuck broker fails the test, it never hangs it). */
@@ -11,7 +12,7 @@
 #include <stdbool.h>
 
 #include "catalog.h"
-#include "codec.h"
+#include "mqtt_codec.h"
 #include "config.h"
 #include "mqtt.h"
 #include "queue.h"

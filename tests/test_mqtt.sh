@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # twintop --mqtt end to end against a real mosquitto on a free loopback port: a new machine from
 # the wire, a visible reject counter, the UMich CNC replay (tests/cnc_feed.py), wall-clock
 # --duration, and the refusals a user should hear about.

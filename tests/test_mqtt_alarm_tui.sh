@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Two consoles share an acknowledgement, driven through tmux against a real mosquitto: alice's
 # console runs the demo and publishes it, bob's is attached with --mqtt; alice acknowledges the
 # pump alarm and bob's alarm list shows it acknowledged by alice. Bob's header shows the broker

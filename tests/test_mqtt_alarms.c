@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* One alarm list across consoles: two alarm managers, each synchronised through a real
  * mosquitto (own config, free loopback port). An acknowledgement on one shows on the other
  * with the operator's name; conflicts end the same way on both; an action for an alarm a

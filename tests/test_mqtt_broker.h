@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A real mosquitto for tests: own config in a mktemp folder, a free loopback port, started and
  * stopped by the test. Header-only so each test binary carries its own copy. */
 #ifndef TEST_MQTT_BROKER_H

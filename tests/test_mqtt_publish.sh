@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # --publish round trip against a real mosquitto: the demo plant publishes, a second twintop
 # attached with --mqtt sees all 16 machines live; state and reports are retained on the broker;
 # a relay to the same broker does not feed its own telemetry back into itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The ingest queue: order, all-or-none pushes when full, close and wakeups, and a producer and
  * a consumer on two threads that lose and duplicate nothing. */
 #include <setjmp.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Replay with the real binary: every recorded sample goes through the engine again, the header
 # says REPLAY, the replay clock moves at --speed, SIGTERM ends it cleanly, the file is untouched.
 set -euo pipefail

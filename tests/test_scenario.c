@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Scenario files: the shipped ones load and mean what they say; every kind of mistake is
  * reported with the file and the entry. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The plant simulator: determinism whatever the scheduling, physics invariants, faults that
  * grow to failure, the generic model, fault injection. Short simulated runs at --speed max. */
 #include <setjmp.h>

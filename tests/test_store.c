@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The history recorder: schema and migration, recording through the sink, rollups, anomalies,
  * retention, a full disk and a read-only file, and a child killed mid-recording. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Reading history back: record -> export round trips in every format, filters, rollups, the
  * alarm log, unknown names, exports while another process records, time-ordered iteration for
  * replay, and time parsing. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Replay: recorded samples come back through the engine in time order with the recorded values,
  * machines the catalog lacks are learned, and pause holds the stream. */
 #include <setjmp.h>

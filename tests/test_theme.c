@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Theme files and glyph fitting: the shipped themes load, every kind of malformed line is
  * refused with FILE:LINE, and text fits the columns it is given in UTF-8 and ASCII modes.
  * theme.c and glyph.c live in tui/ (not in the library), so they are compiled in here. */

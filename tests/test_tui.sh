@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The console under tmux: the demo at 120x40 shows all 16 machines and the spindle panel;
 # 80x24 pages; 60x20 says "too small"; resizes never crash; Enter/Esc, ? and q work; the
 # ASCII twin in a C locale; NO_COLOR; SIGTERM and a vanished terminal end the program.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Detection and prediction on the console (issue 3), under tmux at 120x40 on the demo at 60x:
 # a theme file without the anomaly_* keys still loads; tiles show health ("learning" during the
 # estimator's warm-up, never a bare "--" on a running plant) and a fused anomaly figure; the

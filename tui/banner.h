@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_BANNER_H
 #define TWINTOP_BANNER_H
 /*
  * The alarm banner: the second header line, on every view, right of the plant's state counts.
- * The alarm manager (issue 4) fills it with unacknowledged alarm counts by priority; until then
- * it stays empty. Threads: main thread only.
+ * It shows the alarm manager's unacknowledged alarm counts by priority.
+ * Threads: main thread only.
  */
 #include <stdbool.h>
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* `twintop detect`: run the detector stack over a CSV file from the command line. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `twintop export`: recorded history to CSV, JSON lines or an SQLite copy. Reads the file
  * read-only, so it runs while another twintop keeps recording into it. */
 #include <errno.h>

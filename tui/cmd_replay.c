@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* `twintop replay`: recorded samples, in time order and paced by --speed, drive the engine and
  * the console (or the headless printer) again. Detection and alarms are re-evaluated from the
  * replayed data; the file is opened read-only and nothing is written to it. */

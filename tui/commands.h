@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_COMMANDS_H
 #define TWINTOP_COMMANDS_H
 /* Sub-commands of the twintop binary: `twintop NAME args…`. argv[0] is the command name. */

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Glyph sets (UTF-8 and ASCII twins) and text fitting by display columns. */
 #include "glyph.h"
 
 #include <langinfo.h>

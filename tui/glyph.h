@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_GLYPH_H
 #define TWINTOP_GLYPH_H
 /*

@@ -1,5 +1,7 @@
+// SPDX-License-Identifier: MIT
+/* Headless front end: one JSON status line per interval on stdout. */
 #include "headless.h"
-#include "codec.h"
+#include "mqtt_codec.h"
 #include "clock.h"
 #include "json_escape.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_HEADLESS_H
 #define TWINTOP_HEADLESS_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The key table: every key binding, for dispatch, help and the function-key bar. */
 #include "keymap.h"
 
 #include <curses.h>

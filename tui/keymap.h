@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_KEYMAP_H
 #define TWINTOP_KEYMAP_H
 /*

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twintop: command line, sub-commands and the live pipeline
  *   producers (simulator threads | MQTT) -> queue -> engine -> snapshot -> console | headless.
@@ -21,7 +22,7 @@
 #include "detect_leadtime.h"
 #include "engine.h"
 #include "headless.h"
-#include "notify.h"
+#include "alarm_notify.h"
 #include "mqtt.h"
 #include "publish.h"
 #include "queue.h"

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The console screen: terminal set-up, the main loop and the frame around the views. */
 #include "screen.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_SCREEN_H
 #define TWINTOP_SCREEN_H
 /*

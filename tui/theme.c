@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Colour themes loaded from themes/NAME.theme. */
 #include "theme.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_THEME_H
 #define TWINTOP_THEME_H
 /*

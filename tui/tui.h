@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_TUI_H
 #define TWINTOP_TUI_H
 /*

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The one table of the console's views. */
 #include "view.h"
 
 #include "screen.h"

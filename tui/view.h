@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_VIEW_H
 #define TWINTOP_VIEW_H
 /*

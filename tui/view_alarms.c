@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The alarm list view and the alarm banner. */
 #include "view_alarms.h"
 
 #include <stdio.h>

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The machine detail view: every sensor and a history chart. */
 #include "view_detail.h"
 
 #include <math.h>

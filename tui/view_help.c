@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The help view, straight from the key table. */
 #include "view_help.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_VIEW_HELP_H
 #define TWINTOP_VIEW_HELP_H
 /*

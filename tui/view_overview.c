@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* The overview: one tile per machine and the CNC spindle panel. */
 #include "view_overview.h"
 
 #include <math.h>

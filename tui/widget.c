@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT
+/* Widgets: text cells, gauges, sparklines, charts and tables. */
 #include "widget.h"
 
 #include <math.h>

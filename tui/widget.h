@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #ifndef TWINTOP_WIDGET_H
 #define TWINTOP_WIDGET_H
 /*

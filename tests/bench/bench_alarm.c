@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Alarm manager costs: a process update (raise/clear) with 500 alarms known, a tick, the UI's
  * copy-out of the sorted list and the banner, and the store's write rate. Prints BENCH lines. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Alarm rates on the simulated plant at full speed: annunciated alarms per plant hour on the
  * healthy scenario (ISA-18.2 aims at about 6 an hour or fewer per operator; a healthy plant
  * should give almost none) and on the demo scenario, split into limit and anomaly alarms.

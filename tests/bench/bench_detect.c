@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Detector speed on one core: the per-sensor stack (robust z-score + drift, fused, events),
  * the whole machine stack with its isolation forest, and isolation-forest scoring alone.
  * Prints BENCH lines. */
@@ -10,7 +11,7 @@
 
 #include "detect.h"
 #include "health.h"
-#include "iforest.h"
+#include "detect_iforest.h"
 
 #define SENSORS 8
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Engine throughput: samples/s through engine_process (twin state, limits, detectors) on one
  * core, and through the queue with four producer threads. Prints BENCH lines. */
 #include <pthread.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Drain a backlog of QoS 1 messages queued on a local broker for a persistent session, once with
 # mosquitto_sub and once with twintop --headless --mqtt (decode, twin, detection, recording),
 # from the same run. Prints BENCH lines: both rates and twintop's share of mosquitto_sub's.
@@ -19,7 +20,7 @@ topic='dt/+/+/telemetry'
 
 # Both persistent sessions exist before the backlog is published, so each gets every message.
 mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -E
-"${BUILD:-build}/bench/bench_codec" drain "$port" bench-feed 0 > /dev/null
+"${BUILD:-build}/bench/bench_mqtt_codec" drain "$port" bench-feed 0 > /dev/null
 for id in bench-twintop bench-twintop-nodb; do
     "$BIN" --headless --no-db --mqtt "$url" --client-id $id --duration 1 \
         --status-interval 200 > "$tmp/register.jsonl"
@@ -53,7 +54,7 @@ for i in range(n):
 PY
 start=$(date +%s.%N)
 # (mosquitto_pub -l disconnects before its last QoS 1 messages are acknowledged: not usable.)
-"${BUILD:-build}/bench/bench_codec" publish "$port" dt/bench/plant/telemetry < "$tmp/payloads"
+"${BUILD:-build}/bench/bench_mqtt_codec" publish "$port" dt/bench/plant/telemetry < "$tmp/payloads"
 pub_s=$(echo "$(date +%s.%N) - $start" | bc -l)
 
 start=$(date +%s.%N)
@@ -91,7 +92,7 @@ PY
     [ -n "$t" ] || fail "twintop did not drain the backlog: $(tail -n1 "$tmp/$id.jsonl") $(cat "$tmp/$id.err")"
     echo "$t"
 }
-feed_s=$("${BUILD:-build}/bench/bench_codec" drain "$port" bench-feed "$N") || fail "feed drain"
+feed_s=$("${BUILD:-build}/bench/bench_mqtt_codec" drain "$port" bench-feed "$N") || fail "feed drain"
 tw_s=$(drain_twintop bench-twintop --db "$tmp/history.db")
 nodb_s=$(drain_twintop bench-twintop-nodb --no-db)
 cp "$tmp/bench-twintop.jsonl" "$tmp/twintop.jsonl"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* History speed: recording through the store (sink -> queue -> writer thread with rollups)
  * against a bare prepared-statement bulk insert of the same rows into the same schema, bytes on
  * disk per raw sample (dbstat of raw_samples), and CSV export of the recorded file.

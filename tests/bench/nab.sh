@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # NAB realKnownCause: runs `twintop detect` on the 7 series (one parameter set for all) into a
 # results tree of NAB's layout and scores it with nab_score.py (threshold optimised over the
 # 7 files). Prints BENCH lines for the three profiles.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The whole pipeline (16 simulator threads -> queue -> engine with limits, detectors, health and
 # alarms), no database: the foundation's 24-hour healthy run, as fast as it goes.
 set -euo pipefail

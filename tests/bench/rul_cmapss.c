@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * rul_cmapss TRAIN [TEST RUL] [--pred FILE]
  * Fits twintop's generic remaining-life estimator (core/health: Holt level and slope of every

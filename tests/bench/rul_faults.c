@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Remaining-life estimates against the truth of the simulated faults: runs `--scenario faults`
  * (24 plant hours, seed 1) through core/health, and every 15 plant minutes between each fault's
  * onset and its failure compares the machine's RUL estimate (when it gives one) with the true

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every benchmark binary and tests/bench/*.sh; each prints lines "BENCH <name> <value> <unit>".
 set -u
 cd "$(dirname "$0")/../.."

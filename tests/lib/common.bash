@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared plumbing for the shell tests and benchmarks: a private mosquitto and tmux sessions.
 # Source it (`. tests/lib/common.bash`) after `cd` to the repository root; it defines functions
 # only and starts nothing. It lives under tests/lib/ so tests/run_all.sh does not run it.

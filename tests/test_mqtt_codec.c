@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Payload decoding and encoding: the three wire formats, learned machines, the machine cap and
  * garbage of every kind the issue names. */
 #include <setjmp.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "codec.h"
+#include "mqtt_codec.h"
 
 static const char *test_catalog_json =
     "{\"types\":["

@@ -1,4 +1,6 @@
-#include "codec.h"
+// SPDX-License-Identifier: MIT
+/* The MQTT JSON payload decoder and encoder: telemetry payloads to samples and back. */
+#include "mqtt_codec.h"
 #include "clock.h"
 #include "json_escape.h"
 

@@ -1,4 +1,6 @@
-#include "notify.h"
+// SPDX-License-Identifier: MIT
+/* The notify hook: runs --notify-cmd with the alarm as JSON on its standard input. */
+#include "alarm_notify.h"
 #include "clock.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
-#ifndef TWINTOP_NOTIFY_H
-#define TWINTOP_NOTIFY_H
+// SPDX-License-Identifier: MIT
+#ifndef TWINTOP_ALARM_NOTIFY_H
+#define TWINTOP_ALARM_NOTIFY_H
 /*
  * The notify hook (--notify-cmd PATH): for every new or escalated high/critical alarm, and when
  * such an alarm clears, runs PATH with no shell (fork + execve) and the alarm as one line of

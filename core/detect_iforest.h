@@ -1,5 +1,6 @@
-#ifndef TWINTOP_IFOREST_H
-#define TWINTOP_IFOREST_H
+// SPDX-License-Identifier: MIT
+#ifndef TWINTOP_DETECT_IFOREST_H
+#define TWINTOP_DETECT_IFOREST_H
 /*
  * Streaming isolation forest (Liu, Ting & Zhou 2008) over fixed-length vectors.
  *

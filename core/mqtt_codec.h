@@ -1,7 +1,8 @@
-#ifndef TWINTOP_CODEC_H
-#define TWINTOP_CODEC_H
+// SPDX-License-Identifier: MIT
+#ifndef TWINTOP_MQTT_CODEC_H
+#define TWINTOP_MQTT_CODEC_H
 /*
- * Telemetry payloads (JSON, cJSON) to samples and back. DESIGN §4 accepts three formats, all
+ * Telemetry payloads (JSON, cJSON) to samples and back. Three formats are accepted, all
  * decoded by the same rule:
  *   1. twintop's own  {"machine_id","type","ts","data":{...}}
  *   2. the CNC twin   {"timestamp","machine_id","spindle":{...},...} or its API envelope

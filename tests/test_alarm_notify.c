@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The notify hook: a real shell script receives the alarm as valid JSON on stdin for new and
  * cleared high/critical alarms only; failing, slow and non-reading hooks are counted, killed,
  * and never take the program down; the rate limit holds. */
@@ -15,7 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
-#include "notify.h"
+#include "alarm_notify.h"
 
 #define T0 1700000000000LL
 

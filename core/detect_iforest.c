@@ -1,4 +1,6 @@
-#include "iforest.h"
+// SPDX-License-Identifier: MIT
+/* Streaming isolation forest over fixed-length vectors. */
+#include "detect_iforest.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Without arguments: decode throughput of the three payload formats (BENCH lines).
  * With "publish PORT TOPIC < lines": a QoS 1 publisher for bench_mqtt.sh that, unlike
  * mosquitto_pub -l, waits until the broker has acknowledged every line before it exits.
@@ -12,7 +13,7 @@
 #include <time.h>
 
 #include "catalog.h"
-#include "codec.h"
+#include "mqtt_codec.h"
 #include "config.h"
 #include "mqtt.h"
 #include "queue.h"
@@ -93,7 +94,7 @@ static int drain_feed(int port, const char *client_id, long n)
         return 1;
     }
     struct config cfg;
-    config_defaults(&cfg, "bench_codec");
+    config_defaults(&cfg, "bench_mqtt_codec");
     if (getenv("BENCH_V3"))
         cfg.mqtt_version = 3;
     snprintf(cfg.mqtt_url, sizeof cfg.mqtt_url, "mqtt://127.0.0.1:%d", port);
@@ -144,7 +145,7 @@ static void bench_format(struct codec *c, const char *name, const char *payload,
     for (int i = 0; i < rounds; i++)
         if (codec_decode(c, "dt/cnc-machining-centre/CNC-001/telemetry", payload, len, 0, out,
                          CODEC_FIELDS_MAX) <= 0) {
-            fprintf(stderr, "bench_codec: %s does not decode\n", name);
+            fprintf(stderr, "bench_mqtt_codec: %s does not decode\n", name);
             exit(1);
         }
     double dt = now_s() - t0;
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
     char err[256];
     struct catalog *cat = catalog_load("data/machines.json", err, sizeof err);
     if (!cat) {
-        fprintf(stderr, "bench_codec: %s\n", err);
+        fprintf(stderr, "bench_mqtt_codec: %s\n", err);
         return 1;
     }
     struct codec *c = codec_create(cat);
