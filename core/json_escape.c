@@ -31,3 +31,16 @@ size_t json_escape(char *dst, size_t cap, const char *src)
         dst[used] = '\0';
     return need;
 }
+
+int json_append_string(char *buf, size_t len, size_t *off, const char *src)
+{
+    size_t room = len - *off, need = json_escape(NULL, 0, src) + 2;
+    if (*off >= len || need >= room)
+        return -1;
+    buf[*off] = '"';
+    json_escape(buf + *off + 1, room - 1, src);
+    buf[*off + need - 1] = '"';
+    buf[*off + need] = '\0';
+    *off += need;
+    return 0;
+}

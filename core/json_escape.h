@@ -13,4 +13,8 @@
  * whole body needs, so json_escape(NULL, 0, s) sizes a buffer. */
 size_t json_escape(char *dst, size_t cap, const char *src);
 
+/* Appends src as a whole quoted JSON string at buf + *off (buf holds len bytes, NUL-terminated
+ * after the call). Returns 0 and advances *off, or -1 when it does not fit (*off unchanged). */
+int json_append_string(char *buf, size_t len, size_t *off, const char *src);
+
 #endif

@@ -561,16 +561,8 @@ __attribute__((format(printf, 2, 3))) static void codec_put(struct codec_out *o,
 
 static void codec_put_string(struct codec_out *o, const char *s)
 {
-    codec_put(o, "\"");
-    if (o->overflow)
-        return;
-    size_t room = o->len - o->off, w = json_escape(o->buf + o->off, room, s);
-    if (w >= room) {
+    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
         o->overflow = true;
-        return;
-    }
-    o->off += w;
-    codec_put(o, "\"");
 }
 
 struct codec_named {

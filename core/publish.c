@@ -218,16 +218,8 @@ __attribute__((format(printf, 2, 3))) static void publish_put(struct publish_out
 
 static void publish_put_str(struct publish_out *o, const char *s)
 {
-    publish_put(o, "\"");
-    if (o->overflow)
-        return;
-    size_t room = o->len - o->off, w = json_escape(o->buf + o->off, room, s);
-    if (w >= room) {
+    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
         o->overflow = true;
-        return;
-    }
-    o->off += w;
-    publish_put(o, "\"");
 }
 
 static void publish_put_num(struct publish_out *o, double v)

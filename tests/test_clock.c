@@ -107,12 +107,28 @@ static void test_json_escape(void **state)
     assert_string_equal(small, "");
 }
 
+static void test_json_append_string(void **state)
+{
+    (void)state;
+    char buf[16] = "x=";
+    size_t off = 2;
+    assert_int_equal(json_append_string(buf, sizeof buf, &off, "a\"b"), 0);
+    assert_string_equal(buf, "x=\"a\\\"b\"");
+    assert_int_equal(off, 8);
+    /* 8 used, 8 left: a 7-byte string needs 9 with quotes and does not fit; nothing moves. */
+    assert_int_equal(json_append_string(buf, sizeof buf, &off, "1234567"), -1);
+    assert_int_equal(off, 8);
+    assert_int_equal(json_append_string(buf, sizeof buf, &off, "12345"), 0);
+    assert_string_equal(buf, "x=\"a\\\"b\"\"12345\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iso8601_strict),   cmocka_unit_test(test_iso8601_partial),
         cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_duration),
         cmocka_unit_test(test_clocks_move_forward), cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_append_string),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
