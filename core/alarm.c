@@ -72,11 +72,6 @@ static const char *const change_names[] = {
     "raise", "escalate", "update",     "clear",          "ack",        "shelve", "unshelve",
     "note",  "suppress", "unsuppress", "out_of_service", "in_service", "flag"};
 
-/* Sensors whose alarm limit is a safety matter: their alarms are critical. */
-static const char *const safety_sensors[] = {
-    "drum_level_pct", "steam_pressure_bar", "system_pressure_bar", "hoist_load_t",
-    "brake_temp_c",   "shell_temp_c",       "inlet_pressure_bar",  "rod_load_kn"};
-
 const char *alarm_priority_name(int priority)
 {
     if (priority < 0 || priority >= ALARM_PRIO_COUNT)
@@ -129,16 +124,29 @@ const char *alarm_change_name(enum alarm_change what)
     return change_names[what];
 }
 
-int alarm_priority_for_limit(int twin_state, const char *sensor_name)
+int alarm_priority_for_limit(int twin_state, bool safety_critical)
 {
     if (twin_state == TWIN_WARN)
         return ALARM_PRIO_MEDIUM;
     if (twin_state != TWIN_ALARM)
         return ALARM_PRIO_LOW;
-    for (size_t i = 0; sensor_name && i < sizeof safety_sensors / sizeof safety_sensors[0]; i++)
-        if (strcmp(sensor_name, safety_sensors[i]) == 0)
-            return ALARM_PRIO_CRITICAL;
-    return ALARM_PRIO_HIGH;
+    return safety_critical ? ALARM_PRIO_CRITICAL : ALARM_PRIO_HIGH;
+}
+
+/* The catalog's safety_critical flag of the event's sensor (false without a catalog). */
+static bool limit_is_safety(const struct alarm_manager *m, const struct event *ev)
+{
+    if (!m->cat)
+        return false;
+    int mi = ev->machine >= 0 ? ev->machine : catalog_machine_find(m->cat, ev->machine_id);
+    const struct catalog_machine *cm = mi >= 0 ? catalog_machine_at(m->cat, mi) : NULL;
+    if (!cm)
+        return false;
+    int n = catalog_sensor_count(cm->type);
+    for (int i = 0; i < n; i++)
+        if (strcmp(cm->type->sensors[i].name, ev->sensor_name) == 0)
+            return cm->type->sensors[i].safety_critical;
+    return false;
 }
 
 /* Copies text without control characters (it reaches the terminal and the database). */
@@ -569,7 +577,7 @@ static void on_limit(struct alarm_manager *m, const struct event *ev)
                  ev->state == TWIN_ALARM ? "alarm" : "warn", ev->value);
     in.condition = high ? hi : lo;
     in.active = true;
-    in.priority = alarm_priority_for_limit(ev->state, ev->sensor_name);
+    in.priority = alarm_priority_for_limit(ev->state, limit_is_safety(m, ev));
     in.message = msg;
     update_locked(m, &in);
 }

@@ -245,10 +245,9 @@ int alarm_restore(struct alarm_manager *m, const struct alarm_info *a, int64_t n
  * address from SSH_CLIENT or SSH_CONNECTION. */
 void alarm_operator_init(struct alarm_operator *op, const char *operator_name);
 
-/* The priority for a limit state: warn -> medium, alarm -> high, alarm on a safety sensor
- * (boiler drum level and steam pressure, press system pressure, crane hoist load and brake,
- * kiln shell, turbine inlet pressure, compressor rod load; the README) -> critical. */
-int alarm_priority_for_limit(int twin_state, const char *sensor_name);
+/* The priority for a limit state: warn -> medium, alarm -> high, alarm on a sensor the catalog
+ * marks "safety_critical" (data/machines.json) -> critical. */
+int alarm_priority_for_limit(int twin_state, bool safety_critical);
 
 const char *alarm_priority_name(int priority); /* "low", "medium", "high", "critical" */
 /* Parses a priority name; "warning"/"warn" give medium, "alarm" high. -1 when unknown. */

@@ -122,6 +122,12 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
         return -1;
     }
     s->is_text = cJSON_IsTrue(text);
+    const cJSON *safety = cJSON_GetObjectItemCaseSensitive(js, "safety_critical");
+    if (safety && !cJSON_IsBool(safety)) {
+        *why = "\"safety_critical\" must be true or false";
+        return -1;
+    }
+    s->safety_critical = cJSON_IsTrue(safety);
     if (s->is_text)
         return 0;
     if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "display"), &s->display_min,

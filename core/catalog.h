@@ -36,6 +36,7 @@ struct catalog_sensor {
     double on_delay_s; /* the condition must hold this long (simulated/wire time) to be entered */
     int z_window;      /* rolling z-score window (samples); 0: detector default */
     double z_threshold;
+    bool safety_critical; /* its alarm limit is a safety matter: the alarm is critical */
 };
 
 struct catalog_fault {

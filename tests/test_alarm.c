@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alarm.h"
+#include "catalog.h"
 
 #define T0 1700000000000LL
 #define MIN (60 * 1000LL)
@@ -402,7 +403,12 @@ static void test_sort_filter_and_hidden_list(void **state)
 static void test_limit_events_and_escalation(void **state)
 {
     (void)state;
-    struct alarm_manager *m = mk();
+    char err[256];
+    /* The safety flag comes from the real catalog: drum_level_pct is marked safety_critical. */
+    struct catalog *cat = catalog_load("data/machines.json", err, sizeof err);
+    assert_non_null(cat);
+    struct alarm_manager *m = alarm_manager_create(cat, 64, err, sizeof err);
+    assert_non_null(m);
     struct event ev = {.kind = EVENT_LIMIT,
                        .ts_ms = T0,
                        .machine = -1,
@@ -479,6 +485,7 @@ static void test_limit_events_and_escalation(void **state)
     alarm_get(m, id, &a);
     assert_false(a.active);
     alarm_manager_destroy(m);
+    catalog_free(cat);
 }
 
 static void test_restore(void **state)
@@ -541,8 +548,9 @@ static void test_operator_and_json(void **state)
     assert_int_equal(alarm_priority_parse("warning"), ALARM_PRIO_MEDIUM);
     assert_int_equal(alarm_priority_parse("CRITICAL"), ALARM_PRIO_CRITICAL);
     assert_int_equal(alarm_priority_parse("bogus"), -1);
-    assert_int_equal(alarm_priority_for_limit(TWIN_WARN, "vibration_mm_s"), ALARM_PRIO_MEDIUM);
-    assert_int_equal(alarm_priority_for_limit(TWIN_ALARM, "vibration_mm_s"), ALARM_PRIO_HIGH);
+    assert_int_equal(alarm_priority_for_limit(TWIN_WARN, true), ALARM_PRIO_MEDIUM);
+    assert_int_equal(alarm_priority_for_limit(TWIN_ALARM, false), ALARM_PRIO_HIGH);
+    assert_int_equal(alarm_priority_for_limit(TWIN_ALARM, true), ALARM_PRIO_CRITICAL);
     for (int s = 0; s < ALARM_STATE_COUNT; s++)
         assert_int_equal(alarm_state_parse(alarm_state_name(s)), s);
 

@@ -87,6 +87,9 @@ static void test_malformed_files_are_named(void **state)
         {TYPE("{\"name\":\"t\",\"unit\":\"C\",\"display\":[0,100],\"normal\":[10,20],"
               "\"deadband\":\"x\"}", "\"t\",\"t\""),
          "x.json: type a sensor t: nominal, deadband"},
+        {TYPE("{\"name\":\"t\",\"unit\":\"C\",\"display\":[0,100],\"normal\":[10,20],"
+              "\"safety_critical\":\"yes\"}", "\"t\",\"t\""),
+         "x.json: type a sensor t: \"safety_critical\" must be true or false"},
         {TYPE(SENSOR_OK, "\"t\",\"nope\""), "x.json: type a: tile sensor nope is not"},
         {TYPE(SENSOR_OK "," SENSOR_OK, "\"t\",\"t\""), "x.json: type a sensor t: defined twice"},
         {"{\"types\":[{\"name\":\"a\",\"sensors\":[" SENSOR_OK "],\"tile\":[\"t\",\"t\"]}],"
@@ -105,6 +108,29 @@ static void test_malformed_files_are_named(void **state)
     char err[512];
     assert_null(catalog_load("/nonexistent/m.json", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/m.json: No such file"));
+}
+
+/* Safety-critical sensors are a catalog flag: set on the eight the plant names, off elsewhere. */
+static void test_safety_critical_flag(void **state)
+{
+    (void)state;
+    char err[256];
+    struct catalog *c = catalog_load("data/machines.json", err, sizeof err);
+    assert_non_null(c);
+    int flagged = 0, boiler_level = 0;
+    for (int i = 0; i < catalog_machine_count(c); i++) {
+        const struct catalog_type *t = catalog_machine_at(c, i)->type;
+        for (int k = 0; k < catalog_sensor_count(t); k++) {
+            flagged += t->sensors[k].safety_critical;
+            if (strcmp(t->sensors[k].name, "drum_level_pct") == 0)
+                boiler_level = t->sensors[k].safety_critical;
+            if (strcmp(t->sensors[k].name, "flow_m3h") == 0)
+                assert_false(t->sensors[k].safety_critical);
+        }
+    }
+    assert_true(boiler_level);
+    assert_int_equal(flagged, 8); /* one machine of each type carrying such a sensor */
+    catalog_free(c);
 }
 
 static void test_limits_default_to_none(void **state)
@@ -128,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_shipped_catalog_has_the_plant),
         cmocka_unit_test(test_learned_machines_are_capped),
         cmocka_unit_test(test_malformed_files_are_named),
+        cmocka_unit_test(test_safety_critical_flag),
         cmocka_unit_test(test_limits_default_to_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
