@@ -113,7 +113,7 @@ struct health *health_create(const struct catalog_type *t, double warmup_s, char
     }
     h->type = t;
     h->n = catalog_sensor_count(t);
-    h->warmup_s = warmup_s > 0 ? warmup_s : 1800.0;
+    h->warmup_s = warmup_s > 0 ? warmup_s : HEALTH_DEFAULT_WARMUP_S;
     h->worst = -1;
     for (int i = 0; i < h->n; i++) {
         const struct catalog_sensor *cs = &t->sensors[i];

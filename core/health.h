@@ -38,7 +38,10 @@ struct health_estimate {
 
 struct health;
 
-/* warmup_s: plant seconds of operation that define the healthy baseline (0: 1800 s). */
+/* The default warm-up: plant seconds of operation that define the healthy baseline. */
+#define HEALTH_DEFAULT_WARMUP_S 1800.0
+
+/* warmup_s: plant seconds of operation that define the healthy baseline (0: the default). */
 struct health *health_create(const struct catalog_type *t, double warmup_s, char *err,
                              size_t errlen);
 void health_free(struct health *h);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "detect.h"
+#include "health.h"
 #include "screen.h"
 #include "widget.h"
 
@@ -322,9 +323,9 @@ struct machine_memory {
 static struct machine_memory *memory;
 static int memory_cap;
 
-/* core/health.c's warm-up (the engine passes 0, which means 1800 plant seconds), plus the
- * minute until the first trend point and some slack. */
-#define HEALTH_WARMUP_S (1800 + 60)
+/* The health model's warm-up (the engine passes 0: the default), plus the minute until the
+ * first trend point and some slack. */
+#define HEALTH_WARMUP_S (HEALTH_DEFAULT_WARMUP_S + 60)
 #define HEALTH_SLACK_S 300
 
 static bool memory_reserve(int machines)
