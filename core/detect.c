@@ -172,6 +172,8 @@ void detect_params_default(struct detect_params *p)
     p->residual_threshold = 5.0;
     p->row_period_ms = 1000;
     p->forest_every = 5;
+    p->pca = 1;
+    detect_pca_params_default(&p->pca_p);
 }
 
 /* clang-format off */
@@ -188,7 +190,15 @@ static const struct {
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
     DETECT_INT(hold),           DETECT_INT(calib_warmup),     DETECT_INT(residual),
     DETECT_INT(row_period_ms),  DETECT_INT(residual_span),    DETECT_DBL(residual_threshold),
-    DETECT_INT(forest_every),
+    DETECT_INT(forest_every),   DETECT_INT(pca),
+    {"pca_lags", offsetof(struct detect_params, pca_p.lags), true},
+    {"pca_train_rows", offsetof(struct detect_params, pca_p.train_rows), true},
+    {"pca_calib_rows", offsetof(struct detect_params, pca_p.calib_rows), true},
+    {"pca_var_kept", offsetof(struct detect_params, pca_p.var_kept), false},
+    {"pca_alpha", offsetof(struct detect_params, pca_p.alpha), false},
+    {"pca_smooth", offsetof(struct detect_params, pca_p.smooth), true},
+    {"pca_refit", offsetof(struct detect_params, pca_p.refit), true},
+    {"pca_forget", offsetof(struct detect_params, pca_p.forget), false},
 };
 /* clang-format on */
 
@@ -230,6 +240,10 @@ void detect_params_csv(struct detect_params *p)
     p->residual = 0;
     p->row_period_ms = 0; /* every row */
     p->forest_every = 1;
+    /* a CSV row is a sample of the whole vector: the first 400 rows are normal operation unless
+     * --train or --train-rows says otherwise (detect_csv) */
+    p->pca_p.train_rows = 240;
+    p->pca_p.calib_rows = 160;
 }
 
 const char *detect_detector_name(int detector)

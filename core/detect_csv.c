@@ -220,97 +220,279 @@ static float csv_new_high(struct csv_peak *p, float score)
     return out;
 }
 
+/* One run: the file's type, the stack, the multivariate monitor and the CLI's rankings. */
+struct csv_run {
+    struct catalog_type type;  /* the file's columns */
+    struct catalog_type mtype; /* plus the rate channels */
+    int nd;                    /* rate channels */
+    struct detect_machine *m;
+    struct detect_pca *pca; /* NULL for one value column or pca=0 */
+    struct csv_rarity *rarity;
+    struct csv_peak peak;
+    double prev[CATALOG_SENSORS_MAX];
+    double values[CATALOG_SENSORS_MAX];
+    char *copy;
+    size_t copy_cap;
+};
+
+/* What one row came to. */
+struct csv_row_result {
+    float score; /* anomaly_score: a new high of the row's rarity, else 0 */
+    bool anomaly;
+    char top[200]; /* top_sensors: the sensors behind the flag, '|'-separated */
+};
+
+static int csv_run_start(struct csv_run *r, const struct detect_csv_options *opt,
+                         const struct detect_params *params, long train_rows, char *err,
+                         size_t errlen)
+{
+    r->mtype = r->type;
+    r->nd = opt->rate_channels && 2 * r->type.sensor_count <= CATALOG_SENSORS_MAX
+                ? r->type.sensor_count
+                : 0;
+    for (int i = 0; i < r->nd; i++) {
+        struct catalog_sensor *rs = &r->mtype.sensors[r->type.sensor_count + i];
+        *rs = r->type.sensors[i];
+        snprintf(rs->name, sizeof(rs->name), "d(%.40s)", r->type.sensors[i].name);
+    }
+    r->mtype.sensor_count = r->type.sensor_count + r->nd;
+    for (int i = 0; i < CATALOG_SENSORS_MAX; i++)
+        r->prev[i] = NAN;
+    r->m = detect_machine_create(&r->mtype, params, opt->seed, err, errlen);
+    if (!r->m)
+        return -1;
+    if (params->pca && r->type.sensor_count >= 2) {
+        struct detect_pca_params pp = params->pca_p;
+        if (train_rows > 0) {
+            /* a known-good reference: fit on its first 60 %, calibrate on the rest */
+            pp.train_rows = (int)(train_rows * 6 / 10);
+            pp.calib_rows = (int)(train_rows - pp.train_rows - pp.lags);
+        }
+        r->pca = detect_pca_create(r->type.sensor_count, &pp, err, errlen);
+        if (!r->pca)
+            return -1;
+    }
+    return 0;
+}
+
+/* The sensors behind a flag, largest contribution first. */
+static void csv_top(const struct csv_run *r, bool by_pca, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (by_pca) {
+        int idx[3];
+        float share[3];
+        int n = detect_pca_top(r->pca, idx, share, 3);
+        size_t at = 0;
+        for (int i = 0; i < n && at < len; i++)
+            at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "|" : "",
+                                   r->type.sensors[idx[i]].name);
+        return;
+    }
+    int top = detect_machine_top_sensor(r->m);
+    if (top >= 0 && top < r->mtype.sensor_count)
+        snprintf(buf, len, "%s", r->mtype.sensors[top].name);
+}
+
+/* Feeds one parsed row through everything; judge false for a reference run's rows. */
+static void csv_row(struct csv_run *r, bool judge, struct csv_row_result *res)
+{
+    const struct catalog_type *t = &r->type;
+    for (int i = 0; i < t->sensor_count; i++)
+        detect_machine_update(r->m, i, r->values[i], 0, NULL);
+    for (int i = 0; i < r->nd; i++) {
+        detect_machine_update(r->m, t->sensor_count + i, r->values[i] - r->prev[i], 0, NULL);
+        r->prev[i] = r->values[i];
+    }
+    float pca = r->pca ? detect_pca_update(r->pca, r->values, true) : 0.0f;
+    float raw = detect_machine_score(r->m), rare = 0.0f;
+    for (int i = 0; i < r->mtype.sensor_count; i++) {
+        float sc[CSV_DETECTORS];
+        int n = detect_machine_detector_scores(r->m, i, sc, CSV_DETECTORS);
+        /* the forest's score (last) is the machine's: count it once */
+        for (int k = 0; k < n - (i + 1 < r->mtype.sensor_count); k++) {
+            float rr = csv_rarity(&r->rarity[i * CSV_DETECTORS + k], sc[k]);
+            rare = rr > rare ? rr : rare;
+        }
+    }
+    if (!judge)
+        return;
+    /* a vector judged by the monitor is flagged by it alone: the per-sensor stack's own
+     * thresholds are not calibrated in the CLI, and would flag ordinary swings */
+    bool by_pca = r->pca != NULL;
+    res->anomaly = by_pca ? pca >= DETECT_FIRE : raw >= DETECT_FIRE;
+    res->score = csv_new_high(&r->peak, rare > pca ? rare : pca);
+    if (res->anomaly)
+        csv_top(r, by_pca, res->top, sizeof(res->top));
+    else
+        res->top[0] = '\0';
+}
+
+/* Reads one data line into r->values; 0, 1 for an empty line, -1 on bad input. */
+static int csv_parse(struct csv_run *r, char *line, ssize_t len,
+                     const struct detect_csv_options *opt, const char *name, long lineno, char *err,
+                     size_t errlen)
+{
+    csv_chomp(line, &len);
+    if (len == 0)
+        return 1;
+    if ((size_t)len + 1 > r->copy_cap) {
+        char *grown = realloc(r->copy, (size_t)len + 1);
+        if (!grown) {
+            snprintf(err, errlen, "%s:%ld: out of memory", name, lineno);
+            return -1;
+        }
+        r->copy = grown;
+        r->copy_cap = (size_t)len + 1;
+    }
+    memcpy(r->copy, line, (size_t)len + 1);
+    return csv_values(r->copy, opt, name, lineno, &r->type, r->values, err, errlen);
+}
+
+/* Reads and checks a header line into r->type (or, for a reference, against it). */
+static int csv_read_header(FILE *in, const char *name, const struct detect_csv_options *opt,
+                           struct catalog_type *t, char **line, size_t *cap, char *err,
+                           size_t errlen)
+{
+    ssize_t len = getline(line, cap, in);
+    if (len < 0) {
+        snprintf(err, errlen, "%s:1: bad header: the file is empty", name);
+        return -1;
+    }
+    csv_chomp(*line, &len);
+    if (memchr(*line, '\0', (size_t)len)) {
+        snprintf(err, errlen, "%s:1: bad header: a NUL byte in the header line", name);
+        return -1;
+    }
+    char *copy = strdup(*line);
+    if (!copy) {
+        snprintf(err, errlen, "%s:1: out of memory", name);
+        return -1;
+    }
+    int rc = csv_header(copy, opt, name, t, err, errlen);
+    free(copy);
+    return rc;
+}
+
+/* A reference run of normal operation (--train): same columns; every row teaches. */
+static int csv_train(struct csv_run *r, const char *path, const struct detect_csv_options *opt,
+                     char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    static struct catalog_type ref;
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 1;
+    int rc = csv_read_header(f, path, opt, &ref, &line, &cap, err, errlen);
+    if (rc == 0 && ref.sensor_count != r->type.sensor_count) {
+        snprintf(err, errlen, "%s:1: %d value columns, the input has %d", path, ref.sensor_count,
+                 r->type.sensor_count);
+        rc = -1;
+    }
+    for (int i = 0; rc == 0 && i < ref.sensor_count; i++)
+        if (strcmp(ref.sensors[i].name, r->type.sensors[i].name) != 0) {
+            snprintf(err, errlen, "%s:1: column %d is \"%s\", the input's is \"%s\"", path, i + 2,
+                     ref.sensors[i].name, r->type.sensors[i].name);
+            rc = -1;
+        }
+    ssize_t len;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        int p = csv_parse(r, line, len, opt, path, lineno, err, errlen);
+        if (p < 0)
+            rc = -1;
+        else if (p == 0)
+            csv_row(r, false, NULL);
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "%s:%ld: read error: %s", path, lineno + 1, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && r->pca && !detect_pca_ready(r->pca)) {
+        snprintf(err, errlen, "%s: %ld rows of normal operation; --train needs at least 60", path,
+                 lineno - 1);
+        rc = -1;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* Data rows of a reference file (non-empty lines after the header). */
+static long csv_count_rows(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    long rows = -1;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        csv_chomp(line, &len);
+        rows += len > 0;
+    }
+    free(line);
+    fclose(f);
+    return rows < 0 ? 0 : rows;
+}
+
 static int csv_stream(FILE *in, const char *name, FILE *out, const struct detect_csv_options *opt,
                       char *err, size_t errlen)
 {
-    static struct catalog_type type; /* one CLI run at a time; too big for the stack */
-    char *line = NULL, *copy = NULL;
-    size_t cap = 0, copy_cap = 0;
+    static struct csv_run run; /* one CLI run at a time; too big for the stack */
+    struct csv_run *r = &run;
+    memset(r, 0, sizeof(*r));
+    char *line = NULL;
+    size_t cap = 0;
     long lineno = 0;
     int rc = -1;
-    struct detect_machine *m = NULL;
     struct detect_params defaults;
     detect_params_csv(&defaults);
     const struct detect_params *params = opt->params ? opt->params : &defaults;
-    struct csv_peak peak = {.cap = params->hold > 0 ? params->hold : 1};
-    struct csv_rarity *rarity = calloc(CSV_DETECTORS * CATALOG_SENSORS_MAX, sizeof(*rarity));
-    peak.at = calloc((size_t)peak.cap, sizeof(long));
-    peak.score = calloc((size_t)peak.cap, sizeof(float));
-    if (!peak.at || !peak.score || !rarity) {
+    r->peak.cap = params->hold > 0 ? params->hold : 1;
+    r->rarity = calloc(CSV_DETECTORS * CATALOG_SENSORS_MAX, sizeof(*r->rarity));
+    r->peak.at = calloc((size_t)r->peak.cap, sizeof(long));
+    r->peak.score = calloc((size_t)r->peak.cap, sizeof(float));
+    if (!r->peak.at || !r->peak.score || !r->rarity) {
         snprintf(err, errlen, "%s: out of memory", name);
         goto done;
     }
-    ssize_t len = getline(&line, &cap, in);
-    if (len < 0) {
-        snprintf(err, errlen, "%s:1: bad header: the file is empty", name);
+    if (csv_read_header(in, name, opt, &r->type, &line, &cap, err, errlen) < 0)
         goto done;
-    }
     lineno = 1;
-    csv_chomp(line, &len);
-    copy = strdup(line);
-    if (!copy) {
-        snprintf(err, errlen, "%s:1: out of memory", name);
+    long train_rows = opt->train_rows;
+    if (opt->train_path && (train_rows = csv_count_rows(opt->train_path, err, errlen)) < 0)
+        goto done;
+    if (train_rows > 0 && train_rows < 60) {
+        snprintf(err, errlen, "%s: %ld rows of normal operation; training needs at least 60",
+                 opt->train_path ? opt->train_path : name, train_rows);
         goto done;
     }
-    copy_cap = (size_t)len + 1;
-    if (csv_header(copy, opt, name, &type, err, errlen) < 0)
+    if (csv_run_start(r, opt, params, train_rows, err, errlen) < 0)
         goto done;
-    fprintf(out, "%s%canomaly_score%cis_anomaly\n", line, opt->sep, opt->sep);
-    /* Rate channels: each column's first difference runs through the stack as a sensor of its
-     * own, so a change of pace is judged like a change of level. */
-    static struct catalog_type mtype;
-    mtype = type;
-    int nd =
-        opt->rate_channels && 2 * type.sensor_count <= CATALOG_SENSORS_MAX ? type.sensor_count : 0;
-    for (int i = 0; i < nd; i++) {
-        struct catalog_sensor *rs = &mtype.sensors[type.sensor_count + i];
-        *rs = type.sensors[i];
-        snprintf(rs->name, sizeof(rs->name), "d(%.40s)", type.sensors[i].name);
-    }
-    mtype.sensor_count = type.sensor_count + nd;
-    double prev[CATALOG_SENSORS_MAX];
-    for (int i = 0; i < CATALOG_SENSORS_MAX; i++)
-        prev[i] = NAN;
-    m = detect_machine_create(&mtype, params, opt->seed, err, errlen);
-    if (!m)
+    if (opt->train_path && csv_train(r, opt->train_path, opt, err, errlen) < 0)
         goto done;
-    double values[CATALOG_SENSORS_MAX];
+    fprintf(out, "%s%canomaly_score%cis_anomaly%ctop_sensors\n", line, opt->sep, opt->sep,
+            opt->sep);
+    ssize_t len;
     while ((len = getline(&line, &cap, in)) >= 0) {
         lineno++;
-        csv_chomp(line, &len);
-        if (len == 0)
-            continue;
-        if ((size_t)len + 1 > copy_cap) {
-            char *grown = realloc(copy, (size_t)len + 1);
-            if (!grown) {
-                snprintf(err, errlen, "%s:%ld: out of memory", name, lineno);
-                goto done;
-            }
-            copy = grown;
-            copy_cap = (size_t)len + 1;
-        }
-        memcpy(copy, line, (size_t)len + 1);
-        if (csv_values(copy, opt, name, lineno, &type, values, err, errlen) < 0)
+        int p = csv_parse(r, line, len, opt, name, lineno, err, errlen);
+        if (p < 0)
             goto done;
-        for (int i = 0; i < type.sensor_count; i++)
-            detect_machine_update(m, i, values[i], lineno, NULL);
-        for (int i = 0; i < nd; i++) {
-            detect_machine_update(m, type.sensor_count + i, values[i] - prev[i], lineno, NULL);
-            prev[i] = values[i];
-        }
-        float raw = detect_machine_score(m), rare = 0.0f;
-        for (int i = 0; i < mtype.sensor_count; i++) {
-            float sc[CSV_DETECTORS];
-            int n = detect_machine_detector_scores(m, i, sc, CSV_DETECTORS);
-            /* the forest's score (last) is the machine's: count it once */
-            for (int k = 0; k < n - (i + 1 < mtype.sensor_count); k++) {
-                int c = i * CSV_DETECTORS + k;
-                float r = csv_rarity(&rarity[c], sc[k]);
-                rare = r > rare ? r : rare;
-            }
-        }
-        float score = csv_new_high(&peak, rare);
-        fprintf(out, "%s%c%.7f%c%d\n", line, opt->sep, score, opt->sep, raw >= DETECT_FIRE);
+        if (p > 0)
+            continue;
+        struct csv_row_result res;
+        csv_row(r, true, &res);
+        fprintf(out, "%s%c%.7f%c%d%c%s\n", line, opt->sep, res.score, opt->sep, res.anomaly,
+                opt->sep, res.top);
     }
     if (ferror(in)) {
         snprintf(err, errlen, "%s:%ld: read error: %s", name, lineno + 1, strerror(errno));
@@ -318,12 +500,13 @@ static int csv_stream(FILE *in, const char *name, FILE *out, const struct detect
     }
     rc = 0;
 done:
-    free(peak.at);
-    free(peak.score);
-    free(rarity);
-    detect_machine_free(m);
+    free(r->peak.at);
+    free(r->peak.score);
+    free(r->rarity);
+    detect_machine_free(r->m);
+    detect_pca_free(r->pca);
+    free(r->copy);
     free(line);
-    free(copy);
     return rc;
 }
 

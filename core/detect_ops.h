@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
+#include "detect_pca.h"
 
 #define DETECT_FIRE 0.5f   /* every detector's own threshold on the 0..1 scale */
 #define DETECT_REARM 0.35f /* a fired sensor may emit again once its score fell below this */
@@ -40,6 +41,8 @@ struct detect_params {
     int row_period_ms;         /* machine-wide detectors judge at most one row per this much plant
                                   time (0: every row) */
     int forest_every;          /* the forest scores one judged row in this many (1: all) */
+    int pca;                   /* 1: the multivariate process monitor (detect_pca) runs */
+    struct detect_pca_params pca_p; /* its parameters (names pca_lags, pca_train_rows, ...) */
 };
 
 #define DETECT_Z_WINDOW_MIN 30

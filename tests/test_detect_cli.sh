@@ -20,7 +20,7 @@ with open(sys.argv[1], "w") as f:
         f.write("2020-01-01 %02d:%02d:00,%.3f\n" % (i // 60 % 24, i % 60, v))
 PY
 "$BIN" detect "$tmp/series.csv" --out "$tmp/out.csv"
-head -1 "$tmp/out.csv" | grep -qx 'timestamp,value,anomaly_score,is_anomaly' || fail "header"
+head -1 "$tmp/out.csv" | grep -qx 'timestamp,value,anomaly_score,is_anomaly,top_sensors' || fail "header"
 [ "$(wc -l < "$tmp/out.csv")" = 2001 ] || fail "one output row per input row"
 python3 - "$tmp/out.csv" <<'PY'
 import csv, sys
@@ -40,8 +40,44 @@ cmp -s "$tmp/out.csv" "$tmp/out2.csv" || fail "not deterministic"
 tr ',' ';' < "$tmp/series.csv" | awk -F';' 'BEGIN{OFS=";"} NR==1{print $0,"other"; next} {print $0, NR%7}' \
     > "$tmp/semi.csv"
 "$BIN" detect "$tmp/semi.csv" --sep ';' --param hold=1 > "$tmp/semi_out.csv"
-head -1 "$tmp/semi_out.csv" | grep -qx 'timestamp;value;other;anomaly_score;is_anomaly' || fail "sep"
+head -1 "$tmp/semi_out.csv" | grep -qx 'timestamp;value;other;anomaly_score;is_anomaly;top_sensors' || fail "sep"
 
+# The multivariate monitor: flow and pressure follow one load; from row 1200 to 1500 the pressure
+# leaves the flow by 6 units (inside its own range); a reference run of normal operation trains it.
+python3 - "$tmp/pump.csv" "$tmp/ref.csv" <<'PY'
+import random, sys
+def write(path, rows, seed, fault):
+    random.seed(seed)
+    with open(path, "w") as f:
+        f.write("t,flow,pressure,temp\n")
+        for i in range(rows):
+            load = 50 + random.gauss(0, 10)
+            leak = 6.0 if fault and 1200 <= i < 1500 else 0.0
+            f.write("%d,%.3f,%.3f,%.3f\n" % (i, load + random.gauss(0, 0.5),
+                    2 * load + random.gauss(0, 1) - leak, 40 + random.gauss(0, 1)))
+write(sys.argv[1], 2000, 7, True)
+write(sys.argv[2], 1000, 8, False)
+PY
+check_pump() { # output-file
+    python3 - "$1" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+fault = [r for i, r in enumerate(rows) if 1200 <= i < 1500]
+normal = [r for i, r in enumerate(rows) if 500 <= i < 1200 or i >= 1530]
+recall = sum(r["is_anomaly"] == "1" for r in fault) / len(fault)
+far = sum(r["is_anomaly"] == "1" for r in normal) / len(normal)
+assert recall > 0.9, recall   # a fault that persists stays flagged
+assert far < 0.03, far        # back to 0 within 30 rows of the repair, quiet on normal rows
+named = [r["top_sensors"].split("|")[0] for r in fault if r["is_anomaly"] == "1"]
+assert sum(n in ("pressure", "flow") for n in named) > 0.9 * len(named), named[:10]
+assert all(r["top_sensors"] == "" for r in rows if r["is_anomaly"] == "0")
+PY
+}
+"$BIN" detect "$tmp/pump.csv" --train "$tmp/ref.csv" > "$tmp/pump_out.csv"
+check_pump "$tmp/pump_out.csv" || fail "multivariate monitor with --train"
+"$BIN" detect "$tmp/pump.csv" --train-rows 1000 > "$tmp/pump_rows.csv"
+check_pump "$tmp/pump_rows.csv" || fail "multivariate monitor with --train-rows"
+{ echo t,flow,other; seq 100 | sed 's/.*/&,2,3/'; } > "$tmp/ref_bad.csv"
 expect_error() { # expected-status pattern args...
     local want=$1 pattern=$2; shift 2
     set +e
@@ -59,4 +95,11 @@ expect_error 1 "$tmp/cell.csv:3: column 2 (value): \"abc\" is not a number" "$tm
 expect_error 2 "unknown detect parameter" "$tmp/series.csv" --param nope=1
 expect_error 2 "unknown option" "$tmp/series.csv" --bogus
 expect_error 2 "usage" 
+expect_error 1 "$tmp/ref_bad.csv:1: 2 value columns, the input has 3" "$tmp/pump.csv" --train "$tmp/ref_bad.csv"
+head -30 "$tmp/ref.csv" > "$tmp/ref_short.csv"
+expect_error 1 "training needs at least 60" "$tmp/pump.csv" --train "$tmp/ref_short.csv"
+expect_error 2 "exclude each other" "$tmp/pump.csv" --train "$tmp/ref.csv" --train-rows 100
+expect_error 2 "train-rows takes a number" "$tmp/pump.csv" --train-rows 5
+printf 'ts,v\0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n1,2\n1,22222222222222222222222\n' > "$tmp/nul.csv"
+expect_error 1 "$tmp/nul.csv:1: bad header: a NUL byte" "$tmp/nul.csv"
 echo "test_detect_cli: ok"

@@ -12,10 +12,13 @@ static void cmd_detect_usage(FILE *to)
 {
     fprintf(to,
             "usage: twintop detect FILE.csv [--sep C] [--out FILE] [--seed N] [--param NAME=V]...\n"
-            "                      [--no-rates]\n"
+            "                      [--no-rates] [--train FILE | --train-rows N]\n"
             "  Runs the streaming anomaly detectors over a CSV time series in one pass.\n"
             "  Input: a header, first column a timestamp, other columns numbers ('-' = stdin).\n"
-            "  Output (stdout or --out): the input columns, anomaly_score (0..1), is_anomaly.\n"
+            "  Output (stdout or --out): the input columns, anomaly_score (0..1), is_anomaly,\n"
+            "  top_sensors (with 2+ value columns, the sensors behind a flag, '|'-separated).\n"
+            "  --train FILE: a run of normal operation (same columns) to learn from first.\n"
+            "  --train-rows N: the input's first N rows are normal operation (default 400).\n"
             "  --param overrides a detector parameter (z_window, z_threshold, warmup,\n"
             "  drift_span, drift_horizon, drift_threshold, forest_trees, forest_sample,\n"
             "  forest_warmup, forest_reservoir, forest_refresh, forest_fire, hold, ...).\n"
@@ -36,7 +39,8 @@ int cmd_detect(int argc, char **argv)
             return 0;
         }
         if ((strcmp(a, "--sep") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0 ||
-             strcmp(a, "--param") == 0) &&
+             strcmp(a, "--param") == 0 || strcmp(a, "--train") == 0 ||
+             strcmp(a, "--train-rows") == 0) &&
             i + 1 >= argc) {
             fprintf(stderr, "twintop detect: %s needs a value\n", a);
             return 2;
@@ -55,6 +59,17 @@ int cmd_detect(int argc, char **argv)
             char err[256];
             if (detect_params_set(&params, argv[++i], err, sizeof(err)) < 0) {
                 fprintf(stderr, "twintop detect: %s\n", err);
+                return 2;
+            }
+        } else if (strcmp(a, "--train") == 0) {
+            opt.train_path = argv[++i];
+        } else if (strcmp(a, "--train-rows") == 0) {
+            char *end;
+            errno = 0;
+            opt.train_rows = strtol(argv[++i], &end, 10);
+            if (*end || errno || opt.train_rows < 60) {
+                fprintf(stderr, "twintop detect: --train-rows takes a number >= 60, not \"%s\"\n",
+                        argv[i]);
                 return 2;
             }
         } else if (strcmp(a, "--no-rates") == 0) {
@@ -82,6 +97,10 @@ int cmd_detect(int argc, char **argv)
     }
     if (!in) {
         cmd_detect_usage(stderr);
+        return 2;
+    }
+    if (opt.train_path && opt.train_rows > 0) {
+        fprintf(stderr, "twintop detect: --train and --train-rows exclude each other\n");
         return 2;
     }
     FILE *out = stdout;
