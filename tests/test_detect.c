@@ -615,7 +615,7 @@ static void test_csv_output(void **state)
      * earlier values) shows at its own row with score 1 */
     assert_int_equal(csv_run_hold(p, 1, out, sizeof out, err, sizeof err), 0);
     unlink(p);
-    assert_memory_equal(out, "timestamp,value,anomaly_score,is_anomaly\n", 41);
+    assert_memory_equal(out, "timestamp,value,anomaly_score,is_anomaly,top_sensors\n", 53);
     int rows = 0, spike_flag = -1;
     float spike_score = -1;
     for (char *line = strchr(out, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
