@@ -392,8 +392,8 @@ static bool sync_idle(void *ctx)
     return false;
 }
 
-struct alarm_sync *alarm_sync_create(const struct config *cfg, const char *url,
-                                     struct alarm_manager *am, char *err, size_t errlen)
+struct alarm_sync *alarm_sync_create(const struct alarm_sync_options *opt, struct alarm_manager *am,
+                                     char *err, size_t errlen)
 {
     struct alarm_sync *s = calloc(1, sizeof *s);
     if (!s) {
@@ -402,7 +402,8 @@ struct alarm_sync *alarm_sync_create(const struct config *cfg, const char *url,
     }
     s->am = am;
     s->qos = 1; /* alarm state must not be lost, whatever --qos says for telemetry */
-    snprintf(s->prefix, sizeof s->prefix, "%s", cfg->topic_prefix[0] ? cfg->topic_prefix : "dt");
+    snprintf(s->prefix, sizeof s->prefix, "%s",
+             opt->topic_prefix && opt->topic_prefix[0] ? opt->topic_prefix : "dt");
     pthread_mutex_init(&s->ring_lock, NULL);
     s->ring = calloc(SYNC_RING, sizeof *s->ring);
     s->table = calloc(SYNC_TABLE, sizeof *s->table);
@@ -412,7 +413,7 @@ struct alarm_sync *alarm_sync_create(const struct config *cfg, const char *url,
         alarm_sync_destroy(s);
         return NULL;
     }
-    s->conn = mqtt_create(cfg, url, "alarms", false, err, errlen);
+    s->conn = mqtt_create(&opt->conn, opt->url, "alarms", false, err, errlen);
     if (!s->conn) {
         alarm_sync_destroy(s);
         return NULL;

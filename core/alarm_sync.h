@@ -18,16 +18,22 @@
  * applying run on the connection's network thread. */
 #include <stddef.h>
 #include <stdint.h>
-#include "config.h"
 #include "mqtt.h"
 
 struct alarm_manager;
 struct alarm_sync;
 
-/* Synchronises am through the broker at url (the --publish URL, else the --mqtt one) with its
- * own connection. NULL with a message on error. */
-struct alarm_sync *alarm_sync_create(const struct config *cfg, const char *url,
-                                     struct alarm_manager *am, char *err, size_t errlen);
+/* What the synchronisation reads from the command line; strings are read by create only. */
+struct alarm_sync_options {
+    struct mqtt_options conn;
+    const char *url;          /* the --publish URL, else the --mqtt one */
+    const char *topic_prefix; /* --topic-prefix; NULL or "": "dt" */
+};
+
+/* Synchronises am through the broker at opt->url with its own connection (always QoS 1).
+ * NULL with a message on error. */
+struct alarm_sync *alarm_sync_create(const struct alarm_sync_options *opt, struct alarm_manager *am,
+                                     char *err, size_t errlen);
 int alarm_sync_start(struct alarm_sync *s, char *err, size_t errlen);
 void alarm_sync_stop(struct alarm_sync *s);
 /* Removes the listener; call before the manager is destroyed. */

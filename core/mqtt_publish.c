@@ -77,41 +77,45 @@ static void mqtt_publish_machine_topic(struct mqtt_publisher *p, int machine, co
     snprintf(out, len, "%s/%s/%s/%s", p->prefix, type, id, leaf);
 }
 
-static bool mqtt_publish_loops_back(const struct config *cfg)
+static bool mqtt_publish_loops_back(const struct mqtt_publish_options *opt)
 {
-    if (!cfg->mqtt_url[0])
+    const struct mqtt_feed_options *feed = opt->feed;
+    if (!feed || !feed->url || !feed->url[0])
         return false;
     char h1[256], h2[256], e[160];
     int p1, p2;
     bool t1, t2;
-    if (mqtt_url_parse(cfg->mqtt_url, h1, sizeof h1, &p1, &t1, e, sizeof e) < 0 ||
-        mqtt_url_parse(cfg->publish_url, h2, sizeof h2, &p2, &t2, e, sizeof e) < 0)
+    if (mqtt_url_parse(feed->url, h1, sizeof h1, &p1, &t1, e, sizeof e) < 0 ||
+        mqtt_url_parse(opt->url, h2, sizeof h2, &p2, &t2, e, sizeof e) < 0)
         return false;
     if (strcmp(h1, h2) != 0 || p1 != p2)
         return false;
     char probe[200];
-    snprintf(probe, sizeof probe, "%s/some-type/some-id/telemetry", cfg->topic_prefix);
-    if (cfg->topic_count == 0)
+    snprintf(probe, sizeof probe, "%s/some-type/some-id/telemetry",
+             opt->topic_prefix ? opt->topic_prefix : "");
+    if (feed->topic_count == 0)
         return mqtt_topic_matches("dt/+/+/telemetry", probe);
-    for (int i = 0; i < cfg->topic_count; i++)
-        if (mqtt_topic_matches(cfg->topics[i], probe))
+    for (int i = 0; i < feed->topic_count; i++)
+        if (mqtt_topic_matches(feed->topics[i], probe))
             return true;
     return false;
 }
 
-struct mqtt_publisher *mqtt_publish_create(const struct config *cfg, struct catalog *cat,
-                                           struct engine *engine, char *err, size_t errlen)
+struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *opt,
+                                           struct catalog *cat, struct engine *engine, char *err,
+                                           size_t errlen)
 {
     struct mqtt_publisher *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "publisher: out of memory");
         return NULL;
     }
-    snprintf(p->prefix, sizeof p->prefix, "%s", cfg->topic_prefix[0] ? cfg->topic_prefix : "dt");
-    p->qos = cfg->qos;
+    snprintf(p->prefix, sizeof p->prefix, "%s",
+             opt->topic_prefix && opt->topic_prefix[0] ? opt->topic_prefix : "dt");
+    p->qos = opt->qos;
     p->cat = cat;
     p->engine = engine;
-    p->telemetry = !mqtt_publish_loops_back(cfg);
+    p->telemetry = !mqtt_publish_loops_back(opt);
     pthread_mutex_init(&p->ev_lock, NULL);
     p->cap = catalog_max_machines(cat);
     if (p->cap < catalog_machine_count(cat))
@@ -126,7 +130,7 @@ struct mqtt_publisher *mqtt_publish_create(const struct config *cfg, struct cata
         mqtt_publish_destroy(p);
         return NULL;
     }
-    p->conn = mqtt_create(cfg, cfg->publish_url, "pub", false, err, errlen);
+    p->conn = mqtt_create(&opt->conn, opt->url, "pub", false, err, errlen);
     if (!p->conn) {
         mqtt_publish_destroy(p);
         return NULL;

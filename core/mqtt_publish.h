@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
-#include "config.h"
 #include "engine.h"
 #include "mqtt.h"
 
@@ -30,11 +29,21 @@
 
 struct mqtt_publisher;
 
-/* Publishes to cfg->publish_url with its own connection. feed_conn, when the feed is attached
- * to the same broker and its subscriptions would take our telemetry back in, turns telemetry
- * off (a relay must not loop); state, anomalies and reports still go out. */
-struct mqtt_publisher *mqtt_publish_create(const struct config *cfg, struct catalog *cat,
-                                           struct engine *engine, char *err, size_t errlen);
+/* What the publisher reads from the command line; strings are read by mqtt_publish_create only. */
+struct mqtt_publish_options {
+    struct mqtt_options conn;
+    const char *url;          /* --publish */
+    const char *topic_prefix; /* --topic-prefix; NULL or "": "dt" */
+    int qos;
+    const struct mqtt_feed_options *feed; /* the feed's broker and patterns; NULL: no feed */
+};
+
+/* Publishes to opt->url with its own connection. When the feed is attached to the same broker
+ * and its subscriptions would take our telemetry back in, telemetry is off (a relay must not
+ * loop); state, anomalies and reports still go out. */
+struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *opt,
+                                           struct catalog *cat, struct engine *engine, char *err,
+                                           size_t errlen);
 /* The sink to register with engine_add_sink before engine_start. */
 struct engine_sink mqtt_publish_sink(struct mqtt_publisher *p);
 int mqtt_publish_start(struct mqtt_publisher *p, char *err, size_t errlen);

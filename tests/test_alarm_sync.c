@@ -47,7 +47,9 @@ static void console_open(struct env *e, struct console *c, const char *id, const
     snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", e->broker.port);
     c->am = alarm_manager_create(NULL, 0, err, sizeof err);
     assert_non_null(c->am);
-    c->sync = alarm_sync_create(&cfg, url, c->am, err, sizeof err);
+    struct alarm_sync_options ao = {.url = url, .topic_prefix = cfg.topic_prefix};
+    test_conn_options(&cfg, &ao.conn);
+    c->sync = alarm_sync_create(&ao, c->am, err, sizeof err);
     if (!c->sync)
         fail_msg("%s", err);
     assert_int_equal(alarm_sync_start(c->sync, err, sizeof err), 0);
@@ -180,7 +182,8 @@ static void remote_action(struct env *e, const char *machine, const char *condit
     snprintf(cfg.client_id, sizeof cfg.client_id, "console-x-%d", (int)getpid());
     char url[64], err[256], topic[200], payload[1024];
     snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", e->broker.port);
-    struct mqtt *m = mqtt_create(&cfg, url, "x", false, err, sizeof err);
+    struct mqtt *m = mqtt_create(test_conn_options(&cfg, &(struct mqtt_options){0}), url, "x",
+                                 false, err, sizeof err);
     assert_non_null(m);
     assert_int_equal(mqtt_start(m, err, sizeof err), 0);
     snprintf(topic, sizeof topic, "dt/alarms/%s/%s/x-%s", machine, condition, operator);

@@ -73,6 +73,38 @@ struct app {
     struct notify *notify;
 };
 
+/* The MQTT modules' options from the command line; the strings point into cfg. */
+static struct mqtt_options app_mqtt_options(const struct config *cfg)
+{
+    return (struct mqtt_options){
+        .client_id = cfg->client_id,
+        .version = cfg->mqtt_version,
+        .cafile = cfg->cafile,
+        .capath = cfg->capath,
+        .certfile = cfg->certfile,
+        .keyfile = cfg->keyfile,
+        .insecure = cfg->insecure,
+        .user = cfg->user,
+        .password_file = cfg->password_file,
+    };
+}
+
+_Static_assert(CONFIG_TOPICS_MAX <= MQTT_FEED_TOPICS_MAX, "every --topic must reach the feed");
+
+static void app_feed_options(const struct config *cfg, struct mqtt_feed_options *o)
+{
+    *o = (struct mqtt_feed_options){
+        .conn = app_mqtt_options(cfg),
+        .url = cfg->mqtt_url,
+        .topic_count = cfg->topic_count,
+        .qos = cfg->qos,
+        .share_group = cfg->share_group,
+        .topic_prefix = cfg->topic_prefix,
+    };
+    for (int i = 0; i < cfg->topic_count; i++)
+        o->topics[i] = cfg->topics[i];
+}
+
 static void player_toggle(void *ctx)
 {
     struct app *app = ctx;
@@ -198,21 +230,30 @@ static int app_open(struct app *app, char *err, size_t len)
     }
     if (alarms_open(app, err, len))
         return 2;
+    struct mqtt_feed_options feed;
+    app_feed_options(&app->cfg, &feed);
     const char *broker = app->cfg.publish_url[0] ? app->cfg.publish_url : app->cfg.mqtt_url;
     if (broker[0]) {
-        app->alarm_sync = alarm_sync_create(&app->cfg, broker, app->alarms, err, len);
+        struct alarm_sync_options ao = {
+            .conn = feed.conn, .url = broker, .topic_prefix = app->cfg.topic_prefix};
+        app->alarm_sync = alarm_sync_create(&ao, app->alarms, err, len);
         if (!app->alarm_sync)
             return 2;
     }
     if (app->cfg.publish_url[0]) {
-        app->publisher = mqtt_publish_create(&app->cfg, app->cat, app->engine, err, len);
+        struct mqtt_publish_options po = {.conn = feed.conn,
+                                          .url = app->cfg.publish_url,
+                                          .topic_prefix = app->cfg.topic_prefix,
+                                          .qos = app->cfg.qos,
+                                          .feed = &feed};
+        app->publisher = mqtt_publish_create(&po, app->cat, app->engine, err, len);
         if (!app->publisher)
             return 2;
         struct engine_sink sink = mqtt_publish_sink(app->publisher);
         engine_add_sink(app->engine, &sink);
     }
     if (app->cfg.mqtt_url[0]) {
-        app->feed = mqtt_feed_create(&app->cfg, app->cat, app->queue, err, len);
+        app->feed = mqtt_feed_create(&feed, app->cat, app->queue, err, len);
         return app->feed ? 0 : 2;
     }
     char scenario[CONFIG_PATH_MAX + 160];

@@ -100,7 +100,13 @@ static int drain_feed(int port, const char *client_id, long n)
     snprintf(cfg.mqtt_url, sizeof cfg.mqtt_url, "mqtt://127.0.0.1:%d", port);
     snprintf(cfg.client_id, sizeof cfg.client_id, "%s", client_id);
     struct queue *q = queue_create(1u << 18);
-    struct mqtt_feed *f = mqtt_feed_create(&cfg, cat, q, err, sizeof err);
+    struct mqtt_feed_options fo = {
+        .conn = {.client_id = cfg.client_id, .version = cfg.mqtt_version},
+        .url = cfg.mqtt_url,
+        .qos = cfg.qos,
+        .topic_prefix = cfg.topic_prefix,
+    };
+    struct mqtt_feed *f = mqtt_feed_create(&fo, cat, q, err, sizeof err);
     if (!f) {
         fprintf(stderr, "bench drain: %s\n", err);
         return 1;
