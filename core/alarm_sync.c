@@ -283,7 +283,7 @@ static bool sync_apply(struct alarm_sync *s, struct sync_entry *e)
 static void sync_copy_text(const cJSON *obj, const char *name, char *out, size_t len)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    codec_sanitize_text(cJSON_IsString(it) ? it->valuestring : "", out, len);
+    mqtt_codec_sanitize_text(cJSON_IsString(it) ? it->valuestring : "", out, len);
 }
 
 static void sync_on_message(void *ctx, const char *topic, const void *payload, size_t len)
@@ -316,8 +316,8 @@ static void sync_on_message(void *ctx, const char *topic, const void *payload, s
     const cJSON *dur = cJSON_GetObjectItemCaseSensitive(last, "duration_ms");
     a.duration_ms = cJSON_IsNumber(dur) && dur->valuedouble > 0 ? (int64_t)dur->valuedouble : 0;
     char key[SYNC_KEY_MAX], machine_id[CATALOG_NAME_MAX], condition[ALARM_CONDITION_MAX];
-    codec_sanitize_text(mid->valuestring, machine_id, sizeof machine_id);
-    codec_sanitize_text(cond->valuestring, condition, sizeof condition);
+    mqtt_codec_sanitize_text(mid->valuestring, machine_id, sizeof machine_id);
+    mqtt_codec_sanitize_text(cond->valuestring, condition, sizeof condition);
     cJSON_Delete(root);
     sync_key(machine_id, condition, key, sizeof key);
     struct sync_entry *e = sync_lookup(s, key, true);

@@ -651,7 +651,7 @@ struct mqtt_feed {
     int64_t pending_since; /* monotonic ms of the oldest */
     struct catalog *cat;
     struct queue *q;
-    struct codec *codec;
+    struct mqtt_codec *codec;
     struct sample batch[MQTT_FEED_BATCH];
 };
 
@@ -688,7 +688,7 @@ static void mqtt_feed_flush(struct mqtt_feed *f)
 static bool mqtt_feed_idle(void *ctx)
 {
     struct mqtt_feed *f = ctx;
-    if (f->pending > 0 && (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
+    if (f->pending > 0 && (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
                            clock_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
         mqtt_feed_flush(f);
     return f->pending > 0;
@@ -701,10 +701,10 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
         atomic_fetch_add(&f->skipped, 1);
         return;
     }
-    if (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
+    if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
         mqtt_feed_flush(f);
-    int n = codec_decode(f->codec, topic, payload, len, clock_wall_ms(), f->batch + f->pending,
-                         CODEC_FIELDS_MAX);
+    int n = mqtt_codec_decode(f->codec, topic, payload, len, clock_wall_ms(), f->batch + f->pending,
+                              MQTT_CODEC_FIELDS_MAX);
     if (n > 0) {
         if (f->pending == 0)
             f->pending_since = clock_monotonic_ms();
@@ -724,7 +724,7 @@ struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct c
     f->q = q;
     snprintf(f->prefix, sizeof f->prefix, "%s",
              mqtt_given(opt->topic_prefix) ? opt->topic_prefix : "dt");
-    f->codec = codec_create(cat);
+    f->codec = mqtt_codec_create(cat);
     f->conn = f->codec ? mqtt_create(&opt->conn, opt->url, "feed", true, err, errlen) : NULL;
     if (!f->conn) {
         if (!f->codec)
@@ -770,7 +770,7 @@ void mqtt_feed_destroy(struct mqtt_feed *f)
     if (!f)
         return;
     mqtt_destroy(f->conn);
-    codec_destroy(f->codec);
+    mqtt_codec_destroy(f->codec);
     free(f);
 }
 
@@ -779,22 +779,22 @@ struct mqtt *mqtt_feed_connection(struct mqtt_feed *f)
     return f->conn;
 }
 
-void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_stats *cs)
+void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct mqtt_codec_stats *cs)
 {
     if (st)
         mqtt_get_status(f->conn, st);
     if (cs)
-        codec_get_stats(f->codec, cs);
+        mqtt_codec_get_stats(f->codec, cs);
 }
 
 void mqtt_feed_headless_json(void *feed, char *out, size_t len)
 {
     struct mqtt_feed *f = feed;
     struct mqtt_status st;
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
     char counts[512], error[340];
-    codec_stats_json(&cs, counts, sizeof counts);
+    mqtt_codec_stats_json(&cs, counts, sizeof counts);
     json_escape(error, sizeof error, st.last_error);
     /* counts is {"received":N,"rejected":{…}}: splice its members into ours */
     size_t cl = strlen(counts);
@@ -813,12 +813,12 @@ void mqtt_feed_status_line(void *feed, char *out, size_t len)
 {
     struct mqtt_feed *f = feed;
     struct mqtt_status st;
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
-    if (st.state == MQTT_CONNECTED && cs.rejected[CODEC_MACHINE_CAP] > 0)
+    if (st.state == MQTT_CONNECTED && cs.rejected[MQTT_CODEC_MACHINE_CAP] > 0)
         snprintf(out, len, "broker connected rx %llu rej %llu (%llu over the machine cap)",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total,
-                 (unsigned long long)cs.rejected[CODEC_MACHINE_CAP]);
+                 (unsigned long long)cs.rejected[MQTT_CODEC_MACHINE_CAP]);
     else if (st.state == MQTT_CONNECTED)
         snprintf(out, len, "broker connected rx %llu rej %llu",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);

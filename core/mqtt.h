@@ -131,7 +131,7 @@ void mqtt_feed_stop(struct mqtt_feed *f);
 void mqtt_feed_destroy(struct mqtt_feed *f);
 /* The feed's connection (to share it for alarm synchronisation). */
 struct mqtt *mqtt_feed_connection(struct mqtt_feed *f);
-void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_stats *cs);
+void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct mqtt_codec_stats *cs);
 /* Writes ,"mqtt":{"state":…,"attempt":n,"last_error":…,"received":N,"rejected":{…},
  * "machines":n,"max_machines":n} for the headless status line (struct headless_extra). */
 void mqtt_feed_headless_json(void *feed, char *out, size_t len);

@@ -191,7 +191,7 @@ static void mqtt_publish_telemetry(struct mqtt_publisher *p, const struct sample
             j++;
         int m = (int)s[i].machine;
         if (m < machines) {
-            int len = codec_encode(p->cat, m, s[i].ts_ms, s + i, j - i, p->buf, sizeof p->buf);
+            int len = mqtt_codec_encode(p->cat, m, s[i].ts_ms, s + i, j - i, p->buf, sizeof p->buf);
             mqtt_publish_machine_topic(p, m, "telemetry", topic, sizeof topic);
             mqtt_publish_send(p, topic, p->buf, len, false, &p->n_telemetry);
         }

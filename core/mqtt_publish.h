@@ -11,7 +11,7 @@
  *
  * It is an engine sink: on_samples and on_event run on the engine thread and only copy into
  * the publisher's own bounded queues (what does not fit is counted, never waited for). The
- * publisher thread groups samples per machine tick, encodes them with codec_encode, reads the
+ * publisher thread groups samples per machine tick, encodes them with mqtt_codec_encode, reads the
  * engine snapshot once a second for state and reports, and hands messages to libmosquitto.
  *
  * Threads: mqtt_publish_create/start/stop/destroy on the main thread; the sink on the engine

@@ -133,7 +133,7 @@ static void drain(struct env *e)
 
 static bool wait_received(struct env *e, uint64_t received)
 {
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     for (int64_t end = now_ms() + WAIT_MS; now_ms() < end;) {
         drain(e);
         mqtt_feed_stats(e->feed, NULL, &cs);
@@ -210,16 +210,16 @@ static void test_formats_and_garbage(void **state)
     free(big);
     assert_true(wait_received(e, 4 + nbad + 1));
 
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     struct mqtt_status st;
     mqtt_feed_stats(e->feed, &st, &cs);
     assert_int_equal(cs.received, 4 + nbad + 1);
     assert_int_equal(cs.decoded, 5);
-    assert_int_equal(cs.rejected[CODEC_NOT_JSON], 3);
-    assert_int_equal(cs.rejected[CODEC_TOO_LARGE], 1);
-    assert_int_equal(cs.rejected[CODEC_NO_NUMERIC_FIELD], 1);
-    assert_int_equal(cs.rejected[CODEC_NO_MACHINE_ID], 1);
-    assert_int_equal(cs.rejected[CODEC_BAD_TIMESTAMP], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_NOT_JSON], 3);
+    assert_int_equal(cs.rejected[MQTT_CODEC_TOO_LARGE], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_NO_NUMERIC_FIELD], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_NO_MACHINE_ID], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_BAD_TIMESTAMP], 1);
     assert_true(find_sample(e, "PUMP_001", "speed_rpm")->u.value == 1480);
     assert_true(find_sample(e, "PUMP_001", "vibration_mm_s")->u.value == 3.25);
     assert_string_equal(find_sample(e, "CNC-001", "status.mode")->u.text, "AUTO");
@@ -481,7 +481,7 @@ static void test_shared_subscription(void **state)
         snprintf(payload, sizeof payload, "{\"machine_id\":\"PUMP_001\",\"data\":{\"seq\":%d}}", i);
         publish_ok(e->pub, "dt/centrifugal-pump/PUMP_001/telemetry", payload, strlen(payload));
     }
-    struct codec_stats a, b;
+    struct mqtt_codec_stats a, b;
     for (int64_t end = now_ms() + WAIT_MS; now_ms() < end; test_sleep_ms(20)) {
         mqtt_feed_stats(e->feed, NULL, &a);
         mqtt_feed_stats(second, NULL, &b);
