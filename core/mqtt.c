@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MQTT_TOPICS_MAX (CONFIG_TOPICS_MAX + 4)
+#define MQTT_TOPICS_MAX (MQTT_FEED_TOPICS_MAX + 4)
 #define MQTT_KEEPALIVE_S 30
 #define MQTT_BACKOFF_MAX_S 30
 /* MQTT 5 session expiry: a named client keeps its session a week, a default-named one (its id
@@ -288,14 +288,20 @@ static int mqtt_key_password(char *buf, int size, int rwflag, void *userdata)
     return 0; /* never prompt on the terminal behind ncurses */
 }
 
-static void mqtt_client_id_build(struct mqtt *m, const struct config *cfg, const char *role)
+/* An option given: not NULL, not "". */
+static bool mqtt_given(const char *s)
 {
-    if (cfg->client_id[0]) {
+    return s && s[0];
+}
+
+static void mqtt_client_id_build(struct mqtt *m, const struct mqtt_options *opt, const char *role)
+{
+    if (mqtt_given(opt->client_id)) {
         m->named = true;
         if (strcmp(role, "feed") == 0)
-            snprintf(m->client_id, sizeof m->client_id, "%s", cfg->client_id);
+            snprintf(m->client_id, sizeof m->client_id, "%s", opt->client_id);
         else
-            snprintf(m->client_id, sizeof m->client_id, "%s-%s", cfg->client_id, role);
+            snprintf(m->client_id, sizeof m->client_id, "%s-%s", opt->client_id, role);
         return;
     }
     char host[64] = "host";
@@ -305,9 +311,10 @@ static void mqtt_client_id_build(struct mqtt *m, const struct config *cfg, const
     snprintf(m->client_id, sizeof m->client_id, "twintop-%s-%ld-%s", host, (long)getpid(), role);
 }
 
-static int mqtt_setup_tls(struct mqtt *m, const struct config *cfg, char *err, size_t errlen)
+static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *err, size_t errlen)
 {
-    bool any = cfg->cafile[0] || cfg->capath[0] || cfg->certfile[0] || cfg->keyfile[0];
+    bool any = mqtt_given(opt->cafile) || mqtt_given(opt->capath) || mqtt_given(opt->certfile) ||
+               mqtt_given(opt->keyfile);
     if (!m->tls) {
         if (any) {
             mqtt_fail(err, errlen, "--cafile/--capath/--cert/--key need an mqtts:// URL");
@@ -315,45 +322,46 @@ static int mqtt_setup_tls(struct mqtt *m, const struct config *cfg, char *err, s
         }
         return 0;
     }
-    if (!cfg->cafile[0] && !cfg->capath[0]) {
+    if (!mqtt_given(opt->cafile) && !mqtt_given(opt->capath)) {
         mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
     } else {
-        const char *files[] = {cfg->cafile, cfg->certfile, cfg->keyfile};
+        const char *files[] = {opt->cafile, opt->certfile, opt->keyfile};
         for (size_t i = 0; i < 3; i++)
-            if (files[i][0] && access(files[i], R_OK) != 0) {
+            if (mqtt_given(files[i]) && access(files[i], R_OK) != 0) {
                 mqtt_fail(err, errlen, "%s: %s", files[i], strerror(errno));
                 return -1;
             }
     }
-    if (!cfg->certfile[0] != !cfg->keyfile[0]) {
+    if (!mqtt_given(opt->certfile) != !mqtt_given(opt->keyfile)) {
         mqtt_fail(err, errlen, "--cert and --key go together");
         return -1;
     }
-    if (cfg->cafile[0] || cfg->capath[0]) {
-        int rc = mosquitto_tls_set(m->mosq, cfg->cafile[0] ? cfg->cafile : NULL,
-                                   cfg->capath[0] ? cfg->capath : NULL,
-                                   cfg->certfile[0] ? cfg->certfile : NULL,
-                                   cfg->keyfile[0] ? cfg->keyfile : NULL, mqtt_key_password);
+    if (mqtt_given(opt->cafile) || mqtt_given(opt->capath)) {
+        int rc =
+            mosquitto_tls_set(m->mosq, mqtt_given(opt->cafile) ? opt->cafile : NULL,
+                              mqtt_given(opt->capath) ? opt->capath : NULL,
+                              mqtt_given(opt->certfile) ? opt->certfile : NULL,
+                              mqtt_given(opt->keyfile) ? opt->keyfile : NULL, mqtt_key_password);
         if (rc != MOSQ_ERR_SUCCESS) {
             mqtt_fail(err, errlen, "TLS setup: %s", mosquitto_strerror(rc));
             return -1;
         }
     }
-    if (cfg->insecure)
+    if (opt->insecure)
         mosquitto_tls_insecure_set(m->mosq, true);
     return 0;
 }
 
-static int mqtt_setup_credentials(struct mqtt *m, const struct config *cfg, char *err,
+static int mqtt_setup_credentials(struct mqtt *m, const struct mqtt_options *opt, char *err,
                                   size_t errlen)
 {
-    const char *user = cfg->user[0] ? cfg->user : getenv("TWINTOP_MQTT_USER");
+    const char *user = mqtt_given(opt->user) ? opt->user : getenv("TWINTOP_MQTT_USER");
     const char *env_pw = getenv("TWINTOP_MQTT_PASSWORD");
     char password[256] = "";
     if (env_pw && *env_pw) {
         snprintf(password, sizeof password, "%s", env_pw);
-    } else if (cfg->password_file[0]) {
-        if (mqtt_password_read(cfg->password_file, password, sizeof password, err, errlen) < 0)
+    } else if (mqtt_given(opt->password_file)) {
+        if (mqtt_password_read(opt->password_file, password, sizeof password, err, errlen) < 0)
             return -1;
     }
     if (password[0] && !(user && *user)) {
@@ -371,7 +379,7 @@ static int mqtt_setup_credentials(struct mqtt *m, const struct config *cfg, char
     return 0;
 }
 
-struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *role,
+struct mqtt *mqtt_create(const struct mqtt_options *opt, const char *url, const char *role,
                          bool persistent, char *err, size_t errlen)
 {
     pthread_once(&mqtt_once, mqtt_lib_init);
@@ -384,13 +392,13 @@ struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *
         free(m);
         return NULL;
     }
-    m->version = cfg->mqtt_version == 3 ? 3 : 5;
+    m->version = opt->version == 3 ? 3 : 5;
     m->persistent = persistent;
     m->max_pending = 10000;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->wake, NULL);
     snprintf(m->status.endpoint, sizeof m->status.endpoint, "%s:%d", m->host, m->port);
-    mqtt_client_id_build(m, cfg, role);
+    mqtt_client_id_build(m, opt, role);
     m->mosq = mosquitto_new(m->client_id, !persistent, m);
     if (!m->mosq) {
         mqtt_fail(err, errlen, "mosquitto_new: %s", strerror(errno));
@@ -409,7 +417,8 @@ struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *
     mosquitto_publish_callback_set(m->mosq, mqtt_on_publish);
     mosquitto_subscribe_callback_set(m->mosq, mqtt_on_subscribe);
     mosquitto_log_callback_set(m->mosq, mqtt_on_log);
-    if (mqtt_setup_tls(m, cfg, err, errlen) < 0 || mqtt_setup_credentials(m, cfg, err, errlen) < 0) {
+    if (mqtt_setup_tls(m, opt, err, errlen) < 0 ||
+        mqtt_setup_credentials(m, opt, err, errlen) < 0) {
         mqtt_destroy(m);
         return NULL;
     }
@@ -642,7 +651,7 @@ struct mqtt_feed {
     int64_t pending_since; /* monotonic ms of the oldest */
     struct catalog *cat;
     struct queue *q;
-    struct codec *codec;
+    struct mqtt_codec *codec;
     struct sample batch[MQTT_FEED_BATCH];
 };
 
@@ -679,7 +688,7 @@ static void mqtt_feed_flush(struct mqtt_feed *f)
 static bool mqtt_feed_idle(void *ctx)
 {
     struct mqtt_feed *f = ctx;
-    if (f->pending > 0 && (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
+    if (f->pending > 0 && (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
                            clock_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
         mqtt_feed_flush(f);
     return f->pending > 0;
@@ -692,10 +701,10 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
         atomic_fetch_add(&f->skipped, 1);
         return;
     }
-    if (f->pending + CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
+    if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
         mqtt_feed_flush(f);
-    int n = codec_decode(f->codec, topic, payload, len, clock_wall_ms(), f->batch + f->pending,
-                         CODEC_FIELDS_MAX);
+    int n = mqtt_codec_decode(f->codec, topic, payload, len, clock_wall_ms(), f->batch + f->pending,
+                              MQTT_CODEC_FIELDS_MAX);
     if (n > 0) {
         if (f->pending == 0)
             f->pending_since = clock_monotonic_ms();
@@ -703,8 +712,8 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
     }
 }
 
-struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat, struct queue *q,
-                                   char *err, size_t errlen)
+struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct catalog *cat,
+                                   struct queue *q, char *err, size_t errlen)
 {
     struct mqtt_feed *f = calloc(1, sizeof *f);
     if (!f) {
@@ -713,24 +722,25 @@ struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat
     }
     f->cat = cat;
     f->q = q;
-    snprintf(f->prefix, sizeof f->prefix, "%s", cfg->topic_prefix[0] ? cfg->topic_prefix : "dt");
-    f->codec = codec_create(cat);
-    f->conn = f->codec ? mqtt_create(cfg, cfg->mqtt_url, "feed", true, err, errlen) : NULL;
+    snprintf(f->prefix, sizeof f->prefix, "%s",
+             mqtt_given(opt->topic_prefix) ? opt->topic_prefix : "dt");
+    f->codec = mqtt_codec_create(cat);
+    f->conn = f->codec ? mqtt_create(&opt->conn, opt->url, "feed", true, err, errlen) : NULL;
     if (!f->conn) {
         if (!f->codec)
             mqtt_fail(err, errlen, "out of memory");
         mqtt_feed_destroy(f);
         return NULL;
     }
-    int count = cfg->topic_count > 0 ? cfg->topic_count : 1;
+    int count = opt->topic_count > 0 ? opt->topic_count : 1;
     for (int i = 0; i < count; i++) {
-        const char *topic = cfg->topic_count > 0 ? cfg->topics[i] : "dt/+/+/telemetry";
+        const char *topic = opt->topic_count > 0 ? opt->topics[i] : "dt/+/+/telemetry";
         char full[300];
-        if (cfg->share_group[0])
-            snprintf(full, sizeof full, "$share/%s/%s", cfg->share_group, topic);
+        if (mqtt_given(opt->share_group))
+            snprintf(full, sizeof full, "$share/%s/%s", opt->share_group, topic);
         else
             snprintf(full, sizeof full, "%s", topic);
-        if (mqtt_subscribe(f->conn, full, cfg->qos) < 0) {
+        if (mqtt_subscribe(f->conn, full, opt->qos) < 0) {
             mqtt_fail(err, errlen, "--topic %s: not a valid subscription pattern", full);
             mqtt_feed_destroy(f);
             return NULL;
@@ -760,7 +770,7 @@ void mqtt_feed_destroy(struct mqtt_feed *f)
     if (!f)
         return;
     mqtt_destroy(f->conn);
-    codec_destroy(f->codec);
+    mqtt_codec_destroy(f->codec);
     free(f);
 }
 
@@ -769,22 +779,22 @@ struct mqtt *mqtt_feed_connection(struct mqtt_feed *f)
     return f->conn;
 }
 
-void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_stats *cs)
+void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct mqtt_codec_stats *cs)
 {
     if (st)
         mqtt_get_status(f->conn, st);
     if (cs)
-        codec_get_stats(f->codec, cs);
+        mqtt_codec_get_stats(f->codec, cs);
 }
 
 void mqtt_feed_headless_json(void *feed, char *out, size_t len)
 {
     struct mqtt_feed *f = feed;
     struct mqtt_status st;
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
     char counts[512], error[340];
-    codec_stats_json(&cs, counts, sizeof counts);
+    mqtt_codec_stats_json(&cs, counts, sizeof counts);
     json_escape(error, sizeof error, st.last_error);
     /* counts is {"received":N,"rejected":{…}}: splice its members into ours */
     size_t cl = strlen(counts);
@@ -803,12 +813,12 @@ void mqtt_feed_status_line(void *feed, char *out, size_t len)
 {
     struct mqtt_feed *f = feed;
     struct mqtt_status st;
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     mqtt_feed_stats(f, &st, &cs);
-    if (st.state == MQTT_CONNECTED && cs.rejected[CODEC_MACHINE_CAP] > 0)
+    if (st.state == MQTT_CONNECTED && cs.rejected[MQTT_CODEC_MACHINE_CAP] > 0)
         snprintf(out, len, "broker connected rx %llu rej %llu (%llu over the machine cap)",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total,
-                 (unsigned long long)cs.rejected[CODEC_MACHINE_CAP]);
+                 (unsigned long long)cs.rejected[MQTT_CODEC_MACHINE_CAP]);
     else if (st.state == MQTT_CONNECTED)
         snprintf(out, len, "broker connected rx %llu rej %llu",
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);

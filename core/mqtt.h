@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include "catalog.h"
 #include "mqtt_codec.h"
-#include "config.h"
 #include "queue.h"
 
 enum mqtt_state { MQTT_STOPPED = 0, MQTT_CONNECTING, MQTT_CONNECTED, MQTT_RECONNECTING };
@@ -55,11 +54,23 @@ typedef void (*mqtt_message_fn)(void *ctx, const char *topic, const void *payloa
 
 struct mqtt;
 
-/* A connection to url (cfg supplies TLS, credentials, client id, version, session). role names
- * the connection in the client id ("feed", "pub"). Credentials: cfg->user or TWINTOP_MQTT_USER;
- * the password from TWINTOP_MQTT_PASSWORD or cfg->password_file, never from argv.
- * persistent: clean session off. NULL with a message on a bad URL, password file or TLS file. */
-struct mqtt *mqtt_create(const struct config *cfg, const char *url, const char *role,
+/* How a connection names and secures itself (--client-id, --mqtt-version, --cafile, --capath,
+ * --cert, --key, --insecure, --user, --password-file). Strings are read by mqtt_create only;
+ * NULL or "" means not given. */
+struct mqtt_options {
+    const char *client_id; /* else twintop-<host>-<pid>-<role> */
+    int version;           /* 3, else 5 */
+    const char *cafile, *capath, *certfile, *keyfile;
+    bool insecure;
+    const char *user;          /* else TWINTOP_MQTT_USER */
+    const char *password_file; /* unless TWINTOP_MQTT_PASSWORD is set */
+};
+
+/* A connection to url. role names the connection in the client id ("feed", "pub"): the feed
+ * uses opt->client_id as it is, other roles add "-<role>". The password comes from
+ * TWINTOP_MQTT_PASSWORD or opt->password_file, never from argv. persistent: clean session off.
+ * NULL with a message on a bad URL, password file or TLS file. */
+struct mqtt *mqtt_create(const struct mqtt_options *opt, const char *url, const char *role,
                          bool persistent, char *err, size_t errlen);
 /* Adds a subscription made on every (re)connection. Before mqtt_start. */
 int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos);
@@ -94,20 +105,33 @@ const char *mqtt_client_id(const struct mqtt *m);
 
 struct mqtt_feed;
 
-/* Subscribes cfg->topics (default dt/+/+/telemetry; $share/<group>/… with --share-group) at
- * cfg->qos on cfg->mqtt_url and decodes every message onto q. Messages on twintop's own
+#define MQTT_FEED_TOPICS_MAX 16
+
+/* What the feed reads from the command line; strings are read by mqtt_feed_create only. */
+struct mqtt_feed_options {
+    struct mqtt_options conn;
+    const char *url;                          /* --mqtt */
+    const char *topics[MQTT_FEED_TOPICS_MAX]; /* --topic; none: dt/+/+/telemetry */
+    int topic_count;
+    int qos;
+    const char *share_group;  /* --share-group: $share/<group>/ before every pattern */
+    const char *topic_prefix; /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
+};
+
+/* Subscribes opt->topics (default dt/+/+/telemetry; $share/<group>/… with a share group) at
+ * opt->qos on opt->url and decodes every message onto q. Messages on twintop's own
  * non-telemetry topics (…/state, …/anomaly, <prefix>/alarms/…, <prefix>/reports/…) are
- * skipped, so a wide pattern such as "#" does not read state back as telemetry. Samples are pushed with
- * queue_push_wait: a full queue holds the network thread back (the broker keeps the backlog)
+ * skipped, so a wide pattern such as "#" does not read state back as telemetry. Samples are pushed
+ * with queue_push_wait: a full queue holds the network thread back (the broker keeps the backlog)
  * instead of losing acknowledged QoS 1 messages. */
-struct mqtt_feed *mqtt_feed_create(const struct config *cfg, struct catalog *cat, struct queue *q,
-                                   char *err, size_t errlen);
+struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct catalog *cat,
+                                   struct queue *q, char *err, size_t errlen);
 int mqtt_feed_start(struct mqtt_feed *f, char *err, size_t errlen);
 void mqtt_feed_stop(struct mqtt_feed *f);
 void mqtt_feed_destroy(struct mqtt_feed *f);
 /* The feed's connection (to share it for alarm synchronisation). */
 struct mqtt *mqtt_feed_connection(struct mqtt_feed *f);
-void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct codec_stats *cs);
+void mqtt_feed_stats(struct mqtt_feed *f, struct mqtt_status *st, struct mqtt_codec_stats *cs);
 /* Writes ,"mqtt":{"state":…,"attempt":n,"last_error":…,"received":N,"rejected":{…},
  * "machines":n,"max_machines":n} for the headless status line (struct headless_extra). */
 void mqtt_feed_headless_json(void *feed, char *out, size_t len);

@@ -14,46 +14,46 @@
 #include <time.h>
 
 /* Plant time must be plausible: 1970 .. 2200. */
-#define CODEC_TS_MAX_MS 7258118400000LL
+#define MQTT_CODEC_TS_MAX_MS 7258118400000LL
 /* Epoch numbers above this are milliseconds, below seconds (1e11 s is year 5138). */
-#define CODEC_TS_MS_THRESHOLD 1e11
-#define CODEC_DEPTH_MAX 8
+#define MQTT_CODEC_TS_MS_THRESHOLD 1e11
+#define MQTT_CODEC_DEPTH_MAX 8
 
-static const char *const reject_names[CODEC_REJECT_COUNT] = {
-    [CODEC_OK] = "ok",
-    [CODEC_NOT_JSON] = "not_json",
-    [CODEC_NO_MACHINE_ID] = "no_machine_id",
-    [CODEC_NO_NUMERIC_FIELD] = "no_numeric_field",
-    [CODEC_TOO_LARGE] = "too_large",
-    [CODEC_BAD_TIMESTAMP] = "bad_timestamp",
-    [CODEC_MACHINE_CAP] = "machine_cap",
+static const char *const reject_names[MQTT_CODEC_REJECT_COUNT] = {
+    [MQTT_CODEC_OK] = "ok",
+    [MQTT_CODEC_NOT_JSON] = "not_json",
+    [MQTT_CODEC_NO_MACHINE_ID] = "no_machine_id",
+    [MQTT_CODEC_NO_NUMERIC_FIELD] = "no_numeric_field",
+    [MQTT_CODEC_TOO_LARGE] = "too_large",
+    [MQTT_CODEC_BAD_TIMESTAMP] = "bad_timestamp",
+    [MQTT_CODEC_MACHINE_CAP] = "machine_cap",
 };
 
-const char *codec_reject_name(int reason)
+const char *mqtt_codec_reject_name(int reason)
 {
-    if (reason < 0 || reason >= CODEC_REJECT_COUNT)
+    if (reason < 0 || reason >= MQTT_CODEC_REJECT_COUNT)
         return "unknown";
     return reject_names[reason];
 }
 
-static bool codec_id_char(unsigned char ch)
+static bool mqtt_codec_id_char(unsigned char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
            ch == '_' || ch == '-' || ch == '.' || ch == ':';
 }
 
-size_t codec_sanitize_id(const char *src, char *dst, size_t len)
+size_t mqtt_codec_sanitize_id(const char *src, char *dst, size_t len)
 {
     size_t n = 0;
     if (len == 0)
         return 0;
     for (; src[n] && n + 1 < len; n++)
-        dst[n] = codec_id_char((unsigned char)src[n]) ? src[n] : '_';
+        dst[n] = mqtt_codec_id_char((unsigned char)src[n]) ? src[n] : '_';
     dst[n] = '\0';
     return n;
 }
 
-size_t codec_sanitize_text(const char *src, char *dst, size_t len)
+size_t mqtt_codec_sanitize_text(const char *src, char *dst, size_t len)
 {
     size_t n = 0;
     if (len == 0)
@@ -66,40 +66,38 @@ size_t codec_sanitize_text(const char *src, char *dst, size_t len)
     return n;
 }
 
-
-
-static int codec_epoch_ms(double v, int64_t *ms)
+static int mqtt_codec_epoch_ms(double v, int64_t *ms)
 {
     if (!isfinite(v) || v < 0)
         return -1;
-    double m = v >= CODEC_TS_MS_THRESHOLD ? v : v * 1000.0;
-    if (m >= (double)CODEC_TS_MAX_MS)
+    double m = v >= MQTT_CODEC_TS_MS_THRESHOLD ? v : v * 1000.0;
+    if (m >= (double)MQTT_CODEC_TS_MAX_MS)
         return -1;
     *ms = (int64_t)llround(m);
     return 0;
 }
 
-static int codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
+static int mqtt_codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
 {
     if (!item || cJSON_IsNull(item)) {
         *ms = now_ms;
         return 0;
     }
     if (cJSON_IsNumber(item))
-        return codec_epoch_ms(item->valuedouble, ms);
+        return mqtt_codec_epoch_ms(item->valuedouble, ms);
     if (!cJSON_IsString(item))
         return -1;
     const char *s = item->valuestring;
     if (clock_parse_iso8601(s, ms) == 0)
-        return *ms >= 0 && *ms < CODEC_TS_MAX_MS ? 0 : -1;
+        return *ms >= 0 && *ms < MQTT_CODEC_TS_MAX_MS ? 0 : -1;
     char *end;
     double v = strtod(s, &end);
     if (end == s || *end != '\0')
         return -1;
-    return codec_epoch_ms(v, ms);
+    return mqtt_codec_epoch_ms(v, ms);
 }
 
-static bool codec_is_meta(const char *key)
+static bool mqtt_codec_is_meta(const char *key)
 {
     static const char *const meta[] = {"machine_id", "machineId", "type", "machineType", "ts",
                                        "timestamp"};
@@ -109,11 +107,11 @@ static bool codec_is_meta(const char *key)
     return false;
 }
 
-static void codec_add_field(struct codec_record *rec, const char *name, const cJSON *item)
+static void mqtt_codec_add_field(struct mqtt_codec_record *rec, const char *name, const cJSON *item)
 {
-    if (rec->field_count >= CODEC_FIELDS_MAX)
+    if (rec->field_count >= MQTT_CODEC_FIELDS_MAX)
         return;
-    struct codec_field *f = &rec->fields[rec->field_count];
+    struct mqtt_codec_field *f = &rec->fields[rec->field_count];
     if (cJSON_IsNumber(item)) {
         if (!isfinite(item->valuedouble))
             return;
@@ -125,7 +123,7 @@ static void codec_add_field(struct codec_record *rec, const char *name, const cJ
     } else if (cJSON_IsString(item)) {
         f->is_text = true;
         f->value = NAN;
-        codec_sanitize_text(item->valuestring, f->text, sizeof f->text);
+        mqtt_codec_sanitize_text(item->valuestring, f->text, sizeof f->text);
     } else {
         return; /* null and arrays carry no sample */
     }
@@ -134,9 +132,10 @@ static void codec_add_field(struct codec_record *rec, const char *name, const cJ
 }
 
 /* Flattens item under prefix ("" at the top) into rec: objects recurse with dotted names. */
-static void codec_flatten(struct codec_record *rec, const char *prefix, const cJSON *obj, int depth)
+static void mqtt_codec_flatten(struct mqtt_codec_record *rec, const char *prefix, const cJSON *obj,
+                               int depth)
 {
-    if (depth > CODEC_DEPTH_MAX)
+    if (depth > MQTT_CODEC_DEPTH_MAX)
         return;
     for (const cJSON *it = obj->child; it; it = it->next) {
         if (!it->string)
@@ -145,7 +144,7 @@ static void codec_flatten(struct codec_record *rec, const char *prefix, const cJ
         size_t klen = strlen(it->string);
         if (klen == 0 || klen >= sizeof key)
             continue;
-        codec_sanitize_id(it->string, key, sizeof key);
+        mqtt_codec_sanitize_id(it->string, key, sizeof key);
         size_t plen = strlen(prefix), w = plen + (plen ? 1 : 0) + klen;
         if (w >= sizeof name)
             continue; /* a truncated name could alias another sensor */
@@ -154,14 +153,14 @@ static void codec_flatten(struct codec_record *rec, const char *prefix, const cJ
             name[plen++] = '.';
         memcpy(name + plen, key, klen + 1);
         if (cJSON_IsObject(it))
-            codec_flatten(rec, name, it, depth + 1);
+            mqtt_codec_flatten(rec, name, it, depth + 1);
         else
-            codec_add_field(rec, name, it);
+            mqtt_codec_add_field(rec, name, it);
     }
 }
 
 /* The <type> of .../<type>/<id>/telemetry, or "". */
-static void codec_topic_type(const char *topic, char *out, size_t len)
+static void mqtt_codec_topic_type(const char *topic, char *out, size_t len)
 {
     out[0] = '\0';
     if (!topic)
@@ -187,10 +186,10 @@ static void codec_topic_type(const char *topic, char *out, size_t len)
     char raw[CATALOG_NAME_MAX];
     memcpy(raw, levels[n - 3], tl);
     raw[tl] = '\0';
-    codec_sanitize_id(raw, out, len);
+    mqtt_codec_sanitize_id(raw, out, len);
 }
 
-static int codec_machine_id(const cJSON *root, char *out, size_t len)
+static int mqtt_codec_machine_id(const cJSON *root, char *out, size_t len)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "machine_id");
     if (!id)
@@ -205,35 +204,35 @@ static int codec_machine_id(const cJSON *root, char *out, size_t len)
     } else {
         return -1;
     }
-    return codec_sanitize_id(raw, out, len) > 0 ? 0 : -1;
+    return mqtt_codec_sanitize_id(raw, out, len) > 0 ? 0 : -1;
 }
 
-static int codec_parse_root(const cJSON *root, const char *topic, int64_t now_ms,
-                            struct codec_record *rec)
+static int mqtt_codec_parse_root(const cJSON *root, const char *topic, int64_t now_ms,
+                                 struct mqtt_codec_record *rec)
 {
     if (!cJSON_IsObject(root))
-        return CODEC_NOT_JSON;
-    if (codec_machine_id(root, rec->machine_id, sizeof rec->machine_id) < 0)
-        return CODEC_NO_MACHINE_ID;
+        return MQTT_CODEC_NOT_JSON;
+    if (mqtt_codec_machine_id(root, rec->machine_id, sizeof rec->machine_id) < 0)
+        return MQTT_CODEC_NO_MACHINE_ID;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
     if (!cJSON_IsString(type))
         type = cJSON_GetObjectItemCaseSensitive(root, "machineType");
     rec->type[0] = '\0';
     if (cJSON_IsString(type) && strlen(type->valuestring) < sizeof rec->type)
-        codec_sanitize_id(type->valuestring, rec->type, sizeof rec->type);
+        mqtt_codec_sanitize_id(type->valuestring, rec->type, sizeof rec->type);
     if (!rec->type[0])
-        codec_topic_type(topic, rec->type, sizeof rec->type);
+        mqtt_codec_topic_type(topic, rec->type, sizeof rec->type);
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
     if (!ts)
         ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
-    if (codec_timestamp(ts, now_ms, &rec->ts_ms) < 0)
-        return CODEC_BAD_TIMESTAMP;
+    if (mqtt_codec_timestamp(ts, now_ms, &rec->ts_ms) < 0)
+        return MQTT_CODEC_BAD_TIMESTAMP;
     for (const cJSON *it = root->child; it; it = it->next) {
-        if (!it->string || codec_is_meta(it->string))
+        if (!it->string || mqtt_codec_is_meta(it->string))
             continue;
         bool envelope = strcmp(it->string, "data") == 0 || strcmp(it->string, "sensorData") == 0;
         if (envelope && cJSON_IsObject(it)) {
-            codec_flatten(rec, "", it, 1);
+            mqtt_codec_flatten(rec, "", it, 1);
         } else {
             /* A one-member object reuses the flattener so top-level names get sanitised too. */
             cJSON wrapper = {0};
@@ -241,61 +240,61 @@ static int codec_parse_root(const cJSON *root, const char *topic, int64_t now_ms
             cJSON copy = *it;
             copy.next = copy.prev = NULL;
             wrapper.child = &copy;
-            codec_flatten(rec, "", &wrapper, 0);
+            mqtt_codec_flatten(rec, "", &wrapper, 0);
         }
     }
     for (int i = 0; i < rec->field_count; i++)
         if (!rec->fields[i].is_text)
-            return CODEC_OK;
-    return CODEC_NO_NUMERIC_FIELD;
+            return MQTT_CODEC_OK;
+    return MQTT_CODEC_NO_NUMERIC_FIELD;
 }
 
-int codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
-                struct codec_record *rec)
+int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
+                     struct mqtt_codec_record *rec)
 {
     rec->field_count = 0;
     rec->machine_id[0] = rec->type[0] = '\0';
     rec->ts_ms = now_ms;
-    if (len > CODEC_PAYLOAD_MAX)
-        return CODEC_TOO_LARGE;
+    if (len > MQTT_CODEC_PAYLOAD_MAX)
+        return MQTT_CODEC_TOO_LARGE;
     if (!payload || len == 0)
-        return CODEC_NOT_JSON;
+        return MQTT_CODEC_NOT_JSON;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
     if (!root)
-        return CODEC_NOT_JSON;
+        return MQTT_CODEC_NOT_JSON;
     /* Trailing bytes other than blanks (or the NUL some publishers add) mean garbage. */
     const char *stop = (const char *)payload + len;
     for (; end && end < stop; end++) {
         if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
             cJSON_Delete(root);
-            return CODEC_NOT_JSON;
+            return MQTT_CODEC_NOT_JSON;
         }
     }
-    int rc = codec_parse_root(root, topic, now_ms, rec);
+    int rc = mqtt_codec_parse_root(root, topic, now_ms, rec);
     cJSON_Delete(root);
     return rc;
 }
 
 /* ---- mapping onto the catalog ---- */
 
-struct codec_slot {
+struct mqtt_codec_slot {
     char id[CATALOG_NAME_MAX];
     int machine; /* -1: empty */
 };
 
-struct codec {
+struct mqtt_codec {
     struct catalog *cat;
-    struct codec_record rec;
-    struct codec_slot *slots; /* open addressing, id -> machine index */
+    struct mqtt_codec_record rec;
+    struct mqtt_codec_slot *slots; /* open addressing, id -> machine index */
     size_t slot_count;        /* power of two */
     size_t slot_used;
     int last_machine;
     _Atomic uint64_t received, decoded, samples, rejected_total, fields_unmapped, learned;
-    _Atomic uint64_t rejected[CODEC_REJECT_COUNT];
+    _Atomic uint64_t rejected[MQTT_CODEC_REJECT_COUNT];
 };
 
-static uint64_t codec_hash(const char *s)
+static uint64_t mqtt_codec_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (; *s; s++)
@@ -303,14 +302,14 @@ static uint64_t codec_hash(const char *s)
     return h;
 }
 
-static int codec_slots_alloc(struct codec *c, size_t count)
+static int mqtt_codec_slots_alloc(struct mqtt_codec *c, size_t count)
 {
-    struct codec_slot *slots = malloc(count * sizeof *slots);
+    struct mqtt_codec_slot *slots = malloc(count * sizeof *slots);
     if (!slots)
         return -1;
     for (size_t i = 0; i < count; i++)
         slots[i].machine = -1;
-    struct codec_slot *old = c->slots;
+    struct mqtt_codec_slot *old = c->slots;
     size_t old_count = c->slot_count;
     c->slots = slots;
     c->slot_count = count;
@@ -318,7 +317,7 @@ static int codec_slots_alloc(struct codec *c, size_t count)
     for (size_t i = 0; i < old_count; i++) {
         if (old[i].machine < 0)
             continue;
-        size_t j = codec_hash(old[i].id) & (count - 1);
+        size_t j = mqtt_codec_hash(old[i].id) & (count - 1);
         while (slots[j].machine >= 0)
             j = (j + 1) & (count - 1);
         slots[j] = old[i];
@@ -328,9 +327,9 @@ static int codec_slots_alloc(struct codec *c, size_t count)
     return 0;
 }
 
-static int codec_cache_find(const struct codec *c, const char *id)
+static int mqtt_codec_cache_find(const struct mqtt_codec *c, const char *id)
 {
-    size_t j = codec_hash(id) & (c->slot_count - 1);
+    size_t j = mqtt_codec_hash(id) & (c->slot_count - 1);
     while (c->slots[j].machine >= 0) {
         if (strcmp(c->slots[j].id, id) == 0)
             return c->slots[j].machine;
@@ -339,11 +338,11 @@ static int codec_cache_find(const struct codec *c, const char *id)
     return -1;
 }
 
-static void codec_cache_put(struct codec *c, const char *id, int machine)
+static void mqtt_codec_cache_put(struct mqtt_codec *c, const char *id, int machine)
 {
-    if ((c->slot_used + 1) * 2 > c->slot_count && codec_slots_alloc(c, c->slot_count * 2) < 0)
+    if ((c->slot_used + 1) * 2 > c->slot_count && mqtt_codec_slots_alloc(c, c->slot_count * 2) < 0)
         return; /* out of memory: lookups fall back to the catalog */
-    size_t j = codec_hash(id) & (c->slot_count - 1);
+    size_t j = mqtt_codec_hash(id) & (c->slot_count - 1);
     while (c->slots[j].machine >= 0)
         j = (j + 1) & (c->slot_count - 1);
     snprintf(c->slots[j].id, sizeof c->slots[j].id, "%s", id);
@@ -351,21 +350,21 @@ static void codec_cache_put(struct codec *c, const char *id, int machine)
     c->slot_used++;
 }
 
-struct codec *codec_create(struct catalog *cat)
+struct mqtt_codec *mqtt_codec_create(struct catalog *cat)
 {
-    struct codec *c = calloc(1, sizeof *c);
+    struct mqtt_codec *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->cat = cat;
     c->last_machine = -1;
-    if (codec_slots_alloc(c, 64) < 0) {
+    if (mqtt_codec_slots_alloc(c, 64) < 0) {
         free(c);
         return NULL;
     }
     return c;
 }
 
-void codec_destroy(struct codec *c)
+void mqtt_codec_destroy(struct mqtt_codec *c)
 {
     if (!c)
         return;
@@ -373,16 +372,16 @@ void codec_destroy(struct codec *c)
     free(c);
 }
 
-static int codec_reject(struct codec *c, int reason)
+static int mqtt_codec_reject(struct mqtt_codec *c, int reason)
 {
     atomic_fetch_add(&c->rejected[reason], 1);
     atomic_fetch_add(&c->rejected_total, 1);
     return -reason;
 }
 
-static int codec_machine(struct codec *c, const struct codec_record *rec)
+static int mqtt_codec_machine(struct mqtt_codec *c, const struct mqtt_codec_record *rec)
 {
-    int m = codec_cache_find(c, rec->machine_id);
+    int m = mqtt_codec_cache_find(c, rec->machine_id);
     if (m >= 0)
         return m;
     m = catalog_machine_find(c->cat, rec->machine_id);
@@ -392,12 +391,12 @@ static int codec_machine(struct codec *c, const struct codec_record *rec)
             return -1;
         atomic_fetch_add(&c->learned, 1);
     }
-    codec_cache_put(c, rec->machine_id, m);
+    mqtt_codec_cache_put(c, rec->machine_id, m);
     return m;
 }
 
 /* Generic names of the Kafka twin ("temperature") onto a catalog type's sensors. */
-static int codec_sensor_alias(const struct catalog_type *t, const char *name)
+static int mqtt_codec_sensor_alias(const struct catalog_type *t, const char *name)
 {
     static const struct {
         const char *wire, *token;
@@ -419,7 +418,7 @@ static int codec_sensor_alias(const struct catalog_type *t, const char *name)
     return -1;
 }
 
-static int codec_sensor(struct codec *c, int machine, const struct codec_field *f)
+static int mqtt_codec_sensor(struct mqtt_codec *c, int machine, const struct mqtt_codec_field *f)
 {
     struct catalog_machine *m = catalog_machine_at(c->cat, machine);
     int s = catalog_sensor_find(m->type, f->name);
@@ -427,7 +426,7 @@ static int codec_sensor(struct codec *c, int machine, const struct codec_field *
         return s;
     /* Catalog types (and learned copies of them) first try the generic Kafka names. */
     if (!m->type->learned || catalog_type_find(c->cat, m->type->name)) {
-        s = codec_sensor_alias(m->type, f->name);
+        s = mqtt_codec_sensor_alias(m->type, f->name);
         if (s >= 0 || !m->type->learned)
             return s;
     }
@@ -435,8 +434,8 @@ static int codec_sensor(struct codec *c, int machine, const struct codec_field *
 }
 
 /* Fills one sample from a field for sensor s; false when the kinds do not fit. */
-static bool codec_fill(const struct catalog_sensor *sensor, const struct codec_field *f,
-                       struct sample *out)
+static bool mqtt_codec_fill(const struct catalog_sensor *sensor, const struct mqtt_codec_field *f,
+                            struct sample *out)
 {
     if (sensor->is_text) {
         out->kind = SAMPLE_TEXT;
@@ -445,7 +444,7 @@ static bool codec_fill(const struct catalog_sensor *sensor, const struct codec_f
         } else {
             char num[32];
             snprintf(num, sizeof num, "%.6g", f->value);
-            codec_sanitize_text(num, out->u.text, sizeof out->u.text);
+            mqtt_codec_sanitize_text(num, out->u.text, sizeof out->u.text);
         }
         return true;
     }
@@ -462,24 +461,24 @@ static bool codec_fill(const struct catalog_sensor *sensor, const struct codec_f
     return true;
 }
 
-int codec_decode(struct codec *c, const char *topic, const void *payload, size_t len,
-                 int64_t now_ms, struct sample *out, size_t max)
+int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *payload, size_t len,
+                      int64_t now_ms, struct sample *out, size_t max)
 {
     atomic_fetch_add(&c->received, 1);
-    struct codec_record *rec = &c->rec;
-    int rc = codec_parse(payload, len, topic, now_ms, rec);
-    if (rc != CODEC_OK)
-        return codec_reject(c, rc);
-    int machine = codec_machine(c, rec);
+    struct mqtt_codec_record *rec = &c->rec;
+    int rc = mqtt_codec_parse(payload, len, topic, now_ms, rec);
+    if (rc != MQTT_CODEC_OK)
+        return mqtt_codec_reject(c, rc);
+    int machine = mqtt_codec_machine(c, rec);
     if (machine < 0)
-        return codec_reject(c, CODEC_MACHINE_CAP);
+        return mqtt_codec_reject(c, MQTT_CODEC_MACHINE_CAP);
     const struct catalog_type *type = catalog_machine_at(c->cat, machine)->type;
     size_t n = 0;
     bool numeric = false;
     uint64_t unmapped = 0;
     for (int i = 0; i < rec->field_count && n < max; i++) {
-        const struct codec_field *f = &rec->fields[i];
-        int s = codec_sensor(c, machine, f);
+        const struct mqtt_codec_field *f = &rec->fields[i];
+        int s = mqtt_codec_sensor(c, machine, f);
         if (s < 0) {
             unmapped++;
             continue;
@@ -488,7 +487,7 @@ int codec_decode(struct codec *c, const char *topic, const void *payload, size_t
         smp->ts_ms = rec->ts_ms;
         smp->machine = (uint32_t)machine;
         smp->sensor = (uint16_t)s;
-        if (!codec_fill(&type->sensors[s], f, smp))
+        if (!mqtt_codec_fill(&type->sensors[s], f, smp))
             continue;
         numeric |= smp->kind == SAMPLE_VALUE;
         n++;
@@ -496,19 +495,19 @@ int codec_decode(struct codec *c, const char *topic, const void *payload, size_t
     if (unmapped)
         atomic_fetch_add(&c->fields_unmapped, unmapped);
     if (!numeric)
-        return codec_reject(c, CODEC_NO_NUMERIC_FIELD);
+        return mqtt_codec_reject(c, MQTT_CODEC_NO_NUMERIC_FIELD);
     c->last_machine = machine;
     atomic_fetch_add(&c->decoded, 1);
     atomic_fetch_add(&c->samples, n);
     return (int)n;
 }
 
-int codec_last_machine(const struct codec *c)
+int mqtt_codec_last_machine(const struct mqtt_codec *c)
 {
     return c->last_machine;
 }
 
-void codec_get_stats(const struct codec *c, struct codec_stats *out)
+void mqtt_codec_get_stats(const struct mqtt_codec *c, struct mqtt_codec_stats *out)
 {
     memset(out, 0, sizeof *out);
     out->received = atomic_load(&c->received);
@@ -517,16 +516,16 @@ void codec_get_stats(const struct codec *c, struct codec_stats *out)
     out->rejected_total = atomic_load(&c->rejected_total);
     out->fields_unmapped = atomic_load(&c->fields_unmapped);
     out->machines_learned = atomic_load(&c->learned);
-    for (int i = 1; i < CODEC_REJECT_COUNT; i++)
+    for (int i = 1; i < MQTT_CODEC_REJECT_COUNT; i++)
         out->rejected[i] = atomic_load(&c->rejected[i]);
 }
 
-int codec_stats_json(const struct codec_stats *s, char *buf, size_t len)
+int mqtt_codec_stats_json(const struct mqtt_codec_stats *s, char *buf, size_t len)
 {
     size_t off = 0;
     int w = snprintf(buf, len, "{\"received\":%llu,\"rejected\":{",
                      (unsigned long long)s->received);
-    for (int i = 1; i < CODEC_REJECT_COUNT && w >= 0; i++) {
+    for (int i = 1; i < MQTT_CODEC_REJECT_COUNT && w >= 0; i++) {
         off += (size_t)w;
         w = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, "%s\"%s\":%llu",
                      i > 1 ? "," : "", reject_names[i], (unsigned long long)s->rejected[i]);
@@ -538,13 +537,14 @@ int codec_stats_json(const struct codec_stats *s, char *buf, size_t len)
 
 /* ---- encoding ---- */
 
-struct codec_out {
+struct mqtt_codec_out {
     char *buf;
     size_t len, off;
     bool overflow;
 };
 
-__attribute__((format(printf, 2, 3))) static void codec_put(struct codec_out *o, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void mqtt_codec_put(struct mqtt_codec_out *o,
+                                                                 const char *fmt, ...)
 {
     if (o->overflow)
         return;
@@ -559,25 +559,26 @@ __attribute__((format(printf, 2, 3))) static void codec_put(struct codec_out *o,
     o->off += (size_t)w;
 }
 
-static void codec_put_string(struct codec_out *o, const char *s)
+static void mqtt_codec_put_string(struct mqtt_codec_out *o, const char *s)
 {
     if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
         o->overflow = true;
 }
 
-struct codec_named {
+struct mqtt_codec_named {
     const char *name;
     const struct sample *s;
 };
 
-static int codec_named_cmp(const void *a, const void *b)
+static int mqtt_codec_named_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct codec_named *)a)->name, ((const struct codec_named *)b)->name);
+    return strcmp(((const struct mqtt_codec_named *)a)->name,
+                  ((const struct mqtt_codec_named *)b)->name);
 }
 
 /* Length of the object path of a dotted name (up to its last dot), in components. */
-static int codec_split(const char *name, const char *parts[CODEC_DEPTH_MAX + 1],
-                       size_t lens[CODEC_DEPTH_MAX + 1])
+static int mqtt_codec_split(const char *name, const char *parts[MQTT_CODEC_DEPTH_MAX + 1],
+                            size_t lens[MQTT_CODEC_DEPTH_MAX + 1])
 {
     int k = 0;
     const char *p = name;
@@ -586,32 +587,32 @@ static int codec_split(const char *name, const char *parts[CODEC_DEPTH_MAX + 1],
         parts[k] = p;
         lens[k] = dot ? (size_t)(dot - p) : strlen(p);
         k++;
-        if (!dot || k == CODEC_DEPTH_MAX + 1)
+        if (!dot || k == MQTT_CODEC_DEPTH_MAX + 1)
             break;
         p = dot + 1;
     }
-    if (k == CODEC_DEPTH_MAX + 1) /* too deep: keep the tail dotted in the leaf */
+    if (k == MQTT_CODEC_DEPTH_MAX + 1) /* too deep: keep the tail dotted in the leaf */
         lens[k - 1] = strlen(parts[k - 1]);
     return k;
 }
 
-static void codec_put_value(struct codec_out *o, const struct sample *s)
+static void mqtt_codec_put_value(struct mqtt_codec_out *o, const struct sample *s)
 {
     if (s->kind == SAMPLE_TEXT) {
         char text[SAMPLE_TEXT_MAX];
         memcpy(text, s->u.text, sizeof text);
         text[SAMPLE_TEXT_MAX - 1] = '\0';
-        codec_put_string(o, text);
+        mqtt_codec_put_string(o, text);
     } else {
-        codec_put(o, "%.10g", s->u.value);
+        mqtt_codec_put(o, "%.10g", s->u.value);
     }
 }
 
-int codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, const struct sample *s,
-                 size_t n, char *buf, size_t len)
+int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, const struct sample *s,
+                      size_t n, char *buf, size_t len)
 {
     const struct catalog_machine *m = catalog_machine_at(cat, machine);
-    struct codec_named named[CATALOG_SENSORS_MAX * 2];
+    struct mqtt_codec_named named[CATALOG_SENSORS_MAX * 2];
     size_t count = 0;
     int sensor_count = catalog_sensor_count(m->type);
     for (size_t i = 0; i < n && count < sizeof named / sizeof *named; i++) {
@@ -623,45 +624,45 @@ int codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, const st
         named[count].s = &s[i];
         count++;
     }
-    qsort(named, count, sizeof *named, codec_named_cmp);
-    struct codec_out o = {.buf = buf, .len = len};
+    qsort(named, count, sizeof *named, mqtt_codec_named_cmp);
+    struct mqtt_codec_out o = {.buf = buf, .len = len};
     char ts[40];
     clock_format_iso8601(ts_ms, ts, sizeof ts);
-    codec_put(&o, "{\"machine_id\":");
-    codec_put_string(&o, m->id);
-    codec_put(&o, ",\"type\":");
-    codec_put_string(&o, m->type->name);
-    codec_put(&o, ",\"ts\":\"%s\",\"data\":{", ts);
-    const char *prev[CODEC_DEPTH_MAX + 1];
-    size_t prev_len[CODEC_DEPTH_MAX + 1];
+    mqtt_codec_put(&o, "{\"machine_id\":");
+    mqtt_codec_put_string(&o, m->id);
+    mqtt_codec_put(&o, ",\"type\":");
+    mqtt_codec_put_string(&o, m->type->name);
+    mqtt_codec_put(&o, ",\"ts\":\"%s\",\"data\":{", ts);
+    const char *prev[MQTT_CODEC_DEPTH_MAX + 1];
+    size_t prev_len[MQTT_CODEC_DEPTH_MAX + 1];
     int prev_depth = 0; /* open objects below "data" */
-    bool first[CODEC_DEPTH_MAX + 2] = {true};
+    bool first[MQTT_CODEC_DEPTH_MAX + 2] = {true};
     for (size_t i = 0; i < count; i++) {
         if (i > 0 && strcmp(named[i].name, named[i - 1].name) == 0)
             continue; /* the same sensor twice at one time: keep the first */
-        const char *parts[CODEC_DEPTH_MAX + 1];
-        size_t lens[CODEC_DEPTH_MAX + 1];
-        int k = codec_split(named[i].name, parts, lens);
+        const char *parts[MQTT_CODEC_DEPTH_MAX + 1];
+        size_t lens[MQTT_CODEC_DEPTH_MAX + 1];
+        int k = mqtt_codec_split(named[i].name, parts, lens);
         int common = 0;
         while (common < prev_depth && common < k - 1 && lens[common] == prev_len[common] &&
                memcmp(parts[common], prev[common], lens[common]) == 0)
             common++;
         for (; prev_depth > common; prev_depth--)
-            codec_put(&o, "}");
+            mqtt_codec_put(&o, "}");
         for (int d = common; d < k - 1; d++) {
-            codec_put(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
+            mqtt_codec_put(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
             first[d] = false;
             prev[d] = parts[d];
             prev_len[d] = lens[d];
             first[d + 1] = true;
             prev_depth = d + 1;
         }
-        codec_put(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
+        mqtt_codec_put(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
         first[k - 1] = false;
-        codec_put_value(&o, named[i].s);
+        mqtt_codec_put_value(&o, named[i].s);
     }
     for (; prev_depth > 0; prev_depth--)
-        codec_put(&o, "}");
-    codec_put(&o, "}}");
+        mqtt_codec_put(&o, "}");
+    mqtt_codec_put(&o, "}}");
     return o.overflow ? -1 : (int)o.off;
 }

@@ -49,7 +49,7 @@ struct store_replay *store_replay_open(const char *db_path, char *err, size_t er
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    r->reader = store_reader_open(db_path, err, errlen);
+    r->reader = store_read_open(db_path, err, errlen);
     if (!r->reader) {
         free(r);
         return NULL;
@@ -60,8 +60,8 @@ struct store_replay *store_replay_open(const char *db_path, char *err, size_t er
 
 void store_replay_range(struct store_replay *r, int64_t *oldest_ms, int64_t *newest_ms)
 {
-    *oldest_ms = store_reader_oldest_ms(r->reader);
-    *newest_ms = store_reader_newest_ms(r->reader);
+    *oldest_ms = store_read_oldest_ms(r->reader);
+    *newest_ms = store_read_newest_ms(r->reader);
 }
 
 /* Caller holds the lock. */
@@ -183,7 +183,7 @@ static int replay_row(void *ctx, const struct store_row *row)
 static void *replay_producer(void *arg)
 {
     struct store_replay *r = arg;
-    int rc = store_reader_each(r->reader, &r->query, replay_row, r, r->error, sizeof r->error);
+    int rc = store_read_each(r->reader, &r->query, replay_row, r, r->error, sizeof r->error);
     if (rc == 0)
         rc = replay_flush(r);
     if (rc <= 0) /* finished, or failed with the reason in error; not when stopped */
@@ -198,7 +198,7 @@ int store_replay_start(struct store_replay *r, const struct store_query *q, stru
         snprintf(err, errlen, "the replay is running already");
         return -1;
     }
-    if (store_reader_check(r->reader, q, err, errlen) != 0)
+    if (store_read_check(r->reader, q, err, errlen) != 0)
         return -1;
     r->query = *q;
     r->cat = cat;
@@ -221,7 +221,7 @@ void store_replay_close(struct store_replay *r)
         queue_close(r->queue); /* wakes a producer waiting for room */
         pthread_join(r->thread, NULL);
     }
-    store_reader_close(r->reader);
+    store_read_close(r->reader);
     pthread_mutex_destroy(&r->lock);
     free(r->map);
     free(r);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "catalog.h"
 #include "queue.h"
-#include "store_reader.h"
+#include "store_read.h"
 
 struct store_replay;
 

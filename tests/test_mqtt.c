@@ -84,7 +84,8 @@ static void env_feed(struct env *e)
 {
     char err[256];
     env_url(e, "mqtt", e->cfg.mqtt_url, sizeof e->cfg.mqtt_url);
-    e->feed = mqtt_feed_create(&e->cfg, e->cat, e->q, err, sizeof err);
+    e->feed = mqtt_feed_create(test_feed_options(&e->cfg, &(struct mqtt_feed_options){0}), e->cat,
+                               e->q, err, sizeof err);
     if (!e->feed)
         fail_msg("feed: %s", err);
     assert_int_equal(mqtt_feed_start(e->feed, err, sizeof err), 0);
@@ -97,7 +98,8 @@ static struct mqtt *env_publisher(struct env *e, const char *client_id)
     snprintf(pc.client_id, sizeof pc.client_id, "%s", client_id);
     char url[64], err[256];
     env_url(e, "mqtt", url, sizeof url);
-    struct mqtt *m = mqtt_create(&pc, url, "pub", true, err, sizeof err);
+    struct mqtt *m = mqtt_create(test_conn_options(&pc, &(struct mqtt_options){0}), url, "pub",
+                                 true, err, sizeof err);
     if (!m)
         fail_msg("publisher: %s", err);
     assert_int_equal(mqtt_start(m, err, sizeof err), 0);
@@ -131,7 +133,7 @@ static void drain(struct env *e)
 
 static bool wait_received(struct env *e, uint64_t received)
 {
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     for (int64_t end = now_ms() + WAIT_MS; now_ms() < end;) {
         drain(e);
         mqtt_feed_stats(e->feed, NULL, &cs);
@@ -208,16 +210,16 @@ static void test_formats_and_garbage(void **state)
     free(big);
     assert_true(wait_received(e, 4 + nbad + 1));
 
-    struct codec_stats cs;
+    struct mqtt_codec_stats cs;
     struct mqtt_status st;
     mqtt_feed_stats(e->feed, &st, &cs);
     assert_int_equal(cs.received, 4 + nbad + 1);
     assert_int_equal(cs.decoded, 5);
-    assert_int_equal(cs.rejected[CODEC_NOT_JSON], 3);
-    assert_int_equal(cs.rejected[CODEC_TOO_LARGE], 1);
-    assert_int_equal(cs.rejected[CODEC_NO_NUMERIC_FIELD], 1);
-    assert_int_equal(cs.rejected[CODEC_NO_MACHINE_ID], 1);
-    assert_int_equal(cs.rejected[CODEC_BAD_TIMESTAMP], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_NOT_JSON], 3);
+    assert_int_equal(cs.rejected[MQTT_CODEC_TOO_LARGE], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_NO_NUMERIC_FIELD], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_NO_MACHINE_ID], 1);
+    assert_int_equal(cs.rejected[MQTT_CODEC_BAD_TIMESTAMP], 1);
     assert_true(find_sample(e, "PUMP_001", "speed_rpm")->u.value == 1480);
     assert_true(find_sample(e, "PUMP_001", "vibration_mm_s")->u.value == 3.25);
     assert_string_equal(find_sample(e, "CNC-001", "status.mode")->u.text, "AUTO");
@@ -344,7 +346,8 @@ static void test_tls(void **state)
     /* without the test CA the server is not trusted: the error is shown, it keeps trying */
     char err[256];
     env_url(e, "mqtts", e->cfg.mqtt_url, sizeof e->cfg.mqtt_url);
-    e->feed = mqtt_feed_create(&e->cfg, e->cat, e->q, err, sizeof err);
+    e->feed = mqtt_feed_create(test_feed_options(&e->cfg, &(struct mqtt_feed_options){0}), e->cat,
+                               e->q, err, sizeof err);
     assert_non_null(e->feed);
     assert_int_equal(mqtt_feed_start(e->feed, err, sizeof err), 0);
     struct mqtt_status st;
@@ -361,14 +364,16 @@ static void test_tls(void **state)
 
     /* with --cafile it connects and data flows */
     snprintf(e->cfg.cafile, sizeof e->cfg.cafile, "%s/ca.crt", b->dir);
-    e->feed = mqtt_feed_create(&e->cfg, e->cat, e->q, err, sizeof err);
+    e->feed = mqtt_feed_create(test_feed_options(&e->cfg, &(struct mqtt_feed_options){0}), e->cat,
+                               e->q, err, sizeof err);
     if (!e->feed)
         fail_msg("%s", err);
     assert_int_equal(mqtt_feed_start(e->feed, err, sizeof err), 0);
     assert_true(wait_state(mqtt_feed_connection(e->feed), MQTT_CONNECTED));
     struct config pc = e->cfg;
     snprintf(pc.client_id, sizeof pc.client_id, "tls-pub");
-    e->pub = mqtt_create(&pc, e->cfg.mqtt_url, "pub", false, err, sizeof err);
+    e->pub = mqtt_create(test_conn_options(&pc, &(struct mqtt_options){0}), e->cfg.mqtt_url, "pub",
+                         false, err, sizeof err);
     assert_non_null(e->pub);
     assert_int_equal(mqtt_start(e->pub, err, sizeof err), 0);
     assert_true(wait_state(e->pub, MQTT_CONNECTED));
@@ -380,7 +385,8 @@ static void test_tls(void **state)
     /* a TLS option on a plain URL is a mistake the user hears about */
     struct config plain = e->cfg;
     env_url(e, "mqtt", plain.mqtt_url, sizeof plain.mqtt_url);
-    assert_null(mqtt_create(&plain, plain.mqtt_url, "x", false, err, sizeof err));
+    assert_null(mqtt_create(test_conn_options(&plain, &(struct mqtt_options){0}), plain.mqtt_url,
+                            "x", false, err, sizeof err));
     assert_non_null(strstr(err, "mqtts://"));
 }
 
@@ -408,13 +414,15 @@ static void test_password(void **state)
     snprintf(e->cfg.user, sizeof e->cfg.user, "operator");
     snprintf(e->cfg.password_file, sizeof e->cfg.password_file, "%s", pwfile);
     chmod(pwfile, 0644); /* readable by others: refused, like ssh */
-    assert_null(mqtt_feed_create(&e->cfg, e->cat, e->q, err, sizeof err));
+    assert_null(mqtt_feed_create(test_feed_options(&e->cfg, &(struct mqtt_feed_options){0}), e->cat,
+                                 e->q, err, sizeof err));
     assert_non_null(strstr(err, "too open"));
     chmod(pwfile, 0600);
 
     /* a wrong password (from the environment, which wins) is refused by the broker */
     setenv("TWINTOP_MQTT_PASSWORD", "wrong", 1);
-    e->feed = mqtt_feed_create(&e->cfg, e->cat, e->q, err, sizeof err);
+    e->feed = mqtt_feed_create(test_feed_options(&e->cfg, &(struct mqtt_feed_options){0}), e->cat,
+                               e->q, err, sizeof err);
     assert_non_null(e->feed);
     assert_int_equal(mqtt_feed_start(e->feed, err, sizeof err), 0);
     struct mqtt_status st;
@@ -432,12 +440,14 @@ static void test_password(void **state)
     /* the right one from the 0600 file, the user from the environment */
     e->cfg.user[0] = '\0';
     setenv("TWINTOP_MQTT_USER", "operator", 1);
-    e->feed = mqtt_feed_create(&e->cfg, e->cat, e->q, err, sizeof err);
+    e->feed = mqtt_feed_create(test_feed_options(&e->cfg, &(struct mqtt_feed_options){0}), e->cat,
+                               e->q, err, sizeof err);
     if (!e->feed)
         fail_msg("%s", err);
     assert_int_equal(mqtt_feed_start(e->feed, err, sizeof err), 0);
     assert_true(wait_state(mqtt_feed_connection(e->feed), MQTT_CONNECTED));
-    e->pub = mqtt_create(&e->cfg, e->cfg.mqtt_url, "pub", false, err, sizeof err);
+    e->pub = mqtt_create(test_conn_options(&e->cfg, &(struct mqtt_options){0}), e->cfg.mqtt_url,
+                         "pub", false, err, sizeof err);
     assert_int_equal(mqtt_start(e->pub, err, sizeof err), 0);
     assert_true(wait_state(e->pub, MQTT_CONNECTED));
     const char *p = "{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1111}}";
@@ -456,7 +466,8 @@ static void test_shared_subscription(void **state)
     char err[256];
     struct config cfg2 = e->cfg;
     snprintf(cfg2.client_id, sizeof cfg2.client_id, "second-recorder-%d", (int)getpid());
-    struct mqtt_feed *second = mqtt_feed_create(&cfg2, e->cat, q2, err, sizeof err);
+    struct mqtt_feed *second = mqtt_feed_create(
+        test_feed_options(&cfg2, &(struct mqtt_feed_options){0}), e->cat, q2, err, sizeof err);
     assert_non_null(second);
     assert_int_equal(mqtt_feed_start(second, err, sizeof err), 0);
     assert_true(wait_state(mqtt_feed_connection(e->feed), MQTT_CONNECTED));
@@ -470,7 +481,7 @@ static void test_shared_subscription(void **state)
         snprintf(payload, sizeof payload, "{\"machine_id\":\"PUMP_001\",\"data\":{\"seq\":%d}}", i);
         publish_ok(e->pub, "dt/centrifugal-pump/PUMP_001/telemetry", payload, strlen(payload));
     }
-    struct codec_stats a, b;
+    struct mqtt_codec_stats a, b;
     for (int64_t end = now_ms() + WAIT_MS; now_ms() < end; test_sleep_ms(20)) {
         mqtt_feed_stats(e->feed, NULL, &a);
         mqtt_feed_stats(second, NULL, &b);

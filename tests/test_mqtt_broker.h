@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "mqtt.h"
+
 struct test_broker {
     char dir[256];
     char conf[300];
@@ -119,6 +122,37 @@ static inline void test_broker_cleanup(struct test_broker *b)
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", b->dir);
     }
+}
+
+/* The connection options a --client-id / TLS / credentials config gives (as tui/main.c fills
+ * them); o is filled and returned, its strings point into cfg. */
+static inline const struct mqtt_options *test_conn_options(const struct config *cfg,
+                                                           struct mqtt_options *o)
+{
+    *o = (struct mqtt_options){.client_id = cfg->client_id,
+                               .version = cfg->mqtt_version,
+                               .cafile = cfg->cafile,
+                               .capath = cfg->capath,
+                               .certfile = cfg->certfile,
+                               .keyfile = cfg->keyfile,
+                               .insecure = cfg->insecure,
+                               .user = cfg->user,
+                               .password_file = cfg->password_file};
+    return o;
+}
+
+static inline const struct mqtt_feed_options *test_feed_options(const struct config *cfg,
+                                                                struct mqtt_feed_options *o)
+{
+    *o = (struct mqtt_feed_options){.url = cfg->mqtt_url,
+                                    .topic_count = cfg->topic_count,
+                                    .qos = cfg->qos,
+                                    .share_group = cfg->share_group,
+                                    .topic_prefix = cfg->topic_prefix};
+    test_conn_options(cfg, &o->conn);
+    for (int i = 0; i < cfg->topic_count; i++)
+        o->topics[i] = cfg->topics[i];
+    return o;
 }
 
 #endif

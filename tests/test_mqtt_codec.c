@@ -36,7 +36,7 @@ static const char *test_catalog_json =
 
 struct fixture {
     struct catalog *cat;
-    struct codec *codec;
+    struct mqtt_codec *codec;
     struct sample out[256];
 };
 
@@ -49,7 +49,7 @@ static int setup(void **state)
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    f->codec = codec_create(f->cat);
+    f->codec = mqtt_codec_create(f->cat);
     *state = f;
     return f->codec ? 0 : -1;
 }
@@ -57,7 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    codec_destroy(f->codec);
+    mqtt_codec_destroy(f->codec);
     catalog_free(f->cat);
     free(f);
     return 0;
@@ -65,7 +65,7 @@ static int teardown(void **state)
 
 static int decode(struct fixture *f, const char *topic, const char *payload)
 {
-    return codec_decode(f->codec, topic, payload, strlen(payload), 1000, f->out, 256);
+    return mqtt_codec_decode(f->codec, topic, payload, strlen(payload), 1000, f->out, 256);
 }
 
 static const struct sample *find(struct fixture *f, int n, int machine, const char *sensor)
@@ -150,8 +150,8 @@ static void test_kafka_format(void **state)
     assert_true(find(f, n, m, "vibration_mm_s")->u.value == 3.2);
     assert_true(find(f, n, m, "discharge_pressure_bar")->u.value == 6.6);
     assert_true(find(f, n, m, "speed_rpm")->ts_ms == 1763805600000LL);
-    struct codec_stats st;
-    codec_get_stats(f->codec, &st);
+    struct mqtt_codec_stats st;
+    mqtt_codec_get_stats(f->codec, &st);
     assert_true(st.fields_unmapped >= 2); /* load and status */
 
     /* an unknown Kafka machine with an ISO time learns every field, status as text */
@@ -168,15 +168,15 @@ static void test_kafka_format(void **state)
 static void test_epoch_milliseconds_and_fraction(void **state)
 {
     struct fixture *f = *state;
-    struct codec_record rec;
+    struct mqtt_codec_record rec;
     const char *p = "{\"machine_id\":\"A\",\"ts\":1763805600123,\"data\":{\"v\":1}}";
-    assert_int_equal(codec_parse(p, strlen(p), NULL, 0, &rec), CODEC_OK);
+    assert_int_equal(mqtt_codec_parse(p, strlen(p), NULL, 0, &rec), MQTT_CODEC_OK);
     assert_true(rec.ts_ms == 1763805600123LL);
     p = "{\"machine_id\":\"A\",\"timestamp\":1763805600.5,\"data\":{\"v\":1}}";
-    assert_int_equal(codec_parse(p, strlen(p), NULL, 0, &rec), CODEC_OK);
+    assert_int_equal(mqtt_codec_parse(p, strlen(p), NULL, 0, &rec), MQTT_CODEC_OK);
     assert_true(rec.ts_ms == 1763805600500LL);
     p = "{\"machine_id\":\"A\",\"data\":{\"v\":1}}"; /* no time: the receive time */
-    assert_int_equal(codec_parse(p, strlen(p), NULL, 4242, &rec), CODEC_OK);
+    assert_int_equal(mqtt_codec_parse(p, strlen(p), NULL, 4242, &rec), MQTT_CODEC_OK);
     assert_true(rec.ts_ms == 4242);
     (void)f;
 }
@@ -188,41 +188,43 @@ static void test_rejects_counted(void **state)
         const char *payload;
         int reason;
     } cases[] = {
-        {"not json", CODEC_NOT_JSON},
-        {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1", CODEC_NOT_JSON},
-        {"[1,2,3]", CODEC_NOT_JSON},
-        {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1}} trailing", CODEC_NOT_JSON},
-        {"{\"data\":{\"speed_rpm\":1}}", CODEC_NO_MACHINE_ID},
-        {"{\"machine_id\":\"\",\"data\":{\"speed_rpm\":1}}", CODEC_NO_MACHINE_ID},
-        {"{\"machine_id\":[1],\"data\":{\"speed_rpm\":1}}", CODEC_NO_MACHINE_ID},
+        {"not json", MQTT_CODEC_NOT_JSON},
+        {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1", MQTT_CODEC_NOT_JSON},
+        {"[1,2,3]", MQTT_CODEC_NOT_JSON},
+        {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1}} trailing", MQTT_CODEC_NOT_JSON},
+        {"{\"data\":{\"speed_rpm\":1}}", MQTT_CODEC_NO_MACHINE_ID},
+        {"{\"machine_id\":\"\",\"data\":{\"speed_rpm\":1}}", MQTT_CODEC_NO_MACHINE_ID},
+        {"{\"machine_id\":[1],\"data\":{\"speed_rpm\":1}}", MQTT_CODEC_NO_MACHINE_ID},
         {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":\"NaN\"}}",
-         CODEC_NO_NUMERIC_FIELD},
-        {"{\"machine_id\":\"PUMP_001\",\"data\":{}}", CODEC_NO_NUMERIC_FIELD},
-        {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1e999}}", CODEC_NO_NUMERIC_FIELD},
+         MQTT_CODEC_NO_NUMERIC_FIELD},
+        {"{\"machine_id\":\"PUMP_001\",\"data\":{}}", MQTT_CODEC_NO_NUMERIC_FIELD},
+        {"{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1e999}}",
+         MQTT_CODEC_NO_NUMERIC_FIELD},
         {"{\"machine_id\":\"PUMP_001\",\"ts\":\"yesterday\",\"data\":{\"speed_rpm\":1}}",
-         CODEC_BAD_TIMESTAMP},
-        {"{\"machine_id\":\"PUMP_001\",\"ts\":-5,\"data\":{\"speed_rpm\":1}}", CODEC_BAD_TIMESTAMP},
+         MQTT_CODEC_BAD_TIMESTAMP},
+        {"{\"machine_id\":\"PUMP_001\",\"ts\":-5,\"data\":{\"speed_rpm\":1}}",
+         MQTT_CODEC_BAD_TIMESTAMP},
         {"{\"machine_id\":\"PUMP_001\",\"ts\":1e300,\"data\":{\"speed_rpm\":1}}",
-         CODEC_BAD_TIMESTAMP},
+         MQTT_CODEC_BAD_TIMESTAMP},
         {"{\"machine_id\":\"PUMP_001\",\"ts\":\"2026-13-01T00:00:00Z\",\"data\":{\"x\":1}}",
-         CODEC_BAD_TIMESTAMP},
+         MQTT_CODEC_BAD_TIMESTAMP},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int n = decode(f, "dt/x/y/telemetry", cases[i].payload);
         if (n != -cases[i].reason)
             fail_msg("case %zu (%s): got %d, want %d", i, cases[i].payload, n, -cases[i].reason);
     }
-    struct codec_stats st;
-    codec_get_stats(f->codec, &st);
+    struct mqtt_codec_stats st;
+    mqtt_codec_get_stats(f->codec, &st);
     assert_int_equal(st.received, sizeof cases / sizeof *cases);
-    assert_int_equal(st.rejected[CODEC_NOT_JSON], 4);
-    assert_int_equal(st.rejected[CODEC_NO_MACHINE_ID], 3);
-    assert_int_equal(st.rejected[CODEC_NO_NUMERIC_FIELD], 3);
-    assert_int_equal(st.rejected[CODEC_BAD_TIMESTAMP], 4);
+    assert_int_equal(st.rejected[MQTT_CODEC_NOT_JSON], 4);
+    assert_int_equal(st.rejected[MQTT_CODEC_NO_MACHINE_ID], 3);
+    assert_int_equal(st.rejected[MQTT_CODEC_NO_NUMERIC_FIELD], 3);
+    assert_int_equal(st.rejected[MQTT_CODEC_BAD_TIMESTAMP], 4);
     assert_int_equal(st.rejected_total, sizeof cases / sizeof *cases);
     assert_int_equal(st.decoded, 0);
     char json[512];
-    codec_stats_json(&st, json, sizeof json);
+    mqtt_codec_stats_json(&st, json, sizeof json);
     assert_non_null(strstr(json, "\"received\":14,\"rejected\":{\"not_json\":4,"));
 }
 
@@ -237,8 +239,8 @@ static void test_binary_and_huge(void **state)
             bin[i] = (unsigned char)(seed >> 16);
         }
         bin[0] = (unsigned char)(round % 2 ? '{' : bin[0]);
-        int n = codec_decode(f->codec, "dt/a/b/telemetry", bin, (size_t)(seed % sizeof bin) + 1,
-                             0, f->out, 256);
+        int n = mqtt_codec_decode(f->codec, "dt/a/b/telemetry", bin,
+                                  (size_t)(seed % sizeof bin) + 1, 0, f->out, 256);
         assert_true(n < 0);
     }
     size_t big = 1024 * 1024;
@@ -246,7 +248,8 @@ static void test_binary_and_huge(void **state)
     int off = snprintf(mb, big, "{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1,\"pad\":\"");
     memset(mb + off, 'x', big - (size_t)off - 3);
     memcpy(mb + big - 3, "\"}}", 4);
-    assert_int_equal(codec_decode(f->codec, NULL, mb, big, 0, f->out, 256), -CODEC_TOO_LARGE);
+    assert_int_equal(mqtt_codec_decode(f->codec, NULL, mb, big, 0, f->out, 256),
+                     -MQTT_CODEC_TOO_LARGE);
     free(mb);
     /* a deep nest stays bounded */
     char deep[4200];
@@ -263,7 +266,7 @@ static void test_binary_and_huge(void **state)
     const char *good = "{\"machine_id\":\"PUMP_001\",\"ts\":\"2026-11-22T10:00:00Z\","
                        "\"data\":{\"speed_rpm\":1480,\"bearing_temp_c\":55}}";
     for (size_t cut = 0; cut < strlen(good); cut++)
-        assert_true(codec_decode(f->codec, NULL, good, cut, 0, f->out, 256) < 0);
+        assert_true(mqtt_codec_decode(f->codec, NULL, good, cut, 0, f->out, 256) < 0);
     assert_int_equal(decode(f, NULL, good), 2);
 }
 
@@ -301,7 +304,7 @@ static void test_control_characters_in_ids(void **state)
     /* an over-long id is refused rather than truncated into another machine's id */
     char longid[200];
     snprintf(longid, sizeof longid, "{\"machine_id\":\"%0120d\",\"data\":{\"v\":1}}", 7);
-    assert_int_equal(decode(f, NULL, longid), -CODEC_NO_MACHINE_ID);
+    assert_int_equal(decode(f, NULL, longid), -MQTT_CODEC_NO_MACHINE_ID);
 }
 
 static void test_machine_cap(void **state)
@@ -313,14 +316,14 @@ static void test_machine_cap(void **state)
     for (int i = 0; i < 10; i++) {
         snprintf(p, sizeof p, "{\"machine_id\":\"GW_%03d\",\"data\":{\"v\":%d}}", i, i);
         int n = decode(f, "dt/gateway/x/telemetry", p);
-        assert_int_equal(n, i < 3 ? 1 : -CODEC_MACHINE_CAP);
+        assert_int_equal(n, i < 3 ? 1 : -MQTT_CODEC_MACHINE_CAP);
     }
     assert_int_equal(catalog_machine_count(f->cat), base + 3);
     /* known machines still decode at the cap */
     assert_int_equal(decode(f, NULL, "{\"machine_id\":\"GW_001\",\"data\":{\"v\":1}}"), 1);
-    struct codec_stats st;
-    codec_get_stats(f->codec, &st);
-    assert_int_equal(st.rejected[CODEC_MACHINE_CAP], 7);
+    struct mqtt_codec_stats st;
+    mqtt_codec_get_stats(f->codec, &st);
+    assert_int_equal(st.rejected[MQTT_CODEC_MACHINE_CAP], 7);
     assert_int_equal(st.machines_learned, 3);
     assert_string_equal(catalog_machine_at(f->cat, base)->type->name, "gateway");
 }
@@ -360,14 +363,14 @@ static void test_encode_round_trip(void **state)
     s[3].kind = SAMPLE_TEXT;
     snprintf(s[3].u.text, sizeof s[3].u.text, "AU\"TO");
     char buf[1024];
-    int len = codec_encode(f->cat, m, 1795341600250LL, s, 5, buf, sizeof buf);
+    int len = mqtt_codec_encode(f->cat, m, 1795341600250LL, s, 5, buf, sizeof buf);
     assert_true(len > 0);
     assert_string_equal(buf, "{\"machine_id\":\"CNC-001\",\"type\":\"cnc-machining-centre\","
                              "\"ts\":\"2026-11-22T10:00:00.250Z\",\"data\":{\"axes\":{\"x\":"
                              "{\"position_mm\":20.5}},\"spindle\":{\"rpm\":10.25,"
                              "\"temperature_c\":30.75},\"status\":{\"mode\":\"AU\\\"TO\"},"
                              "\"tool\":{\"wear_percent\":51.25}}}");
-    int n = codec_decode(f->codec, NULL, buf, (size_t)len, 0, f->out, 256);
+    int n = mqtt_codec_decode(f->codec, NULL, buf, (size_t)len, 0, f->out, 256);
     assert_int_equal(n, 5);
     for (int i = 0; i < 5; i++) {
         const struct sample *got = find(f, n, m, names[i]);
@@ -378,7 +381,7 @@ static void test_encode_round_trip(void **state)
         else
             assert_true(got->u.value == s[i].u.value);
     }
-    assert_int_equal(codec_encode(f->cat, m, 0, s, 5, buf, 40), -1);
+    assert_int_equal(mqtt_codec_encode(f->cat, m, 0, s, 5, buf, 40), -1);
 }
 
 int main(void)

@@ -20,7 +20,7 @@
 
 #include "catalog.h"
 #include "store.h"
-#include "store_reader.h"
+#include "store_export.h"
 
 #define BASE_MS 1795000000000LL /* 2026-11-18T11:06:40Z */
 #define N 20000                 /* numeric samples in the fixture file */
@@ -104,7 +104,7 @@ static int teardown(void **state)
 static struct store_reader *open_reader(const char *path)
 {
     char err[512];
-    struct store_reader *r = store_reader_open(path, err, sizeof err);
+    struct store_reader *r = store_read_open(path, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     return r;
@@ -118,7 +118,7 @@ static char *export_mem(struct store_reader *r, const struct store_query *q, enu
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     assert_non_null(out);
-    *rows = store_reader_export(r, q, fmt, out, err, errlen);
+    *rows = store_export_write(r, q, fmt, out, err, errlen);
     fclose(out);
     return buf;
 }
@@ -143,7 +143,7 @@ static void check_row(const char *ts, const char *machine, const char *sensor, d
     int64_t ms;
     int64_t i = stream_index(value);
     struct sample e = stream_sample(i);
-    assert_int_equal(store_parse_time(ts, 0, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time(ts, 0, &ms, err, sizeof err), 0);
     assert_int_equal(ms, e.ts_ms);
     assert_string_equal(machine, e.machine ? "P2" : "P1");
     assert_string_equal(sensor, e.sensor ? "flow_m3h" : "temp_c");
@@ -155,7 +155,7 @@ static void test_csv_round_trip(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     char err[512];
     long long rows;
     char *csv = export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err);
@@ -180,7 +180,7 @@ static void test_csv_round_trip(void **state)
     assert_int_equal(seen, N);
     assert_int_equal(text, 1);
     free(csv);
-    store_reader_close(r);
+    store_read_close(r);
 }
 
 static void test_jsonl_round_trip(void **state)
@@ -188,7 +188,7 @@ static void test_jsonl_round_trip(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     char err[512];
     long long rows;
     char *jsonl = export_mem(r, &q, STORE_FORMAT_JSONL, &rows, err, sizeof err);
@@ -214,7 +214,7 @@ static void test_jsonl_round_trip(void **state)
     }
     assert_int_equal(seen, N);
     free(jsonl);
-    store_reader_close(r);
+    store_read_close(r);
 }
 
 static void test_sqlite_copies(void **state)
@@ -222,11 +222,11 @@ static void test_sqlite_copies(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     char err[512], whole[160], part[160];
     snprintf(whole, sizeof whole, "%s/copy.db", f->dir);
     snprintf(part, sizeof part, "%s/part.db", f->dir);
-    assert_int_equal(store_reader_copy(r, &q, whole, err, sizeof err), 0);
+    assert_int_equal(store_export_copy(r, &q, whole, err, sizeof err), 0);
     assert_int_equal(query_int(whole, "SELECT count(*) FROM samples"), N + 1);
     assert_int_equal(query_int(whole, "SELECT count(*) FROM pragma_integrity_check WHERE"
                                       " integrity_check = 'ok'"),
@@ -236,7 +236,7 @@ static void test_sqlite_copies(void **state)
                      query_int(f->path, "SELECT sum(value * 7) FROM samples WHERE"
                                         " typeof(value) = 'real'"));
     /* An existing file is never overwritten. */
-    assert_int_equal(store_reader_copy(r, &q, whole, err, sizeof err), -1);
+    assert_int_equal(store_export_copy(r, &q, whole, err, sizeof err), -1);
     assert_non_null(strstr(err, "already exists"));
 
     /* Filtered: P2's flow over the first 100 s. */
@@ -244,14 +244,14 @@ static void test_sqlite_copies(void **state)
     q.sensors[q.sensor_count++] = "flow_m3h";
     q.since_ms = BASE_MS;
     q.until_ms = BASE_MS + 100000;
-    assert_int_equal(store_reader_copy(r, &q, part, err, sizeof err), 0);
+    assert_int_equal(store_export_copy(r, &q, part, err, sizeof err), 0);
     assert_int_equal(query_int(part, "SELECT count(*) FROM samples"), 1000);
     assert_int_equal(query_int(part, "SELECT count(*) FROM samples WHERE machine_id != 'P2' OR"
                                      " sensor != 'flow_m3h'"),
                      0);
     assert_int_equal(query_int(part, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_true(query_int(part, "SELECT count(*) FROM rollups") > 0);
-    store_reader_close(r);
+    store_read_close(r);
 }
 
 static void test_filters_and_rollups(void **state)
@@ -259,7 +259,7 @@ static void test_filters_and_rollups(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     char err[512];
     long long rows;
     q.machines[q.machine_count++] = "P1";
@@ -270,7 +270,7 @@ static void test_filters_and_rollups(void **state)
     assert_null(strstr(out, "P2"));
     free(out);
 
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.rollup = store_window_find("1min");
     out = export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err);
     assert_int_equal(rows, query_int(f->path, "SELECT count(*) FROM rollups WHERE"
@@ -288,13 +288,13 @@ static void test_filters_and_rollups(void **state)
 
     int64_t ts[16];
     double mean[16], lo[16], hi[16];
-    int n = store_reader_rollup_series(r, "P1", "temp_c", 1, INT64_MIN, INT64_MAX, ts, mean, lo, hi,
-                                       16);
+    int n =
+        store_read_rollup_series(r, "P1", "temp_c", 1, INT64_MIN, INT64_MAX, ts, mean, lo, hi, 16);
     assert_true(n >= 1);
     for (int i = 1; i < n; i++)
         assert_true(ts[i] > ts[i - 1]);
     assert_true(lo[0] <= mean[0] && mean[0] <= hi[0]);
-    store_reader_close(r);
+    store_read_close(r);
 }
 
 static void test_alarm_log(void **state)
@@ -302,14 +302,14 @@ static void test_alarm_log(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.alarms = true;
     char err[512] = "";
     long long rows;
     char *out = export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err);
     assert_int_equal(rows, 0); /* nothing happened yet */
     free(out);
-    store_reader_close(r);
+    store_read_close(r);
 
     /* The alarm manager's tables, as it creates them beside ours. */
     sqlite3 *db;
@@ -351,7 +351,7 @@ static void test_alarm_log(void **state)
     out = export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err);
     assert_int_equal(rows, 0);
     free(out);
-    store_reader_close(r);
+    store_read_close(r);
 }
 
 /* Files of older versions are read as they are: no alarm log in version 2, no rollups in 1. */
@@ -363,14 +363,14 @@ static void test_older_files(void **state)
     assert_int_equal(store_init_schema(path, 2, err, sizeof err), 0);
     struct store_reader *r = open_reader(path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.alarms = true;
     long long rows;
     err[0] = '\0';
     free(export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err));
     assert_int_equal(rows, 0);
     assert_non_null(strstr(err, "holds no alarm log"));
-    store_reader_close(r);
+    store_read_close(r);
 
     snprintf(path, sizeof path, "%s/v1.db", f->dir);
     assert_int_equal(store_init_schema(path, 1, err, sizeof err), 0);
@@ -384,19 +384,19 @@ static void test_older_files(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     r = open_reader(path);
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.rollup = 0;
     free(export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err));
     assert_int_equal(rows, -1);
     assert_non_null(strstr(err, "no rollups"));
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.machines[q.machine_count++] = "P1";
     snprintf(copy, sizeof copy, "%s/v1-copy.db", f->dir);
-    if (store_reader_copy(r, &q, copy, err, sizeof err) != 0)
+    if (store_export_copy(r, &q, copy, err, sizeof err) != 0)
         fail_msg("filtered copy of a version-1 file: %s", err);
     assert_int_equal(query_int(copy, "SELECT count(*) FROM samples WHERE value = 4.5"), 1);
     assert_int_equal(query_int(copy, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-    store_reader_close(r);
+    store_read_close(r);
 }
 
 static void test_unknown_names_and_bad_files(void **state)
@@ -404,7 +404,7 @@ static void test_unknown_names_and_bad_files(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.machines[q.machine_count++] = "PUMP_999";
     char err[512];
     long long rows;
@@ -413,25 +413,25 @@ static void test_unknown_names_and_bad_files(void **state)
     assert_int_equal(rows, -1);
     assert_non_null(strstr(err, "unknown machine 'PUMP_999'"));
     assert_non_null(strstr(err, "known: P1, P2"));
-    store_query_default(&q);
+    store_read_query_default(&q);
     q.sensors[q.sensor_count++] = "rpm";
-    assert_int_equal(store_reader_check(r, &q, err, sizeof err), -1);
+    assert_int_equal(store_read_check(r, &q, err, sizeof err), -1);
     assert_non_null(strstr(err, "unknown sensor 'rpm'"));
     assert_non_null(strstr(err, "temp_c"));
-    store_reader_close(r);
+    store_read_close(r);
 
     char path[160];
     snprintf(path, sizeof path, "%s/missing.db", f->dir);
-    assert_null(store_reader_open(path, err, sizeof err));
+    assert_null(store_read_open(path, err, sizeof err));
     assert_non_null(strstr(err, "No such file"));
-    assert_null(store_reader_open(f->dir, err, sizeof err));
+    assert_null(store_read_open(f->dir, err, sizeof err));
     assert_non_null(strstr(err, "is a directory"));
     snprintf(path, sizeof path, "%s/plain.txt", f->dir);
     FILE *fp = fopen(path, "w");
     for (int i = 0; i < 200; i++)
         fputs("not sqlite at all\n", fp);
     fclose(fp);
-    assert_null(store_reader_open(path, err, sizeof err));
+    assert_null(store_read_open(path, err, sizeof err));
     assert_non_null(strstr(err, "not a database"));
 }
 
@@ -457,17 +457,17 @@ static void test_export_never_modifies_source(void **state)
     assert_int_equal(stat(f->path, &sb0), 0);
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     char err[512], copy[160];
     long long rows;
     free(export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err));
     free(export_mem(r, &q, STORE_FORMAT_JSONL, &rows, err, sizeof err));
     snprintf(copy, sizeof copy, "%s/c.db", f->dir);
-    assert_int_equal(store_reader_copy(r, &q, copy, err, sizeof err), 0);
+    assert_int_equal(store_export_copy(r, &q, copy, err, sizeof err), 0);
     q.machines[q.machine_count++] = "P1";
     snprintf(copy, sizeof copy, "%s/d.db", f->dir);
-    assert_int_equal(store_reader_copy(r, &q, copy, err, sizeof err), 0);
-    store_reader_close(r);
+    assert_int_equal(store_export_copy(r, &q, copy, err, sizeof err), 0);
+    store_read_close(r);
     char *after = slurp(f->path, &after_len);
     assert_int_equal(stat(f->path, &sb1), 0);
     assert_int_equal(before_len, after_len);
@@ -509,16 +509,16 @@ static void test_export_while_recording(void **state)
         struct store_reader *r = NULL;
         for (int i = 0; i < 1000; i++) {
             r = open_reader(live);
-            if (store_reader_newest_ms(r) > BASE_MS + (last / 4) * 100)
+            if (store_read_newest_ms(r) > BASE_MS + (last / 4) * 100)
                 break;
-            store_reader_close(r);
+            store_read_close(r);
             r = NULL;
             struct timespec ts = {0, 10000000};
             nanosleep(&ts, NULL);
         }
         assert_non_null(r);
         struct store_query q;
-        store_query_default(&q);
+        store_read_query_default(&q);
         long long rows;
         char *csv = export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err);
         if (rows < 0)
@@ -533,9 +533,9 @@ static void test_export_while_recording(void **state)
         free(csv);
         char copy[160];
         snprintf(copy, sizeof copy, "%s/live-copy-%d.db", f->dir, round);
-        if (store_reader_copy(r, &q, copy, err, sizeof err) != 0)
+        if (store_export_copy(r, &q, copy, err, sizeof err) != 0)
             fail_msg("copy while recording: %s", err);
-        store_reader_close(r);
+        store_read_close(r);
         int64_t count;
         check_prefix(copy, &count);
         assert_int_equal(query_int(copy, "SELECT count(*) FROM pragma_integrity_check WHERE"
@@ -588,19 +588,19 @@ static void test_each_in_time_order(void **state)
     struct fixture *f = *state;
     struct store_reader *r = open_reader(f->path);
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     char err[256];
     struct replay_check c = {.ordered = true};
-    assert_int_equal(store_reader_each(r, &q, replay_row, &c, err, sizeof err), 0);
+    assert_int_equal(store_read_each(r, &q, replay_row, &c, err, sizeof err), 0);
     assert_int_equal(c.rows, N);
     assert_int_equal(c.text, 1);
     assert_true(c.ordered);
     int calls = 0;
-    assert_int_equal(store_reader_each(r, &q, stop_early, &calls, err, sizeof err), 42);
+    assert_int_equal(store_read_each(r, &q, stop_early, &calls, err, sizeof err), 42);
     assert_int_equal(calls, 10);
-    assert_int_equal(store_reader_oldest_ms(r), BASE_MS);
-    assert_int_equal(store_reader_newest_ms(r), BASE_MS + (N / 4 - 1) * 100);
-    store_reader_close(r);
+    assert_int_equal(store_read_oldest_ms(r), BASE_MS);
+    assert_int_equal(store_read_newest_ms(r), BASE_MS + (N / 4 - 1) * 100);
+    store_read_close(r);
 }
 
 static void test_parse_time(void **state)
@@ -608,28 +608,29 @@ static void test_parse_time(void **state)
     (void)state;
     char err[256];
     int64_t ms;
-    assert_int_equal(store_parse_time("2026-11-18T11:06:40.250Z", 0, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("2026-11-18T11:06:40.250Z", 0, &ms, err, sizeof err), 0);
     assert_int_equal(ms, BASE_MS + 250);
-    assert_int_equal(store_parse_time("2026-11-18 11:06:40", 0, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("2026-11-18 11:06:40", 0, &ms, err, sizeof err), 0);
     assert_int_equal(ms, BASE_MS);
-    assert_int_equal(store_parse_time("2026-11-18T12:06:40+01:00", 0, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("2026-11-18T12:06:40+01:00", 0, &ms, err, sizeof err),
+                     0);
     assert_int_equal(ms, BASE_MS);
-    assert_int_equal(store_parse_time("2026-11-18", 0, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("2026-11-18", 0, &ms, err, sizeof err), 0);
     assert_int_equal(ms, BASE_MS - (11 * 3600 + 6 * 60 + 40) * 1000LL);
-    assert_int_equal(store_parse_time("1795000000000", 0, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("1795000000000", 0, &ms, err, sizeof err), 0);
     assert_int_equal(ms, BASE_MS);
-    assert_int_equal(store_parse_time("-2h", BASE_MS, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("-2h", BASE_MS, &ms, err, sizeof err), 0);
     assert_int_equal(ms, BASE_MS - 7200000);
-    assert_int_equal(store_parse_time("-90s", BASE_MS, &ms, err, sizeof err), 0);
+    assert_int_equal(store_read_parse_time("-90s", BASE_MS, &ms, err, sizeof err), 0);
     assert_int_equal(ms, BASE_MS - 90000);
-    assert_int_equal(store_parse_time("yesterday", 0, &ms, err, sizeof err), -1);
+    assert_int_equal(store_read_parse_time("yesterday", 0, &ms, err, sizeof err), -1);
     assert_non_null(strstr(err, "'yesterday' is not a time"));
-    assert_int_equal(store_parse_time("-2 parsecs", 0, &ms, err, sizeof err), -1);
-    assert_int_equal(store_parse_time("2026-13-01", 0, &ms, err, sizeof err), -1);
+    assert_int_equal(store_read_parse_time("-2 parsecs", 0, &ms, err, sizeof err), -1);
+    assert_int_equal(store_read_parse_time("2026-13-01", 0, &ms, err, sizeof err), -1);
     char buf[32];
-    store_format_time(BASE_MS + 7, buf, sizeof buf);
+    store_export_format_time(BASE_MS + 7, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-18T11:06:40.007Z");
-    store_format_time(951782400000LL, buf, sizeof buf); /* a leap day */
+    store_export_format_time(951782400000LL, buf, sizeof buf); /* a leap day */
     assert_string_equal(buf, "2000-02-29T00:00:00.000Z");
 }
 

@@ -134,7 +134,7 @@ static void test_replay_reproduces_values(void **state)
     assert_int_equal(oldest, BASE_MS);
     assert_int_equal(newest, BASE_MS + (N / 6 - 1) * 250);
     struct store_query query;
-    store_query_default(&query);
+    store_read_query_default(&query);
     assert_int_equal(store_replay_start(r, &query, cat, q, 0, err, sizeof err), 0);
     for (int i = 0; i < 3000 && !(store_replay_done(r) && queue_length(q) == 0); i++)
         sleep_ms(10);
@@ -197,7 +197,7 @@ static void test_replay_pause_and_speed(void **state)
     struct store_replay *r = store_replay_open(f->path, err, sizeof err);
     assert_non_null(r);
     struct store_query query;
-    store_query_default(&query);
+    store_read_query_default(&query);
     query.machines[query.machine_count++] = "P1";
     /* Real time: 500 s of recording cannot be through in the few seconds this test takes. */
     assert_int_equal(store_replay_start(r, &query, cat, q, 1.0, err, sizeof err), 0);
@@ -243,7 +243,7 @@ static void test_replay_bad_input(void **state)
     struct store_replay *r = store_replay_open(f->path, err, sizeof err);
     assert_non_null(r);
     struct store_query query;
-    store_query_default(&query);
+    store_read_query_default(&query);
     query.machines[query.machine_count++] = "NOPE";
     struct queue *q = queue_create(16);
     assert_int_equal(store_replay_start(r, &query, NULL, q, 0, err, sizeof err), -1);

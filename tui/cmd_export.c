@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "config.h"
 #include "store.h"
-#include "store_reader.h"
+#include "store_export.h"
 
 struct export_args {
     char db[CONFIG_PATH_MAX];
@@ -169,7 +169,7 @@ static int export_text(struct store_reader *r, const struct export_args *a, enum
             return 1;
         }
     }
-    long long rows = store_reader_export(r, &a->q, f, out, err, errlen);
+    long long rows = store_export_write(r, &a->q, f, out, err, errlen);
     if (a->out) {
         if (fclose(out) != 0 && rows >= 0) {
             snprintf(err, errlen, "%s: %s", a->out, strerror(errno));
@@ -199,7 +199,7 @@ int cmd_export(int argc, char **argv)
 {
     struct export_args a;
     memset(&a, 0, sizeof a);
-    store_query_default(&a.q);
+    store_read_query_default(&a.q);
     config_default_db_path(a.db, sizeof a.db);
     char err[2048] = "";
     if (export_parse(argc, argv, &a, err, sizeof err) != 0) {
@@ -224,23 +224,23 @@ int cmd_export(int argc, char **argv)
                 "twintop export: an SQLite copy holds everything; drop --alarms/--rollup\n");
         return 2;
     }
-    struct store_reader *r = store_reader_open(a.db, err, sizeof err);
+    struct store_reader *r = store_read_open(a.db, err, sizeof err);
     if (!r) {
         fprintf(stderr, "twintop export: %s\n", err);
         return 1;
     }
-    int64_t newest = store_reader_newest_ms(r);
-    if ((a.since && store_parse_time(a.since, newest, &a.q.since_ms, err, sizeof err) != 0) ||
-        (a.until && store_parse_time(a.until, newest, &a.q.until_ms, err, sizeof err) != 0)) {
+    int64_t newest = store_read_newest_ms(r);
+    if ((a.since && store_read_parse_time(a.since, newest, &a.q.since_ms, err, sizeof err) != 0) ||
+        (a.until && store_read_parse_time(a.until, newest, &a.q.until_ms, err, sizeof err) != 0)) {
         fprintf(stderr, "twintop export: --%s: %s\n",
                 a.since && a.q.since_ms == INT64_MIN ? "since" : "until", err);
-        store_reader_close(r);
+        store_read_close(r);
         return 2;
     }
     int rc;
     err[0] = '\0';
     if (f == STORE_FORMAT_SQLITE) {
-        rc = store_reader_copy(r, &a.q, a.out, err, sizeof err) == 0 ? 0 : 1;
+        rc = store_export_copy(r, &a.q, a.out, err, sizeof err) == 0 ? 0 : 1;
         if (rc == 0)
             fprintf(stderr, "twintop export: consistent copy in %s\n", a.out);
     } else {
@@ -248,6 +248,6 @@ int cmd_export(int argc, char **argv)
     }
     if (rc)
         fprintf(stderr, "twintop export: %s\n", err);
-    store_reader_close(r);
+    store_read_close(r);
     return rc;
 }

@@ -16,7 +16,8 @@
 #include "engine.h"
 #include "headless.h"
 #include "queue.h"
-#include "store_reader.h"
+#include "store_export.h"
+#include "store_read.h"
 #include "store_replay.h"
 #include "tui.h"
 #include "clock.h"
@@ -67,7 +68,7 @@ static void replay_extra(void *ctx, char *out, size_t len)
 {
     struct replay *r = ctx;
     char clock[32];
-    store_format_time(store_replay_clock(r->player), clock, sizeof clock);
+    store_export_format_time(store_replay_clock(r->player), clock, sizeof clock);
     snprintf(out, len,
              ",\"replay\":{\"clock\":\"%s\",\"rows\":%llu,\"skipped\":%llu,\"done\":%s,"
              "\"paused\":%s,\"speed\":%g}",
@@ -188,15 +189,15 @@ static int replay_open(struct replay *r, const char *since, const char *until, c
     r->player = store_replay_open(r->cfg.db_path, err, errlen);
     if (!r->player)
         return 1;
-    store_query_default(&r->query);
+    store_read_query_default(&r->query);
     int64_t oldest, newest;
     store_replay_range(r->player, &oldest, &newest);
     char why[256];
-    if (since && store_parse_time(since, newest, &r->query.since_ms, why, sizeof why) != 0) {
+    if (since && store_read_parse_time(since, newest, &r->query.since_ms, why, sizeof why) != 0) {
         snprintf(err, errlen, "--since: %s", why);
         return 2;
     }
-    if (until && store_parse_time(until, newest, &r->query.until_ms, why, sizeof why) != 0) {
+    if (until && store_read_parse_time(until, newest, &r->query.until_ms, why, sizeof why) != 0) {
         snprintf(err, errlen, "--until: %s", why);
         return 2;
     }

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "screen.h"
-#include "store_reader.h"
+#include "store_export.h"
 #include "view.h"
 #include "view_alarms.h"
 #include "view_detail.h"

@@ -24,7 +24,8 @@
 #include "headless.h"
 #include "alarm_notify.h"
 #include "mqtt.h"
-#include "publish.h"
+#include "alarm_sync.h"
+#include "mqtt_publish.h"
 #include "queue.h"
 #include "sim.h"
 #include "store.h"
@@ -54,7 +55,6 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-
 /* Everything one live run holds; torn down in reverse order of creation. */
 struct app {
     struct config cfg;
@@ -62,9 +62,9 @@ struct app {
     struct queue *queue;
     struct engine *engine;
     struct simulator *sim;
-    struct mqtt_feed *feed;      /* --mqtt: the producer instead of the simulator */
-    struct publisher *publisher; /* --publish */
-    struct publish_alarms *alarm_sync; /* one alarm list across consoles on the broker */
+    struct mqtt_feed *feed;           /* --mqtt: the producer instead of the simulator */
+    struct mqtt_publisher *publisher; /* --publish */
+    struct alarm_sync *alarm_sync;    /* one alarm list across consoles on the broker */
     struct headless *headless;
     struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
     struct store *store;
@@ -72,6 +72,38 @@ struct app {
     struct alarm_store *alarm_store;
     struct notify *notify;
 };
+
+/* The MQTT modules' options from the command line; the strings point into cfg. */
+static struct mqtt_options app_mqtt_options(const struct config *cfg)
+{
+    return (struct mqtt_options){
+        .client_id = cfg->client_id,
+        .version = cfg->mqtt_version,
+        .cafile = cfg->cafile,
+        .capath = cfg->capath,
+        .certfile = cfg->certfile,
+        .keyfile = cfg->keyfile,
+        .insecure = cfg->insecure,
+        .user = cfg->user,
+        .password_file = cfg->password_file,
+    };
+}
+
+_Static_assert(CONFIG_TOPICS_MAX <= MQTT_FEED_TOPICS_MAX, "every --topic must reach the feed");
+
+static void app_feed_options(const struct config *cfg, struct mqtt_feed_options *o)
+{
+    *o = (struct mqtt_feed_options){
+        .conn = app_mqtt_options(cfg),
+        .url = cfg->mqtt_url,
+        .topic_count = cfg->topic_count,
+        .qos = cfg->qos,
+        .share_group = cfg->share_group,
+        .topic_prefix = cfg->topic_prefix,
+    };
+    for (int i = 0; i < cfg->topic_count; i++)
+        o->topics[i] = cfg->topics[i];
+}
 
 static void player_toggle(void *ctx)
 {
@@ -150,9 +182,9 @@ static int alarms_open(struct app *app, char *err, size_t len)
          * console: the alarms still work, they are just not persisted this run. */
         char why[512];
         app->alarm_store = alarm_store_open(path, why, sizeof why);
-        if (!app->alarm_store || alarm_store_attach(app->alarm_store, app->alarms,
-                                                    (int64_t)time(NULL) * 1000, why,
-                                                    sizeof why) < 0) {
+        if (!app->alarm_store ||
+            alarm_store_attach(app->alarm_store, app->alarms, (int64_t)time(NULL) * 1000, why,
+                               sizeof why) < 0) {
             fprintf(stderr, "twintop: alarm history not recorded: %s\n", why);
             alarm_store_close(app->alarm_store);
             app->alarm_store = NULL;
@@ -175,7 +207,8 @@ static int app_open(struct app *app, char *err, size_t len)
         return 2;
     catalog_set_max_machines(app->cat, app->cfg.max_machines + catalog_machine_count(app->cat));
     app->queue = queue_create(INGEST_QUEUE_SAMPLES);
-    struct engine_options eo = {.history_len = 1024, .mode = app->cfg.mqtt_url[0] ? "MQTT" : "DEMO"};
+    struct engine_options eo = {.history_len = 1024,
+                                .mode = app->cfg.mqtt_url[0] ? "MQTT" : "DEMO"};
     if (app->queue)
         app->engine = engine_create(app->cat, app->queue, &eo, err, len);
     if (!app->engine) {
@@ -197,21 +230,30 @@ static int app_open(struct app *app, char *err, size_t len)
     }
     if (alarms_open(app, err, len))
         return 2;
+    struct mqtt_feed_options feed;
+    app_feed_options(&app->cfg, &feed);
     const char *broker = app->cfg.publish_url[0] ? app->cfg.publish_url : app->cfg.mqtt_url;
     if (broker[0]) {
-        app->alarm_sync = publish_alarms_create(&app->cfg, broker, app->alarms, err, len);
+        struct alarm_sync_options ao = {
+            .conn = feed.conn, .url = broker, .topic_prefix = app->cfg.topic_prefix};
+        app->alarm_sync = alarm_sync_create(&ao, app->alarms, err, len);
         if (!app->alarm_sync)
             return 2;
     }
     if (app->cfg.publish_url[0]) {
-        app->publisher = publish_create(&app->cfg, app->cat, app->engine, err, len);
+        struct mqtt_publish_options po = {.conn = feed.conn,
+                                          .url = app->cfg.publish_url,
+                                          .topic_prefix = app->cfg.topic_prefix,
+                                          .qos = app->cfg.qos,
+                                          .feed = &feed};
+        app->publisher = mqtt_publish_create(&po, app->cat, app->engine, err, len);
         if (!app->publisher)
             return 2;
-        struct engine_sink sink = publish_sink(app->publisher);
+        struct engine_sink sink = mqtt_publish_sink(app->publisher);
         engine_add_sink(app->engine, &sink);
     }
     if (app->cfg.mqtt_url[0]) {
-        app->feed = mqtt_feed_create(&app->cfg, app->cat, app->queue, err, len);
+        app->feed = mqtt_feed_create(&feed, app->cat, app->queue, err, len);
         return app->feed ? 0 : 2;
     }
     char scenario[CONFIG_PATH_MAX + 160];
@@ -242,8 +284,8 @@ static void app_close(struct app *app)
     store_close(app->store); /* after the engine: every sample it handed over is written */
     notify_destroy(app->notify);
     alarm_store_close(app->alarm_store);
-    publish_destroy(app->publisher); /* after the engine: the last samples still go out */
-    publish_alarms_destroy(app->alarm_sync); /* before the manager it listens to */
+    mqtt_publish_destroy(app->publisher); /* after the engine: the last samples still go out */
+    alarm_sync_destroy(app->alarm_sync);  /* before the manager it listens to */
     mqtt_feed_destroy(app->feed);
     headless_destroy(app->headless);
     simulator_destroy(app->sim);
@@ -253,7 +295,6 @@ static void app_close(struct app *app)
     queue_destroy(app->queue);
     catalog_free(app->cat);
 }
-
 
 /* The alarm banner as headless JSON: what an operator would see at the top of the console. */
 static void alarms_headless_json(void *ctx, char *out, size_t len)
@@ -288,10 +329,10 @@ static int run_headless(struct app *app)
                            &(struct headless_extra){app->feed, mqtt_feed_headless_json});
     if (app->publisher)
         headless_add_extra(app->headless,
-                           &(struct headless_extra){app->publisher, publish_headless_json});
+                           &(struct headless_extra){app->publisher, mqtt_publish_headless_json});
     if (app->alarm_sync)
-        headless_add_extra(app->headless, &(struct headless_extra){app->alarm_sync,
-                                                                   publish_alarms_headless_json});
+        headless_add_extra(app->headless,
+                           &(struct headless_extra){app->alarm_sync, alarm_sync_headless_json});
     if (app->leadtime) {
         struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
         headless_add_extra(app->headless, &x);
@@ -316,7 +357,7 @@ static int run_headless(struct app *app)
     queue_close(app->queue);
     engine_stop(app->engine);
     store_flush(app->store, 60000); /* the final line reports everything written */
-    publish_stop(app->publisher);
+    mqtt_publish_stop(app->publisher);
     headless_status(app->headless, clock_monotonic_s() - start, true);
     return 0;
 }
@@ -378,8 +419,8 @@ static int run_live(int argc, char **argv)
         setitimer(ITIMER_REAL, &it, NULL);
     }
     if (engine_start(app.engine) || (app.sim && simulator_start(app.sim)) ||
-        (app.publisher && publish_start(app.publisher, err, sizeof err)) ||
-        (app.alarm_sync && publish_alarms_start(app.alarm_sync, err, sizeof err)) ||
+        (app.publisher && mqtt_publish_start(app.publisher, err, sizeof err)) ||
+        (app.alarm_sync && alarm_sync_start(app.alarm_sync, err, sizeof err)) ||
         (app.feed && mqtt_feed_start(app.feed, err, sizeof err))) {
         fprintf(stderr, "twintop: cannot start threads%s%s\n", err[0] ? ": " : "", err);
         app_close(&app);

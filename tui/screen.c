@@ -19,7 +19,7 @@
 #include "banner.h"
 #include "keymap.h"
 #include "store.h"
-#include "store_reader.h"
+#include "store_read.h"
 #include "view.h"
 #include "widget.h"
 #include "clock.h"
@@ -483,7 +483,7 @@ static void screen_free(struct screen *s)
     free(s->hits);
     free(s->hist_values);
     free(s->hist_ts);
-    store_reader_close(s->history);
+    store_read_close(s->history);
 }
 
 static int screen_open(struct screen *s, SCREEN **term)

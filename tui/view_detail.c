@@ -9,7 +9,7 @@
 
 #include "detect.h"
 #include "screen.h"
-#include "store_reader.h"
+#include "store_read.h"
 #include "view_overview.h"
 #include "widget.h"
 
@@ -385,7 +385,7 @@ static size_t chart_points(struct screen *s, int machine, int sensor, const char
         return 0;
     }
     if (!s->history && !s->history_error[0]) {
-        s->history = store_reader_open(cfg->db_path, s->history_error, sizeof s->history_error);
+        s->history = store_read_open(cfg->db_path, s->history_error, sizeof s->history_error);
         if (!s->history && !s->history_error[0])
             snprintf(s->history_error, sizeof s->history_error, "cannot open the history");
     }
@@ -396,10 +396,10 @@ static size_t chart_points(struct screen *s, int machine, int sensor, const char
     static double lo[4096], hi[4096];
     int max = s->hist_cap < 4096 ? (int)s->hist_cap : 4096;
     int64_t end = s->snap->sim_time_ms;
-    int n = store_reader_rollup_series(
-        s->history, screen_machine_id(s, machine), screen_type(s, machine)->sensors[sensor].name,
-        chart_ranges[range].window, end - chart_ranges[range].span_ms, INT64_MAX, s->hist_ts,
-        s->hist_values, lo, hi, max);
+    int n = store_read_rollup_series(s->history, screen_machine_id(s, machine),
+                                     screen_type(s, machine)->sensors[sensor].name,
+                                     chart_ranges[range].window, end - chart_ranges[range].span_ms,
+                                     INT64_MAX, s->hist_ts, s->hist_values, lo, hi, max);
     *empty = "nothing recorded in that range yet";
     return n > 0 ? (size_t)n : 0;
 }

@@ -5,7 +5,7 @@
  * The machine detail view: every sensor of the selected machine (value, unit, state, limits,
  * mean and standard deviation over the history) and a history chart of the selected sensor:
  * the last 5 min from engine_history, the last hour and day from the history file's rollups
- * (store_reader_rollup_series). Threads: main thread only.
+ * (store_read_rollup_series). Threads: main thread only.
  */
 struct screen;
 

@@ -100,7 +100,13 @@ static int drain_feed(int port, const char *client_id, long n)
     snprintf(cfg.mqtt_url, sizeof cfg.mqtt_url, "mqtt://127.0.0.1:%d", port);
     snprintf(cfg.client_id, sizeof cfg.client_id, "%s", client_id);
     struct queue *q = queue_create(1u << 18);
-    struct mqtt_feed *f = mqtt_feed_create(&cfg, cat, q, err, sizeof err);
+    struct mqtt_feed_options fo = {
+        .conn = {.client_id = cfg.client_id, .version = cfg.mqtt_version},
+        .url = cfg.mqtt_url,
+        .qos = cfg.qos,
+        .topic_prefix = cfg.topic_prefix,
+    };
+    struct mqtt_feed *f = mqtt_feed_create(&fo, cat, q, err, sizeof err);
     if (!f) {
         fprintf(stderr, "bench drain: %s\n", err);
         return 1;
@@ -109,7 +115,7 @@ static int drain_feed(int port, const char *client_id, long n)
     pthread_create(&consumer, NULL, drain_consumer, q);
     double t0 = now_s();
     mqtt_feed_start(f, err, sizeof err);
-    struct codec_stats cs = {0};
+    struct mqtt_codec_stats cs = {0};
     while (now_s() - t0 < 600) {
         struct mqtt_status st;
         mqtt_feed_stats(f, &st, &cs);
@@ -137,14 +143,14 @@ static int drain_feed(int port, const char *client_id, long n)
     return 0;
 }
 
-static void bench_format(struct codec *c, const char *name, const char *payload, int rounds)
+static void bench_format(struct mqtt_codec *c, const char *name, const char *payload, int rounds)
 {
-    struct sample out[CODEC_FIELDS_MAX];
+    struct sample out[MQTT_CODEC_FIELDS_MAX];
     size_t len = strlen(payload);
     double t0 = now_s();
     for (int i = 0; i < rounds; i++)
-        if (codec_decode(c, "dt/cnc-machining-centre/CNC-001/telemetry", payload, len, 0, out,
-                         CODEC_FIELDS_MAX) <= 0) {
+        if (mqtt_codec_decode(c, "dt/cnc-machining-centre/CNC-001/telemetry", payload, len, 0, out,
+                              MQTT_CODEC_FIELDS_MAX) <= 0) {
             fprintf(stderr, "bench_mqtt_codec: %s does not decode\n", name);
             exit(1);
         }
@@ -164,7 +170,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_mqtt_codec: %s\n", err);
         return 1;
     }
-    struct codec *c = codec_create(cat);
+    struct mqtt_codec *c = mqtt_codec_create(cat);
     const int rounds = 200000;
     bench_format(c, "own",
                  "{\"machine_id\":\"PUMP_001\",\"type\":\"centrifugal-pump\",\"ts\":"
@@ -185,7 +191,7 @@ int main(int argc, char **argv)
                  "{\"temperature\":61.5,\"vibration\":3.2,\"load\":70,\"pressure\":6.6,"
                  "\"rpm\":1475},\"status\":\"NORMAL\"}",
                  rounds);
-    codec_destroy(c);
+    mqtt_codec_destroy(c);
     catalog_free(cat);
     return 0;
 }

@@ -13,7 +13,7 @@
 
 #include "catalog.h"
 #include "store.h"
-#include "store_reader.h"
+#include "store_export.h"
 
 #define MACHINES 16
 #define SENSORS 8
@@ -167,19 +167,19 @@ static double bench_store(const char *path, struct catalog *cat, const struct sa
 static double bench_export(const char *path, size_t n)
 {
     char err[256];
-    struct store_reader *r = store_reader_open(path, err, sizeof err);
+    struct store_reader *r = store_read_open(path, err, sizeof err);
     if (!r) {
         fprintf(stderr, "bench_store: %s\n", err);
         return -1;
     }
     FILE *out = fopen("/dev/null", "w");
     struct store_query q;
-    store_query_default(&q);
+    store_read_query_default(&q);
     double t0 = now_s();
-    long long rows = store_reader_export(r, &q, STORE_FORMAT_CSV, out, err, sizeof err);
+    long long rows = store_export_write(r, &q, STORE_FORMAT_CSV, out, err, sizeof err);
     double t = now_s() - t0;
     fclose(out);
-    store_reader_close(r);
+    store_read_close(r);
     if (rows != (long long)n)
         fprintf(stderr, "bench_store: exported %lld of %zu rows: %s\n", rows, n, err);
     return rows / t;

@@ -14,14 +14,14 @@
 #include "alarm.h"
 #include "config.h"
 #include "mqtt.h"
-#include "publish.h"
+#include "alarm_sync.h"
 #include "test_mqtt_broker.h"
 
 #define WAIT_MS 30000
 
 struct console {
     struct alarm_manager *am;
-    struct publish_alarms *sync;
+    struct alarm_sync *sync;
     struct alarm_operator op;
 };
 
@@ -41,20 +41,22 @@ static void console_open(struct env *e, struct console *c, const char *id, const
 {
     char err[256];
     struct config cfg;
-    config_defaults(&cfg, "test_mqtt_alarms");
+    config_defaults(&cfg, "test_alarm_sync");
     snprintf(cfg.client_id, sizeof cfg.client_id, "%s-%d", id, (int)getpid());
     char url[64];
     snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", e->broker.port);
     c->am = alarm_manager_create(NULL, 0, err, sizeof err);
     assert_non_null(c->am);
-    c->sync = publish_alarms_create(&cfg, url, c->am, err, sizeof err);
+    struct alarm_sync_options ao = {.url = url, .topic_prefix = cfg.topic_prefix};
+    test_conn_options(&cfg, &ao.conn);
+    c->sync = alarm_sync_create(&ao, c->am, err, sizeof err);
     if (!c->sync)
         fail_msg("%s", err);
-    assert_int_equal(publish_alarms_start(c->sync, err, sizeof err), 0);
+    assert_int_equal(alarm_sync_start(c->sync, err, sizeof err), 0);
     alarm_operator_init(&c->op, operator);
     struct mqtt_status st;
     for (int64_t end = mono_ms() + WAIT_MS; mono_ms() < end; test_sleep_ms(20)) {
-        mqtt_get_status(publish_alarms_connection(c->sync), &st);
+        mqtt_get_status(alarm_sync_connection(c->sync), &st);
         if (st.state == MQTT_CONNECTED)
             return;
     }
@@ -63,7 +65,7 @@ static void console_open(struct env *e, struct console *c, const char *id, const
 
 static void console_close(struct console *c)
 {
-    publish_alarms_destroy(c->sync);
+    alarm_sync_destroy(c->sync);
     alarm_manager_destroy(c->am);
 }
 
@@ -90,9 +92,13 @@ static int teardown(void **state)
 
 static uint32_t raise_alarm(struct console *c, const char *machine, const char *condition)
 {
-    struct alarm_input in = {.ts_ms = 1795341600000LL, .machine_id = machine,
-                             .condition = condition, .priority = ALARM_PRIO_HIGH, .active = true,
-                             .value = 7.5, .message = "vibration above 7.1 mm/s"};
+    struct alarm_input in = {.ts_ms = 1795341600000LL,
+                             .machine_id = machine,
+                             .condition = condition,
+                             .priority = ALARM_PRIO_HIGH,
+                             .active = true,
+                             .value = 7.5,
+                             .message = "vibration above 7.1 mm/s"};
     int id = alarm_update(c->am, &in);
     assert_true(id > 0);
     return (uint32_t)id;
@@ -138,10 +144,10 @@ static void test_ack_shared(void **state)
     assert_string_equal(info.acked_by, "alice"); /* who did it */
     assert_int_equal(info.state, ALARM_ACTIVE_ACKED);
     /* nothing echoes back: alice's console recorded one ack, bob's applied one */
-    struct publish_alarms_stats sa, sb;
+    struct alarm_sync_stats sa, sb;
     test_sleep_ms(300);
-    publish_alarms_get_stats(e->a.sync, &sa);
-    publish_alarms_get_stats(e->b.sync, &sb);
+    alarm_sync_get_stats(e->a.sync, &sa);
+    alarm_sync_get_stats(e->b.sync, &sb);
     assert_int_equal(sb.applied, 1);
     assert_int_equal(sa.applied, 0);
 }
@@ -153,8 +159,8 @@ static void test_latest_action_wins(void **state)
     uint32_t ib = raise_alarm(&e->b, "FAN_001", "vibration_mm_s:hi");
     char msg[256];
     struct alarm_info info;
-    assert_int_equal(alarm_shelve(e->a.am, ia, &e->a.op, 3600000, "bearing swap planned", msg,
-                                  sizeof msg), 0);
+    assert_int_equal(
+        alarm_shelve(e->a.am, ia, &e->a.op, 3600000, "bearing swap planned", msg, sizeof msg), 0);
     assert_true(wait_alarm(&e->b, ib, is_shelved, &info));
     test_sleep_ms(5); /* a later wall clock */
     assert_int_equal(alarm_unshelve(e->b.am, ib, &e->b.op, "not now", msg, sizeof msg), 0);
@@ -172,11 +178,12 @@ static void remote_action(struct env *e, const char *machine, const char *condit
                           const char *action, const char *operator, long long wall_ts)
 {
     struct config cfg;
-    config_defaults(&cfg, "test_mqtt_alarms");
+    config_defaults(&cfg, "test_alarm_sync");
     snprintf(cfg.client_id, sizeof cfg.client_id, "console-x-%d", (int)getpid());
     char url[64], err[256], topic[200], payload[1024];
     snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", e->broker.port);
-    struct mqtt *m = mqtt_create(&cfg, url, "x", false, err, sizeof err);
+    struct mqtt *m = mqtt_create(test_conn_options(&cfg, &(struct mqtt_options){0}), url, "x",
+                                 false, err, sizeof err);
     assert_non_null(m);
     assert_int_equal(mqtt_start(m, err, sizeof err), 0);
     snprintf(topic, sizeof topic, "dt/alarms/%s/%s/x-%s", machine, condition, operator);
@@ -227,8 +234,8 @@ static void test_action_waits_for_its_alarm(void **state)
     char msg[256];
     assert_int_equal(alarm_ack(e->a.am, ia, &e->a.op, msg, sizeof msg), 0);
     test_sleep_ms(500); /* B has not seen this condition yet: the ack waits */
-    struct publish_alarms_stats sb;
-    publish_alarms_get_stats(e->b.sync, &sb);
+    struct alarm_sync_stats sb;
+    alarm_sync_get_stats(e->b.sync, &sb);
     assert_int_equal(sb.pending, 1);
     uint32_t ib = raise_alarm(&e->b, "CRANE_001", "brake_temp_c:hi");
     struct alarm_info info;

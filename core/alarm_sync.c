@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: MIT
+/* The shared alarm list across consoles: alarm states out on P/alarms/..., remote actions in. */
+#include "alarm_sync.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "alarm.h"
+#include "clock.h"
+#include "json_escape.h"
+
+#define SYNC_RING 4096
+#define SYNC_TABLE 8192 /* power of two, twice the manager's default capacity */
+#define SYNC_KEY_MAX (CATALOG_NAME_MAX + ALARM_CONDITION_MAX + 2)
+#define SYNC_PENDING_MS (10 * 60 * 1000)
+
+struct sync_action {
+    char action[16];
+    char operator_name[ALARM_OPERATOR_MAX];
+    char host[ALARM_HOST_MAX];
+    char origin[160];
+    int64_t wall_ts_ms;
+    int64_t duration_ms; /* shelve: 0 one-shot */
+    char reason[ALARM_TEXT_MAX];
+};
+
+struct sync_entry {
+    char key[SYNC_KEY_MAX]; /* "<machine_id>/<condition>", "" when free */
+    char machine_id[CATALOG_NAME_MAX];
+    char condition[ALARM_CONDITION_MAX];
+    bool has_action;
+    struct sync_action last; /* the winning action so far */
+    bool pending;            /* last is remote and not yet applied here */
+    int64_t pending_since_ms;
+};
+
+struct sync_change {
+    struct alarm_info info;
+    int what;
+    bool has_action;
+    bool remote; /* made here on behalf of another console: not published again */
+    struct alarm_action act;
+};
+
+struct alarm_sync {
+    struct alarm_manager *am;
+    struct mqtt *conn;
+    char prefix[64];
+    int qos;
+
+    pthread_mutex_t ring_lock;
+    struct sync_change *ring;
+    size_t ring_head, ring_count;
+
+    /* network thread only */
+    struct sync_entry *table;
+    int pending_count;
+    uint64_t connects;
+    int64_t last_retry_ms;
+    struct sync_change drained[64];
+    struct alarm_info *all; /* republished after every (re)connection */
+    char buf[8192];
+
+    _Atomic uint64_t sent, applied, ignored, dropped;
+};
+
+/* A topic level from a name: '/', '+' and '#' would change the topic's shape. */
+static void sync_level(const char *src, char *dst, size_t len)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < len; i++)
+        dst[i] = (src[i] == '/' || src[i] == '+' || src[i] == '#') ? '_' : src[i];
+    dst[i] = '\0';
+}
+
+static uint64_t sync_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+struct sync_out {
+    char *buf;
+    size_t len, off;
+    bool overflow;
+};
+
+__attribute__((format(printf, 2, 3))) static void sync_put(struct sync_out *o, const char *fmt, ...)
+{
+    if (o->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= o->len - o->off)
+        o->overflow = true;
+    else
+        o->off += (size_t)w;
+}
+
+static void sync_put_str(struct sync_out *o, const char *s)
+{
+    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
+        o->overflow = true;
+}
+
+static _Thread_local bool sync_applying_remote;
+
+static void sync_key(const char *machine_id, const char *condition, char *out, size_t len)
+{
+    char m[CATALOG_NAME_MAX], c[ALARM_CONDITION_MAX];
+    sync_level(machine_id, m, sizeof m);
+    sync_level(condition, c, sizeof c);
+    snprintf(out, len, "%s/%s", m, c);
+}
+
+/* Finds the entry of key, or the free slot where it goes (NULL when the table is full). */
+static struct sync_entry *sync_lookup(struct alarm_sync *s, const char *key, bool create)
+{
+    size_t j = (size_t)sync_hash(key, strlen(key)) & (SYNC_TABLE - 1);
+    for (size_t probes = 0; probes < SYNC_TABLE; probes++, j = (j + 1) & (SYNC_TABLE - 1)) {
+        struct sync_entry *e = &s->table[j];
+        if (strcmp(e->key, key) == 0)
+            return e;
+        if (!e->key[0]) {
+            if (!create)
+                return NULL;
+            snprintf(e->key, sizeof e->key, "%s", key);
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Later wall time wins; ties go to the greater operator name, then the action name. */
+static int sync_action_cmp(const struct sync_action *a, const struct sync_action *b)
+{
+    if (a->wall_ts_ms != b->wall_ts_ms)
+        return a->wall_ts_ms < b->wall_ts_ms ? -1 : 1;
+    int c = strcmp(a->operator_name, b->operator_name);
+    return c ? c : strcmp(a->action, b->action);
+}
+
+static void sync_on_change(void *ctx, enum alarm_change what, const struct alarm_info *a,
+                           const struct alarm_action *act)
+{
+    struct alarm_sync *s = ctx;
+    if (what == ALARM_CHANGE_UPDATED)
+        return; /* a new value of an unchanged alarm: not worth a retained message */
+    pthread_mutex_lock(&s->ring_lock);
+    if (s->ring_count < SYNC_RING) {
+        struct sync_change *c = &s->ring[(s->ring_head + s->ring_count) % SYNC_RING];
+        c->info = *a;
+        c->what = what;
+        c->has_action = act != NULL;
+        c->remote = sync_applying_remote;
+        if (act)
+            c->act = *act;
+        s->ring_count++;
+    } else {
+        atomic_fetch_add(&s->dropped, 1);
+    }
+    pthread_mutex_unlock(&s->ring_lock);
+}
+
+static void sync_put_action(struct sync_out *o, const struct sync_action *a)
+{
+    sync_put(o, ",\"last_action\":{\"action\":");
+    sync_put_str(o, a->action);
+    sync_put(o, ",\"operator\":");
+    sync_put_str(o, a->operator_name);
+    sync_put(o, ",\"host\":");
+    sync_put_str(o, a->host);
+    sync_put(o, ",\"origin\":");
+    sync_put_str(o, a->origin);
+    sync_put(o, ",\"wall_ts_ms\":%lld,\"duration_ms\":%lld,\"reason\":", (long long)a->wall_ts_ms,
+             (long long)a->duration_ms);
+    sync_put_str(o, a->reason);
+    sync_put(o, "}");
+}
+
+static void sync_publish(struct alarm_sync *s, const struct alarm_info *a, const char *change)
+{
+    char key[SYNC_KEY_MAX], topic[300];
+    sync_key(a->machine_id, a->condition, key, sizeof key);
+    struct sync_entry *e = sync_lookup(s, key, false);
+    char *json = alarm_info_to_json(a, change);
+    if (!json)
+        return;
+    size_t jl = strlen(json);
+    struct sync_out o = {.buf = s->buf, .len = sizeof s->buf};
+    if (jl > 1 && json[jl - 1] == '}') {
+        json[jl - 1] = '\0'; /* our members go inside the alarm's object */
+        sync_put(&o, "%s,\"alarm_id\":", json);
+        sync_put_str(&o, key);
+        sync_put(&o, ",\"origin\":");
+        sync_put_str(&o, mqtt_client_id(s->conn));
+        if (e && e->has_action)
+            sync_put_action(&o, &e->last);
+        sync_put(&o, "}");
+    }
+    free(json);
+    if (o.overflow || o.off == 0)
+        return;
+    snprintf(topic, sizeof topic, "%s/alarms/%s", s->prefix, key);
+    if (mqtt_publish(s->conn, topic, s->buf, o.off, s->qos, true) == 0)
+        atomic_fetch_add(&s->sent, 1);
+}
+
+static void sync_local_change(struct alarm_sync *s, const struct sync_change *c)
+{
+    if (c->has_action && !c->remote) {
+        char key[SYNC_KEY_MAX];
+        sync_key(c->info.machine_id, c->info.condition, key, sizeof key);
+        struct sync_entry *e = sync_lookup(s, key, true);
+        if (e) {
+            struct sync_action a = {0};
+            snprintf(a.action, sizeof a.action, "%s", c->act.action);
+            snprintf(a.operator_name, sizeof a.operator_name, "%s", c->act.operator_name);
+            snprintf(a.host, sizeof a.host, "%s", c->act.host);
+            snprintf(a.origin, sizeof a.origin, "%s", mqtt_client_id(s->conn));
+            snprintf(a.reason, sizeof a.reason, "%s", c->act.reason);
+            a.wall_ts_ms = c->act.wall_ts_ms;
+            if (c->what == ALARM_CHANGE_SHELVE && c->info.shelved_until_ms > 0)
+                a.duration_ms = c->info.shelved_until_ms - c->act.ts_ms;
+            snprintf(e->machine_id, sizeof e->machine_id, "%s", c->info.machine_id);
+            snprintf(e->condition, sizeof e->condition, "%s", c->info.condition);
+            if (!e->has_action || sync_action_cmp(&a, &e->last) > 0) {
+                e->last = a;
+                e->has_action = true;
+                if (e->pending)
+                    s->pending_count--;
+                e->pending = false;
+            }
+        }
+    }
+    if (!c->remote)
+        sync_publish(s, &c->info, alarm_change_name((enum alarm_change)c->what));
+}
+
+/* Applies e->last to the local manager. True when done (applied, or refused for good). */
+static bool sync_apply(struct alarm_sync *s, struct sync_entry *e)
+{
+    uint32_t id = alarm_find(s->am, e->machine_id, e->condition);
+    if (id == 0)
+        return false;
+    struct alarm_operator op = {0};
+    snprintf(op.name, sizeof op.name, "%s", e->last.operator_name);
+    snprintf(op.host, sizeof op.host, "%s", e->last.host);
+    const char *why = e->last.reason;
+    char msg[256];
+    int rc = -1;
+    sync_applying_remote = true;
+    if (strcmp(e->last.action, "ack") == 0)
+        rc = alarm_ack(s->am, id, &op, msg, sizeof msg);
+    else if (strcmp(e->last.action, "shelve") == 0)
+        rc = alarm_shelve(s->am, id, &op, e->last.duration_ms, why, msg, sizeof msg);
+    else if (strcmp(e->last.action, "unshelve") == 0)
+        rc = alarm_unshelve(s->am, id, &op, why, msg, sizeof msg);
+    else if (strcmp(e->last.action, "note") == 0)
+        rc = alarm_note(s->am, id, &op, why, msg, sizeof msg);
+    else if (strcmp(e->last.action, "suppress") == 0 || strcmp(e->last.action, "unsuppress") == 0)
+        rc = alarm_suppress(s->am, id, &op, e->last.action[0] == 's', why, msg, sizeof msg);
+    else if (strcmp(e->last.action, "out_of_service") == 0 ||
+             strcmp(e->last.action, "in_service") == 0)
+        rc = alarm_set_out_of_service(s->am, id, &op, e->last.action[0] == 'o', why, msg,
+                                      sizeof msg);
+    sync_applying_remote = false;
+    /* A refusal ("not awaiting acknowledgement") means this console is already there. */
+    atomic_fetch_add(rc == 0 ? &s->applied : &s->ignored, 1);
+    return true;
+}
+
+static void sync_copy_text(const cJSON *obj, const char *name, char *out, size_t len)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    mqtt_codec_sanitize_text(cJSON_IsString(it) ? it->valuestring : "", out, len);
+}
+
+static void sync_on_message(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    struct alarm_sync *s = ctx;
+    (void)topic;
+    cJSON *root = cJSON_ParseWithLength(payload, len);
+    const cJSON *origin = cJSON_GetObjectItemCaseSensitive(root, "origin");
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(root, "last_action");
+    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(root, "machine_id");
+    const cJSON *cond = cJSON_GetObjectItemCaseSensitive(root, "condition");
+    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(last, "wall_ts_ms");
+    const cJSON *act_origin = cJSON_GetObjectItemCaseSensitive(last, "origin");
+    if (!cJSON_IsString(mid) || !cJSON_IsString(cond) || !cJSON_IsObject(last) ||
+        !cJSON_IsNumber(wall) || !cJSON_IsString(origin) ||
+        (cJSON_IsString(act_origin) &&
+         strcmp(act_origin->valuestring, mqtt_client_id(s->conn)) == 0) ||
+        strlen(mid->valuestring) >= CATALOG_NAME_MAX ||
+        strlen(cond->valuestring) >= ALARM_CONDITION_MAX) {
+        cJSON_Delete(root); /* ours, or nothing to apply */
+        return;
+    }
+    struct sync_action a = {0};
+    sync_copy_text(last, "action", a.action, sizeof a.action);
+    sync_copy_text(last, "operator", a.operator_name, sizeof a.operator_name);
+    sync_copy_text(last, "host", a.host, sizeof a.host);
+    sync_copy_text(last, "origin", a.origin, sizeof a.origin);
+    sync_copy_text(last, "reason", a.reason, sizeof a.reason);
+    a.wall_ts_ms = (int64_t)wall->valuedouble;
+    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(last, "duration_ms");
+    a.duration_ms = cJSON_IsNumber(dur) && dur->valuedouble > 0 ? (int64_t)dur->valuedouble : 0;
+    char key[SYNC_KEY_MAX], machine_id[CATALOG_NAME_MAX], condition[ALARM_CONDITION_MAX];
+    mqtt_codec_sanitize_text(mid->valuestring, machine_id, sizeof machine_id);
+    mqtt_codec_sanitize_text(cond->valuestring, condition, sizeof condition);
+    cJSON_Delete(root);
+    sync_key(machine_id, condition, key, sizeof key);
+    struct sync_entry *e = sync_lookup(s, key, true);
+    if (!e)
+        return;
+    if (e->has_action && sync_action_cmp(&a, &e->last) <= 0) {
+        if (sync_action_cmp(&a, &e->last) < 0)
+            atomic_fetch_add(&s->ignored, 1); /* older than what won already */
+        return;
+    }
+    snprintf(e->machine_id, sizeof e->machine_id, "%s", machine_id);
+    snprintf(e->condition, sizeof e->condition, "%s", condition);
+    e->last = a;
+    e->has_action = true;
+    if (sync_apply(s, e)) {
+        if (e->pending)
+            s->pending_count--;
+        e->pending = false;
+    } else if (!e->pending) {
+        e->pending = true;
+        e->pending_since_ms = clock_wall_ms();
+        s->pending_count++;
+    }
+}
+
+static void sync_retry_pending(struct alarm_sync *s, int64_t now)
+{
+    for (size_t i = 0; i < SYNC_TABLE && s->pending_count > 0; i++) {
+        struct sync_entry *e = &s->table[i];
+        if (!e->key[0] || !e->pending)
+            continue;
+        if (sync_apply(s, e) || now - e->pending_since_ms > SYNC_PENDING_MS) {
+            e->pending = false;
+            s->pending_count--;
+        }
+    }
+}
+
+static bool sync_idle(void *ctx)
+{
+    struct alarm_sync *s = ctx;
+    struct mqtt_status st;
+    mqtt_get_status(s->conn, &st);
+    if (st.state == MQTT_CONNECTED && st.connects != s->connects) {
+        /* (Re)connected: the broker's retained view may be behind ours. */
+        s->connects = st.connects;
+        int n = alarm_list(s->am, ALARM_LIST_ALL, NULL, s->all, ALARM_CAPACITY_DEFAULT);
+        for (int i = 0; i < n; i++)
+            sync_publish(s, &s->all[i], "sync");
+    }
+    for (;;) {
+        size_t n = 0;
+        pthread_mutex_lock(&s->ring_lock);
+        while (s->ring_count > 0 && n < sizeof s->drained / sizeof *s->drained) {
+            s->drained[n++] = s->ring[s->ring_head];
+            s->ring_head = (s->ring_head + 1) % SYNC_RING;
+            s->ring_count--;
+        }
+        pthread_mutex_unlock(&s->ring_lock);
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            sync_local_change(s, &s->drained[i]);
+        if (s->pending_count > 0)
+            s->last_retry_ms = 0; /* a new alarm may be the one an action waits for */
+    }
+    int64_t now = clock_wall_ms();
+    if (s->pending_count > 0 && now - s->last_retry_ms >= 1000) {
+        s->last_retry_ms = now;
+        sync_retry_pending(s, now);
+    }
+    return false;
+}
+
+struct alarm_sync *alarm_sync_create(const struct alarm_sync_options *opt, struct alarm_manager *am,
+                                     char *err, size_t errlen)
+{
+    struct alarm_sync *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "alarm sync: out of memory");
+        return NULL;
+    }
+    s->am = am;
+    s->qos = 1; /* alarm state must not be lost, whatever --qos says for telemetry */
+    snprintf(s->prefix, sizeof s->prefix, "%s",
+             opt->topic_prefix && opt->topic_prefix[0] ? opt->topic_prefix : "dt");
+    pthread_mutex_init(&s->ring_lock, NULL);
+    s->ring = calloc(SYNC_RING, sizeof *s->ring);
+    s->table = calloc(SYNC_TABLE, sizeof *s->table);
+    s->all = calloc(ALARM_CAPACITY_DEFAULT, sizeof *s->all);
+    if (!s->ring || !s->table || !s->all) {
+        snprintf(err, errlen, "alarm sync: out of memory");
+        alarm_sync_destroy(s);
+        return NULL;
+    }
+    s->conn = mqtt_create(&opt->conn, opt->url, "alarms", false, err, errlen);
+    if (!s->conn) {
+        alarm_sync_destroy(s);
+        return NULL;
+    }
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "%s/alarms/#", s->prefix);
+    mqtt_subscribe(s->conn, pattern, 1);
+    mqtt_set_handler(s->conn, sync_on_message, s);
+    mqtt_set_idle(s->conn, sync_idle, s);
+    struct alarm_listener l = {.ctx = s, .on_change = sync_on_change};
+    if (alarm_add_listener(am, &l) < 0) {
+        snprintf(err, errlen, "alarm sync: the alarm manager has no room for another listener");
+        alarm_sync_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+int alarm_sync_start(struct alarm_sync *s, char *err, size_t errlen)
+{
+    return mqtt_start(s->conn, err, errlen);
+}
+
+void alarm_sync_stop(struct alarm_sync *s)
+{
+    if (s)
+        mqtt_stop(s->conn);
+}
+
+void alarm_sync_destroy(struct alarm_sync *s)
+{
+    if (!s)
+        return;
+    if (s->am)
+        alarm_remove_listener(s->am, s);
+    mqtt_destroy(s->conn);
+    pthread_mutex_destroy(&s->ring_lock);
+    free(s->ring);
+    free(s->table);
+    free(s->all);
+    free(s);
+}
+
+struct mqtt *alarm_sync_connection(struct alarm_sync *s)
+{
+    return s->conn;
+}
+
+void alarm_sync_get_stats(struct alarm_sync *s, struct alarm_sync_stats *out)
+{
+    out->sent = atomic_load(&s->sent);
+    out->applied = atomic_load(&s->applied);
+    out->ignored = atomic_load(&s->ignored);
+    out->pending = (uint64_t)(s->pending_count > 0 ? s->pending_count : 0);
+    out->dropped = atomic_load(&s->dropped);
+}
+
+void alarm_sync_headless_json(void *sync, char *out, size_t len)
+{
+    struct alarm_sync *s = sync;
+    struct alarm_sync_stats ps;
+    struct mqtt_status st;
+    alarm_sync_get_stats(s, &ps);
+    mqtt_get_status(s->conn, &st);
+    snprintf(out, len,
+             ",\"alarm_sync\":{\"state\":\"%s\",\"sent\":%llu,\"applied\":%llu,\"ignored\":%llu,"
+             "\"pending\":%llu,\"dropped\":%llu}",
+             mqtt_state_name(st.state), (unsigned long long)ps.sent, (unsigned long long)ps.applied,
+             (unsigned long long)ps.ignored, (unsigned long long)ps.pending,
+             (unsigned long long)ps.dropped);
+}

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: MIT
+/* The MQTT publisher: telemetry, twin state, anomaly events and reports (alarms are
+ * alarm_sync.c's). */
+#include "mqtt_publish.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "alarm.h"
+#include "mqtt_codec.h"
+#include "queue.h"
+#include "clock.h"
+#include "json_escape.h"
+
+#define MQTT_PUBLISH_SAMPLE_QUEUE (1u << 16)
+#define MQTT_PUBLISH_BATCH 4096
+#define MQTT_PUBLISH_EVENTS_MAX 1024
+#define MQTT_PUBLISH_BUF (64 * 1024)
+/* A state that did not change is still repeated this often, so late joiners see it fresh. */
+#define MQTT_PUBLISH_STATE_REFRESH_S 30
+
+struct mqtt_publisher {
+    char prefix[64];
+    int qos;
+    struct catalog *cat;
+    struct engine *engine;
+    struct mqtt *conn;
+    struct queue *samples;
+    bool telemetry;
+
+    pthread_mutex_t ev_lock;
+    struct event events[MQTT_PUBLISH_EVENTS_MAX];
+    size_t ev_head, ev_count;
+    _Atomic uint64_t ev_dropped;
+
+    pthread_t thread;
+    bool running;
+    _Atomic bool stop;
+
+    struct snapshot *snap;
+    int cap;
+    uint64_t *state_sig; /* per machine: signature of the last published state */
+    double *state_wall;  /* when it was published */
+    double *report_wall; /* when the last report went out, 0: never */
+    double last_snapshot_wall;
+
+    _Atomic uint64_t n_telemetry, n_states, n_anomalies, n_reports, n_refused;
+    struct sample batch[MQTT_PUBLISH_BATCH];
+    struct event ev_batch[64];
+    char buf[MQTT_PUBLISH_BUF];
+};
+
+/* A topic level from a name: '/', '+' and '#' would change the topic's shape. */
+static void mqtt_publish_level(const char *src, char *dst, size_t len)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < len; i++)
+        dst[i] = (src[i] == '/' || src[i] == '+' || src[i] == '#') ? '_' : src[i];
+    dst[i] = '\0';
+}
+
+static void mqtt_publish_machine_topic(struct mqtt_publisher *p, int machine, const char *leaf,
+                                       char *out, size_t len)
+{
+    const struct catalog_machine *m = catalog_machine_at(p->cat, machine);
+    char type[CATALOG_NAME_MAX], id[CATALOG_NAME_MAX];
+    mqtt_publish_level(m->type->name, type, sizeof type);
+    mqtt_publish_level(m->id, id, sizeof id);
+    snprintf(out, len, "%s/%s/%s/%s", p->prefix, type, id, leaf);
+}
+
+static bool mqtt_publish_loops_back(const struct mqtt_publish_options *opt)
+{
+    const struct mqtt_feed_options *feed = opt->feed;
+    if (!feed || !feed->url || !feed->url[0])
+        return false;
+    char h1[256], h2[256], e[160];
+    int p1, p2;
+    bool t1, t2;
+    if (mqtt_url_parse(feed->url, h1, sizeof h1, &p1, &t1, e, sizeof e) < 0 ||
+        mqtt_url_parse(opt->url, h2, sizeof h2, &p2, &t2, e, sizeof e) < 0)
+        return false;
+    if (strcmp(h1, h2) != 0 || p1 != p2)
+        return false;
+    char probe[200];
+    snprintf(probe, sizeof probe, "%s/some-type/some-id/telemetry",
+             opt->topic_prefix ? opt->topic_prefix : "");
+    if (feed->topic_count == 0)
+        return mqtt_topic_matches("dt/+/+/telemetry", probe);
+    for (int i = 0; i < feed->topic_count; i++)
+        if (mqtt_topic_matches(feed->topics[i], probe))
+            return true;
+    return false;
+}
+
+struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *opt,
+                                           struct catalog *cat, struct engine *engine, char *err,
+                                           size_t errlen)
+{
+    struct mqtt_publisher *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "publisher: out of memory");
+        return NULL;
+    }
+    snprintf(p->prefix, sizeof p->prefix, "%s",
+             opt->topic_prefix && opt->topic_prefix[0] ? opt->topic_prefix : "dt");
+    p->qos = opt->qos;
+    p->cat = cat;
+    p->engine = engine;
+    p->telemetry = !mqtt_publish_loops_back(opt);
+    pthread_mutex_init(&p->ev_lock, NULL);
+    p->cap = catalog_max_machines(cat);
+    if (p->cap < catalog_machine_count(cat))
+        p->cap = catalog_machine_count(cat);
+    p->samples = queue_create(MQTT_PUBLISH_SAMPLE_QUEUE);
+    p->snap = snapshot_create(p->cap);
+    p->state_sig = calloc((size_t)p->cap, sizeof *p->state_sig);
+    p->state_wall = calloc((size_t)p->cap, sizeof *p->state_wall);
+    p->report_wall = calloc((size_t)p->cap, sizeof *p->report_wall);
+    if (!p->samples || !p->snap || !p->state_sig || !p->state_wall || !p->report_wall) {
+        snprintf(err, errlen, "publisher: out of memory");
+        mqtt_publish_destroy(p);
+        return NULL;
+    }
+    p->conn = mqtt_create(&opt->conn, opt->url, "pub", false, err, errlen);
+    if (!p->conn) {
+        mqtt_publish_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void mqtt_publish_on_samples(void *ctx, const struct sample *s, size_t n)
+{
+    struct mqtt_publisher *p = ctx;
+    if (p->telemetry)
+        queue_push(p->samples, s, n); /* full: counted by the queue */
+}
+
+static void mqtt_publish_on_event(void *ctx, const struct event *ev)
+{
+    struct mqtt_publisher *p = ctx;
+    if (ev->kind != EVENT_ANOMALY && ev->kind != EVENT_LIMIT)
+        return;
+    pthread_mutex_lock(&p->ev_lock);
+    if (p->ev_count < MQTT_PUBLISH_EVENTS_MAX) {
+        p->events[(p->ev_head + p->ev_count) % MQTT_PUBLISH_EVENTS_MAX] = *ev;
+        p->ev_count++;
+    } else {
+        atomic_fetch_add(&p->ev_dropped, 1);
+    }
+    pthread_mutex_unlock(&p->ev_lock);
+}
+
+struct engine_sink mqtt_publish_sink(struct mqtt_publisher *p)
+{
+    struct engine_sink sink = {
+        .ctx = p, .on_samples = mqtt_publish_on_samples, .on_event = mqtt_publish_on_event};
+    return sink;
+}
+
+static void mqtt_publish_send(struct mqtt_publisher *p, const char *topic, const char *payload,
+                              int len, bool retain, _Atomic uint64_t *counter)
+{
+    if (len < 0) {
+        atomic_fetch_add(&p->n_refused, 1);
+        return;
+    }
+    if (mqtt_publish(p->conn, topic, payload, (size_t)len, p->qos, retain) == 0)
+        atomic_fetch_add(counter, 1);
+    else
+        atomic_fetch_add(&p->n_refused, 1);
+}
+
+/* Samples arrive in ticks (one machine, one time, contiguous): one message per tick. */
+static void mqtt_publish_telemetry(struct mqtt_publisher *p, const struct sample *s, size_t n)
+{
+    char topic[300];
+    int machines = catalog_machine_count(p->cat);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && s[j].machine == s[i].machine && s[j].ts_ms == s[i].ts_ms)
+            j++;
+        int m = (int)s[i].machine;
+        if (m < machines) {
+            int len = mqtt_codec_encode(p->cat, m, s[i].ts_ms, s + i, j - i, p->buf, sizeof p->buf);
+            mqtt_publish_machine_topic(p, m, "telemetry", topic, sizeof topic);
+            mqtt_publish_send(p, topic, p->buf, len, false, &p->n_telemetry);
+        }
+        i = j;
+    }
+}
+
+struct mqtt_publish_out {
+    char *buf;
+    size_t len, off;
+    bool overflow;
+};
+
+__attribute__((format(printf, 2, 3))) static void mqtt_publish_put(struct mqtt_publish_out *o,
+                                                                   const char *fmt, ...)
+{
+    if (o->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= o->len - o->off)
+        o->overflow = true;
+    else
+        o->off += (size_t)w;
+}
+
+static void mqtt_publish_put_str(struct mqtt_publish_out *o, const char *s)
+{
+    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
+        o->overflow = true;
+}
+
+static void mqtt_publish_put_num(struct mqtt_publish_out *o, double v)
+{
+    if (isfinite(v))
+        mqtt_publish_put(o, "%.6g", v);
+    else
+        mqtt_publish_put(o, "null");
+}
+
+static void mqtt_publish_put_head(struct mqtt_publish_out *o, struct mqtt_publisher *p, int machine,
+                                  int64_t ts)
+{
+    const struct catalog_machine *m = catalog_machine_at(p->cat, machine);
+    char when[40];
+    clock_format_iso8601(ts, when, sizeof when);
+    mqtt_publish_put(o, "{\"machine_id\":");
+    mqtt_publish_put_str(o, m->id);
+    mqtt_publish_put(o, ",\"type\":");
+    mqtt_publish_put_str(o, m->type->name);
+    mqtt_publish_put(o, ",\"ts\":\"%s\"", when);
+}
+
+static int mqtt_publish_event_json(struct mqtt_publisher *p, const struct event *ev)
+{
+    struct mqtt_publish_out o = {.buf = p->buf, .len = sizeof p->buf};
+    mqtt_publish_put_head(&o, p, ev->machine, ev->ts_ms);
+    mqtt_publish_put(&o,
+                     ",\"kind\":\"%s\",\"sensor\":", ev->kind == EVENT_LIMIT ? "limit" : "anomaly");
+    mqtt_publish_put_str(&o, ev->sensor_name);
+    mqtt_publish_put(&o, ",\"detector\":");
+    mqtt_publish_put_str(&o, ev->detector);
+    mqtt_publish_put(&o, ",\"value\":");
+    mqtt_publish_put_num(&o, ev->value);
+    mqtt_publish_put(&o, ",\"score\":");
+    mqtt_publish_put_num(&o, ev->score);
+    mqtt_publish_put(&o, ",\"state\":\"%s\",\"reason\":",
+                     ev->kind == EVENT_LIMIT ? twin_state_name(ev->state) : "anomaly");
+    mqtt_publish_put_str(&o, ev->reason);
+    mqtt_publish_put(&o, "}");
+    return o.overflow ? -1 : (int)o.off;
+}
+
+static void mqtt_publish_events(struct mqtt_publisher *p)
+{
+    for (;;) {
+        size_t n = 0;
+        pthread_mutex_lock(&p->ev_lock);
+        while (p->ev_count > 0 && n < sizeof p->ev_batch / sizeof *p->ev_batch) {
+            p->ev_batch[n++] = p->events[p->ev_head];
+            p->ev_head = (p->ev_head + 1) % MQTT_PUBLISH_EVENTS_MAX;
+            p->ev_count--;
+        }
+        pthread_mutex_unlock(&p->ev_lock);
+        if (n == 0)
+            return;
+        char topic[300];
+        for (size_t i = 0; i < n; i++) {
+            const struct event *ev = &p->ev_batch[i];
+            if (ev->machine < 0 || ev->machine >= catalog_machine_count(p->cat))
+                continue;
+            mqtt_publish_machine_topic(p, ev->machine, "anomaly", topic, sizeof topic);
+            mqtt_publish_send(p, topic, p->buf, mqtt_publish_event_json(p, ev), false,
+                              &p->n_anomalies);
+        }
+    }
+}
+
+static uint64_t mqtt_publish_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The state body without its time, so that an unchanged state has an unchanged signature. */
+static void mqtt_publish_state_body(struct mqtt_publish_out *o, const struct snapshot_machine *sm)
+{
+    mqtt_publish_put(o, ",\"status\":\"%s\",\"health\":", twin_state_name(sm->state));
+    mqtt_publish_put_num(o, sm->health);
+    mqtt_publish_put(o, ",\"rul_hours\":");
+    mqtt_publish_put_num(o, sm->rul_hours);
+    mqtt_publish_put(o, ",\"rul_confidence\":%.2f,\"anomaly\":%.2f,\"detector\":",
+                     isfinite(sm->rul_confidence) ? sm->rul_confidence : 0.0,
+                     isfinite(sm->anomaly) ? sm->anomaly : 0.0);
+    mqtt_publish_put_str(o, sm->detector);
+    mqtt_publish_put(o, ",\"reason\":");
+    mqtt_publish_put_str(o, sm->reason);
+    mqtt_publish_put(o, ",\"alarms_raised\":%llu}", (unsigned long long)sm->alarms_raised);
+}
+
+static void mqtt_publish_state(struct mqtt_publisher *p, int i, const struct snapshot_machine *sm,
+                               double now)
+{
+    char body[1024];
+    struct mqtt_publish_out b = {.buf = body, .len = sizeof body};
+    mqtt_publish_state_body(&b, sm);
+    if (b.overflow)
+        return;
+    uint64_t sig = mqtt_publish_hash(body, b.off);
+    if (sig == p->state_sig[i] && now - p->state_wall[i] < MQTT_PUBLISH_STATE_REFRESH_S)
+        return;
+    struct mqtt_publish_out o = {.buf = p->buf, .len = sizeof p->buf};
+    mqtt_publish_put_head(&o, p, i, sm->last_ts_ms);
+    mqtt_publish_put(&o, "%s", body);
+    char topic[300];
+    mqtt_publish_machine_topic(p, i, "state", topic, sizeof topic);
+    uint64_t before = atomic_load(&p->n_states);
+    mqtt_publish_send(p, topic, p->buf, o.overflow ? -1 : (int)o.off, true, &p->n_states);
+    if (atomic_load(&p->n_states) != before) {
+        p->state_sig[i] = sig;
+        p->state_wall[i] = now;
+    }
+}
+
+static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct snapshot_machine *sm,
+                                double now)
+{
+    if (p->report_wall[i] > 0 && now - p->report_wall[i] < MQTT_PUBLISH_REPORT_PERIOD_S)
+        return;
+    const struct catalog_type *t = catalog_machine_at(p->cat, i)->type;
+    struct mqtt_publish_out o = {.buf = p->buf, .len = sizeof p->buf};
+    mqtt_publish_put_head(&o, p, i, sm->last_ts_ms);
+    mqtt_publish_put(&o, ",\"period_s\":%d,\"samples\":%llu,\"status\":\"%s\",\"health\":",
+                     MQTT_PUBLISH_REPORT_PERIOD_S, (unsigned long long)sm->samples,
+                     twin_state_name(sm->state));
+    mqtt_publish_put_num(&o, sm->health);
+    mqtt_publish_put(&o, ",\"rul_hours\":");
+    mqtt_publish_put_num(&o, sm->rul_hours);
+    mqtt_publish_put(&o, ",\"alarms_raised\":%llu,\"sensors\":{",
+                     (unsigned long long)sm->alarms_raised);
+    int n = sm->sensor_count < catalog_sensor_count(t) ? sm->sensor_count : catalog_sensor_count(t);
+    bool first = true;
+    for (int s = 0; s < n; s++) {
+        const struct snapshot_sensor *ss = &sm->sensors[s];
+        if (ss->ts_ms == 0)
+            continue;
+        mqtt_publish_put(&o, "%s", first ? "" : ",");
+        first = false;
+        mqtt_publish_put_str(&o, t->sensors[s].name);
+        if (t->sensors[s].is_text) {
+            char text[SAMPLE_TEXT_MAX];
+            memcpy(text, ss->text, sizeof text);
+            text[SAMPLE_TEXT_MAX - 1] = '\0';
+            mqtt_publish_put(&o, ":{\"text\":");
+            mqtt_publish_put_str(&o, text);
+            mqtt_publish_put(&o, "}");
+            continue;
+        }
+        mqtt_publish_put(&o, ":{\"unit\":");
+        mqtt_publish_put_str(&o, t->sensors[s].unit);
+        mqtt_publish_put(&o, ",\"last\":");
+        mqtt_publish_put_num(&o, ss->value);
+        mqtt_publish_put(&o, ",\"mean\":");
+        mqtt_publish_put_num(&o, ss->mean);
+        mqtt_publish_put(&o, ",\"stddev\":");
+        mqtt_publish_put_num(&o, ss->stddev);
+        mqtt_publish_put(&o, ",\"min\":");
+        mqtt_publish_put_num(&o, ss->min);
+        mqtt_publish_put(&o, ",\"max\":");
+        mqtt_publish_put_num(&o, ss->max);
+        mqtt_publish_put(&o, ",\"state\":\"%s\",\"anomaly\":%.2f}", twin_state_name(ss->state),
+                         isfinite(ss->anomaly) ? ss->anomaly : 0.0);
+    }
+    mqtt_publish_put(&o, "}}");
+    char id[CATALOG_NAME_MAX], topic[300];
+    mqtt_publish_level(catalog_machine_at(p->cat, i)->id, id, sizeof id);
+    snprintf(topic, sizeof topic, "%s/reports/%s", p->prefix, id);
+    uint64_t before = atomic_load(&p->n_reports);
+    mqtt_publish_send(p, topic, p->buf, o.overflow ? -1 : (int)o.off, true, &p->n_reports);
+    if (atomic_load(&p->n_reports) != before)
+        p->report_wall[i] = now;
+}
+
+static void mqtt_publish_snapshot(struct mqtt_publisher *p, double now)
+{
+    engine_snapshot(p->engine, p->snap);
+    int n = p->snap->machine_count < p->cap ? p->snap->machine_count : p->cap;
+    for (int i = 0; i < n; i++) {
+        const struct snapshot_machine *sm = &p->snap->machines[i];
+        if (sm->samples == 0)
+            continue; /* nothing known yet: no state to claim */
+        mqtt_publish_state(p, i, sm, now);
+        mqtt_publish_report(p, i, sm, now);
+    }
+}
+
+static void *mqtt_publish_thread(void *arg)
+{
+    struct mqtt_publisher *p = arg;
+    uint64_t connects = 0;
+    for (;;) {
+        bool stopping = atomic_load(&p->stop);
+        size_t n = queue_pop(p->samples, p->batch, MQTT_PUBLISH_BATCH, stopping ? 0 : 100);
+        if (n)
+            mqtt_publish_telemetry(p, p->batch, n);
+        mqtt_publish_events(p);
+        struct mqtt_status st;
+        mqtt_get_status(p->conn, &st);
+        if (st.connects != connects && st.state == MQTT_CONNECTED) {
+            /* A new connection: the retained state may be stale on the broker, repeat it. */
+            connects = st.connects;
+            memset(p->state_sig, 0, (size_t)p->cap * sizeof *p->state_sig);
+        }
+        double now = clock_monotonic_s();
+        if (now - p->last_snapshot_wall >= 1.0 || (stopping && n == 0)) {
+            p->last_snapshot_wall = now;
+            mqtt_publish_snapshot(p, now);
+        }
+        if (stopping && n == 0)
+            break;
+    }
+    return NULL;
+}
+
+int mqtt_publish_start(struct mqtt_publisher *p, char *err, size_t errlen)
+{
+    if (mqtt_start(p->conn, err, errlen) < 0)
+        return -1;
+    atomic_store(&p->stop, false);
+    if (pthread_create(&p->thread, NULL, mqtt_publish_thread, p) != 0) {
+        snprintf(err, errlen, "cannot start the publisher thread");
+        return -1;
+    }
+    p->running = true;
+    return 0;
+}
+
+void mqtt_publish_stop(struct mqtt_publisher *p)
+{
+    if (!p || !p->running)
+        return;
+    atomic_store(&p->stop, true);
+    pthread_join(p->thread, NULL);
+    p->running = false;
+    mqtt_stop(p->conn);
+}
+
+void mqtt_publish_destroy(struct mqtt_publisher *p)
+{
+    if (!p)
+        return;
+    mqtt_publish_stop(p);
+    mqtt_destroy(p->conn);
+    queue_destroy(p->samples);
+    snapshot_free(p->snap);
+    free(p->state_sig);
+    free(p->state_wall);
+    free(p->report_wall);
+    pthread_mutex_destroy(&p->ev_lock);
+    free(p);
+}
+
+struct mqtt *mqtt_publish_connection(struct mqtt_publisher *p)
+{
+    return p->conn;
+}
+
+bool mqtt_publish_telemetry_enabled(const struct mqtt_publisher *p)
+{
+    return p->telemetry;
+}
+
+void mqtt_publish_get_stats(struct mqtt_publisher *p, struct mqtt_publish_stats *out)
+{
+    out->telemetry = atomic_load(&p->n_telemetry);
+    out->states = atomic_load(&p->n_states);
+    out->anomalies = atomic_load(&p->n_anomalies);
+    out->reports = atomic_load(&p->n_reports);
+    out->dropped =
+        atomic_load(&p->n_refused) + atomic_load(&p->ev_dropped) + queue_drops(p->samples);
+}
+
+void mqtt_publish_headless_json(void *publisher, char *out, size_t len)
+{
+    struct mqtt_publisher *p = publisher;
+    struct mqtt_publish_stats ps;
+    struct mqtt_status st;
+    mqtt_publish_get_stats(p, &ps);
+    mqtt_get_status(p->conn, &st);
+    snprintf(out, len,
+             ",\"publish\":{\"state\":\"%s\",\"attempt\":%d,\"telemetry_enabled\":%s,"
+             "\"telemetry\":%llu,\"states\":%llu,\"anomalies\":%llu,\"reports\":%llu,"
+             "\"dropped\":%llu}",
+             mqtt_state_name(st.state), st.attempt, p->telemetry ? "true" : "false",
+             (unsigned long long)ps.telemetry, (unsigned long long)ps.states,
+             (unsigned long long)ps.anomalies, (unsigned long long)ps.reports,
+             (unsigned long long)ps.dropped);
+}

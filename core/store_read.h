@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#ifndef TWINTOP_STORE_READ_H
+#define TWINTOP_STORE_READ_H
+/*
+ * Reading recorded history: time-ordered iteration for replay, rollup series for charts (the
+ * exports, store_export.h, read through the same reader). The file is opened read-only: reading
+ * never modifies it, and a reader sees one consistent snapshot per call while another process
+ * keeps recording.
+ *
+ * Threads: a reader is used by one thread at a time (it may be handed over).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_QUERY_MAX 32
+
+struct store_query {
+    const char *machines[STORE_QUERY_MAX]; /* machine ids; none: all */
+    int machine_count;
+    const char *sensors[STORE_QUERY_MAX]; /* sensor names; none: all */
+    int sensor_count;
+    int64_t since_ms; /* inclusive; INT64_MIN: from the start */
+    int64_t until_ms; /* exclusive; INT64_MAX: to the end */
+    int rollup;       /* -1: raw samples; else a window index (store_window_find) */
+    bool alarms;      /* the alarm log (alarm_actions) instead of samples */
+};
+
+/* One recorded sample, as replay sees it. Strings live until the callback returns. */
+struct store_row {
+    int64_t ts_ms;
+    int sensor_id; /* sensors.id in the file: a stable key for caching the name lookups */
+    const char *machine_id;
+    const char *machine_type;
+    const char *sensor;
+    bool is_text;
+    double value; /* NAN when stored as NULL */
+    const char *text;
+};
+
+struct store_reader;
+
+void store_read_query_default(struct store_query *q);
+
+/* Opens path read-only. NULL with "PATH: why" in err (missing, unreadable, not a twintop file). */
+struct store_reader *store_read_open(const char *path, char *err, size_t errlen);
+void store_read_close(struct store_reader *r);
+
+/* Time of the newest / oldest raw sample, 0 when there is none. */
+int64_t store_read_newest_ms(struct store_reader *r);
+int64_t store_read_oldest_ms(struct store_reader *r);
+
+/* Checks the query's machine and sensor names: -1 with "unknown machine 'X' in PATH; known:
+ * A, B, ..." (or the sensors of the chosen machines) in err. */
+int store_read_check(struct store_reader *r, const struct store_query *q, char *err, size_t errlen);
+
+/* Calls fn for every raw sample the query selects, in time order, until fn returns non-zero
+ * (which is returned). Returns 0 at the end, or -1 with err. */
+int store_read_each(struct store_reader *r, const struct store_query *q,
+                    int (*fn)(void *ctx, const struct store_row *row), void *ctx, char *err,
+                    size_t errlen);
+
+/* Up to max rollup points (bucket start, mean, min, max) of one sensor, oldest first; for the
+ * detail view's 1 h / 24 h charts. Returns the count, or -1. */
+int store_read_rollup_series(struct store_reader *r, const char *machine_id, const char *sensor,
+                             int window, int64_t since_ms, int64_t until_ms, int64_t *ts_ms,
+                             double *mean, double *min, double *max, int max_points);
+
+/* Parses a time for --since / --until: ISO-8601 ("2026-11-22T10:00:00.250Z", "2026-11-22 10:00",
+ * "2026-11-22", with Z or +hh:mm), milliseconds since the epoch, "now", or relative to the
+ * newest recorded sample ("-2h", "-30m", "-7d"). Returns 0, or -1 with the reason in err. */
+int store_read_parse_time(const char *text, int64_t newest_ms, int64_t *out_ms, char *err,
+                          size_t errlen);
+
+#endif

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#ifndef TWINTOP_STORE_READ_PRIVATE_H
+#define TWINTOP_STORE_READ_PRIVATE_H
+/*
+ * The reader's insides, shared by store_read.c and store_export.c only (like SQLite's
+ * btreeInt.h): nothing else includes this file. The CSV and JSON prefixes of each sensor are
+ * built once when the names load, so an export writes them with one memcpy per row.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sqlite3;
+struct store_query;
+
+struct reader_machine {
+    char *id;
+    char *type;
+};
+
+struct reader_sensor {
+    int machine; /* index into machines; -1: no such sensor id */
+    char *name;
+    bool is_text;
+    char *csv;  /* ",machine,sensor," (quoted where needed) */
+    char *json; /* "\",\"machine_id\":\"...\",\"sensor\":\"...\"," */
+};
+
+struct store_reader {
+    struct sqlite3 *db;
+    char path[1024];
+    int version;
+    int machine_count;
+    struct reader_machine *machines;
+    int sensor_cap; /* sensors[0..sensor_cap) indexed by sensors.id */
+    struct reader_sensor *sensors;
+};
+
+/* Machine and sensor names, read inside the caller's read transaction. */
+int store_read_load_names(struct store_reader *r, char *err, size_t errlen);
+/* -1 with "unknown machine/sensor ..." in err when the query names one the file lacks. */
+int store_read_check_names(struct store_reader *r, const struct store_query *q, char *err,
+                           size_t errlen);
+/* Sensor ids the query selects: allow[id]; NULL when it selects every sensor (or *oom). */
+bool *store_read_allowed(const struct store_reader *r, const struct store_query *q, bool *oom);
+/* The raw_samples key range [lo, hi) of the query's time range. */
+void store_read_key_range(const struct store_query *q, int64_t *lo, int64_t *hi);
+bool store_read_machine_chosen(const struct store_query *q, const char *id);
+/* Writes s as one CSV field (quoted when it holds a separator, a quote or a line break) to dst
+ * unless NULL; returns its length. */
+size_t store_read_csv_field(char *dst, const char *s);
+
+#endif
