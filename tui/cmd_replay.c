@@ -124,7 +124,6 @@ static int replay_console(struct replay *r)
         .cfg = &r->cfg,
         .cat = r->cat,
         .engine = r->engine,
-        .sim = NULL,
         .player = {r, player_toggle, player_paused, player_scale},
         .stop = (volatile int *)&replay_stop,
         .alarms = r->alarms,

@@ -72,12 +72,13 @@ static int key_fault(struct screen *s, int arg)
     if (s->machines == 0)
         return SCREEN_NOTHING;
     const char *id = screen_machine_id(s, s->selected);
-    if (!s->ctx->sim) {
+    const struct tui_player *p = &s->ctx->player;
+    if (!p->inject_fault) {
         screen_status(s, true, "%s: no simulator here (attached to a feed or replaying)", id);
         return SCREEN_REDRAW;
     }
     char err[256] = "";
-    if (simulator_inject_fault(s->ctx->sim, s->selected, NULL, 600, err, sizeof err) < 0) {
+    if (p->inject_fault(p->ctx, s->selected, 600, err, sizeof err) < 0) {
         screen_status(s, true, "%s: fault not injected: %s", id, err[0] ? err : "refused");
         return SCREEN_REDRAW;
     }

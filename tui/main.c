@@ -143,6 +143,12 @@ static void player_scale(void *ctx, double factor)
     engine_set_speed(app->engine, s);
 }
 
+static int player_inject_fault(void *ctx, int machine, double ttf_s, char *err, size_t errlen)
+{
+    struct app *app = ctx;
+    return simulator_inject_fault(app->sim, machine, NULL, ttf_s, err, errlen);
+}
+
 /* Scenario faults: lead-time bookkeeping as an engine sink, reported by headless. */
 static void app_leadtime(struct app *app)
 {
@@ -368,9 +374,9 @@ static int run_console(struct app *app)
         .cfg = &app->cfg,
         .cat = app->cat,
         .engine = app->engine,
-        .sim = app->sim,
         .feed_status = {app->feed, app->feed ? mqtt_feed_status_line : NULL},
-        .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale}
+        .player = app->sim ? (struct tui_player){app, player_toggle, player_paused, player_scale,
+                                                 player_inject_fault}
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
         .alarms = app->alarms,
