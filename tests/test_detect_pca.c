@@ -77,9 +77,9 @@ static void test_broken_correlation_flagged_and_named(void **state)
     struct detect_pca *m = trained();
     double row[4];
     int flagged = 0;
-    /* a 4-unit leak: within pressure's own range (sd 20) but off what the flow predicts */
+    /* an 8-unit leak: within pressure's own range (sd 20) but off what the flow predicts */
     for (int i = 0; i < 200; i++) {
-        plant_row(row, 4.0);
+        plant_row(row, 8.0);
         flagged += detect_pca_update(m, row, true) >= 0.5f;
     }
     assert_true(flagged > 180); /* a fault that persists stays flagged */
