@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The man page cannot drift: every long option of --help (and of export --help) and every row
-# of the key table (tui/keymap.c) appears in tui/twintop.1, and the page renders without warnings.
+# The man page cannot drift: every long option of --help (and of export --help) and every key
+# binding (the rows of tui/keymap.c and the keys that select a view in tui/view_*.c) appears in
+# tui/twintop.1, and the page renders without warnings.
 set -u
 cd "$(dirname "$0")/.."
 bin=${TWINTOP_BIN:-build/twintop}
@@ -17,8 +18,8 @@ done
 n=0
 while IFS= read -r label; do
     n=$((n + 1))
-    grep -qF -- "$label" <<<"$text" || { echo "FAIL $page: key '$label' of tui/keymap.c is missing"; bad=1; }
-done < <(grep -o '^    {{[^}]*}, "[^"]*"' tui/keymap.c | sed 's/.*, "\(.*\)"$/\1/')
-[ "$n" -gt 30 ] || { echo "FAIL: read only $n key rows from tui/keymap.c"; bad=1; }
+    grep -qF -- "$label" <<<"$text" || { echo "FAIL $page: key '$label' of the key table is missing"; bad=1; }
+done < <(grep -ho '{{[^}]*}, "[^"]*"' tui/keymap.c tui/view_*.c | sed 's/.*, "\(.*\)"$/\1/')
+[ "$n" -gt 30 ] || { echo "FAIL: read only $n key rows from tui/keymap.c and tui/view_*.c"; bad=1; }
 [ $bad = 0 ] && echo "test_manpage: ok ($n key rows)"
 exit $bad

@@ -13,43 +13,14 @@
 #include "view.h"
 #include "view_alarms.h"
 #include "view_detail.h"
-#include "view_help.h"
 #include "view_overview.h"
 
 #define KEY_ESC 27
 #define CTRL(c) ((c) & 0x1f)
-#define OVERVIEW KEYMAP_IN(VIEW_OVERVIEW)
-#define DETAIL KEYMAP_IN(VIEW_DETAIL)
-#define HELP KEYMAP_IN(VIEW_HELP)
-#define ALARMS KEYMAP_IN(VIEW_ALARMS)
-
-static int key_view(struct screen *s, int view)
-{
-    screen_set_view(s, view);
-    return SCREEN_REDRAW;
-}
-
-static int key_detail(struct screen *s, int arg)
-{
-    (void)arg;
-    if (s->machines == 0)
-        return SCREEN_NOTHING;
-    s->sensor = 0;
-    screen_set_view(s, VIEW_DETAIL);
-    return SCREEN_REDRAW;
-}
-
-static int key_back(struct screen *s, int arg)
-{
-    (void)arg;
-    if (s->view == VIEW_OVERVIEW)
-        return SCREEN_NOTHING;
-    int to = s->back_view != s->view ? s->back_view : VIEW_OVERVIEW;
-    s->view = to == VIEW_HELP ? VIEW_OVERVIEW : to;
-    s->back_view = VIEW_OVERVIEW;
-    s->scroll = 0;
-    return SCREEN_REDRAW;
-}
+#define OVERVIEW KEY_BINDING_IN(VIEW_OVERVIEW)
+#define DETAIL KEY_BINDING_IN(VIEW_DETAIL)
+#define HELP KEY_BINDING_IN(VIEW_HELP)
+#define ALARMS KEY_BINDING_IN(VIEW_ALARMS)
 
 static int key_quit(struct screen *s, int arg)
 {
@@ -160,15 +131,19 @@ static int key_jump(struct screen *s, int end)
     return view_overview_jump(s, end);
 }
 
-const struct key_binding keymap_table[] = {
-    {{KEY_F(1), '?', 'h'}, "F1 ? h", 0, key_view, VIEW_HELP, "help: this list of keys", "Help"},
-    {{KEY_F(2), '1'}, "F2 1", 0, key_view, VIEW_OVERVIEW, "overview: the plant, one tile a machine",
-     "Plant"},
-    {{KEY_F(3), '3'}, "F3 3", 0, key_view, VIEW_ALARMS, "alarm list", "Alarms"},
-    {{KEY_F(4), KEY_ENTER, '\r', '\n'}, "F4 Enter", OVERVIEW, key_detail, 0,
-     "detail of the selected machine: every sensor and a history chart", "Detail"},
-    {{KEY_F(4)}, "F4", DETAIL, key_view, VIEW_OVERVIEW, "back to the overview", NULL},
-    {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc Backspace", 0, key_back, 0, "go back to the previous view",
+/* The help view's rows; the upper bound depends on the height, so the view's draw clamps it. */
+static int key_scroll(struct screen *s, int delta)
+{
+    s->scroll += delta;
+    if (s->scroll < 0)
+        s->scroll = 0;
+    return SCREEN_REDRAW;
+}
+
+/* Every binding but the keys that select a view (those are the view entries' own). */
+static const struct key_binding rows[] = {
+    {{KEY_F(4)}, "F4", DETAIL, view_select, VIEW_OVERVIEW, "back to the overview", NULL},
+    {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc Backspace", 0, view_back, 0, "go back to the previous view",
      NULL},
     {{KEY_LEFT}, "Left", OVERVIEW, key_move_x, -1, "select the machine to the left", NULL},
     {{KEY_RIGHT, '\t'}, "Right Tab", OVERVIEW, key_move_x, 1, "select the machine to the right",
@@ -187,12 +162,12 @@ const struct key_binding keymap_table[] = {
     {{KEY_RIGHT, '\t'}, "Right Tab", DETAIL, view_detail_machine, 1, "next machine", NULL},
     {{'r'}, "r", DETAIL, view_detail_range, 1,
      "chart range: last 5 min, last hour (1-min rollups), last 24 h (5-min rollups)", NULL},
-    {{KEY_UP}, "Up", HELP, view_help_scroll, -1, "scroll up", NULL},
-    {{KEY_DOWN}, "Down", HELP, view_help_scroll, 1, "scroll down", NULL},
-    {{KEY_PPAGE}, "PgUp", HELP, view_help_scroll, -10, "scroll a page up", NULL},
-    {{KEY_NPAGE}, "PgDn", HELP, view_help_scroll, 10, "scroll a page down", NULL},
-    {{KEY_HOME}, "Home", HELP, view_help_scroll, -100000, "the top of the list", NULL},
-    {{KEY_END}, "End", HELP, view_help_scroll, 100000, "the end of the list", NULL},
+    {{KEY_UP}, "Up", HELP, key_scroll, -1, "scroll up", NULL},
+    {{KEY_DOWN}, "Down", HELP, key_scroll, 1, "scroll down", NULL},
+    {{KEY_PPAGE}, "PgUp", HELP, key_scroll, -10, "scroll a page up", NULL},
+    {{KEY_NPAGE}, "PgDn", HELP, key_scroll, 10, "scroll a page down", NULL},
+    {{KEY_HOME}, "Home", HELP, key_scroll, -100000, "the top of the list", NULL},
+    {{KEY_END}, "End", HELP, key_scroll, 100000, "the end of the list", NULL},
     {{'f', KEY_F(9)}, "f F9", OVERVIEW | DETAIL, key_fault, 0,
      "inject a fault into the selected machine (simulator only)", "Fault"},
     {{'p', KEY_F(5), ' '}, "p F5 Space", 0, key_pause, 0, "pause or resume the simulation or replay",
@@ -224,11 +199,23 @@ const struct key_binding keymap_table[] = {
      "switch to the shelved / suppressed / out-of-service list and back", NULL},
 };
 
-const size_t keymap_count = sizeof keymap_table / sizeof keymap_table[0];
+#define ROWS (sizeof rows / sizeof rows[0])
+
+size_t keymap_count(void)
+{
+    return VIEW_COUNT + ROWS;
+}
+
+const struct key_binding *keymap_at(size_t i)
+{
+    if (i < VIEW_COUNT)
+        return &view_table[i]->select;
+    return i < VIEW_COUNT + ROWS ? &rows[i - VIEW_COUNT] : NULL;
+}
 
 static bool binds(const struct key_binding *b, int key)
 {
-    for (int i = 0; i < KEYMAP_KEYS_MAX && b->keys[i]; i++)
+    for (int i = 0; i < KEY_BINDING_KEYS_MAX && b->keys[i]; i++)
         if (b->keys[i] == key)
             return true;
     return false;
@@ -236,15 +223,10 @@ static bool binds(const struct key_binding *b, int key)
 
 int keymap_dispatch(struct screen *s, int key)
 {
-    for (size_t i = 0; i < keymap_count; i++) {
-        const struct key_binding *b = &keymap_table[i];
-        if ((b->views == 0 || (b->views & KEYMAP_IN(s->view))) && binds(b, key))
+    for (size_t i = 0; i < keymap_count(); i++) {
+        const struct key_binding *b = keymap_at(i);
+        if ((b->views == 0 || (b->views & KEY_BINDING_IN(s->view))) && binds(b, key))
             return b->run(s, b->arg);
     }
     return -1;
-}
-
-int keymap_first_key(const struct key_binding *b)
-{
-    return b->keys[0];
 }

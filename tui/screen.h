@@ -2,10 +2,10 @@
 #ifndef TWINTOP_SCREEN_H
 #define TWINTOP_SCREEN_H
 /*
- * The console's screen: terminal set-up, the main loop (poll on the keyboard and the engine's
- * wake fd, a refresh-rate cap), the frame (header, alarm banner, the current view, status line,
- * function-key bar) and the state views and key handlers share. screen.c is the only caller of
- * doupdate/refresh; views and widgets only draw into stdscr.
+ * The state the views and key handlers share (struct screen: the snapshot, the selection, the
+ * status line, the click targets of the last frame) and the helpers they call. The loop and the
+ * frame that own it are tui.c's (tui_run); only tui.c's frame and screen_prompt call doupdate;
+ * views and widgets only draw into stdscr.
  *
  * Threads: main thread only. The snapshot is a private copy taken with engine_snapshot.
  */
@@ -15,7 +15,10 @@
 #include "engine.h"
 #include "glyph.h"
 #include "theme.h"
-#include "tui.h"
+#include "context.h"
+
+#define SCREEN_POLL_MAX_MS 250   /* the stop flag is looked at least this often */
+#define SCREEN_READ_ERRORS_MAX 5 /* the terminal is gone after this many empty reads in a row */
 
 /* What a key handler asks of the loop. */
 enum screen_result {
@@ -60,9 +63,10 @@ struct screen {
     double *hist_values; /* detail chart history buffers */
     int64_t *hist_ts;
     size_t hist_cap;
-    int chart_range;              /* detail chart: 0 last 5 min, 1 last hour, 2 last 24 h */
-    struct store_reader *history; /* the history file, opened for the 1 h / 24 h charts */
-    char history_error[160];      /* why it could not be opened ("" before trying) */
+    int chart_range;                   /* detail chart: 0 last 5 min, 1 last hour, 2 last 24 h */
+    struct store_reader *history;      /* the history file, opened for the 1 h / 24 h charts */
+    char history_error[160];           /* why it could not be opened ("" before trying) */
+    void (*repaint)(struct screen *s); /* draws the whole frame (tui.c), for screen_prompt */
 };
 
 /* The attribute of a theme element. */
@@ -83,8 +87,5 @@ void screen_hit_add(struct screen *s, int y, int x, int h, int w, int kind, int 
 /* Asks a question in the status line and reads a line of text (for confirmations, durations,
  * reasons). Returns 0 with the answer, or -1 when cancelled with Esc or when stopping. */
 int screen_prompt(struct screen *s, const char *question, char *answer, size_t len);
-
-/* Switches to a view; back_view remembers where Esc returns to. */
-void screen_set_view(struct screen *s, int view);
 
 #endif

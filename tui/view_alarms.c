@@ -139,7 +139,7 @@ static void draw_detail(struct screen *s, int y, const struct alarm_info *a)
     widget_text(stdscr, y + 1, 1, s->cols - 2, WIDGET_LEFT, dim, s->g, line);
 }
 
-void view_alarms_draw(struct screen *s, int top, int height)
+static void view_alarms_draw(struct screen *s, int top, int height)
 {
     struct widget_column cols[COL_COUNT_] = {
         [COL_TIME] = {"Time", 8, WIDGET_LEFT, 0, false, false, 0, 0},
@@ -360,39 +360,6 @@ int view_alarms_toggle_hidden(struct screen *s, int arg)
     return SCREEN_REDRAW;
 }
 
-static const struct {
-    int key;
-    int (*run)(struct screen *s, int arg);
-    int arg;
-} view_keys[] = {
-    {KEY_UP, view_alarms_move, -1},
-    {KEY_DOWN, view_alarms_move, 1},
-    {KEY_PPAGE, view_alarms_move, -10},
-    {KEY_NPAGE, view_alarms_move, 10},
-    {KEY_HOME, view_alarms_move, -10000},
-    {KEY_END, view_alarms_move, 10000},
-    {'k', view_alarms_move, -1},
-    {'j', view_alarms_move, 1},
-    {'a', view_alarms_ack, 0},
-    {'A', view_alarms_ack_all, 0},
-    {'s', view_alarms_shelve, 0},
-    {'u', view_alarms_unshelve, 0},
-    {'n', view_alarms_note, 0},
-    {'o', view_alarms_out_of_service, 0},
-    {'/', view_alarms_filter, 0},
-    {'S', view_alarms_toggle_hidden, 0},
-};
-
-int view_alarms_key(struct screen *s, int key)
-{
-    if (!manager(s))
-        return -1;
-    for (size_t i = 0; i < sizeof view_keys / sizeof view_keys[0]; i++)
-        if (view_keys[i].key == key)
-            return view_keys[i].run(s, view_keys[i].arg);
-    return -1;
-}
-
 bool view_alarms_banner(struct screen *s, int y, int x, int width)
 {
     struct alarm_manager *m = manager(s);
@@ -426,3 +393,12 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
                 unacked || b.shelved || b.flood ? text : "No unacknowledged alarms");
     return true;
 }
+
+const struct view_entry view_alarms_entry = {
+    .name = "alarms",
+    .select = {{KEY_F(3), '3'}, "F3 3", 0, view_select, VIEW_ALARMS, "alarm list", "Alarms"},
+    .hint = "a ack  A ack all  s shelve  u unshelve  n note  / filter  S shelved",
+    .draw = view_alarms_draw,
+    .wheel_up = KEY_UP,
+    .wheel_down = KEY_DOWN,
+};

@@ -2,7 +2,8 @@
 #ifndef TWINTOP_VIEW_ALARMS_H
 #define TWINTOP_VIEW_ALARMS_H
 /*
- * The alarm list view (F3 or 3) and the alarm banner shown on every view.
+ * The alarm list view (view_alarms_entry in view.h, F3 or 3) and the alarm banner shown on every
+ * view.
  *
  * List: current alarms (or, with S, the shelved / suppressed / out-of-service ones) sorted by
  * priority then time, unacknowledged ones in the THEME_UNACK style; columns time, machine,
@@ -12,7 +13,7 @@
  * S shelved list on/off. Refusals appear in the status line.
  *
  * The key functions have the key table's signature (int fn(struct screen *, int arg)), so
- * keymap rows may point at them; view_alarms_key dispatches the same keys for the view table.
+ * the key table's rows point at them.
  * Operator actions go through the alarm manager in s->ctx->alarms with the operator from
  * --operator or the login name (and the SSH client address).
  *
@@ -21,10 +22,6 @@
 #include <stdbool.h>
 
 struct screen;
-
-void view_alarms_draw(struct screen *s, int top, int height);
-/* Keys of the alarm view not bound in the key table. Returns enum screen_result or -1. */
-int view_alarms_key(struct screen *s, int key);
 
 int view_alarms_move(struct screen *s, int delta); /* delta rows; +-10000: end/home */
 int view_alarms_ack(struct screen *s, int arg);

@@ -10,6 +10,7 @@
 #include "detect.h"
 #include "screen.h"
 #include "store_read.h"
+#include "view.h"
 #include "view_overview.h"
 #include "widget.h"
 
@@ -396,10 +397,10 @@ static size_t chart_points(struct screen *s, int machine, int sensor, const char
     static double lo[4096], hi[4096];
     int max = s->hist_cap < 4096 ? (int)s->hist_cap : 4096;
     int64_t end = s->snap->sim_time_ms;
-    int n = store_read_rollup_series(s->history, screen_machine_id(s, machine),
-                                     screen_type(s, machine)->sensors[sensor].name,
-                                     chart_ranges[range].window, end - chart_ranges[range].span_ms,
-                                     INT64_MAX, s->hist_ts, s->hist_values, lo, hi, max);
+    int n = store_read_rollup_series(
+        s->history, screen_machine_id(s, machine), screen_type(s, machine)->sensors[sensor].name,
+        chart_ranges[range].window, end - chart_ranges[range].span_ms, INT64_MAX, s->hist_ts,
+        s->hist_values, lo, hi, max);
     *empty = "nothing recorded in that range yet";
     return n > 0 ? (size_t)n : 0;
 }
@@ -484,7 +485,7 @@ static void draw_chart(struct screen *s, int y, int height, int machine)
                 s->g, "now");
 }
 
-void view_detail_draw(struct screen *s, int top, int height)
+static void view_detail_draw(struct screen *s, int top, int height)
 {
     if (s->machines == 0 || s->selected >= s->machines) {
         widget_text(stdscr, top + 1, 2, s->cols - 4, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
@@ -540,3 +541,25 @@ int view_detail_range(struct screen *s, int delta)
     screen_status(s, false, "chart: last %s (r: next range)", chart_ranges[s->chart_range].name);
     return SCREEN_REDRAW;
 }
+
+/* F4 or Enter on the overview: the selected machine, from its first sensor. */
+static int open_detail(struct screen *s, int arg)
+{
+    (void)arg;
+    if (s->machines == 0)
+        return SCREEN_NOTHING;
+    s->sensor = 0;
+    view_set(s, VIEW_DETAIL);
+    return SCREEN_REDRAW;
+}
+
+const struct view_entry view_detail_entry = {
+    .name = "detail",
+    .select = {{KEY_F(4), KEY_ENTER, '\r', '\n'}, "F4 Enter", KEY_BINDING_IN(VIEW_OVERVIEW),
+               open_detail, 0, "detail of the selected machine: every sensor and a history chart",
+               "Detail"},
+    .hint = "up/down sensor  left/right machine  f fault  Esc back",
+    .draw = view_detail_draw,
+    .wheel_up = KEY_UP,
+    .wheel_down = KEY_DOWN,
+};

@@ -2,14 +2,13 @@
 #ifndef TWINTOP_VIEW_DETAIL_H
 #define TWINTOP_VIEW_DETAIL_H
 /*
- * The machine detail view: every sensor of the selected machine (value, unit, state, limits,
- * mean and standard deviation over the history) and a history chart of the selected sensor:
- * the last 5 min from engine_history, the last hour and day from the history file's rollups
- * (store_read_rollup_series). Threads: main thread only.
+ * The machine detail view (view_detail_entry in view.h): every sensor of the selected machine
+ * (value, unit, state, limits, mean and standard deviation over the history) and a history
+ * chart of the selected sensor: the last 5 min from engine_history, the last hour and day from
+ * the history file's rollups (store_read_rollup_series). Threads: main thread only.
  */
 struct screen;
 
-void view_detail_draw(struct screen *s, int top, int height);
 /* Picks the sensor delta rows away. Returns enum screen_result. */
 int view_detail_sensor(struct screen *s, int delta);
 /* Shows the machine delta places away in the catalog. */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* The help view, straight from the key table. */
-#include "view_help.h"
+/* The help view: every key binding, straight from the key table, and the views it applies in. */
+#include "view.h"
 
+#include <curses.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "keymap.h"
 #include "screen.h"
-#include "view.h"
 #include "widget.h"
 
 /* Lines after the key list: what the keys cannot say. */
@@ -23,7 +23,7 @@ static const char *const help_notes[] = {
 
 static int help_lines(void)
 {
-    return (int)keymap_count + (int)COUNT(help_notes);
+    return (int)keymap_count() + (int)COUNT(help_notes);
 }
 
 static void where(const struct key_binding *b, char *buf, size_t len)
@@ -35,11 +35,11 @@ static void where(const struct key_binding *b, char *buf, size_t len)
     size_t o = 0;
     buf[0] = '\0';
     for (int v = 0; v < VIEW_COUNT && o < len; v++)
-        if (b->views & KEYMAP_IN(v))
-            o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", view_table[v].name);
+        if (b->views & KEY_BINDING_IN(v))
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", view_table[v]->name);
 }
 
-void view_help_draw(struct screen *s, int top, int height)
+static void view_help_draw(struct screen *s, int top, int height)
 {
     int rows = height - 2;
     int max_scroll = help_lines() - rows > 0 ? help_lines() - rows : 0;
@@ -62,8 +62,8 @@ void view_help_draw(struct screen *s, int top, int height)
         int line = s->scroll + r, y = top + 2 + r;
         if (line >= help_lines())
             break;
-        if (line < (int)keymap_count) {
-            const struct key_binding *b = &keymap_table[line];
+        if (line < (int)keymap_count()) {
+            const struct key_binding *b = keymap_at((size_t)line);
             char w[96];
             where(b, w, sizeof w);
             widget_text(stdscr, y, 1, key_w, WIDGET_LEFT, screen_attr(s, THEME_HELP_KEY), s->g,
@@ -74,7 +74,7 @@ void view_help_draw(struct screen *s, int top, int height)
                         screen_attr(s, THEME_NORMAL), s->g, b->help);
         } else {
             widget_text(stdscr, y, 1, s->cols - 2, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
-                        help_notes[line - (int)keymap_count]);
+                        help_notes[line - (int)keymap_count()]);
         }
     }
     if (max_scroll > 0)
@@ -84,11 +84,13 @@ void view_help_draw(struct screen *s, int top, int height)
         s->right_info[0] = '\0';
 }
 
-int view_help_scroll(struct screen *s, int delta)
-{
-    s->scroll += delta;
-    if (s->scroll < 0)
-        s->scroll = 0;
-    /* the upper bound depends on the height; view_help_draw clamps it */
-    return SCREEN_REDRAW;
-}
+const struct view_entry view_help_entry = {
+    .name = "help",
+    .select = {{KEY_F(1), '?', 'h'}, "F1 ? h", 0, view_select, VIEW_HELP, "help: this list of keys",
+               "Help"},
+    .hint = "up/down scroll  Esc back",
+    .draw = view_help_draw,
+    .wheel_up = KEY_UP,
+    .wheel_down = KEY_DOWN,
+    .no_return = true,
+};

@@ -11,6 +11,7 @@
 #include "detect.h"
 #include "health.h"
 #include "screen.h"
+#include "view.h"
 #include "widget.h"
 
 #define TILE_MIN_W 26
@@ -736,7 +737,7 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     screen_hit_add(s, y, x, h, w, SCREEN_HIT_MACHINE, c);
 }
 
-void view_overview_draw(struct screen *s, int top, int height)
+static void view_overview_draw(struct screen *s, int top, int height)
 {
     int width = s->cols;
     view_overview_observe(s);
@@ -816,3 +817,14 @@ int view_overview_jump(struct screen *s, int end)
     follow_selection(s);
     return SCREEN_REDRAW;
 }
+
+const struct view_entry view_overview_entry = {
+    .name = "overview",
+    .select = {{KEY_F(2), '1'}, "F2 1", 0, view_select, VIEW_OVERVIEW,
+               "overview: the plant, one tile a machine", "Plant"},
+    .hint = "arrows select  Enter detail  f fault  ? help",
+    .draw = view_overview_draw,
+    .wheel_up = KEY_PPAGE,
+    .wheel_down = KEY_NPAGE,
+    .click_selected = KEY_ENTER,
+};

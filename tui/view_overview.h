@@ -2,9 +2,9 @@
 #ifndef TWINTOP_VIEW_OVERVIEW_H
 #define TWINTOP_VIEW_OVERVIEW_H
 /*
- * The overview: one tile per machine (id, type, state, the type's tile sensors as gauges, a
- * sparkline, health and anomaly) and the CNC spindle panel. Tiles shrink, then page, to fit
- * the terminal. Threads: main thread only.
+ * The overview (view_overview_entry in view.h): one tile per machine (id, type, state, the
+ * type's tile sensors as gauges, a sparkline, health and anomaly) and the CNC spindle panel.
+ * Tiles shrink, then page, to fit the terminal. Threads: main thread only.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +12,6 @@
 struct screen;
 struct snapshot_machine;
 
-void view_overview_draw(struct screen *s, int top, int height);
 /* Moves the selection by dx tiles and dy tile rows. Returns enum screen_result. */
 int view_overview_move(struct screen *s, int dx, int dy);
 /* Turns the page by delta (the selection follows). */
