@@ -1,5 +1,36 @@
 // SPDX-License-Identifier: MIT
-/* The alarm manager: the ISA-18.2 alarm lifecycle, operator actions and queries. */
+/* The alarm manager: the ISA-18.2 alarm lifecycle, operator actions and queries.
+ *
+ * The state of an alarm (alarm_state in alarm.h) is derived from three facts by derive_state():
+ * active (the process condition is present), acked, and an overlay that hides it (shelved,
+ * suppressed, out of service; the overlays win in that order of precedence, out of service first).
+ *
+ *                         activate()                    ack_locked()
+ *        +--------+   (limit past its on-delay,   +----------------+  (alarm_ack,   +--------------+
+ *        | NORMAL | ---- an anomaly event) -----> | ACTIVE_UNACKED | -- ack_all) --> | ACTIVE_ACKED |
+ *        +--------+                               +----------------+                 +--------------+
+ *          ^   ^                                          |                                |
+ *          |   |  ack_locked()      +----------------+    | deactivate()                   |
+ *          |   +------------------- | CLEARED_UNACKED| <--+ (back inside the deadband,     |
+ *          |                        |  (RTN unacked) |       restore verified, auto-clear) |
+ *          |                        +----------------+                                     |
+ *          +---------------------------- deactivate() -------------------------------------+
+ *
+ *   A repeat while CLEARED_UNACKED goes back to ACTIVE_UNACKED (activate()); a priority rise
+ *   while active re-annunciates (ALARM_CHANGE_ESCALATED, update_locked()).
+ *
+ *   Overlays, from any state (the process state goes on underneath and shows again after):
+ *     SHELVED          alarm_shelve()                 -> unshelve_locked(): alarm_unshelve(), on
+ *                      (timed or one-shot)               expiry in tick_slot(), a one-shot on clear
+ *                                                        in deactivate()
+ *     SUPPRESSED       alarm_suppress(on)             -> alarm_suppress(off)
+ *     OUT_OF_SERVICE   alarm_set_out_of_service(on)   -> alarm_set_out_of_service(off)
+ *   Entering an overlay marks the alarm acknowledged; leaving it while the condition is still
+ *   active makes it ACTIVE_UNACKED again (overlay_off(), unshelve_locked()) so that the operator
+ *   sees it. A condition that clears while hidden is acknowledged by deactivate().
+ *   Flags beside the state: stale (active longer than ALARM_STALE_MS) and chattering (too many
+ *   transitions in ALARM_CHATTER_WINDOW_MS), both kept by tick_slot().
+ */
 #include "alarm.h"
 #include "clock.h"
 
