@@ -5,16 +5,13 @@
  * active (the process condition is present), acked, and an overlay that hides it (shelved,
  * suppressed, out of service; the overlays win in that order of precedence, out of service first).
  *
- *                         activate()                    ack_locked()
- *        +--------+   (limit past its on-delay,   +----------------+  (alarm_ack,   +--------------+
- *        | NORMAL | ---- an anomaly event) -----> | ACTIVE_UNACKED | -- ack_all) --> | ACTIVE_ACKED |
- *        +--------+                               +----------------+                 +--------------+
- *          ^   ^                                          |                                |
- *          |   |  ack_locked()      +----------------+    | deactivate()                   |
- *          |   +------------------- | CLEARED_UNACKED| <--+ (back inside the deadband,     |
- *          |                        |  (RTN unacked) |       restore verified, auto-clear) |
- *          |                        +----------------+                                     |
- *          +---------------------------- deactivate() -------------------------------------+
+ *              activate()                         ack_locked()
+ *   NORMAL ----------------------> ACTIVE_UNACKED -------------------> ACTIVE_ACKED
+ *    ^  ^  (a limit past its          |            (alarm_ack, ack_all)    |
+ *    |  |   on-delay, an anomaly)     | deactivate() (back inside the      |
+ *    |  |                             v  deadband, verified, auto-clear)   |
+ *    |  +---- ack_locked() ---- CLEARED_UNACKED (RTN unacked)              |
+ *    +---------------------------- deactivate() ---------------------------+
  *
  *   A repeat while CLEARED_UNACKED goes back to ACTIVE_UNACKED (activate()); a priority rise
  *   while active re-annunciates (ALARM_CHANGE_ESCALATED, update_locked()).
