@@ -93,9 +93,10 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(TUI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(TUI_OBJ) $(LIB) $(TT_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(LIB) $(FLAGS_STAMP)
+$(BUILD)/tests/%: tests/%.c tests/lib/fixture.c tests/lib/fixture.h $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(LIB) $(TT_LIBS) \
+	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests -Itests/lib $(CFLAGS) $(LDFLAGS) $< tests/lib/fixture.c \
+	    $(LIB) $(TT_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null) -o $@
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB) $(FLAGS_STAMP)

@@ -12,6 +12,7 @@
 
 #include "alarm.h"
 #include "catalog.h"
+#include "fixture.h"
 
 #define T0 1700000000000LL
 #define MIN (60 * 1000LL)
@@ -405,8 +406,7 @@ static void test_limit_events_and_escalation(void **state)
     (void)state;
     char err[256];
     /* The safety flag comes from the real catalog: drum_level_pct is marked safety_critical. */
-    struct catalog *cat = catalog_load("data/machines.json", err, sizeof err);
-    assert_non_null(cat);
+    struct catalog *cat = fixture_catalog("data/machines.json");
     struct alarm_manager *m = alarm_manager_create(cat, 64, err, sizeof err);
     assert_non_null(m);
     struct event ev = {.kind = EVENT_LIMIT,

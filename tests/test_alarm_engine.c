@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "engine.h"
 #include "queue.h"
+#include "fixture.h"
 
 #define T0 1700000000000LL
 
@@ -38,9 +39,7 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof f);
     char err[512] = "";
-    f.cat = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!f.cat)
-        fail_msg("%s", err);
+    f.cat = fixture_catalog("tests/data/mini.json");
     f.q = queue_create(1024);
     struct engine_options o = {.history_len = 16, .stale_after_s = 3600};
     f.e = engine_create(f.cat, f.q, &o, err, sizeof err);

@@ -17,6 +17,7 @@
 
 #include "alarm.h"
 #include "alarm_notify.h"
+#include "fixture.h"
 
 #define T0 1700000000000LL
 
@@ -28,8 +29,7 @@ static int log_lines;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/twintop-notify-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fixture_tmpdir("notify", dir, sizeof dir), 0);
     snprintf(out_path, sizeof out_path, "%s/received.jsonl", dir);
     log_lines = 0;
     log_line[0] = '\0';
@@ -39,9 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_rmtree(dir) == 0 ? 0 : -1;
 }
 
 static void write_script(const char *name, const char *body, char *path, size_t len)

@@ -15,6 +15,7 @@
 
 #include "alarm.h"
 #include "alarm_store.h"
+#include "fixture.h"
 
 #define T0 1700000000000LL
 #define MIN (60 * 1000LL)
@@ -25,8 +26,7 @@ static char db_path[128];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/twintop-alarm-store-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fixture_tmpdir("alarm-store", dir, sizeof dir), 0);
     snprintf(db_path, sizeof db_path, "%s/history.db", dir);
     return 0;
 }
@@ -34,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_rmtree(dir) == 0 ? 0 : -1;
 }
 
 static int feed(struct alarm_manager *m, const char *machine, const char *cond, int prio,

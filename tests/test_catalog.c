@@ -9,14 +9,12 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "fixture.h"
 
 static void test_shipped_catalog_has_the_plant(void **state)
 {
     (void)state;
-    char err[512] = "";
-    struct catalog *c = catalog_load("data/machines.json", err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
+    struct catalog *c = fixture_catalog("data/machines.json");
     assert_int_equal(catalog_machine_count(c), 16);
     static const char *ids[] = {"PUMP_001", "COMP_001",  "MOTOR_001", "CONV_001",
                                 "GEAR_001", "HEAT_001",  "TURB_001",  "RECP_001",
@@ -39,10 +37,7 @@ static void test_shipped_catalog_has_the_plant(void **state)
 static void test_learned_machines_are_capped(void **state)
 {
     (void)state;
-    char err[512] = "";
-    struct catalog *c = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
+    struct catalog *c = fixture_catalog("tests/data/mini.json");
     catalog_set_max_machines(c, 3);
     int m = catalog_add_machine(c, "CNC-9", "cnc");
     assert_int_equal(m, 2);
@@ -136,10 +131,7 @@ static void test_safety_critical_flag(void **state)
 static void test_limits_default_to_none(void **state)
 {
     (void)state;
-    char err[512] = "";
-    struct catalog *c = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
+    struct catalog *c = fixture_catalog("tests/data/mini.json");
     const struct catalog_type *t = catalog_type_find(c, "test-pump");
     const struct catalog_sensor *flow = &t->sensors[catalog_sensor_find(t, "flow_m3h")];
     assert_true(isnan(flow->warn_hi) && isnan(flow->alarm_hi));

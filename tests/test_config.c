@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 
 struct fixture {
     char dir[256];
@@ -23,8 +24,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/twintop-test-config-XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (fixture_tmpdir("test-config", f->dir, sizeof f->dir) < 0) {
         free(f);
         return -1;
     }
@@ -36,9 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (fixture_rmtree(f->dir) != 0)
         return -1;
     free(f);
     return 0;

@@ -17,6 +17,7 @@
 #include "mqtt.h"
 #include "queue.h"
 #include "test_mqtt_broker.h"
+#include "fixture.h"
 
 #define WAIT_MS 60000
 
@@ -324,8 +325,7 @@ static void test_tls(void **state)
 {
     struct env *e = *state;
     struct test_broker *b = &e->broker;
-    snprintf(b->dir, sizeof b->dir, "/tmp/twintop-mqtt-XXXXXX");
-    assert_non_null(mkdtemp(b->dir));
+    assert_int_equal(fixture_tmpdir("mqtt", b->dir, sizeof b->dir), 0);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=twintop-test-ca"
@@ -394,8 +394,7 @@ static void test_password(void **state)
 {
     struct env *e = *state;
     struct test_broker *b = &e->broker;
-    snprintf(b->dir, sizeof b->dir, "/tmp/twintop-mqtt-XXXXXX");
-    assert_non_null(mkdtemp(b->dir));
+    assert_int_equal(fixture_tmpdir("mqtt", b->dir, sizeof b->dir), 0);
     char cmd[1024], conf[512], pwfile[300];
     snprintf(cmd, sizeof cmd, "mosquitto_passwd -b -c %s/passwd operator 's3cret pass' >/dev/null",
              b->dir);

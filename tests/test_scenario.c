@@ -14,6 +14,7 @@
 #include "queue.h"
 #include "scenario.h"
 #include "sim.h"
+#include "fixture.h"
 
 static struct catalog *cat;
 static struct scenario sc;
@@ -21,10 +22,7 @@ static struct scenario sc;
 static int setup(void **state)
 {
     (void)state;
-    char err[512] = "";
-    cat = catalog_load("data/machines.json", err, sizeof err);
-    if (!cat)
-        fail_msg("%s", err);
+    cat = fixture_catalog("data/machines.json");
     return 0;
 }
 

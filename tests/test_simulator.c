@@ -14,16 +14,14 @@
 #include "models.h"
 #include "queue.h"
 #include "sim.h"
+#include "fixture.h"
 
 #define START_MS 1795000000000LL
 #define MACHINES_MAX 32
 
 static struct catalog *load_plant(void)
 {
-    char err[512] = "";
-    struct catalog *c = catalog_load("data/machines.json", err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
+    struct catalog *c = fixture_catalog("data/machines.json");
     return c;
 }
 
@@ -382,10 +380,7 @@ static void test_fault_grows_from_onset(void **state)
 static void test_generic_model_runs_unknown_types(void **state)
 {
     (void)state;
-    char err[512] = "";
-    struct catalog *cat = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!cat)
-        fail_msg("%s", err);
+    struct catalog *cat = fixture_catalog("tests/data/mini.json");
     static struct machine_run r;
     machine_open(&r, cat, "P1", 1);
     assert_null(sim_model_find(r.m.type->name));

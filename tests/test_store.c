@@ -18,6 +18,7 @@
 
 #include "catalog.h"
 #include "store.h"
+#include "fixture.h"
 
 #define BASE_MS 1795000000000LL /* 2026-11-18: a fixed plant clock */
 
@@ -31,12 +32,8 @@ static int setup(void **state)
 {
     static struct fixture f;
     memset(&f, 0, sizeof f);
-    char err[512] = "";
-    f.cat = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!f.cat)
-        fail_msg("%s", err);
-    snprintf(f.dir, sizeof f.dir, "/tmp/twintop-store-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
+    f.cat = fixture_catalog("tests/data/mini.json");
+    assert_int_equal(fixture_tmpdir("store", f.dir, sizeof f.dir), 0);
     snprintf(f.path, sizeof f.path, "%s/sub/history.db", f.dir);
     *state = &f;
     return 0;
@@ -45,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmtree(f->dir), 0);
     catalog_free(f->cat);
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "store.h"
 #include "store_export.h"
+#include "fixture.h"
 
 #define BASE_MS 1795000000000LL /* 2026-11-18T11:06:40Z */
 #define N 20000                 /* numeric samples in the fixture file */
@@ -79,12 +80,8 @@ static int setup(void **state)
 {
     static struct fixture f;
     memset(&f, 0, sizeof f);
-    char err[512] = "";
-    f.cat = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!f.cat)
-        fail_msg("%s", err);
-    snprintf(f.dir, sizeof f.dir, "/tmp/twintop-export-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
+    f.cat = fixture_catalog("tests/data/mini.json");
+    assert_int_equal(fixture_tmpdir("export", f.dir, sizeof f.dir), 0);
     snprintf(f.path, sizeof f.path, "%s/history.db", f.dir);
     record(f.cat, f.path, 0, N, true);
     *state = &f;
@@ -94,9 +91,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmtree(f->dir), 0);
     catalog_free(f->cat);
     return 0;
 }

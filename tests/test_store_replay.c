@@ -18,6 +18,7 @@
 #include "queue.h"
 #include "store.h"
 #include "store_replay.h"
+#include "fixture.h"
 
 #define BASE_MS 1795000000000LL
 #define N 12000
@@ -62,16 +63,13 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof f);
     char err[512] = "";
-    f.record_cat = catalog_load("tests/data/mini.json", err, sizeof err);
-    if (!f.record_cat)
-        fail_msg("%s", err);
+    f.record_cat = fixture_catalog("tests/data/mini.json");
     catalog_set_max_machines(f.record_cat, 8);
     f.learned = catalog_add_machine(f.record_cat, "X9", "lathe");
     assert_true(f.learned >= 2);
     assert_int_equal(catalog_add_sensor(f.record_cat, f.learned, "rpm", false), 0);
     assert_int_equal(catalog_add_sensor(f.record_cat, f.learned, "load_pct", false), 1);
-    snprintf(f.dir, sizeof f.dir, "/tmp/twintop-replay-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
+    assert_int_equal(fixture_tmpdir("replay", f.dir, sizeof f.dir), 0);
     snprintf(f.path, sizeof f.path, "%s/history.db", f.dir);
     struct store_options o;
     store_options_default(&o);
@@ -95,9 +93,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fixture_rmtree(f->dir), 0);
     catalog_free(f->record_cat);
     return 0;
 }

@@ -4,6 +4,7 @@
  * theme.c and glyph.c live in tui/ (not in the library), so they are compiled in here. */
 #include "../tui/glyph.c"
 #include "../tui/theme.c"
+#include "fixture.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,8 +113,8 @@ static void test_malformed_lines_name_file_and_line(void **state)
 static void test_load_errors(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/twintop-theme-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[200];
+    assert_int_equal(fixture_tmpdir("theme", dir, sizeof dir), 0);
     char path[256], err[512] = "";
     struct theme t;
     snprintf(path, sizeof path, "%s/missing.theme", dir);
@@ -129,8 +130,7 @@ static void test_load_errors(void **state)
     char want[300];
     snprintf(want, sizeof want, "%s:3: warn: unknown attribute \"flashy\"", path);
     assert_string_equal(err, want);
-    unlink(path);
-    rmdir(dir);
+    assert_int_equal(fixture_rmtree(dir), 0);
 }
 
 static void test_theme_path(void **state)
