@@ -253,7 +253,9 @@ static int csv_run_start(struct csv_run *r, const struct detect_csv_options *opt
     for (int i = 0; i < r->nd; i++) {
         struct catalog_sensor *rs = &r->mtype.sensors[r->type.sensor_count + i];
         *rs = r->type.sensors[i];
-        snprintf(rs->name, sizeof(rs->name), "d(%.40s)", r->type.sensors[i].name);
+        char base[48]; /* a copy: the source and the target live in one struct */
+        snprintf(base, sizeof base, "%.40s", r->type.sensors[i].name);
+        snprintf(rs->name, sizeof(rs->name), "d(%s)", base);
     }
     r->mtype.sensor_count = r->type.sensor_count + r->nd;
     for (int i = 0; i < CATALOG_SENSORS_MAX; i++)
