@@ -143,8 +143,8 @@ static int key_scroll(struct screen *s, int delta)
 /* Every binding but the keys that select a view (those are the view entries' own). */
 static const struct key_binding rows[] = {
     {{KEY_F(4)}, "F4", DETAIL, view_select, VIEW_OVERVIEW, "back to the overview", NULL},
-    {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc Backspace", 0, view_back, 0, "go back to the previous view",
-     NULL},
+    {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc Backspace", 0, view_back, 0,
+     "go back to the previous view", NULL},
     {{KEY_LEFT}, "Left", OVERVIEW, key_move_x, -1, "select the machine to the left", NULL},
     {{KEY_RIGHT, '\t'}, "Right Tab", OVERVIEW, key_move_x, 1, "select the machine to the right",
      NULL},

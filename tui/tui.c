@@ -228,10 +228,9 @@ static int handle_mouse(struct screen *s)
     MEVENT ev;
     if (getmouse(&ev) != OK)
         return SCREEN_NOTHING;
-    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
-        const struct view_entry *v = view_table[s->view];
+    const struct view_entry *v = view_table[s->view];
+    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))
         return handle_key(s, ev.bstate & BUTTON4_PRESSED ? v->wheel_up : v->wheel_down);
-    }
     if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
         return SCREEN_NOTHING;
     for (int i = s->hit_count - 1; i >= 0; i--) {
@@ -242,8 +241,8 @@ static int handle_mouse(struct screen *s)
         case SCREEN_HIT_KEY:
             return handle_key(s, h->value);
         case SCREEN_HIT_MACHINE:
-            if (h->value == s->selected && view_table[s->view]->click_selected)
-                return handle_key(s, view_table[s->view]->click_selected);
+            if (h->value == s->selected && v->click_selected)
+                return handle_key(s, v->click_selected);
             s->selected = h->value;
             return SCREEN_REDRAW;
         case SCREEN_HIT_SENSOR:

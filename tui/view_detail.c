@@ -107,7 +107,7 @@ static void put(struct screen *s, int y, int *x, int element, const char *fmt, .
 
 static const char *confidence_word(float c)
 {
-    return c < 0.3f ? "low" : c < 0.7f ? "medium" : "high";
+    return c < VIEW_RUL_CONFIDENT ? "low" : c < 0.7f ? "medium" : "high";
 }
 
 /* health, RUL (and the CNC's spindle health and tool RUL), each with why when unknown. */
@@ -117,10 +117,8 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
     bool narrow = s->cols < 110; /* short explanations, so the CNC's figures still fit */
     char health[16];
     int hs = view_overview_health(s, machine, health, sizeof health);
-    int hel = hs != VIEW_HEALTH_KNOWN ? THEME_DIM
-              : m->health < 10        ? THEME_ALARM
-              : m->health < 50        ? THEME_WARN
-                                      : THEME_NORMAL;
+    int hel =
+        hs != VIEW_HEALTH_KNOWN ? THEME_DIM : view_overview_health_element(m->health, THEME_NORMAL);
     put(s, y, x, THEME_DIM, "  health ");
     put(s, y, x, hel, "%s", health);
     if (hs == VIEW_HEALTH_KNOWN && !narrow)
@@ -135,10 +133,7 @@ static void draw_prediction(struct screen *s, int y, int *x, int machine)
         put(s, y, x, THEME_ALARM, "0");
         put(s, y, x, THEME_DIM, narrow ? " (at limit)" : " (at the alarm limit)");
     } else if (!isnan(rul_h)) {
-        int el = m->rul_confidence < 0.3f ? THEME_DIM
-                 : rul_h < 8              ? THEME_ALARM
-                 : rul_h < 48             ? THEME_WARN
-                                          : THEME_NORMAL;
+        int el = view_overview_rul_element(rul_h, m->rul_confidence);
         put(s, y, x, el, "~%s", rul);
         if (narrow)
             put(s, y, x, THEME_DIM, " (conf %.2f)", m->rul_confidence);

@@ -429,14 +429,16 @@ int view_overview_health(const struct screen *s, int machine, char *buf, size_t 
     return VIEW_HEALTH_LEARNING;
 }
 
-static int value_health_element(float h)
+int view_overview_health_element(float health, int normal)
 {
-    return isnan(h) || h >= 50 ? THEME_DIM : h > 10 ? THEME_WARN : THEME_ALARM;
+    if (isnan(health) || health >= VIEW_HEALTH_WARN)
+        return normal;
+    return health > VIEW_HEALTH_ALARM ? THEME_WARN : THEME_ALARM;
 }
 
 static int health_element(const struct screen *s, int machine)
 {
-    return value_health_element(s->snap->machines[machine].health);
+    return view_overview_health_element(s->snap->machines[machine].health, THEME_DIM);
 }
 
 void view_overview_format_health_value(float health, char *buf, size_t len)
@@ -447,12 +449,13 @@ void view_overview_format_health_value(float health, char *buf, size_t len)
         snprintf(buf, len, "%.0f", health);
 }
 
-/* Urgency of a remaining-life estimate; a weak estimate stays dim whatever it says. */
-static int rul_element(double hours, float confidence)
+int view_overview_rul_element(double hours, float confidence)
 {
-    if (isnan(hours) || confidence < 0.3f)
+    if (isnan(hours) || confidence < VIEW_RUL_CONFIDENT)
         return THEME_DIM;
-    return hours < 8 ? THEME_ALARM : hours < 48 ? THEME_WARN : THEME_NORMAL;
+    return hours < VIEW_RUL_ALARM_H  ? THEME_ALARM
+           : hours < VIEW_RUL_WARN_H ? THEME_WARN
+                                     : THEME_NORMAL;
 }
 
 /* The title row: marker, id, type label, state word; with anomaly_mark, a firing machine's
@@ -594,7 +597,7 @@ static void draw_info(struct screen *s, int y, int x, int end, int machine, bool
             if (rul_shown) {
                 snprintf(text, sizeof text, "%sRUL ", info_forms[f].sep);
                 add_part(parts, &n, text, THEME_DIM);
-                add_part(parts, &n, rul, rul_element(rul_h, rul_conf));
+                add_part(parts, &n, rul, view_overview_rul_element(rul_h, rul_conf));
             }
             if (parts_width(parts, n) > end - x && !(pass == 1 && f + 1 == COUNT(info_forms)))
                 continue;
@@ -672,10 +675,7 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
         struct info_part parts[12];
         int n = 0;
         add_part(parts, &n, form == 2 ? " spdl " : " spindle health ", THEME_TITLE);
-        add_part(parts, &n, spindle,
-                 isnan(m->spindle_health) || m->spindle_health >= 50
-                     ? THEME_TITLE
-                     : value_health_element(m->spindle_health));
+        add_part(parts, &n, spindle, view_overview_health_element(m->spindle_health, THEME_TITLE));
         add_part(parts, &n, form == 2 ? " tool " : "  tool RUL ", THEME_TITLE);
         add_part(parts, &n, tool, tool_rul_element(m->tool_rul_min));
         if (form == 0) {

@@ -41,6 +41,21 @@ void view_overview_format_rul(double hours, char *buf, size_t len);
  * or past its alarm limit: nothing left to extrapolate), else the estimate (NAN: none). */
 double view_overview_rul_hours(const struct snapshot_machine *m);
 
+/* The urgency of a 0..100 health figure, for every view that shows one: below VIEW_HEALTH_WARN
+ * THEME_WARN, at or below VIEW_HEALTH_ALARM THEME_ALARM, else (and for NAN) the caller's normal
+ * element. */
+#define VIEW_HEALTH_WARN 50.0f
+#define VIEW_HEALTH_ALARM 10.0f
+int view_overview_health_element(float health, int normal);
+
+/* The urgency of a remaining-life estimate: THEME_ALARM under VIEW_RUL_ALARM_H hours, THEME_WARN
+ * under VIEW_RUL_WARN_H, else THEME_NORMAL; an estimate weaker than VIEW_RUL_CONFIDENT stays
+ * THEME_DIM whatever it says (the detail view calls its confidence "low"), as does NAN. */
+#define VIEW_RUL_ALARM_H 8.0
+#define VIEW_RUL_WARN_H 48.0
+#define VIEW_RUL_CONFIDENT 0.3f
+int view_overview_rul_element(double hours, float confidence);
+
 /* A 0..100 health figure: "92", "--" for NAN. */
 void view_overview_format_health_value(float health, char *buf, size_t len);
 

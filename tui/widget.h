@@ -4,7 +4,7 @@
 /*
  * Widgets: text cells, gauges, sparklines, charts and tables. Each draws in the glyph set it is
  * given (UTF-8 block elements or their ASCII twins), so the same call works in both modes.
- * Widgets only write into a window; they never refresh (tui/screen.c owns the frame).
+ * Widgets only write into a window; they never refresh (tui/tui.c owns the frame).
  *
  * Threads: main thread only.
  */
