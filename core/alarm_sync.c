@@ -87,32 +87,6 @@ static uint64_t sync_hash(const char *s, size_t n)
     return h;
 }
 
-struct sync_out {
-    char *buf;
-    size_t len, off;
-    bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void sync_put(struct sync_out *o, const char *fmt, ...)
-{
-    if (o->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= o->len - o->off)
-        o->overflow = true;
-    else
-        o->off += (size_t)w;
-}
-
-static void sync_put_str(struct sync_out *o, const char *s)
-{
-    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
-        o->overflow = true;
-}
-
 static _Thread_local bool sync_applying_remote;
 
 static void sync_key(const char *machine_id, const char *condition, char *out, size_t len)
@@ -172,20 +146,20 @@ static void sync_on_change(void *ctx, enum alarm_change what, const struct alarm
     pthread_mutex_unlock(&s->ring_lock);
 }
 
-static void sync_put_action(struct sync_out *o, const struct sync_action *a)
+static void sync_put_action(struct json_out *o, const struct sync_action *a)
 {
-    sync_put(o, ",\"last_action\":{\"action\":");
-    sync_put_str(o, a->action);
-    sync_put(o, ",\"operator\":");
-    sync_put_str(o, a->operator_name);
-    sync_put(o, ",\"host\":");
-    sync_put_str(o, a->host);
-    sync_put(o, ",\"origin\":");
-    sync_put_str(o, a->origin);
-    sync_put(o, ",\"wall_ts_ms\":%lld,\"duration_ms\":%lld,\"reason\":", (long long)a->wall_ts_ms,
+    json_out_printf(o, ",\"last_action\":{\"action\":");
+    json_out_string(o, a->action);
+    json_out_printf(o, ",\"operator\":");
+    json_out_string(o, a->operator_name);
+    json_out_printf(o, ",\"host\":");
+    json_out_string(o, a->host);
+    json_out_printf(o, ",\"origin\":");
+    json_out_string(o, a->origin);
+    json_out_printf(o, ",\"wall_ts_ms\":%lld,\"duration_ms\":%lld,\"reason\":", (long long)a->wall_ts_ms,
              (long long)a->duration_ms);
-    sync_put_str(o, a->reason);
-    sync_put(o, "}");
+    json_out_string(o, a->reason);
+    json_out_printf(o, "}");
 }
 
 static void sync_publish(struct alarm_sync *s, const struct alarm_info *a, const char *change)
@@ -197,16 +171,16 @@ static void sync_publish(struct alarm_sync *s, const struct alarm_info *a, const
     if (!json)
         return;
     size_t jl = strlen(json);
-    struct sync_out o = {.buf = s->buf, .len = sizeof s->buf};
+    struct json_out o = {.buf = s->buf, .len = sizeof s->buf};
     if (jl > 1 && json[jl - 1] == '}') {
         json[jl - 1] = '\0'; /* our members go inside the alarm's object */
-        sync_put(&o, "%s,\"alarm_id\":", json);
-        sync_put_str(&o, key);
-        sync_put(&o, ",\"origin\":");
-        sync_put_str(&o, mqtt_client_id(s->conn));
+        json_out_printf(&o, "%s,\"alarm_id\":", json);
+        json_out_string(&o, key);
+        json_out_printf(&o, ",\"origin\":");
+        json_out_string(&o, mqtt_client_id(s->conn));
         if (e && e->has_action)
             sync_put_action(&o, &e->last);
-        sync_put(&o, "}");
+        json_out_printf(&o, "}");
     }
     free(json);
     if (o.overflow || o.off == 0)

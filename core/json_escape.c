@@ -2,6 +2,7 @@
 /* JSON string escaping for the payloads, exports and status lines twintop formats itself. */
 #include "json_escape.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,4 +44,24 @@ int json_append_string(char *buf, size_t len, size_t *off, const char *src)
     buf[*off + need] = '\0';
     *off += need;
     return 0;
+}
+
+void json_out_printf(struct json_out *o, const char *fmt, ...)
+{
+    if (o->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= o->len - o->off)
+        o->overflow = true;
+    else
+        o->off += (size_t)w;
+}
+
+void json_out_string(struct json_out *o, const char *s)
+{
+    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
+        o->overflow = true;
 }

@@ -199,71 +199,44 @@ static void mqtt_publish_telemetry(struct mqtt_publisher *p, const struct sample
     }
 }
 
-struct mqtt_publish_out {
-    char *buf;
-    size_t len, off;
-    bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void mqtt_publish_put(struct mqtt_publish_out *o,
-                                                                   const char *fmt, ...)
-{
-    if (o->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= o->len - o->off)
-        o->overflow = true;
-    else
-        o->off += (size_t)w;
-}
-
-static void mqtt_publish_put_str(struct mqtt_publish_out *o, const char *s)
-{
-    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
-        o->overflow = true;
-}
-
-static void mqtt_publish_put_num(struct mqtt_publish_out *o, double v)
+static void mqtt_publish_put_num(struct json_out *o, double v)
 {
     if (isfinite(v))
-        mqtt_publish_put(o, "%.6g", v);
+        json_out_printf(o, "%.6g", v);
     else
-        mqtt_publish_put(o, "null");
+        json_out_printf(o, "null");
 }
 
-static void mqtt_publish_put_head(struct mqtt_publish_out *o, struct mqtt_publisher *p, int machine,
+static void mqtt_publish_put_head(struct json_out *o, struct mqtt_publisher *p, int machine,
                                   int64_t ts)
 {
     const struct catalog_machine *m = catalog_machine_at(p->cat, machine);
     char when[40];
     clock_format_iso8601(ts, when, sizeof when);
-    mqtt_publish_put(o, "{\"machine_id\":");
-    mqtt_publish_put_str(o, m->id);
-    mqtt_publish_put(o, ",\"type\":");
-    mqtt_publish_put_str(o, m->type->name);
-    mqtt_publish_put(o, ",\"ts\":\"%s\"", when);
+    json_out_printf(o, "{\"machine_id\":");
+    json_out_string(o, m->id);
+    json_out_printf(o, ",\"type\":");
+    json_out_string(o, m->type->name);
+    json_out_printf(o, ",\"ts\":\"%s\"", when);
 }
 
 static int mqtt_publish_event_json(struct mqtt_publisher *p, const struct event *ev)
 {
-    struct mqtt_publish_out o = {.buf = p->buf, .len = sizeof p->buf};
+    struct json_out o = {.buf = p->buf, .len = sizeof p->buf};
     mqtt_publish_put_head(&o, p, ev->machine, ev->ts_ms);
-    mqtt_publish_put(&o,
+    json_out_printf(&o,
                      ",\"kind\":\"%s\",\"sensor\":", ev->kind == EVENT_LIMIT ? "limit" : "anomaly");
-    mqtt_publish_put_str(&o, ev->sensor_name);
-    mqtt_publish_put(&o, ",\"detector\":");
-    mqtt_publish_put_str(&o, ev->detector);
-    mqtt_publish_put(&o, ",\"value\":");
+    json_out_string(&o, ev->sensor_name);
+    json_out_printf(&o, ",\"detector\":");
+    json_out_string(&o, ev->detector);
+    json_out_printf(&o, ",\"value\":");
     mqtt_publish_put_num(&o, ev->value);
-    mqtt_publish_put(&o, ",\"score\":");
+    json_out_printf(&o, ",\"score\":");
     mqtt_publish_put_num(&o, ev->score);
-    mqtt_publish_put(&o, ",\"state\":\"%s\",\"reason\":",
+    json_out_printf(&o, ",\"state\":\"%s\",\"reason\":",
                      ev->kind == EVENT_LIMIT ? twin_state_name(ev->state) : "anomaly");
-    mqtt_publish_put_str(&o, ev->reason);
-    mqtt_publish_put(&o, "}");
+    json_out_string(&o, ev->reason);
+    json_out_printf(&o, "}");
     return o.overflow ? -1 : (int)o.off;
 }
 
@@ -301,35 +274,35 @@ static uint64_t mqtt_publish_hash(const char *s, size_t n)
 }
 
 /* The state body without its time, so that an unchanged state has an unchanged signature. */
-static void mqtt_publish_state_body(struct mqtt_publish_out *o, const struct snapshot_machine *sm)
+static void mqtt_publish_state_body(struct json_out *o, const struct snapshot_machine *sm)
 {
-    mqtt_publish_put(o, ",\"status\":\"%s\",\"health\":", twin_state_name(sm->state));
+    json_out_printf(o, ",\"status\":\"%s\",\"health\":", twin_state_name(sm->state));
     mqtt_publish_put_num(o, sm->health);
-    mqtt_publish_put(o, ",\"rul_hours\":");
+    json_out_printf(o, ",\"rul_hours\":");
     mqtt_publish_put_num(o, sm->rul_hours);
-    mqtt_publish_put(o, ",\"rul_confidence\":%.2f,\"anomaly\":%.2f,\"detector\":",
+    json_out_printf(o, ",\"rul_confidence\":%.2f,\"anomaly\":%.2f,\"detector\":",
                      isfinite(sm->rul_confidence) ? sm->rul_confidence : 0.0,
                      isfinite(sm->anomaly) ? sm->anomaly : 0.0);
-    mqtt_publish_put_str(o, sm->detector);
-    mqtt_publish_put(o, ",\"reason\":");
-    mqtt_publish_put_str(o, sm->reason);
-    mqtt_publish_put(o, ",\"alarms_raised\":%llu}", (unsigned long long)sm->alarms_raised);
+    json_out_string(o, sm->detector);
+    json_out_printf(o, ",\"reason\":");
+    json_out_string(o, sm->reason);
+    json_out_printf(o, ",\"alarms_raised\":%llu}", (unsigned long long)sm->alarms_raised);
 }
 
 static void mqtt_publish_state(struct mqtt_publisher *p, int i, const struct snapshot_machine *sm,
                                double now)
 {
     char body[1024];
-    struct mqtt_publish_out b = {.buf = body, .len = sizeof body};
+    struct json_out b = {.buf = body, .len = sizeof body};
     mqtt_publish_state_body(&b, sm);
     if (b.overflow)
         return;
     uint64_t sig = mqtt_publish_hash(body, b.off);
     if (sig == p->state_sig[i] && now - p->state_wall[i] < MQTT_PUBLISH_STATE_REFRESH_S)
         return;
-    struct mqtt_publish_out o = {.buf = p->buf, .len = sizeof p->buf};
+    struct json_out o = {.buf = p->buf, .len = sizeof p->buf};
     mqtt_publish_put_head(&o, p, i, sm->last_ts_ms);
-    mqtt_publish_put(&o, "%s", body);
+    json_out_printf(&o, "%s", body);
     char topic[300];
     mqtt_publish_machine_topic(p, i, "state", topic, sizeof topic);
     uint64_t before = atomic_load(&p->n_states);
@@ -346,15 +319,15 @@ static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct sn
     if (p->report_wall[i] > 0 && now - p->report_wall[i] < MQTT_PUBLISH_REPORT_PERIOD_S)
         return;
     const struct catalog_type *t = catalog_machine_at(p->cat, i)->type;
-    struct mqtt_publish_out o = {.buf = p->buf, .len = sizeof p->buf};
+    struct json_out o = {.buf = p->buf, .len = sizeof p->buf};
     mqtt_publish_put_head(&o, p, i, sm->last_ts_ms);
-    mqtt_publish_put(&o, ",\"period_s\":%d,\"samples\":%llu,\"status\":\"%s\",\"health\":",
+    json_out_printf(&o, ",\"period_s\":%d,\"samples\":%llu,\"status\":\"%s\",\"health\":",
                      MQTT_PUBLISH_REPORT_PERIOD_S, (unsigned long long)sm->samples,
                      twin_state_name(sm->state));
     mqtt_publish_put_num(&o, sm->health);
-    mqtt_publish_put(&o, ",\"rul_hours\":");
+    json_out_printf(&o, ",\"rul_hours\":");
     mqtt_publish_put_num(&o, sm->rul_hours);
-    mqtt_publish_put(&o, ",\"alarms_raised\":%llu,\"sensors\":{",
+    json_out_printf(&o, ",\"alarms_raised\":%llu,\"sensors\":{",
                      (unsigned long long)sm->alarms_raised);
     int n = sm->sensor_count < catalog_sensor_count(t) ? sm->sensor_count : catalog_sensor_count(t);
     bool first = true;
@@ -362,34 +335,34 @@ static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct sn
         const struct snapshot_sensor *ss = &sm->sensors[s];
         if (ss->ts_ms == 0)
             continue;
-        mqtt_publish_put(&o, "%s", first ? "" : ",");
+        json_out_printf(&o, "%s", first ? "" : ",");
         first = false;
-        mqtt_publish_put_str(&o, t->sensors[s].name);
+        json_out_string(&o, t->sensors[s].name);
         if (t->sensors[s].is_text) {
             char text[SAMPLE_TEXT_MAX];
             memcpy(text, ss->text, sizeof text);
             text[SAMPLE_TEXT_MAX - 1] = '\0';
-            mqtt_publish_put(&o, ":{\"text\":");
-            mqtt_publish_put_str(&o, text);
-            mqtt_publish_put(&o, "}");
+            json_out_printf(&o, ":{\"text\":");
+            json_out_string(&o, text);
+            json_out_printf(&o, "}");
             continue;
         }
-        mqtt_publish_put(&o, ":{\"unit\":");
-        mqtt_publish_put_str(&o, t->sensors[s].unit);
-        mqtt_publish_put(&o, ",\"last\":");
+        json_out_printf(&o, ":{\"unit\":");
+        json_out_string(&o, t->sensors[s].unit);
+        json_out_printf(&o, ",\"last\":");
         mqtt_publish_put_num(&o, ss->value);
-        mqtt_publish_put(&o, ",\"mean\":");
+        json_out_printf(&o, ",\"mean\":");
         mqtt_publish_put_num(&o, ss->mean);
-        mqtt_publish_put(&o, ",\"stddev\":");
+        json_out_printf(&o, ",\"stddev\":");
         mqtt_publish_put_num(&o, ss->stddev);
-        mqtt_publish_put(&o, ",\"min\":");
+        json_out_printf(&o, ",\"min\":");
         mqtt_publish_put_num(&o, ss->min);
-        mqtt_publish_put(&o, ",\"max\":");
+        json_out_printf(&o, ",\"max\":");
         mqtt_publish_put_num(&o, ss->max);
-        mqtt_publish_put(&o, ",\"state\":\"%s\",\"anomaly\":%.2f}", twin_state_name(ss->state),
+        json_out_printf(&o, ",\"state\":\"%s\",\"anomaly\":%.2f}", twin_state_name(ss->state),
                          isfinite(ss->anomaly) ? ss->anomaly : 0.0);
     }
-    mqtt_publish_put(&o, "}}");
+    json_out_printf(&o, "}}");
     char id[CATALOG_NAME_MAX], topic[300];
     mqtt_publish_level(catalog_machine_at(p->cat, i)->id, id, sizeof id);
     snprintf(topic, sizeof topic, "%s/reports/%s", p->prefix, id);
