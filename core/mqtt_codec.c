@@ -6,7 +6,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,34 +536,6 @@ int mqtt_codec_stats_json(const struct mqtt_codec_stats *s, char *buf, size_t le
 
 /* ---- encoding ---- */
 
-struct mqtt_codec_out {
-    char *buf;
-    size_t len, off;
-    bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void mqtt_codec_put(struct mqtt_codec_out *o,
-                                                                 const char *fmt, ...)
-{
-    if (o->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= o->len - o->off) {
-        o->overflow = true;
-        return;
-    }
-    o->off += (size_t)w;
-}
-
-static void mqtt_codec_put_string(struct mqtt_codec_out *o, const char *s)
-{
-    if (!o->overflow && json_append_string(o->buf, o->len, &o->off, s) != 0)
-        o->overflow = true;
-}
-
 struct mqtt_codec_named {
     const char *name;
     const struct sample *s;
@@ -596,15 +567,15 @@ static int mqtt_codec_split(const char *name, const char *parts[MQTT_CODEC_DEPTH
     return k;
 }
 
-static void mqtt_codec_put_value(struct mqtt_codec_out *o, const struct sample *s)
+static void mqtt_codec_put_value(struct json_out *o, const struct sample *s)
 {
     if (s->kind == SAMPLE_TEXT) {
         char text[SAMPLE_TEXT_MAX];
         memcpy(text, s->u.text, sizeof text);
         text[SAMPLE_TEXT_MAX - 1] = '\0';
-        mqtt_codec_put_string(o, text);
+        json_out_string(o, text);
     } else {
-        mqtt_codec_put(o, "%.10g", s->u.value);
+        json_out_printf(o, "%.10g", s->u.value);
     }
 }
 
@@ -625,14 +596,14 @@ int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, con
         count++;
     }
     qsort(named, count, sizeof *named, mqtt_codec_named_cmp);
-    struct mqtt_codec_out o = {.buf = buf, .len = len};
+    struct json_out o = {.buf = buf, .len = len};
     char ts[40];
     clock_format_iso8601(ts_ms, ts, sizeof ts);
-    mqtt_codec_put(&o, "{\"machine_id\":");
-    mqtt_codec_put_string(&o, m->id);
-    mqtt_codec_put(&o, ",\"type\":");
-    mqtt_codec_put_string(&o, m->type->name);
-    mqtt_codec_put(&o, ",\"ts\":\"%s\",\"data\":{", ts);
+    json_out_printf(&o, "{\"machine_id\":");
+    json_out_string(&o, m->id);
+    json_out_printf(&o, ",\"type\":");
+    json_out_string(&o, m->type->name);
+    json_out_printf(&o, ",\"ts\":\"%s\",\"data\":{", ts);
     const char *prev[MQTT_CODEC_DEPTH_MAX + 1];
     size_t prev_len[MQTT_CODEC_DEPTH_MAX + 1];
     int prev_depth = 0; /* open objects below "data" */
@@ -648,21 +619,21 @@ int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, con
                memcmp(parts[common], prev[common], lens[common]) == 0)
             common++;
         for (; prev_depth > common; prev_depth--)
-            mqtt_codec_put(&o, "}");
+            json_out_printf(&o, "}");
         for (int d = common; d < k - 1; d++) {
-            mqtt_codec_put(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
+            json_out_printf(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
             first[d] = false;
             prev[d] = parts[d];
             prev_len[d] = lens[d];
             first[d + 1] = true;
             prev_depth = d + 1;
         }
-        mqtt_codec_put(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
+        json_out_printf(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
         first[k - 1] = false;
         mqtt_codec_put_value(&o, named[i].s);
     }
     for (; prev_depth > 0; prev_depth--)
-        mqtt_codec_put(&o, "}");
-    mqtt_codec_put(&o, "}}");
+        json_out_printf(&o, "}");
+    json_out_printf(&o, "}}");
     return o.overflow ? -1 : (int)o.off;
 }
