@@ -31,7 +31,8 @@ struct detect_pca {
     double *x, *t;       /* last standardised row and its scores */
     double t2_lim, q_lim, t2, spe, phi_s;
     bool fitted, smoothed_once;
-    float bins[PCA_BINS];
+    float bins[PCA_BINS]; /* calibration counts; once calibrated, the count above each bin
+                           * (half its own), so a tail probability is one lookup */
     double *calib; /* the calibration rows' index, only while they last */
     double calib_n, excess_sum, excess_n, tail_at;
     float score;
@@ -354,12 +355,7 @@ static double pca_tail(const struct detect_pca *m, double phi)
         double beta = m->excess_sum / m->excess_n;
         return (1 - PCA_TAIL_Q) * exp(-(phi - m->tail_at) / beta);
     }
-    double above = 0;
-    int b = pca_bin(phi);
-    above = 0.5 * m->bins[b];
-    for (int i = b + 1; i < PCA_BINS; i++)
-        above += m->bins[i];
-    double p = above / m->calib_n;
+    double p = m->bins[pca_bin(phi)] / m->calib_n;
     return p > 1e-12 ? p : 1e-12;
 }
 
@@ -369,11 +365,18 @@ static int pca_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* After the calibration rows: where the tail starts and its mean excess (peaks over threshold).
+/* After the calibration rows: the counts become counts above, where the tail starts and its mean
+ * excess (peaks over threshold).
  * Without the rows (out of memory) the empirical histogram alone answers. */
 static void pca_tail_fit(struct detect_pca *m)
 {
     int n = m->p.calib_rows;
+    float above = 0;
+    for (int b = PCA_BINS - 1; b >= 0; b--) {
+        float own = m->bins[b];
+        m->bins[b] = above + 0.5f * own;
+        above += own;
+    }
     m->tail_at = INFINITY;
     m->excess_sum = m->excess_n = 0;
     if (!m->calib)
