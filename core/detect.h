@@ -69,6 +69,10 @@ const char *detect_machine_detector(const struct detect_machine *m);
 void detect_machine_reason(const struct detect_machine *m, char *buf, size_t len);
 /* Sensor index behind the machine score, -1 for the forest. */
 int detect_machine_top_sensor(const struct detect_machine *m);
+/* The process monitor's score 0..1 (0 while it trains or is off), and the sensors that contribute
+ * most to the last row's departure, largest first (indexes and shares 0..1); returns the count. */
+float detect_machine_pca_score(const struct detect_machine *m);
+int detect_machine_pca_top(const struct detect_machine *m, int *sensor, float *share, int max);
 
 /* Fills an EVENT_ANOMALY for a sensor that just fired (sensor >= 0) or for the forest
  * (sensor = -1). machine is the catalog index; machine_id the machine's name. */

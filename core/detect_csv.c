@@ -260,7 +260,9 @@ static int csv_run_start(struct csv_run *r, const struct detect_csv_options *opt
     r->mtype.sensor_count = r->type.sensor_count + r->nd;
     for (int i = 0; i < CATALOG_SENSORS_MAX; i++)
         r->prev[i] = NAN;
-    r->m = detect_machine_create(&r->mtype, params, opt->seed, err, errlen);
+    struct detect_params sp = *params;
+    sp.pca = 0; /* the reader runs the monitor itself, on the raw columns of every row */
+    r->m = detect_machine_create(&r->mtype, &sp, opt->seed, err, errlen);
     if (!r->m)
         return -1;
     if (params->pca && r->type.sensor_count >= 2) {

@@ -42,6 +42,7 @@ struct detect_params {
                                   time (0: every row) */
     int forest_every;          /* the forest scores one judged row in this many (1: all) */
     int pca;                   /* 1: the multivariate process monitor (detect_pca) runs */
+    int pca_emit; /* 1: its firings are events and drive the machine's score (engine; no --param) */
     struct detect_pca_params pca_p; /* its parameters (names pca_lags, pca_train_rows, ...) */
 };
 

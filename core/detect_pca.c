@@ -33,7 +33,7 @@ struct detect_pca {
     bool fitted, smoothed_once;
     float bins[PCA_BINS]; /* calibration counts; once calibrated, the count above each bin
                            * (half its own), so a tail probability is one lookup */
-    double *calib; /* the calibration rows' index, only while they last */
+    double *calib;        /* the calibration rows' index, only while they last */
     double calib_n, excess_sum, excess_n, tail_at;
     float score;
 };
@@ -456,6 +456,10 @@ float detect_pca_update(struct detect_pca *m, const double *row, bool learn)
         return m->score = 0.0f;
     }
     m->score = pca_score_of(m, pca_tail(m, m->phi_s));
+    /* a row inside both control limits never fires, whatever the calibration's tail says: a few
+     * thousand autocorrelated calibration rows cannot vouch for a 1e-5 tail on their own */
+    if (m->score > 0.5f * m->phi_s)
+        m->score = (float)(0.5 * m->phi_s);
     if (learn && m->score < 0.5f) {
         pca_learn(m, true);
         if (m->p.refit > 0 && ++m->normal_since_fit >= m->p.refit) {

@@ -30,8 +30,8 @@ struct twin_sensor {
     double sum, sumsq; /* over the ring, for mean and stddev */
     double last;
     int64_t last_ts;
-    uint8_t state;      /* enum twin_state entered */
-    uint8_t pending;    /* state waiting out the on-delay */
+    uint8_t state;   /* enum twin_state entered */
+    uint8_t pending; /* state waiting out the on-delay */
     int64_t pending_since;
     char text[SAMPLE_TEXT_MAX];
     float anomaly;
@@ -82,7 +82,6 @@ struct engine {
     double last_snapshot_wall;
     uint64_t seq;
 };
-
 
 const char *twin_state_name(int state)
 {
@@ -137,8 +136,8 @@ struct engine *engine_create(struct catalog *cat, struct queue *q, const struct 
     e->published = snapshot_create(e->capacity);
     e->wake[0] = e->wake[1] = -1;
     if (!e->machines || !e->published || pipe2(e->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "engine: %s", e->machines && e->published ? strerror(errno)
-                                                                        : "out of memory");
+        snprintf(err, errlen, "engine: %s",
+                 e->machines && e->published ? strerror(errno) : "out of memory");
         engine_destroy(e);
         return NULL;
     }
@@ -211,8 +210,13 @@ static void limit_event(struct engine *e, int mi, int si, const struct twin_sens
 {
     const struct catalog_machine *m = catalog_machine_at(e->cat, mi);
     const struct catalog_sensor *cs = &m->type->sensors[si];
-    struct event ev = {.kind = EVENT_LIMIT, .ts_ms = now, .machine = mi, .sensor = si,
-                       .value = ts->last, .state = ts->state, .score = ts->state / 2.0};
+    struct event ev = {.kind = EVENT_LIMIT,
+                       .ts_ms = now,
+                       .machine = mi,
+                       .sensor = si,
+                       .value = ts->last,
+                       .state = ts->state,
+                       .score = ts->state / 2.0};
     snprintf(ev.machine_id, sizeof ev.machine_id, "%s", m->id);
     snprintf(ev.sensor_name, sizeof ev.sensor_name, "%s", cs->name);
     snprintf(ev.detector, sizeof ev.detector, "limit");
@@ -445,6 +449,8 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
         out->anomaly = detect_machine_score(tm->detect);
         snprintf(out->detector, sizeof out->detector, "%s", detect_machine_detector(tm->detect));
         detect_machine_reason(tm->detect, out->reason, sizeof out->reason);
+        out->pca = detect_machine_pca_score(tm->detect);
+        out->pca_top_n = detect_machine_pca_top(tm->detect, out->pca_top, out->pca_share, 3);
     }
     if (tm->health) {
         struct health_estimate h;

@@ -19,28 +19,31 @@
 #include "queue.h"
 #include "sample.h"
 
-
 #define SNAPSHOT_SPARK_LEN 64
 
 struct snapshot_sensor {
     double value;
-    int64_t ts_ms;     /* last sample time, 0 when none yet */
-    uint8_t state;     /* enum twin_state of this sensor's limits */
-    float anomaly;     /* fused anomaly score 0..1 */
+    int64_t ts_ms;                 /* last sample time, 0 when none yet */
+    uint8_t state;                 /* enum twin_state of this sensor's limits */
+    float anomaly;                 /* fused anomaly score 0..1 */
     double mean, stddev, min, max; /* over the ring history */
     char text[SAMPLE_TEXT_MAX];
 };
 
 struct snapshot_machine {
-    int state;         /* worst of the sensors, or TWIN_STALE */
-    float anomaly;     /* fused machine anomaly score 0..1 */
-    float health;      /* 0..100, NAN when unknown */
-    double rul_hours;  /* remaining useful life estimate, NAN when unknown */
+    int state;            /* worst of the sensors, or TWIN_STALE */
+    float anomaly;        /* fused machine anomaly score 0..1 */
+    float health;         /* 0..100, NAN when unknown */
+    double rul_hours;     /* remaining useful life estimate, NAN when unknown */
     float rul_confidence; /* 0..1 */
     double tool_rul_min;  /* CNC: cutting minutes left on the tool, NAN when none/unknown */
     float spindle_health; /* CNC: 0..100, NAN when the type has no spindle */
-    char detector[24]; /* the detector behind the anomaly score, "" when quiet */
+    char detector[24];    /* the detector behind the anomaly score, "" when quiet */
     char reason[160];
+    float pca;     /* the process monitor's score 0..1 (0 while it trains) */
+    int pca_top_n; /* its largest contributors to the last row: sensor indexes, shares 0..1 */
+    int pca_top[3];
+    float pca_share[3];
     int64_t last_ts_ms;
     uint64_t samples;
     uint64_t alarms_raised; /* limit alarms entered */
@@ -51,15 +54,15 @@ struct snapshot_machine {
 };
 
 struct snapshot {
-    uint64_t seq;           /* increases with every publication */
-    char mode[16];          /* "DEMO", "MQTT", "REPLAY" */
-    int64_t sim_time_ms;    /* the plant clock: newest sample time */
-    double speed;           /* simulated seconds per wall second (0: max) */
-    double samples_per_s;   /* over the last wall second */
+    uint64_t seq;         /* increases with every publication */
+    char mode[16];        /* "DEMO", "MQTT", "REPLAY" */
+    int64_t sim_time_ms;  /* the plant clock: newest sample time */
+    double speed;         /* simulated seconds per wall second (0: max) */
+    double samples_per_s; /* over the last wall second */
     uint64_t samples_total;
     uint64_t queue_drops;
     uint64_t alarms_raised;
-    int states[4];          /* machines per enum twin_state */
+    int states[4]; /* machines per enum twin_state */
     int machine_count;
     int machine_capacity;
     struct snapshot_machine *machines;
@@ -67,7 +70,8 @@ struct snapshot {
 
 struct engine_options {
     size_t history_len;     /* ring-buffer length per sensor (samples) */
-    double stale_after_s;   /* wall seconds without data before a machine is stale (stretched below real time) */
+    double stale_after_s;   /* wall seconds without data before a machine is stale (stretched below
+                               real time) */
     int snapshot_period_ms; /* wall time between snapshot publications */
     const char *mode;       /* shown in the header */
 };

@@ -397,6 +397,68 @@ static void test_machine_forest_fires_on_far_vector(void **state)
     detect_machine_free(m);
 }
 
+/* The process monitor beside the stack: two sensors that move together, then part within their
+ * normal ranges. Shown (score, contributors) but kept out of events unless pca_emit; back to 0
+ * within seconds once the correlation returns. */
+static void feed_pair(struct detect_machine *m, long row, double a, double b, double c,
+                      struct detect_result *r)
+{
+    int64_t ts = row * 1000LL;
+    detect_machine_update(m, 0, a, ts, r);
+    detect_machine_update(m, 1, b, ts, r);
+    detect_machine_update(m, 2, c, ts, r);
+}
+
+static void test_machine_pca_monitor(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 3);
+    for (int emit = 0; emit <= 1; emit++) {
+        struct detect_params p;
+        detect_params_default(&p);
+        p.pca_emit = emit;
+        char err[160];
+        struct detect_machine *m = detect_machine_create(&t, &p, 5, err, sizeof err);
+        assert_non_null(m);
+        struct detect_result r;
+        long row = 1;
+        rng_state = 77;
+        for (; row <= 11000; row++) {
+            double a = 50 + 3 * gauss();
+            feed_pair(m, row, a, a + 0.3 * gauss(), 50 + 3 * gauss(), &r);
+        }
+        assert_true(detect_machine_pca_score(m) < DETECT_FIRE);
+        bool emitted = false;
+        for (int k = 0; k < 5; k++, row++) {
+            feed_pair(m, row, 55 + 0.3 * gauss(), 45 + 0.3 * gauss(), 50 + 3 * gauss(), &r);
+            emitted = emitted || r.emit_machine;
+        }
+        assert_true(detect_machine_pca_score(m) >= DETECT_FIRE);
+        int top[3];
+        float share[3];
+        int n = detect_machine_pca_top(m, top, share, 3);
+        assert_true(n >= 2);
+        assert_true((top[0] == 0 || top[0] == 1) && (top[1] == 0 || top[1] == 1));
+        assert_true(share[0] + share[1] > 0.8f);
+        assert_int_equal(emitted, emit);
+        assert_int_equal(strcmp(detect_machine_detector(m), "pca") == 0, emit);
+        if (emit) {
+            struct event ev;
+            detect_machine_event(m, 0, "M1", -1, row * 1000LL, &ev);
+            assert_string_equal(ev.detector, "pca");
+            assert_non_null(strstr(ev.reason, "sensor_"));
+        }
+        long back = 0;
+        for (; back < 60 && detect_machine_pca_score(m) >= DETECT_REARM; back++, row++) {
+            double a = 50 + 3 * gauss();
+            feed_pair(m, row, a, a + 0.3 * gauss(), 50 + 3 * gauss(), &r);
+        }
+        assert_true(back < 10); /* no latching: the score follows the rows */
+        detect_machine_free(m);
+    }
+}
+
 static void test_machine_deterministic(void **state)
 {
     (void)state;
@@ -646,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_iforest_outlier_and_seed),
         cmocka_unit_test(test_machine_noise_spike_event),
         cmocka_unit_test(test_machine_forest_fires_on_far_vector),
+        cmocka_unit_test(test_machine_pca_monitor),
         cmocka_unit_test(test_machine_deterministic),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_calibration_operating_levels),

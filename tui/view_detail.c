@@ -175,6 +175,20 @@ static void format_ago(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "%.1f h", s / 3600);
 }
 
+/* The process monitor's own score and, once it is up, the sensor that contributes most. */
+static void draw_monitor(struct screen *s, int y, int *x, int machine)
+{
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    char score[16];
+    view_overview_format_anomaly(m->pca, score, sizeof score);
+    put(s, y, x, THEME_DIM, " pca ");
+    put(s, y, x, view_overview_anomaly_element(m->pca), "%s", score);
+    int top = m->pca_top_n > 0 ? m->pca_top[0] : -1;
+    if (m->pca >= DETECT_REARM && top >= 0 && top < m->sensor_count && s->cols >= 100)
+        put(s, y, x, THEME_NORMAL, " %s %.0f%%", screen_type(s, machine)->sensors[top].name,
+            100.0 * m->pca_share[0]);
+}
+
 /* Row 1: the fused anomaly score and the detector behind it, then the predictions. Row 2: why
  * (the detector's own explanation, or the latest one while the machine is quiet again). */
 static void draw_detection(struct screen *s, int y, int machine)
@@ -188,6 +202,7 @@ static void draw_detection(struct screen *s, int y, int machine)
     if (m->detector[0])
         put(s, y, &x, THEME_NORMAL, " by %s", m->detector);
     put(s, y, &x, THEME_DIM, s->cols < 110 ? "/%.2f" : " (fires at %.2f)", DETECT_FIRE);
+    draw_monitor(s, y, &x, machine);
     draw_prediction(s, y, &x, machine);
     if (x < s->cols)
         widget_text(stdscr, y, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g, "");
@@ -392,10 +407,10 @@ static size_t chart_points(struct screen *s, int machine, int sensor, const char
     static double lo[4096], hi[4096];
     int max = s->hist_cap < 4096 ? (int)s->hist_cap : 4096;
     int64_t end = s->snap->sim_time_ms;
-    int n = store_read_rollup_series(
-        s->history, screen_machine_id(s, machine), screen_type(s, machine)->sensors[sensor].name,
-        chart_ranges[range].window, end - chart_ranges[range].span_ms, INT64_MAX, s->hist_ts,
-        s->hist_values, lo, hi, max);
+    int n = store_read_rollup_series(s->history, screen_machine_id(s, machine),
+                                     screen_type(s, machine)->sensors[sensor].name,
+                                     chart_ranges[range].window, end - chart_ranges[range].span_ms,
+                                     INT64_MAX, s->hist_ts, s->hist_values, lo, hi, max);
     *empty = "nothing recorded in that range yet";
     return n > 0 ? (size_t)n : 0;
 }
@@ -550,8 +565,12 @@ static int open_detail(struct screen *s, int arg)
 
 const struct view_entry view_detail_entry = {
     .name = "detail",
-    .select = {{KEY_F(4), KEY_ENTER, '\r', '\n'}, "F4 Enter", KEY_BINDING_IN(VIEW_OVERVIEW),
-               open_detail, 0, "detail of the selected machine: every sensor and a history chart",
+    .select = {{KEY_F(4), KEY_ENTER, '\r', '\n'},
+               "F4 Enter",
+               KEY_BINDING_IN(VIEW_OVERVIEW),
+               open_detail,
+               0,
+               "detail of the selected machine: every sensor and a history chart",
                "Detail"},
     .hint = "up/down sensor  left/right machine  f fault  Esc back",
     .draw = view_detail_draw,
