@@ -186,9 +186,10 @@ static int generic_fault_sensor(const struct sim_machine *m)
     return -1;
 }
 
-int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset_s, double ttf_s)
+int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset_s, double ttf_s,
+                          double repair_s)
 {
-    if (m->fault_count >= SIM_ACTIVE_FAULTS_MAX || !(ttf_s > 0))
+    if (m->fault_count >= SIM_ACTIVE_FAULTS_MAX || !(ttf_s > 0) || !(repair_s > onset_s))
         return -1;
     struct sim_fault_run *f = &m->faults[m->fault_count];
     if (!fault && m->type->fault_count > 0)
@@ -199,6 +200,7 @@ int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset
         return -1;
     f->onset_s = onset_s;
     f->ttf_s = ttf_s;
+    f->repair_s = repair_s;
     m->fault_count++;
     return 0;
 }
@@ -218,7 +220,7 @@ static double generic_fault_span(const struct catalog_sensor *cs)
 static double fault_severity(const struct sim_fault_run *f, double t_s)
 {
     double u = (t_s - f->onset_s) / f->ttf_s;
-    if (u <= 0)
+    if (u <= 0 || t_s >= f->repair_s)
         return 0;
     if (u > 1)
         u = 1;

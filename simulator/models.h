@@ -100,6 +100,7 @@ struct sim_fault_run {
     int generic_sensor;
     double onset_s;
     double ttf_s;
+    double repair_s; /* the fault is gone from then on (INFINITY: never) */
 };
 
 struct sim_model;
@@ -156,9 +157,10 @@ int sim_machine_init(struct sim_machine *m, const struct catalog *cat, int index
  * fault then runs as a generic drift). */
 int sim_machine_fault_index(const struct sim_machine *m, const char *fault);
 
-/* Adds a fault (NULL: the type's first) growing from onset_s to failure at onset_s + ttf_s.
- * -1 when full. */
-int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset_s, double ttf_s);
+/* Adds a fault (NULL: the type's first) growing from onset_s to failure at onset_s + ttf_s and
+ * gone at repair_s (INFINITY: never repaired). -1 when full. */
+int sim_machine_add_fault(struct sim_machine *m, const char *fault, double onset_s, double ttf_s,
+                          double repair_s);
 
 /* Computes one tick and writes its samples to out (room for sensor_count). Returns the count
  * written (text channels are repeated only every text_every ticks unless they change). */

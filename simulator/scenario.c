@@ -107,6 +107,14 @@ static int parse_entry(const cJSON *entry, int k, const char *name, const struct
             name, k);
         return -1;
     }
+    double repair = INFINITY;
+    if (cJSON_HasObjectItem(entry, "repair_s") &&
+        !((repair = scenario_time(entry, "repair_s")) > onset)) {
+        snprintf(err, errlen,
+                 "%s: fault %d: \"repair_s\" must be seconds or a duration after \"onset_s\"", name,
+                 k);
+        return -1;
+    }
     int same = 0;
     for (int i = 0; i < out->fault_count; i++)
         same += out->faults[i].machine == mi;
@@ -123,6 +131,7 @@ static int parse_entry(const cJSON *entry, int k, const char *name, const struct
     f->onset_s = onset;
     f->ttf_s = ttf;
     f->failure_s = onset + ttf;
+    f->repair_s = repair;
     return 0;
 }
 

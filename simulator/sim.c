@@ -53,7 +53,6 @@ struct simulator {
     struct scenario *faults; /* the scenario's, then injected ones */
 };
 
-
 static double load_speed(const struct simulator *s)
 {
     uint64_t bits = atomic_load(&((struct simulator *)s)->speed_bits);
@@ -135,7 +134,7 @@ struct simulator *simulator_create(struct catalog *cat, struct queue *q,
     for (int k = 0; k < s->faults->fault_count; k++) {
         const struct simulator_fault *f = &s->faults->faults[k];
         struct sim_thread *t = thread_of(s, f->machine);
-        if (!t || sim_machine_add_fault(&t->m, f->fault, f->onset_s, f->ttf_s) < 0) {
+        if (!t || sim_machine_add_fault(&t->m, f->fault, f->onset_s, f->ttf_s, f->repair_s) < 0) {
             snprintf(err, errlen, "%s: fault %d: %s cannot take this fault", opt->scenario, k + 1,
                      f->machine_id);
             goto fail;
@@ -160,7 +159,7 @@ static void take_injection(struct simulator *s, struct sim_thread *t)
 {
     pthread_mutex_lock(&s->lock);
     double onset = (double)t->m.t_ms / 1000.0;
-    if (sim_machine_add_fault(&t->m, t->inject_fault, onset, t->inject_ttf_s) == 0 &&
+    if (sim_machine_add_fault(&t->m, t->inject_fault, onset, t->inject_ttf_s, INFINITY) == 0 &&
         t->inject_list_index >= 0) {
         struct simulator_fault *f = &s->faults->faults[t->inject_list_index];
         f->onset_s = onset;
@@ -341,6 +340,7 @@ int simulator_inject_fault(struct simulator *s, int machine, const char *fault, 
             f->onset_s = (double)atomic_load(&t->clock_ms) / 1000.0;
             f->ttf_s = ttf_s;
             f->failure_s = f->onset_s + ttf_s;
+            f->repair_s = INFINITY;
             f->injected = true;
             t->inject_list_index = s->faults->fault_count++;
         }

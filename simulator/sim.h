@@ -17,10 +17,10 @@
 
 struct simulator_options {
     uint64_t seed;
-    double speed;           /* simulated seconds per wall second; 0 = as fast as the queue takes */
-    double duration_s;      /* simulated time to run; 0 = forever */
-    const char *scenario;   /* path of a scenario file, or NULL for none */
-    int64_t start_ms;       /* simulated clock at start (ms since epoch) */
+    double speed;         /* simulated seconds per wall second; 0 = as fast as the queue takes */
+    double duration_s;    /* simulated time to run; 0 = forever */
+    const char *scenario; /* path of a scenario file, or NULL for none */
+    int64_t start_ms;     /* simulated clock at start (ms since epoch) */
 };
 
 struct simulator;
@@ -54,6 +54,7 @@ struct simulator_fault {
     double onset_s;
     double ttf_s;     /* onset to failure */
     double failure_s; /* onset_s + ttf_s */
+    double repair_s;  /* maintenance undoes the fault then (INFINITY: never) */
     bool injected;    /* by simulator_inject_fault (onset: the machine's clock when applied) */
 };
 

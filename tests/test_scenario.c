@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,18 @@ static void test_shipped_scenarios_load(void **state)
     }
     for (int i = 0; i < catalog_type_count(cat); i++)
         assert_int_equal(per_type[i], 1);
+    for (int k = 0; k < sc.fault_count; k++)
+        assert_true(isinf(sc.faults[k].repair_s)); /* never repaired unless the file says so */
+
+    /* the faults again, each repaired half-way to its failure */
+    static struct scenario fx;
+    fx = sc;
+    assert_int_equal(scenario_load("data/scenarios/repair.json", cat, &sc, err, sizeof err), 0);
+    assert_int_equal(sc.fault_count, fx.fault_count);
+    for (int k = 0; k < sc.fault_count; k++) {
+        assert_string_equal(sc.faults[k].fault, fx.faults[k].fault);
+        assert_true(sc.faults[k].repair_s == sc.faults[k].onset_s + sc.faults[k].ttf_s / 2);
+    }
 }
 
 static void expect_error(const char *json, const char *want)
@@ -103,6 +116,12 @@ static void test_errors_name_file_and_entry(void **state)
     expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":5,"
                  "\"time_to_failure_s\":0}]}",
                  "fault 1: \"time_to_failure_s\" must be");
+    expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":50,"
+                 "\"time_to_failure_s\":60,\"repair_s\":40}]}",
+                 "fault 1: \"repair_s\" must be seconds or a duration after \"onset_s\"");
+    expect_error("{\"faults\": [{\"machine\":\"PUMP_001\",\"fault\":\"cavitation\",\"onset_s\":50,"
+                 "\"time_to_failure_s\":60,\"repair_s\":\"later\"}]}",
+                 "fault 1: \"repair_s\" must be");
 }
 
 static void test_durations_and_defaults(void **state)
