@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Issue 4's "done when", driven through tmux: the demo with a fault raises an alarm, `3` opens
-# the alarm list, `a` acknowledges it, the list shows `alice`; after `q` the database holds the
-# acknowledgement in alarm_actions.
+# the alarm list, `a` acknowledges it, the list shows `alice`, Enter opens the machine's detail on
+# the alarmed sensor; after `q` the database holds the acknowledgement in alarm_actions.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
@@ -36,6 +36,14 @@ wait_for 'PUMP_001 .* high +UNACK ' 240 || fail "no high unacknowledged PUMP_001
 tui_keys a
 wait_for 'acknowledged ' 10 || fail "no acknowledgement message in the status line"
 wait_for 'ACKED .*alice' 10 || fail "the list does not show the acknowledged state and alice"
+# Enter on the alarm: the machine's detail view, charting the alarmed sensor
+cond=$(tui_screen | grep -Eo 'PUMP_001 +[a-z_0-9.]+:(hi|lo)' | head -1 | awk '{print $2}')
+[ -n "$cond" ] || fail "no PUMP_001 limit alarm row to open"
+sensor=${cond%%:*}
+tui_keys Enter
+wait_for "^─ $sensor \\(" 10 || fail "Enter did not open the detail view on $sensor ($cond)"
+wait_for '^ PUMP_001 ' 5 || fail "the detail view is not PUMP_001's"
+tui_keys Escape
 tui_keys q
 for _ in $(seq 1 100); do
     [ -s "$tmp/exit" ] && break

@@ -184,6 +184,8 @@ static const struct key_binding rows[] = {
     {{KEY_NPAGE}, "PgDn", ALARMS, view_alarms_move, 10, "ten alarms down", NULL},
     {{KEY_HOME}, "Home", ALARMS, view_alarms_move, -10000, "the first alarm", NULL},
     {{KEY_END}, "End", ALARMS, view_alarms_move, 10000, "the last alarm", NULL},
+    {{KEY_ENTER, '\r', '\n'}, "Enter", ALARMS, view_alarms_open, 0,
+     "detail of the alarm's machine, on the alarmed sensor", NULL},
     {{'a'}, "a", ALARMS, view_alarms_ack, 0, "acknowledge the selected alarm", NULL},
     {{'A'}, "A", ALARMS, view_alarms_ack_all, 0, "acknowledge all visible alarms (asks y/n)",
      NULL},

@@ -12,6 +12,7 @@
 #include "screen.h"
 #include "theme.h"
 #include "view.h"
+#include "view_detail.h"
 #include "widget.h"
 #include "clock.h"
 
@@ -235,6 +236,31 @@ static int outcome(struct screen *s, int rc, const char *msg)
 {
     screen_status(s, rc < 0, "%s", msg);
     return SCREEN_REDRAW;
+}
+
+int view_alarms_open(struct screen *s, int arg)
+{
+    (void)arg;
+    const struct alarm_info *a = selected(s);
+    if (!a)
+        return SCREEN_REDRAW;
+    int machine = -1;
+    for (int i = 0; i < s->machines && machine < 0; i++)
+        if (strcmp(screen_machine_id(s, i), a->machine_id) == 0)
+            machine = i;
+    if (machine < 0) {
+        screen_status(s, true, "%s is not a machine of this console", a->machine_id);
+        return SCREEN_REDRAW;
+    }
+    /* the condition is "sensor:hi" (or lo, hihi, lolo): the sensor before the colon */
+    size_t len = strcspn(a->condition, ":");
+    int sensor = -1;
+    const struct catalog_type *t = screen_type(s, machine);
+    for (int i = 0; i < catalog_sensor_count(t) && sensor < 0; i++)
+        if (strlen(t->sensors[i].name) == len &&
+            strncmp(t->sensors[i].name, a->condition, len) == 0)
+            sensor = i;
+    return view_detail_open(s, machine, sensor);
 }
 
 int view_alarms_ack(struct screen *s, int arg)

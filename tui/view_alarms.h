@@ -24,6 +24,8 @@
 struct screen;
 
 int view_alarms_move(struct screen *s, int delta); /* delta rows; +-10000: end/home */
+/* Enter: the detail view of the selected alarm's machine, on the alarmed sensor. */
+int view_alarms_open(struct screen *s, int arg);
 int view_alarms_ack(struct screen *s, int arg);
 int view_alarms_ack_all(struct screen *s, int arg);
 int view_alarms_shelve(struct screen *s, int arg);

@@ -552,15 +552,46 @@ int view_detail_range(struct screen *s, int delta)
     return SCREEN_REDRAW;
 }
 
-/* F4 or Enter on the overview: the selected machine, from its first sensor. */
+/* The sensor an operator opens a machine for: the worst limit state, then the highest anomaly
+ * score among those; the first sensor when every one is quiet. */
+static int worst_sensor(const struct screen *s, int machine)
+{
+    if (!s->snap || machine >= s->snap->machine_count)
+        return 0;
+    const struct snapshot_machine *m = &s->snap->machines[machine];
+    int best = 0,
+        n = sensor_total(s, machine) < m->sensor_count ? sensor_total(s, machine) : m->sensor_count;
+    for (int i = 1; i < n; i++) {
+        const struct snapshot_sensor *a = &m->sensors[i], *b = &m->sensors[best];
+        int sa = a->state == TWIN_STALE ? TWIN_OK : a->state;
+        int sb = b->state == TWIN_STALE ? TWIN_OK : b->state;
+        if (sa > sb || (sa == sb && a->anomaly > b->anomaly))
+            best = i;
+    }
+    const struct snapshot_sensor *w = n > 0 ? &m->sensors[best] : NULL;
+    bool notable =
+        w && ((w->state == TWIN_WARN || w->state == TWIN_ALARM) || w->anomaly >= DETECT_FIRE);
+    return notable ? best : 0;
+}
+
+int view_detail_open(struct screen *s, int machine, int sensor)
+{
+    if (machine < 0 || machine >= s->machines)
+        return SCREEN_NOTHING;
+    s->selected = machine;
+    int n = sensor_total(s, machine);
+    s->sensor = sensor >= 0 && sensor < n ? sensor : worst_sensor(s, machine);
+    view_set(s, VIEW_DETAIL);
+    return SCREEN_REDRAW;
+}
+
+/* F4 or Enter on the overview: the selected machine, on the sensor that stands out. */
 static int open_detail(struct screen *s, int arg)
 {
     (void)arg;
     if (s->machines == 0)
         return SCREEN_NOTHING;
-    s->sensor = 0;
-    view_set(s, VIEW_DETAIL);
-    return SCREEN_REDRAW;
+    return view_detail_open(s, s->selected, -1);
 }
 
 const struct view_entry view_detail_entry = {

@@ -16,5 +16,8 @@ int view_detail_machine(struct screen *s, int delta);
 /* Cycles the chart range: last 5 min (the engine's history), last hour (1-minute rollups from
  * the history file), last 24 h (5-minute rollups). */
 int view_detail_range(struct screen *s, int delta);
+/* Opens the detail view on a machine and sensor (-1: the sensor in the worst limit state, or
+ * with the highest anomaly score when one fires; else the first). */
+int view_detail_open(struct screen *s, int machine, int sensor);
 
 #endif
