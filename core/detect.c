@@ -123,6 +123,7 @@ struct detect_sensor {
     int emit_detector; /* the detector that fired last */
     int hold;
     bool told_abnormal; /* emitted while past a limit: once per such episode is enough */
+    long samples;       /* numeric values seen, for the warm-up */
     double value;
 };
 
@@ -597,6 +598,7 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
         s->score = best;
         s->detector = which;
         s->value = value;
+        s->samples += !isnan(value);
         detect_sensor_latch(m, s, &r);
         if (!isnan(value))
             m->row[m->dim_of[sensor]] = value;
@@ -736,6 +738,26 @@ int detect_machine_pca_top(const struct detect_machine *m, int *sensor, float *s
 float detect_machine_pca_score(const struct detect_machine *m)
 {
     return m->pca_score;
+}
+
+bool detect_machine_pca_ready(const struct detect_machine *m)
+{
+    return m->pca && detect_pca_ready(m->pca);
+}
+
+bool detect_machine_sensor_warming(const struct detect_machine *m, int sensor)
+{
+    if (sensor < 0 || sensor >= m->n || !m->s[sensor].active)
+        return false;
+    return m->s[sensor].samples < m->p.warmup;
+}
+
+bool detect_machine_warming(const struct detect_machine *m)
+{
+    for (int i = 0; i < m->n; i++)
+        if (detect_machine_sensor_warming(m, i))
+            return true;
+    return false;
 }
 
 static void detect_sensor_explain(const struct detect_machine *m, int sensor, int det, char *buf,

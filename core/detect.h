@@ -72,6 +72,11 @@ int detect_machine_top_sensor(const struct detect_machine *m);
 /* The process monitor's score 0..1 (0 while it trains or is off), and the sensors that contribute
  * most to the last row's departure, largest first (indexes and shares 0..1); returns the count. */
 float detect_machine_pca_score(const struct detect_machine *m);
+bool detect_machine_pca_ready(const struct detect_machine *m);
+/* Warming up: the sensor's detectors (any numeric sensor's, for the machine) have seen fewer
+ * samples than their warm-up, so a score of 0 means "not judged yet", not "normal". */
+bool detect_machine_sensor_warming(const struct detect_machine *m, int sensor);
+bool detect_machine_warming(const struct detect_machine *m);
 int detect_machine_pca_top(const struct detect_machine *m, int *sensor, float *share, int max);
 
 /* Fills an EVENT_ANOMALY for a sensor that just fired (sensor >= 0) or for the forest

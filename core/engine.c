@@ -445,11 +445,19 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
         if (out->sensors[i].anomaly > out->anomaly)
             out->anomaly = out->sensors[i].anomaly;
     }
+    out->pca = NAN;
+    if (!tm->detect) /* no value yet: nothing judged */
+        out->anomaly = NAN;
     if (tm->detect) {
-        out->anomaly = detect_machine_score(tm->detect);
+        /* a sensor whose detectors have not seen their warm-up yet has no score: "--", not 0 */
+        for (int i = 0; i < out->sensor_count; i++)
+            if (detect_machine_sensor_warming(tm->detect, i))
+                out->sensors[i].anomaly = NAN;
+        out->anomaly = detect_machine_warming(tm->detect) ? NAN : detect_machine_score(tm->detect);
         snprintf(out->detector, sizeof out->detector, "%s", detect_machine_detector(tm->detect));
         detect_machine_reason(tm->detect, out->reason, sizeof out->reason);
-        out->pca = detect_machine_pca_score(tm->detect);
+        out->pca =
+            detect_machine_pca_ready(tm->detect) ? detect_machine_pca_score(tm->detect) : NAN;
         out->pca_top_n = detect_machine_pca_top(tm->detect, out->pca_top, out->pca_share, 3);
     }
     if (tm->health) {

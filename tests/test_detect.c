@@ -459,6 +459,33 @@ static void test_machine_pca_monitor(void **state)
     }
 }
 
+static void test_machine_warming(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 2);
+    char err[160];
+    struct detect_machine *m = detect_machine_create(&t, NULL, 3, err, sizeof err);
+    assert_non_null(m);
+    struct detect_params p;
+    detect_params_default(&p);
+    assert_true(detect_machine_warming(m));
+    struct detect_result r;
+    for (int i = 0; i < p.warmup; i++) {
+        assert_true(detect_machine_sensor_warming(m, 0));
+        detect_machine_update(m, 0, 50 + gauss(), i * 1000LL, &r);
+    }
+    assert_false(detect_machine_sensor_warming(m, 0));
+    assert_true(detect_machine_sensor_warming(m, 1)); /* no value of its own yet */
+    assert_true(detect_machine_warming(m));
+    for (int i = 0; i < p.warmup; i++)
+        detect_machine_update(m, 1, 50 + gauss(), i * 1000LL, &r);
+    assert_false(detect_machine_warming(m));
+    assert_false(detect_machine_pca_ready(m)); /* the monitor trains for hours, not minutes */
+    assert_false(detect_machine_sensor_warming(m, 7)); /* no such sensor: nothing to wait for */
+    detect_machine_free(m);
+}
+
 static void test_machine_deterministic(void **state)
 {
     (void)state;
@@ -709,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_machine_noise_spike_event),
         cmocka_unit_test(test_machine_forest_fires_on_far_vector),
         cmocka_unit_test(test_machine_pca_monitor),
+        cmocka_unit_test(test_machine_warming),
         cmocka_unit_test(test_machine_deterministic),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_calibration_operating_levels),

@@ -72,7 +72,7 @@ wait_until "$TIMEOUT" "the anomaly column" shows_re '^sensor +value unit +state 
 wait_until "$TIMEOUT" "a per-sensor anomaly figure" \
     shows_re '^spindle\.rpm +[0-9.]+ +rpm +(ok|warn|alarm) +[0-9]\.[0-9]{2}!? '
 wait_until "$TIMEOUT" "the anomaly/health/RUL line" \
-    shows_re '^ anomaly [0-9]\.[0-9]{2}.*\(fires at 0\.50\) pca [0-9]\.[0-9]{2}!?( [^ ]+ [0-9]+%)? +health (learning|[0-9]+/100) +RUL '
+    shows_re '^ anomaly [0-9]\.[0-9]{2}.*\(fires at 0\.50\) pca (--|[0-9]\.[0-9]{2}!?)( [^ ]+ [0-9]+%)? +health (learning|[0-9]+/100) +RUL '
 wait_until "$TIMEOUT" "spindle health and tool RUL in the detail view" \
     shows_re 'spindle [0-9]+/100 +tool RUL '
 
