@@ -3,6 +3,7 @@
 # plain `make` and `make install` never do.
 
 PREFIX    ?= /usr/local
+MANDIR    ?= $(PREFIX)/share/man
 # mosquitto lives in /usr/sbin, which a non-root PATH often lacks.
 export PATH := $(PATH):/usr/sbin:/sbin
 BUILD     ?= build
@@ -137,12 +138,12 @@ install: all
 	install -m 0644 data/scenarios/*.json $(DESTDIR)$(PREFIX)/share/twintop/scenarios/
 	install -m 0644 themes/* $(DESTDIR)$(PREFIX)/share/twintop/themes/
 ifneq ($(MAN1),)
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 endif
 ifneq ($(MAN5),)
-	install -d $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 endif
 
 format:
