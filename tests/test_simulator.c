@@ -298,7 +298,7 @@ static void test_every_fault_reaches_alarm_before_failure(void **state)
         const struct catalog_type *t = catalog_machine_at(cat, idx)->type;
         for (int f = 0; f < t->fault_count; f++) {
             machine_open(&r, cat, catalog_machine_at(cat, idx)->id, 11);
-            assert_int_equal(sim_machine_add_fault(&r.m, t->faults[f].name, onset, ttf), 0);
+            assert_int_equal(sim_machine_add_fault(&r.m, t->faults[f].name, onset, ttf, INFINITY), 0);
             assert_true(sim_machine_fault_index(&r.m, t->faults[f].name) >= 0);
             double first_alarm = -1;
             int64_t ticks = (int64_t)((onset + ttf) * 1000 / r.m.period_ms);
@@ -332,7 +332,7 @@ static void test_first_fault_shows_at_console_pace(void **state)
     for (int idx = 0; idx < catalog_machine_count(cat); idx++) {
         machine_open(&r, cat, catalog_machine_at(cat, idx)->id, 1);
         const struct catalog_type *t = r.m.type;
-        assert_int_equal(sim_machine_add_fault(&r.m, NULL, 0, 600), 0);
+        assert_int_equal(sim_machine_add_fault(&r.m, NULL, 0, 600, INFINITY), 0);
         double first_alarm = -1;
         for (int64_t k = 0; k < 900 * 1000 / r.m.period_ms && first_alarm < 0; k++) {
             machine_tick(&r);
@@ -356,7 +356,7 @@ static void test_fault_grows_from_onset(void **state)
     struct catalog *cat = load_plant();
     static struct machine_run r;
     machine_open(&r, cat, "PUMP_001", 9);
-    assert_int_equal(sim_machine_add_fault(&r.m, "bearing_wear", 600, 1200), 0);
+    assert_int_equal(sim_machine_add_fault(&r.m, "bearing_wear", 600, 1200, INFINITY), 0);
     int vib = sensor(&r, "vibration_mm_s");
     double before = 0, middle = 0, late = 0;
     for (int k = 0; k < 1800; k++) {
@@ -372,6 +372,23 @@ static void test_fault_grows_from_onset(void **state)
     assert_true(middle > before + 0.3);
     assert_true(late > middle + 2.0);
     assert_true(late > r.m.type->sensors[vib].alarm_hi);
+
+    /* the same fault repaired at 1500 s: back to the level before it; a repair before the onset
+     * is refused */
+    machine_open(&r, cat, "PUMP_001", 9);
+    assert_int_equal(sim_machine_add_fault(&r.m, "bearing_wear", 600, 1200, 600), -1);
+    assert_int_equal(sim_machine_add_fault(&r.m, "bearing_wear", 600, 1200, 1500), 0);
+    double at_repair = 0, after = 0;
+    for (int k = 0; k < 1800; k++) {
+        machine_tick(&r);
+        double v = value_of(&r, vib);
+        if (k >= 1300 && k < 1500)
+            at_repair += v / 200;
+        else if (k >= 1600)
+            after += v / 200;
+    }
+    assert_true(at_repair > before + 1.0);
+    assert_true(fabs(after - before) < 0.3);
     catalog_free(cat);
 }
 
@@ -397,7 +414,7 @@ static void test_generic_model_runs_unknown_types(void **state)
                 saw_run |= strcmp(r.out[j].u.text, "RUN") == 0;
     }
     assert_true(saw_run);
-    assert_int_equal(sim_machine_add_fault(&r.m, "overheat", 7200, 3600), 0);
+    assert_int_equal(sim_machine_add_fault(&r.m, "overheat", 7200, 3600, INFINITY), 0);
     double last = 0;
     for (int k = 0; k < 3600; k++) {
         machine_tick(&r);
