@@ -35,6 +35,7 @@ wait_until() {
 }
 
 shows() { screen | grep -qF -- "$1"; }
+shows_re() { screen | grep -qE -- "$1"; }
 shows_not() { ! screen | grep -qF -- "$1"; }
 
 IDS="PUMP_001 COMP_001 MOTOR_001 CONV_001 GEAR_001 HEAT_001 TURB_001 RECP_001
@@ -129,6 +130,7 @@ keys Home f
 wait_until "the fault injection message" shows "PUMP_001: fault"
 keys p
 wait_until "PAUSED in the header" shows "PAUSED"
+wait_until "the speed it resumes at, not 0x" shows_re "paused at ([0-9.]+x|max)"
 keys p
 wait_until "running again" shows_not "PAUSED"
 

@@ -76,8 +76,10 @@ static void draw_header(struct screen *s)
     }
     if (strcmp(sn->mode, "MQTT") == 0) /* a feed runs at the plant's own pace */
         snprintf(items[n++], sizeof items[0], "live");
+    else if (paused && sn->speed > 0) /* the speed it resumes at, not "0x" */
+        snprintf(items[n++], sizeof items[0], "paused at %gx", sn->speed);
     else if (paused)
-        snprintf(items[n++], sizeof items[0], "speed 0x");
+        snprintf(items[n++], sizeof items[0], "paused at max");
     else if (sn->speed <= 0)
         snprintf(items[n++], sizeof items[0], "speed max");
     else
