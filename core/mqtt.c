@@ -427,6 +427,14 @@ struct mqtt *mqtt_create(const struct mqtt_options *opt, const char *url, const 
     return m;
 }
 
+int mqtt_set_will(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                  bool retain)
+{
+    return mosquitto_will_set(m->mosq, topic, (int)len, payload, qos, retain) == MOSQ_ERR_SUCCESS
+               ? 0
+               : -1;
+}
+
 int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos)
 {
     if (m->topic_count >= MQTT_TOPICS_MAX || strlen(pattern) >= sizeof m->topics[0])

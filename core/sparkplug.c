@@ -633,3 +633,179 @@ void sparkplug_headless_json(struct sparkplug *sp, char *out, size_t len)
         (unsigned long long)s.states, s.primary_host, s.primary_online ? "true" : "false", rej,
         skip);
 }
+
+/* ---- edge node encoding ---- */
+
+uint64_t sparkplug_alias(int machine, int sensor)
+{
+    return (uint64_t)machine * CATALOG_SENSORS_MAX + (uint64_t)sensor + 1;
+}
+
+static int spb_pack(spb_payload *pl, uint8_t *buf, size_t len)
+{
+    if (org__eclipse__tahu__protobuf__payload__get_packed_size(pl) > len)
+        return -1;
+    return (int)org__eclipse__tahu__protobuf__payload__pack(pl, buf);
+}
+
+static void spb_payload_head(spb_payload *pl, bool with_seq, uint8_t seq, int64_t ts_ms)
+{
+    spb_payload init = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__INIT;
+    *pl = init;
+    pl->has_timestamp = ts_ms > 0;
+    pl->timestamp = (uint64_t)ts_ms;
+    pl->has_seq = with_seq;
+    pl->seq = seq;
+}
+
+static void spb_bdseq_metric(spb_metric *m, uint64_t bdseq)
+{
+    static char name[] = "bdSeq";
+    spb_metric init = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__INIT;
+    *m = init;
+    m->name = name;
+    m->has_datatype = true;
+    m->datatype = SPB_INT64;
+    m->value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE;
+    m->long_value = bdseq;
+}
+
+int sparkplug_encode_node_birth(uint64_t bdseq, int64_t ts_ms, uint8_t *buf, size_t len)
+{
+    static char rebirth[] = "Node Control/Rebirth";
+    spb_metric m[2], init = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__INIT;
+    spb_bdseq_metric(&m[0], bdseq);
+    m[1] = init;
+    m[1].name = rebirth;
+    m[1].has_datatype = true;
+    m[1].datatype = SPB_BOOLEAN;
+    m[1].value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_BOOLEAN_VALUE;
+    m[1].boolean_value = false;
+    spb_metric *list[] = {&m[0], &m[1]};
+    spb_payload pl;
+    spb_payload_head(&pl, true, 0, ts_ms);
+    pl.n_metrics = 2;
+    pl.metrics = list;
+    return spb_pack(&pl, buf, len);
+}
+
+int sparkplug_encode_node_death(uint64_t bdseq, uint8_t *buf, size_t len)
+{
+    spb_metric m;
+    spb_bdseq_metric(&m, bdseq);
+    spb_metric *list[] = {&m};
+    spb_payload pl;
+    spb_payload_head(&pl, false, 0, 0);
+    pl.n_metrics = 1;
+    pl.metrics = list;
+    return spb_pack(&pl, buf, len);
+}
+
+int sparkplug_encode_device_death(uint8_t seq, int64_t ts_ms, uint8_t *buf, size_t len)
+{
+    spb_payload pl;
+    spb_payload_head(&pl, true, seq, ts_ms);
+    return spb_pack(&pl, buf, len);
+}
+
+int sparkplug_encode_device_birth(const struct catalog *cat, int machine, const double *last,
+                                  uint8_t seq, int64_t ts_ms, uint8_t *buf, size_t len)
+{
+    const struct catalog_type *t = catalog_machine_at(cat, machine)->type;
+    int count = catalog_sensor_count(t);
+    static char eng_unit[] = "engUnit";
+    static char empty[] = "";
+    spb_metric m[CATALOG_SENSORS_MAX], *list[CATALOG_SENSORS_MAX];
+    Org__Eclipse__Tahu__Protobuf__Payload__PropertySet props[CATALOG_SENSORS_MAX];
+    Org__Eclipse__Tahu__Protobuf__Payload__PropertyValue unit[CATALOG_SENSORS_MAX],
+        *unit_list[CATALOG_SENSORS_MAX];
+    char *keys[] = {eng_unit};
+    for (int s = 0; s < count; s++) {
+        const struct catalog_sensor *cs = &t->sensors[s];
+        spb_metric init = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__INIT;
+        m[s] = init;
+        m[s].name = (char *)cs->name; /* protobuf-c only reads it while packing */
+        m[s].has_alias = true;
+        m[s].alias = sparkplug_alias(machine, s);
+        m[s].has_datatype = true;
+        m[s].datatype = cs->is_text ? SPB_STRING : SPB_DOUBLE;
+        if (cs->is_text || !last || last[s] != last[s]) {
+            m[s].has_is_null = true;
+            m[s].is_null = true;
+        } else {
+            m[s].value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_DOUBLE_VALUE;
+            m[s].double_value = last[s];
+        }
+        Org__Eclipse__Tahu__Protobuf__Payload__PropertyValue uinit =
+            ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__INIT;
+        unit[s] = uinit;
+        unit[s].has_type = true;
+        unit[s].type = SPB_STRING;
+        unit[s].value_case =
+            ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_STRING_VALUE;
+        unit[s].string_value = cs->unit[0] ? (char *)cs->unit : empty;
+        unit_list[s] = &unit[s];
+        Org__Eclipse__Tahu__Protobuf__Payload__PropertySet pinit =
+            ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_SET__INIT;
+        props[s] = pinit;
+        props[s].n_keys = 1;
+        props[s].keys = keys;
+        props[s].n_values = 1;
+        props[s].values = &unit_list[s];
+        m[s].properties = &props[s];
+        list[s] = &m[s];
+    }
+    spb_payload pl;
+    spb_payload_head(&pl, true, seq, ts_ms);
+    pl.n_metrics = (size_t)count;
+    pl.metrics = list;
+    return spb_pack(&pl, buf, len);
+}
+
+int sparkplug_encode_device_data(int machine, const struct sample *s, size_t n, uint8_t seq,
+                                 int64_t ts_ms, uint8_t *buf, size_t len)
+{
+    spb_metric m[CATALOG_SENSORS_MAX], *list[CATALOG_SENSORS_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < CATALOG_SENSORS_MAX; i++) {
+        if ((int)s[i].machine != machine)
+            continue;
+        spb_metric init = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__INIT;
+        m[k] = init;
+        m[k].has_alias = true;
+        m[k].alias = sparkplug_alias(machine, s[i].sensor);
+        m[k].has_timestamp = true;
+        m[k].timestamp = (uint64_t)s[i].ts_ms;
+        if (s[i].kind == SAMPLE_TEXT) {
+            m[k].value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_STRING_VALUE;
+            m[k].string_value = (char *)s[i].u.text;
+        } else {
+            m[k].value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_DOUBLE_VALUE;
+            m[k].double_value = s[i].u.value;
+        }
+        list[k] = &m[k];
+        k++;
+    }
+    spb_payload pl;
+    spb_payload_head(&pl, true, seq, ts_ms);
+    pl.n_metrics = k;
+    pl.metrics = list;
+    return spb_pack(&pl, buf, len);
+}
+
+bool sparkplug_is_rebirth_request(const void *payload, size_t len)
+{
+    spb_payload *pl = org__eclipse__tahu__protobuf__payload__unpack(NULL, len, payload);
+    if (!pl)
+        return false;
+    bool rebirth = false;
+    for (size_t i = 0; i < pl->n_metrics; i++) {
+        const spb_metric *m = pl->metrics[i];
+        if (m->name && strcmp(m->name, "Node Control/Rebirth") == 0 &&
+            m->value_case == ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_BOOLEAN_VALUE &&
+            m->boolean_value)
+            rebirth = true;
+    }
+    org__eclipse__tahu__protobuf__payload__free_unpacked(pl, NULL);
+    return rebirth;
+}

@@ -89,4 +89,24 @@ void sparkplug_headless_json(struct sparkplug *sp, char *out, size_t len);
 /* Encodes a payload of one metric (the NCMD rebirth request, tests). Returns its length or -1. */
 int sparkplug_encode_rebirth(int64_t ts_ms, uint8_t *buf, size_t len);
 
+/* ---- edge node encoding (the publisher's --publish-format sparkplug) ----
+ * Every encoder returns the payload's length, or -1 when buf is too small. A device's metric
+ * alias is sparkplug_alias(machine, sensor): unique across the node, as the specification asks. */
+uint64_t sparkplug_alias(int machine, int sensor);
+/* NBIRTH: bdSeq and Node Control/Rebirth = false, seq 0. */
+int sparkplug_encode_node_birth(uint64_t bdseq, int64_t ts_ms, uint8_t *buf, size_t len);
+/* NDEATH: bdSeq only (no seq). */
+int sparkplug_encode_node_death(uint64_t bdseq, uint8_t *buf, size_t len);
+/* DBIRTH of one machine: every sensor with name, alias, datatype (Double, or String for text
+ * channels) and the engUnit property; last[s] is the value to announce (NAN: null). */
+int sparkplug_encode_device_birth(const struct catalog *cat, int machine, const double *last,
+                                  uint8_t seq, int64_t ts_ms, uint8_t *buf, size_t len);
+/* DDATA of samples of one machine, by alias only. */
+int sparkplug_encode_device_data(int machine, const struct sample *s, size_t n, uint8_t seq,
+                                 int64_t ts_ms, uint8_t *buf, size_t len);
+/* DDEATH (seq only). */
+int sparkplug_encode_device_death(uint8_t seq, int64_t ts_ms, uint8_t *buf, size_t len);
+/* Whether an NCMD payload asks for a rebirth (Node Control/Rebirth = true). */
+bool sparkplug_is_rebirth_request(const void *payload, size_t len);
+
 #endif
