@@ -8,9 +8,11 @@ MANDIR    ?= $(PREFIX)/share/man
 export PATH := $(PATH):/usr/sbin:/sbin
 BUILD     ?= build
 CC        ?= cc
-PKGS      := ncursesw libmosquitto sqlite3 libcjson
-TOOLS     := pkg-config tmux mosquitto mosquitto_pub sqlite3 python3 openssl pgrep bc
+PKGS      := ncursesw libmosquitto sqlite3 libcjson libprotobuf-c
+TOOLS     := pkg-config protoc-c protoc tmux mosquitto mosquitto_pub sqlite3 python3 openssl pgrep bc
 DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmocka-dev \
+             libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf \
+             python3-paho-mqtt \
              pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl procps bc
 
 OPT       ?= -O2
@@ -32,12 +34,16 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS    ?=
 CPPFLAGS  ?=
 LDFLAGS   ?=
-TT_CFLAGS  = -std=c11 $(WARN) $(OPT) -g -D_GNU_SOURCE -Icore -Isimulator -Itui $(PKG_CFLAGS) $(SAN)
+TT_CFLAGS  = -std=c11 $(WARN) $(OPT) -g -D_GNU_SOURCE -Icore -Isimulator -Itui -I$(BUILD)/gen \
+             $(PKG_CFLAGS) $(SAN)
 TT_LIBS    = $(PKG_LIBS) -lpthread -lm $(SAN)
 COMPILE    = $(CC) $(CPPFLAGS) $(TT_CFLAGS) $(CFLAGS)
 
 LIB_SRC   := $(wildcard core/*.c) $(wildcard simulator/*.c)
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The Sparkplug B payload: protoc-c compiles core/sparkplug_b.proto into build/gen/.
+PROTO_C   := $(BUILD)/gen/sparkplug_b.pb-c.c
+PROTO_H   := $(PROTO_C:.c=.h)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(PROTO_C:.c=.o)
 TUI_SRC   := $(wildcard tui/*.c)
 TUI_OBJ   := $(TUI_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libtwintop.a
@@ -86,6 +92,17 @@ $(FLAGS_STAMP): FORCE
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(COMPILE) -MMD -MP -c $< -o $@
+
+$(PROTO_H): $(PROTO_C)
+$(PROTO_C): core/sparkplug_b.proto
+	@mkdir -p $(dir $@)
+	protoc-c --proto_path=core --c_out=$(dir $@) $<
+
+# Generated code: compiled without our warning set (it is protoc-c's, not ours to fix).
+$(PROTO_C:.c=.o): $(PROTO_C) $(FLAGS_STAMP)
+	$(CC) $(CPPFLAGS) -std=c11 $(OPT) -g $(PKG_CFLAGS) $(SAN) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/core/sparkplug.o: $(PROTO_H)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

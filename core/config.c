@@ -44,7 +44,8 @@ static const struct option_def options[] = {
     {"retain-raw", NUM(OPT_DURATION, retain_raw_s), "T", "keep raw samples for T (7d)"},
     {"retain-rollups", NUM(OPT_DURATION, retain_rollups_s), "T", "keep rollups for T (400d)"},
     {"mqtt", STR(mqtt_url), "URL", "attach to a feed: mqtt://host:port or mqtts://"},
-    {"topic", NUM(OPT_TOPIC, topic_count), "PATTERN", "subscription, repeatable (dt/+/+/telemetry)"},
+    {"topic", NUM(OPT_TOPIC, topic_count), "PATTERN",
+     "subscription, repeatable (dt/+/+/telemetry)"},
     {"client-id", STR(client_id), "ID", "MQTT client id (persistent session key)"},
     {"qos", NUM(OPT_INT, qos), "0|1", "subscription QoS (1)"},
     {"mqtt-version", NUM(OPT_INT, mqtt_version), "3|5", "MQTT protocol version (5)"},
@@ -57,6 +58,11 @@ static const struct option_def options[] = {
     {"password-file", STR(password_file), "FILE", "MQTT password file (mode 0600)"},
     {"publish", STR(publish_url), "URL", "publish telemetry, state, anomalies, alarms to URL"},
     {"topic-prefix", STR(topic_prefix), "P", "topic prefix for publishing (dt)"},
+    {"publish-format", STR(publish_format), "json|sparkplug",
+     "telemetry as JSON or Sparkplug B (json)"},
+    {"sparkplug-group", STR(sparkplug_group), "ID",
+     "Sparkplug group id of the edge node (twintop)"},
+    {"sparkplug-node", STR(sparkplug_node), "ID", "Sparkplug edge node id (demo)"},
     {"max-machines", NUM(OPT_INT, max_machines), "N", "cap on machines a feed creates (1000)"},
     {"share-group", STR(share_group), "NAME", "MQTT 5 shared subscription group"},
     {"config", STR(config_file), "FILE", "read options from FILE (option = value lines)"},
@@ -133,7 +139,6 @@ void config_defaults(struct config *cfg, const char *argv0)
     cfg->max_machines = 1000;
     config_default_db_path(cfg->db_path, sizeof cfg->db_path);
 }
-
 
 static const struct option_def *find_option(const char *name)
 {

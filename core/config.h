@@ -18,8 +18,8 @@ struct config {
     char scenario[128];            /* name under data/scenarios, or a path */
     char data_dir[CONFIG_PATH_MAX];
     uint64_t seed;
-    double speed;           /* simulated seconds per wall second; 0 = max */
-    double duration_s;      /* 0 = run until stopped */
+    double speed;      /* simulated seconds per wall second; 0 = max */
+    double duration_s; /* 0 = run until stopped */
     /* front end */
     bool headless;
     int status_interval_ms;
@@ -49,6 +49,9 @@ struct config {
     char password_file[CONFIG_PATH_MAX];
     char publish_url[512];
     char topic_prefix[64];
+    char publish_format[16]; /* "json" (default) or "sparkplug" */
+    char sparkplug_group[64];
+    char sparkplug_node[64];
     int max_machines;
     char share_group[128];
     char config_file[CONFIG_PATH_MAX];

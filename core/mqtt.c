@@ -3,6 +3,7 @@
 #include "mqtt.h"
 #include "clock.h"
 #include "json_escape.h"
+#include "sparkplug.h"
 
 #include <errno.h>
 #include <mosquitto.h>
@@ -80,7 +81,8 @@ const char *mqtt_state_name(int state)
     }
 }
 
-__attribute__((format(printf, 3, 4))) static void mqtt_fail(char *err, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void mqtt_fail(char *err, size_t len, const char *fmt,
+                                                            ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -425,6 +427,14 @@ struct mqtt *mqtt_create(const struct mqtt_options *opt, const char *url, const 
     return m;
 }
 
+int mqtt_set_will(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                  bool retain)
+{
+    return mosquitto_will_set(m->mosq, topic, (int)len, payload, qos, retain) == MOSQ_ERR_SUCCESS
+               ? 0
+               : -1;
+}
+
 int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos)
 {
     if (m->topic_count >= MQTT_TOPICS_MAX || strlen(pattern) >= sizeof m->topics[0])
@@ -647,14 +657,14 @@ struct mqtt_feed {
     struct mqtt *conn;
     char prefix[64];
     _Atomic uint64_t skipped;
-    size_t pending;       /* samples decoded but not yet pushed */
+    size_t pending;        /* samples decoded but not yet pushed */
     int64_t pending_since; /* monotonic ms of the oldest */
     struct catalog *cat;
     struct queue *q;
     struct mqtt_codec *codec;
+    struct sparkplug *sparkplug; /* spBv1.0/ topics */
     struct sample batch[MQTT_FEED_BATCH];
 };
-
 
 static bool mqtt_ends_with(const char *s, const char *suffix)
 {
@@ -671,7 +681,6 @@ static bool mqtt_feed_own_output(const struct mqtt_feed *f, const char *topic)
         return true;
     return mqtt_ends_with(topic, "/state") || mqtt_ends_with(topic, "/anomaly");
 }
-
 
 static void mqtt_feed_flush(struct mqtt_feed *f)
 {
@@ -703,13 +712,23 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
     }
     if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
         mqtt_feed_flush(f);
-    int n = mqtt_codec_decode(f->codec, topic, payload, len, clock_wall_ms(), f->batch + f->pending,
-                              MQTT_CODEC_FIELDS_MAX);
+    int n = sparkplug_topic(topic)
+                ? sparkplug_decode(f->sparkplug, topic, payload, len, clock_wall_ms(),
+                                   f->batch + f->pending, MQTT_CODEC_FIELDS_MAX)
+                : mqtt_codec_decode(f->codec, topic, payload, len, clock_wall_ms(),
+                                    f->batch + f->pending, MQTT_CODEC_FIELDS_MAX);
     if (n > 0) {
         if (f->pending == 0)
             f->pending_since = clock_monotonic_ms();
         f->pending += (size_t)n;
     }
+}
+
+/* Rebirth requests (NCMD), from the network thread: the single-thread connection allows it. */
+static int mqtt_feed_send(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    struct mqtt_feed *f = ctx;
+    return mqtt_publish(f->conn, topic, payload, len, 0, false);
 }
 
 struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct catalog *cat,
@@ -725,9 +744,10 @@ struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct c
     snprintf(f->prefix, sizeof f->prefix, "%s",
              mqtt_given(opt->topic_prefix) ? opt->topic_prefix : "dt");
     f->codec = mqtt_codec_create(cat);
-    f->conn = f->codec ? mqtt_create(&opt->conn, opt->url, "feed", true, err, errlen) : NULL;
+    f->sparkplug = f->codec ? sparkplug_create(cat, f->codec) : NULL;
+    f->conn = f->sparkplug ? mqtt_create(&opt->conn, opt->url, "feed", true, err, errlen) : NULL;
     if (!f->conn) {
-        if (!f->codec)
+        if (!f->sparkplug)
             mqtt_fail(err, errlen, "out of memory");
         mqtt_feed_destroy(f);
         return NULL;
@@ -749,6 +769,7 @@ struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct c
     mqtt_set_handler(f->conn, mqtt_feed_on_message, f);
     mqtt_set_idle(f->conn, mqtt_feed_idle, f);
     mqtt_set_single_thread(f->conn);
+    sparkplug_set_sender(f->sparkplug, mqtt_feed_send, f);
     return f;
 }
 
@@ -770,6 +791,7 @@ void mqtt_feed_destroy(struct mqtt_feed *f)
     if (!f)
         return;
     mqtt_destroy(f->conn);
+    sparkplug_destroy(f->sparkplug);
     mqtt_codec_destroy(f->codec);
     free(f);
 }
@@ -804,9 +826,11 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
              ",\"mqtt\":{\"state\":\"%s\",\"attempt\":%d,\"connects\":%llu,\"last_error\":\"%s\","
              "%s,\"decoded\":%llu,\"samples\":%llu,\"machines\":%d,\"max_machines\":%d}",
              mqtt_state_name(st.state), st.attempt, (unsigned long long)st.connects, error,
-             counts + 1,
-             (unsigned long long)cs.decoded, (unsigned long long)cs.samples,
+             counts + 1, (unsigned long long)cs.decoded, (unsigned long long)cs.samples,
              catalog_machine_count(f->cat), catalog_max_machines(f->cat));
+    size_t used = strlen(out);
+    if (used < len)
+        sparkplug_headless_json(f->sparkplug, out + used, len - used);
 }
 
 void mqtt_feed_status_line(void *feed, char *out, size_t len)
@@ -820,8 +844,8 @@ void mqtt_feed_status_line(void *feed, char *out, size_t len)
                  (unsigned long long)cs.received, (unsigned long long)cs.rejected_total,
                  (unsigned long long)cs.rejected[MQTT_CODEC_MACHINE_CAP]);
     else if (st.state == MQTT_CONNECTED)
-        snprintf(out, len, "broker connected rx %llu rej %llu",
-                 (unsigned long long)cs.received, (unsigned long long)cs.rejected_total);
+        snprintf(out, len, "broker connected rx %llu rej %llu", (unsigned long long)cs.received,
+                 (unsigned long long)cs.rejected_total);
     else if (st.attempt > 0)
         snprintf(out, len, "broker %s (attempt %d): %s", mqtt_state_name(st.state), st.attempt,
                  st.last_error);

@@ -26,11 +26,11 @@
 enum mqtt_state { MQTT_STOPPED = 0, MQTT_CONNECTING, MQTT_CONNECTED, MQTT_RECONNECTING };
 
 struct mqtt_status {
-    int state;      /* enum mqtt_state */
-    int attempt;    /* failed attempts since the last good connection */
+    int state;   /* enum mqtt_state */
+    int attempt; /* failed attempts since the last good connection */
     uint64_t connects;
-    uint64_t messages;  /* messages received */
-    uint64_t published; /* messages handed to the broker connection */
+    uint64_t messages;        /* messages received */
+    uint64_t published;       /* messages handed to the broker connection */
     uint64_t publish_dropped; /* not sent: disconnected, or too many waiting for the broker */
     char last_error[160];
     char endpoint[300]; /* host:port */
@@ -72,6 +72,10 @@ struct mqtt_options {
  * NULL with a message on a bad URL, password file or TLS file. */
 struct mqtt *mqtt_create(const struct mqtt_options *opt, const char *url, const char *role,
                          bool persistent, char *err, size_t errlen);
+/* The message the broker publishes when the connection is lost without a clean disconnect (the
+ * Sparkplug NDEATH). Before mqtt_start. Returns 0 or -1. */
+int mqtt_set_will(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
+                  bool retain);
 /* Adds a subscription made on every (re)connection. Before mqtt_start. */
 int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos);
 /* Sets the handler of received messages. Before mqtt_start. */

@@ -98,8 +98,8 @@ static int mqtt_codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
 
 static bool mqtt_codec_is_meta(const char *key)
 {
-    static const char *const meta[] = {"machine_id", "machineId", "type", "machineType", "ts",
-                                       "timestamp"};
+    static const char *const meta[] = {"machine_id",  "machineId", "type",
+                                       "machineType", "ts",        "timestamp"};
     for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
         if (strcmp(key, meta[i]) == 0)
             return true;
@@ -286,7 +286,7 @@ struct mqtt_codec {
     struct catalog *cat;
     struct mqtt_codec_record rec;
     struct mqtt_codec_slot *slots; /* open addressing, id -> machine index */
-    size_t slot_count;        /* power of two */
+    size_t slot_count;             /* power of two */
     size_t slot_used;
     int last_machine;
     _Atomic uint64_t received, decoded, samples, rejected_total, fields_unmapped, learned;
@@ -468,6 +468,12 @@ int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *paylo
     int rc = mqtt_codec_parse(payload, len, topic, now_ms, rec);
     if (rc != MQTT_CODEC_OK)
         return mqtt_codec_reject(c, rc);
+    return mqtt_codec_decode_record(c, rec, out, max);
+}
+
+int mqtt_codec_decode_record(struct mqtt_codec *c, const struct mqtt_codec_record *rec,
+                             struct sample *out, size_t max)
+{
     int machine = mqtt_codec_machine(c, rec);
     if (machine < 0)
         return mqtt_codec_reject(c, MQTT_CODEC_MACHINE_CAP);
@@ -522,8 +528,8 @@ void mqtt_codec_get_stats(const struct mqtt_codec *c, struct mqtt_codec_stats *o
 int mqtt_codec_stats_json(const struct mqtt_codec_stats *s, char *buf, size_t len)
 {
     size_t off = 0;
-    int w = snprintf(buf, len, "{\"received\":%llu,\"rejected\":{",
-                     (unsigned long long)s->received);
+    int w =
+        snprintf(buf, len, "{\"received\":%llu,\"rejected\":{", (unsigned long long)s->received);
     for (int i = 1; i < MQTT_CODEC_REJECT_COUNT && w >= 0; i++) {
         off += (size_t)w;
         w = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, "%s\"%s\":%llu",

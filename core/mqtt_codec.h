@@ -58,9 +58,9 @@ struct mqtt_codec_record {
 };
 
 struct mqtt_codec_stats {
-    uint64_t received;       /* payloads offered to mqtt_codec_decode */
-    uint64_t decoded;        /* payloads that gave samples */
-    uint64_t samples;        /* samples produced */
+    uint64_t received;                          /* payloads offered to mqtt_codec_decode */
+    uint64_t decoded;                           /* payloads that gave samples */
+    uint64_t samples;                           /* samples produced */
     uint64_t rejected[MQTT_CODEC_REJECT_COUNT]; /* [0] unused */
     uint64_t rejected_total;
     uint64_t fields_unmapped; /* fields of catalog machines with no matching sensor */
@@ -92,6 +92,11 @@ void mqtt_codec_destroy(struct mqtt_codec *c);
  * samples written to out (at most max), or -reason. Counts everything. */
 int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *payload, size_t len,
                       int64_t now_ms, struct sample *out, size_t max);
+
+/* The second half of mqtt_codec_decode for a record another decoder filled (Sparkplug B): the
+ * catalog mapping, learning and counters, without counting it as received. */
+int mqtt_codec_decode_record(struct mqtt_codec *c, const struct mqtt_codec_record *rec,
+                             struct sample *out, size_t max);
 
 /* The machine index of the last successful mqtt_codec_decode. */
 int mqtt_codec_last_machine(const struct mqtt_codec *c);

@@ -19,6 +19,7 @@
 #include "queue.h"
 #include "clock.h"
 #include "json_escape.h"
+#include "sparkplug.h"
 
 #define MQTT_PUBLISH_SAMPLE_QUEUE (1u << 16)
 #define MQTT_PUBLISH_BATCH 4096
@@ -53,6 +54,17 @@ struct mqtt_publisher {
     double last_snapshot_wall;
 
     _Atomic uint64_t n_telemetry, n_states, n_anomalies, n_reports, n_refused;
+
+    /* Sparkplug B edge node; everything but spb_rebirth belongs to the publisher thread. */
+    bool spb;
+    char spb_group[64], spb_node[64];
+    uint64_t spb_bdseq;
+    uint8_t spb_seq;
+    bool spb_node_born;
+    bool *spb_born;   /* per machine: DBIRTH sent in this birth */
+    double *spb_last; /* per machine and sensor (CATALOG_SENSORS_MAX each): last sent, NAN */
+    _Atomic bool spb_rebirth;
+    _Atomic uint64_t n_births, n_rebirth_requests;
     struct sample batch[MQTT_PUBLISH_BATCH];
     struct event ev_batch[64];
     char buf[MQTT_PUBLISH_BUF];
@@ -91,14 +103,77 @@ static bool mqtt_publish_loops_back(const struct mqtt_publish_options *opt)
     if (strcmp(h1, h2) != 0 || p1 != p2)
         return false;
     char probe[200];
-    snprintf(probe, sizeof probe, "%s/some-type/some-id/telemetry",
-             opt->topic_prefix ? opt->topic_prefix : "");
+    if (opt->sparkplug)
+        snprintf(probe, sizeof probe, "spBv1.0/%s/DDATA/%s/some-id",
+                 opt->sparkplug_group && opt->sparkplug_group[0] ? opt->sparkplug_group : "twintop",
+                 opt->sparkplug_node && opt->sparkplug_node[0] ? opt->sparkplug_node : "demo");
+    else
+        snprintf(probe, sizeof probe, "%s/some-type/some-id/telemetry",
+                 opt->topic_prefix ? opt->topic_prefix : "");
     if (feed->topic_count == 0)
         return mqtt_topic_matches("dt/+/+/telemetry", probe);
     for (int i = 0; i < feed->topic_count; i++)
         if (mqtt_topic_matches(feed->topics[i], probe))
             return true;
     return false;
+}
+
+static void mqtt_publish_spb_topic(const struct mqtt_publisher *p, const char *kind, int machine,
+                                   char *out, size_t len)
+{
+    if (machine < 0) {
+        snprintf(out, len, "spBv1.0/%s/%s/%s", p->spb_group, kind, p->spb_node);
+        return;
+    }
+    char id[CATALOG_NAME_MAX];
+    mqtt_publish_level(catalog_machine_at(p->cat, machine)->id, id, sizeof id);
+    snprintf(out, len, "spBv1.0/%s/%s/%s/%s", p->spb_group, kind, p->spb_node, id);
+}
+
+/* NCMD on the network thread: only a flag, the publisher thread rebirths. */
+static void mqtt_publish_spb_command(void *ctx, const char *topic, const void *payload, size_t len)
+{
+    struct mqtt_publisher *p = ctx;
+    (void)topic;
+    if (sparkplug_is_rebirth_request(payload, len)) {
+        atomic_fetch_add(&p->n_rebirth_requests, 1);
+        atomic_store(&p->spb_rebirth, true);
+    }
+}
+
+static int mqtt_publish_spb_setup(struct mqtt_publisher *p, const struct mqtt_publish_options *opt,
+                                  char *err, size_t errlen)
+{
+    p->spb = true;
+    mqtt_publish_level(opt->sparkplug_group && opt->sparkplug_group[0] ? opt->sparkplug_group
+                                                                       : "twintop",
+                       p->spb_group, sizeof p->spb_group);
+    mqtt_publish_level(opt->sparkplug_node && opt->sparkplug_node[0] ? opt->sparkplug_node : "demo",
+                       p->spb_node, sizeof p->spb_node);
+    p->spb_born = calloc((size_t)p->cap, sizeof *p->spb_born);
+    p->spb_last = malloc((size_t)p->cap * CATALOG_SENSORS_MAX * sizeof *p->spb_last);
+    if (!p->spb_born || !p->spb_last) {
+        snprintf(err, errlen, "publisher: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < (size_t)p->cap * CATALOG_SENSORS_MAX; i++)
+        p->spb_last[i] = NAN;
+    p->spb_bdseq = 0; /* one session per run: the will is registered once */
+    uint8_t death[64];
+    int len = sparkplug_encode_node_death(p->spb_bdseq, death, sizeof death);
+    char topic[200];
+    mqtt_publish_spb_topic(p, "NDEATH", -1, topic, sizeof topic);
+    if (len < 0 || mqtt_set_will(p->conn, topic, death, (size_t)len, 1, false) < 0) {
+        snprintf(err, errlen, "publisher: cannot register the Sparkplug NDEATH will");
+        return -1;
+    }
+    mqtt_publish_spb_topic(p, "NCMD", -1, topic, sizeof topic);
+    if (mqtt_subscribe(p->conn, topic, 1) < 0) {
+        snprintf(err, errlen, "publisher: cannot subscribe %s", topic);
+        return -1;
+    }
+    mqtt_set_handler(p->conn, mqtt_publish_spb_command, p);
+    return 0;
 }
 
 struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *opt,
@@ -132,6 +207,10 @@ struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *op
     }
     p->conn = mqtt_create(&opt->conn, opt->url, "pub", false, err, errlen);
     if (!p->conn) {
+        mqtt_publish_destroy(p);
+        return NULL;
+    }
+    if (opt->sparkplug && mqtt_publish_spb_setup(p, opt, err, errlen) < 0) {
         mqtt_publish_destroy(p);
         return NULL;
     }
@@ -199,6 +278,103 @@ static void mqtt_publish_telemetry(struct mqtt_publisher *p, const struct sample
     }
 }
 
+static void mqtt_publish_spb_send(struct mqtt_publisher *p, const char *topic, int len,
+                                  _Atomic uint64_t *counter)
+{
+    mqtt_publish_send(p, topic, p->buf, len, false, counter);
+    p->spb_seq++; /* consecutive over every node message but NDEATH, wrapping at 256 */
+}
+
+static void mqtt_publish_spb_device_birth(struct mqtt_publisher *p, int m)
+{
+    char topic[300];
+    mqtt_publish_spb_topic(p, "DBIRTH", m, topic, sizeof topic);
+    int len = sparkplug_encode_device_birth(
+        p->cat, m, p->spb_last + (size_t)m * CATALOG_SENSORS_MAX, p->spb_seq, clock_wall_ms(),
+        (uint8_t *)p->buf, sizeof p->buf);
+    mqtt_publish_spb_send(p, topic, len, &p->n_births);
+    p->spb_born[m] = true;
+}
+
+/* NBIRTH then a DBIRTH for every machine seen so far: on each connection and on NCMD rebirth. */
+static void mqtt_publish_spb_birth(struct mqtt_publisher *p)
+{
+    char topic[300];
+    mqtt_publish_spb_topic(p, "NBIRTH", -1, topic, sizeof topic);
+    p->spb_seq = 0;
+    int len = sparkplug_encode_node_birth(p->spb_bdseq, clock_wall_ms(), (uint8_t *)p->buf,
+                                          sizeof p->buf);
+    mqtt_publish_spb_send(p, topic, len, &p->n_births);
+    p->spb_node_born = true;
+    int machines = catalog_machine_count(p->cat);
+    for (int m = 0; m < machines && m < p->cap; m++) {
+        p->spb_born[m] = false;
+        for (int s = 0; s < CATALOG_SENSORS_MAX; s++)
+            if (p->spb_last[(size_t)m * CATALOG_SENSORS_MAX + (size_t)s] ==
+                p->spb_last[(size_t)m * CATALOG_SENSORS_MAX + (size_t)s]) {
+                mqtt_publish_spb_device_birth(p, m); /* only machines that have reported */
+                break;
+            }
+    }
+}
+
+static void mqtt_publish_spb_node_death(struct mqtt_publisher *p)
+{
+    char topic[300];
+    mqtt_publish_spb_topic(p, "NDEATH", -1, topic, sizeof topic);
+    int len = sparkplug_encode_node_death(p->spb_bdseq, (uint8_t *)p->buf, sizeof p->buf);
+    mqtt_publish_send(p, topic, p->buf, len, false, &p->n_births);
+}
+
+/* Report by exception: a value goes out when it moved more than a tenth of its deadband. */
+static size_t mqtt_publish_spb_filter(struct mqtt_publisher *p, int m, struct sample *s, size_t n)
+{
+    const struct catalog_type *t = catalog_machine_at(p->cat, m)->type;
+    double *last = p->spb_last + (size_t)m * CATALOG_SENSORS_MAX;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int sensor = s[i].sensor;
+        if (sensor >= CATALOG_SENSORS_MAX || sensor >= catalog_sensor_count(t))
+            continue;
+        if (s[i].kind == SAMPLE_VALUE) {
+            double db =
+                isfinite(t->sensors[sensor].deadband) ? t->sensors[sensor].deadband / 10 : 0;
+            if (last[sensor] == last[sensor] && fabs(s[i].u.value - last[sensor]) <= db)
+                continue;
+            last[sensor] = s[i].u.value;
+        } else if (last[sensor] != last[sensor]) {
+            last[sensor] = 0; /* a text channel: reported, so the machine has a birth */
+        }
+        s[k++] = s[i];
+    }
+    return k;
+}
+
+static void mqtt_publish_spb_telemetry(struct mqtt_publisher *p, struct sample *s, size_t n)
+{
+    if (!p->spb_node_born)
+        return; /* not connected yet: the birth on connection carries the last values */
+    char topic[300];
+    int machines = catalog_machine_count(p->cat);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && s[j].machine == s[i].machine && s[j].ts_ms == s[i].ts_ms)
+            j++;
+        int m = (int)s[i].machine;
+        int64_t ts = s[i].ts_ms;
+        size_t k = m < machines && m < p->cap ? mqtt_publish_spb_filter(p, m, s + i, j - i) : 0;
+        if (k > 0) {
+            if (!p->spb_born[m])
+                mqtt_publish_spb_device_birth(p, m);
+            mqtt_publish_spb_topic(p, "DDATA", m, topic, sizeof topic);
+            int len = sparkplug_encode_device_data(m, s + i, k, p->spb_seq, ts, (uint8_t *)p->buf,
+                                                   sizeof p->buf);
+            mqtt_publish_spb_send(p, topic, len, &p->n_telemetry);
+        }
+        i = j;
+    }
+}
+
 static void mqtt_publish_put_num(struct json_out *o, double v)
 {
     if (isfinite(v))
@@ -225,7 +401,7 @@ static int mqtt_publish_event_json(struct mqtt_publisher *p, const struct event 
     struct json_out o = {.buf = p->buf, .len = sizeof p->buf};
     mqtt_publish_put_head(&o, p, ev->machine, ev->ts_ms);
     json_out_printf(&o,
-                     ",\"kind\":\"%s\",\"sensor\":", ev->kind == EVENT_LIMIT ? "limit" : "anomaly");
+                    ",\"kind\":\"%s\",\"sensor\":", ev->kind == EVENT_LIMIT ? "limit" : "anomaly");
     json_out_string(&o, ev->sensor_name);
     json_out_printf(&o, ",\"detector\":");
     json_out_string(&o, ev->detector);
@@ -234,7 +410,7 @@ static int mqtt_publish_event_json(struct mqtt_publisher *p, const struct event 
     json_out_printf(&o, ",\"score\":");
     mqtt_publish_put_num(&o, ev->score);
     json_out_printf(&o, ",\"state\":\"%s\",\"reason\":",
-                     ev->kind == EVENT_LIMIT ? twin_state_name(ev->state) : "anomaly");
+                    ev->kind == EVENT_LIMIT ? twin_state_name(ev->state) : "anomaly");
     json_out_string(&o, ev->reason);
     json_out_printf(&o, "}");
     return o.overflow ? -1 : (int)o.off;
@@ -281,8 +457,8 @@ static void mqtt_publish_state_body(struct json_out *o, const struct snapshot_ma
     json_out_printf(o, ",\"rul_hours\":");
     mqtt_publish_put_num(o, sm->rul_hours);
     json_out_printf(o, ",\"rul_confidence\":%.2f,\"anomaly\":%.2f,\"detector\":",
-                     isfinite(sm->rul_confidence) ? sm->rul_confidence : 0.0,
-                     isfinite(sm->anomaly) ? sm->anomaly : 0.0);
+                    isfinite(sm->rul_confidence) ? sm->rul_confidence : 0.0,
+                    isfinite(sm->anomaly) ? sm->anomaly : 0.0);
     json_out_string(o, sm->detector);
     json_out_printf(o, ",\"reason\":");
     json_out_string(o, sm->reason);
@@ -322,13 +498,13 @@ static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct sn
     struct json_out o = {.buf = p->buf, .len = sizeof p->buf};
     mqtt_publish_put_head(&o, p, i, sm->last_ts_ms);
     json_out_printf(&o, ",\"period_s\":%d,\"samples\":%llu,\"status\":\"%s\",\"health\":",
-                     MQTT_PUBLISH_REPORT_PERIOD_S, (unsigned long long)sm->samples,
-                     twin_state_name(sm->state));
+                    MQTT_PUBLISH_REPORT_PERIOD_S, (unsigned long long)sm->samples,
+                    twin_state_name(sm->state));
     mqtt_publish_put_num(&o, sm->health);
     json_out_printf(&o, ",\"rul_hours\":");
     mqtt_publish_put_num(&o, sm->rul_hours);
     json_out_printf(&o, ",\"alarms_raised\":%llu,\"sensors\":{",
-                     (unsigned long long)sm->alarms_raised);
+                    (unsigned long long)sm->alarms_raised);
     int n = sm->sensor_count < catalog_sensor_count(t) ? sm->sensor_count : catalog_sensor_count(t);
     bool first = true;
     for (int s = 0; s < n; s++) {
@@ -360,7 +536,7 @@ static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct sn
         json_out_printf(&o, ",\"max\":");
         mqtt_publish_put_num(&o, ss->max);
         json_out_printf(&o, ",\"state\":\"%s\",\"anomaly\":%.2f}", twin_state_name(ss->state),
-                         isfinite(ss->anomaly) ? ss->anomaly : 0.0);
+                        isfinite(ss->anomaly) ? ss->anomaly : 0.0);
     }
     json_out_printf(&o, "}}");
     char id[CATALOG_NAME_MAX], topic[300];
@@ -392,7 +568,9 @@ static void *mqtt_publish_thread(void *arg)
     for (;;) {
         bool stopping = atomic_load(&p->stop);
         size_t n = queue_pop(p->samples, p->batch, MQTT_PUBLISH_BATCH, stopping ? 0 : 100);
-        if (n)
+        if (n && p->spb)
+            mqtt_publish_spb_telemetry(p, p->batch, n);
+        else if (n)
             mqtt_publish_telemetry(p, p->batch, n);
         mqtt_publish_events(p);
         struct mqtt_status st;
@@ -401,7 +579,11 @@ static void *mqtt_publish_thread(void *arg)
             /* A new connection: the retained state may be stale on the broker, repeat it. */
             connects = st.connects;
             memset(p->state_sig, 0, (size_t)p->cap * sizeof *p->state_sig);
+            if (p->spb)
+                atomic_store(&p->spb_rebirth, true);
         }
+        if (p->spb && st.state == MQTT_CONNECTED && atomic_exchange(&p->spb_rebirth, false))
+            mqtt_publish_spb_birth(p);
         double now = clock_monotonic_s();
         if (now - p->last_snapshot_wall >= 1.0 || (stopping && n == 0)) {
             p->last_snapshot_wall = now;
@@ -410,6 +592,8 @@ static void *mqtt_publish_thread(void *arg)
         if (stopping && n == 0)
             break;
     }
+    if (p->spb && p->spb_node_born)
+        mqtt_publish_spb_node_death(p); /* a clean stop: the will is not sent */
     return NULL;
 }
 
@@ -447,6 +631,8 @@ void mqtt_publish_destroy(struct mqtt_publisher *p)
     free(p->state_sig);
     free(p->state_wall);
     free(p->report_wall);
+    free(p->spb_born);
+    free(p->spb_last);
     pthread_mutex_destroy(&p->ev_lock);
     free(p);
 }
@@ -481,9 +667,11 @@ void mqtt_publish_headless_json(void *publisher, char *out, size_t len)
     snprintf(out, len,
              ",\"publish\":{\"state\":\"%s\",\"attempt\":%d,\"telemetry_enabled\":%s,"
              "\"telemetry\":%llu,\"states\":%llu,\"anomalies\":%llu,\"reports\":%llu,"
-             "\"dropped\":%llu}",
+             "\"dropped\":%llu,\"format\":\"%s\",\"births\":%llu,\"rebirth_requests\":%llu}",
              mqtt_state_name(st.state), st.attempt, p->telemetry ? "true" : "false",
              (unsigned long long)ps.telemetry, (unsigned long long)ps.states,
              (unsigned long long)ps.anomalies, (unsigned long long)ps.reports,
-             (unsigned long long)ps.dropped);
+             (unsigned long long)ps.dropped, p->spb ? "sparkplug" : "json",
+             (unsigned long long)atomic_load(&p->n_births),
+             (unsigned long long)atomic_load(&p->n_rebirth_requests));
 }

@@ -14,6 +14,12 @@
  * publisher thread groups samples per machine tick, encodes them with mqtt_codec_encode, reads the
  * engine snapshot once a second for state and reports, and hands messages to libmosquitto.
  *
+ * As a Sparkplug B edge node: NBIRTH (bdSeq, Node Control/Rebirth) on every connection, a DBIRTH
+ * per machine before its first DDATA, DDATA by alias with report by exception (a value goes out
+ * when it moved more than a tenth of its catalog deadband), seq consecutive over the node's
+ * messages, the NDEATH registered as the will and sent before a clean disconnect, and a full
+ * rebirth when an NCMD asks for one (the flag is set on the network thread, acted on here).
+ *
  * Threads: mqtt_publish_create/start/stop/destroy on the main thread; the sink on the engine
  * thread; mqtt_publish_headless_json from any thread.
  */
@@ -36,6 +42,11 @@ struct mqtt_publish_options {
     const char *topic_prefix; /* --topic-prefix; NULL or "": "dt" */
     int qos;
     const struct mqtt_feed_options *feed; /* the feed's broker and patterns; NULL: no feed */
+    /* --publish-format sparkplug: telemetry as a Sparkplug B edge node (one device per machine)
+     * instead of JSON; state, anomalies and reports stay JSON. */
+    bool sparkplug;
+    const char *sparkplug_group; /* --sparkplug-group; NULL or "": "twintop" */
+    const char *sparkplug_node;  /* --sparkplug-node; NULL or "": "demo" */
 };
 
 /* Publishes to opt->url with its own connection. When the feed is attached to the same broker

@@ -251,7 +251,17 @@ static int app_open(struct app *app, char *err, size_t len)
                                           .url = app->cfg.publish_url,
                                           .topic_prefix = app->cfg.topic_prefix,
                                           .qos = app->cfg.qos,
-                                          .feed = &feed};
+                                          .feed = &feed,
+                                          .sparkplug =
+                                              strcmp(app->cfg.publish_format, "sparkplug") == 0,
+                                          .sparkplug_group = app->cfg.sparkplug_group,
+                                          .sparkplug_node = app->cfg.sparkplug_node};
+        if (app->cfg.publish_format[0] && strcmp(app->cfg.publish_format, "json") != 0 &&
+            !po.sparkplug) {
+            snprintf(err, len, "--publish-format %s: expected json or sparkplug",
+                     app->cfg.publish_format);
+            return 2;
+        }
         app->publisher = mqtt_publish_create(&po, app->cat, app->engine, err, len);
         if (!app->publisher)
             return 2;
