@@ -37,6 +37,7 @@ static const struct option_def options[] = {
     {"status-interval", NUM(OPT_INT, status_interval_ms), "MS", "headless status period (1000)"},
     {"theme", STR(theme), "NAME", "colour theme from themes/ (default, mono)"},
     {"no-bell", NUM(OPT_FLAG, no_bell), NULL, "no terminal bell on new high/critical alarms"},
+    {"utc", NUM(OPT_FLAG, utc), NULL, "times on screen in UTC (default: the local zone, TZ)"},
     {"operator", STR(operator_name), "NAME", "operator name for alarm actions (default login)"},
     {"notify-cmd", STR(notify_cmd), "PATH", "run PATH with alarm JSON on stdin (no shell)"},
     {"db", STR(db_path), "PATH", "history database (default $XDG_DATA_HOME/twintop/history.db)"},

@@ -26,6 +26,7 @@ struct config {
     char theme[128];
     char themes_dir[CONFIG_PATH_MAX];
     bool no_bell;
+    bool utc; /* every time on screen in UTC instead of the local zone (TZ) */
     char operator_name[64];
     char notify_cmd[CONFIG_PATH_MAX];
     /* history */

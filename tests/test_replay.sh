@@ -4,6 +4,7 @@
 # says REPLAY, the replay clock moves at --speed, SIGTERM ends it cleanly, the file is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export TZ=UTC # the console shows the local zone; this test reads the header's UTC clock
 BIN=${TWINTOP_BIN:-build/twintop}
 tmp=$(mktemp -d /tmp/twintop-replay-sh-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -44,6 +45,37 @@ const struct catalog_type *screen_type(const struct screen *s, int machine)
 const char *screen_machine_id(const struct screen *s, int machine)
 {
     return catalog_machine_at(s->ctx->cat, machine)->id;
+}
+
+static void screen_tm(const struct screen *s, int64_t ts_ms, struct tm *tm)
+{
+    time_t t = (time_t)(ts_ms / 1000);
+    if (s->ctx && s->ctx->cfg && s->ctx->cfg->utc)
+        gmtime_r(&t, tm);
+    else
+        localtime_r(&t, tm);
+}
+
+void screen_format_time(const struct screen *s, int64_t ts_ms, bool with_zone, char *buf,
+                        size_t len)
+{
+    struct tm tm;
+    screen_tm(s, ts_ms, &tm);
+    bool utc = s->ctx && s->ctx->cfg && s->ctx->cfg->utc;
+    if (with_zone) {
+        char at[32];
+        strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
+        char zone[16] = "UTC";
+        if (!utc)
+            strftime(zone, sizeof zone, "%Z", &tm);
+        snprintf(buf, len, "%s %s", at, zone);
+        return;
+    }
+    struct tm today;
+    int64_t ref = s->snap && s->snap->sim_time_ms > 0 ? s->snap->sim_time_ms : ts_ms;
+    screen_tm(s, ref, &today);
+    bool same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
+    strftime(buf, len, same_day ? "%H:%M:%S" : "%m-%d %H:%M:%S", &tm);
 }
 
 void screen_status(struct screen *s, bool error, const char *fmt, ...)

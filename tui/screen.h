@@ -77,6 +77,11 @@ int screen_bar_element(int state);
 /* The catalog type of machine i (never NULL for i < s->machines). */
 const struct catalog_type *screen_type(const struct screen *s, int machine);
 const char *screen_machine_id(const struct screen *s, int machine);
+/* A time on screen, in the one zone every view uses (local, or UTC with --utc): with zone, the
+ * full date, time and zone name (the header); without, the time, and the date before it when
+ * it is not the plant clock's day. */
+void screen_format_time(const struct screen *s, int64_t ts_ms, bool with_zone, char *buf,
+                        size_t len);
 
 /* Shows a message in the status line for a few seconds. */
 void screen_status(struct screen *s, bool error, const char *fmt, ...)

@@ -67,12 +67,9 @@ static void draw_header(struct screen *s)
     if (s->ctx->feed_status.line)
         s->ctx->feed_status.line(s->ctx->feed_status.ctx, items[n++], sizeof items[0]);
     if (sn->sim_time_ms > 0) {
-        time_t t = (time_t)(sn->sim_time_ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(items[n++], sizeof items[0], "%Y-%m-%d %H:%M:%S UTC", &tm);
+        screen_format_time(s, sn->sim_time_ms, true, items[n++], sizeof items[0]);
     } else {
-        snprintf(items[n++], sizeof items[0], "---- -- -- --:--:-- UTC");
+        snprintf(items[n++], sizeof items[0], "---- -- -- --:--:--");
     }
     if (strcmp(sn->mode, "MQTT") == 0) /* a feed runs at the plant's own pace */
         snprintf(items[n++], sizeof items[0], "live");

@@ -91,16 +91,13 @@ static const struct alarm_info *selected(struct screen *s)
     return &v.rows[v.selected];
 }
 
-static void format_time(int64_t ts_ms, char *buf, size_t len)
+static void format_time(struct screen *s, int64_t ts_ms, char *buf, size_t len)
 {
     if (ts_ms <= 0) {
         snprintf(buf, len, "--");
         return;
     }
-    time_t t = (time_t)(ts_ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, len, "%H:%M:%S", &tm);
+    screen_format_time(s, ts_ms, false, buf, len);
 }
 
 static int priority_element(int priority)
@@ -112,7 +109,7 @@ static int priority_element(int priority)
 
 static void draw_detail(struct screen *s, int y, const struct alarm_info *a)
 {
-    char line[512], until[16];
+    char line[512], until[24];
     attr_t dim = screen_attr(s, THEME_DIM);
     if (!a) {
         widget_text(stdscr, y, 1, s->cols - 2, WIDGET_LEFT, dim, s->g, "");
@@ -124,7 +121,7 @@ static void draw_detail(struct screen *s, int y, const struct alarm_info *a)
     int n = 0;
     line[0] = '\0';
     if (a->shelved) {
-        format_time(a->shelved_until_ms, until, sizeof until);
+        format_time(s, a->shelved_until_ms, until, sizeof until);
         n += snprintf(line + n, sizeof line - (size_t)n, "shelved %s: %s  ",
                       a->shelve_oneshot ? "until it clears" : until, a->shelve_reason);
     }
@@ -164,6 +161,12 @@ static void view_alarms_draw(struct screen *s, int top, int height)
                   "%s: %d%s%s%s", v.hidden ? "Shelved, suppressed, out of service" : "Alarms",
                   v.count, v.filter[0] ? "  filter: " : "", v.filter,
                   v.hidden ? "   (S: current alarms)" : "   (S: shelved list)");
+    for (int i = 0; i < v.count; i++) { /* a row from another day carries its date */
+        char t[24];
+        format_time(s, v.rows[i].last_ts_ms, t, sizeof t);
+        if ((int)strlen(t) > cols[COL_TIME].width)
+            cols[COL_TIME].width = (int)strlen(t);
+    }
     widget_table_fit(cols, COL_COUNT_, s->cols - 2);
     widget_table_header(stdscr, top + 1, 1, s->cols - 2, cols, COL_COUNT_,
                         screen_attr(s, THEME_TABLE_HEADER), s->g);
@@ -184,8 +187,8 @@ static void view_alarms_draw(struct screen *s, int top, int height)
             continue;
         }
         const struct alarm_info *a = &v.rows[i];
-        char c_time[16], c_value[24], c_count[12], c_flags[8];
-        format_time(a->last_ts_ms, c_time, sizeof c_time);
+        char c_time[24], c_value[24], c_count[12], c_flags[8];
+        format_time(s, a->last_ts_ms, c_time, sizeof c_time);
         widget_format_value(a->last_value, c_value, sizeof c_value);
         snprintf(c_count, sizeof c_count, "%u", a->count);
         snprintf(c_flags, sizeof c_flags, "%s%s%s", a->first_out ? "F" : "",

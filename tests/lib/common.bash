@@ -13,6 +13,8 @@ LIB_TMP=""
 # that runs the script's own `on_exit` function if it defines one, stops the tmux server and the
 # broker this script started, and removes $LIB_TMP. The script's exit status is kept.
 lib_init() {
+    # the console shows the local zone: tests read a known one (a test may set its own)
+    export TZ=UTC
     LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/twintop-$(basename "$0" .sh).XXXXXX")
     trap lib_cleanup EXIT
 }
