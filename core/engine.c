@@ -421,6 +421,8 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
     const struct catalog_type *t = catalog_machine_at(e->cat, mi)->type;
     memset(out, 0, offsetof(struct snapshot_machine, sensors));
     out->health = NAN;
+    out->anomaly = NAN; /* nothing judged yet */
+    out->pca = NAN;
     out->rul_hours = NAN;
     out->tool_rul_min = NAN;
     out->spindle_health = NAN;
@@ -445,9 +447,6 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
         if (out->sensors[i].anomaly > out->anomaly)
             out->anomaly = out->sensors[i].anomaly;
     }
-    out->pca = NAN;
-    if (!tm->detect) /* no value yet: nothing judged */
-        out->anomaly = NAN;
     if (tm->detect) {
         /* a sensor whose detectors have not seen their warm-up yet has no score: "--", not 0 */
         for (int i = 0; i < out->sensor_count; i++)

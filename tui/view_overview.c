@@ -610,6 +610,24 @@ static void draw_info(struct screen *s, int y, int x, int end, int machine, bool
     }
 }
 
+/* A tile in warn or alarm shows the sensor behind it even when that is not one of its gauges:
+ * the worst such sensor takes the last gauge's place, so the tile keeps its size. */
+static void alarmed_gauge(const struct snapshot_machine *m, int *ids, int k)
+{
+    int worst = -1;
+    for (int i = 0; i < m->sensor_count && i < CATALOG_SENSORS_MAX; i++) {
+        int st = m->sensors[i].state;
+        if ((st == TWIN_WARN || st == TWIN_ALARM) && (worst < 0 || st > m->sensors[worst].state))
+            worst = i;
+    }
+    if (worst < 0 || k == 0)
+        return;
+    for (int g = 0; g < k; g++)
+        if (ids[g] == worst || m->sensors[ids[g]].state >= m->sensors[worst].state)
+            return; /* a gauge already shows it, or one as bad */
+    ids[k - 1] = worst;
+}
+
 static void draw_tile(struct screen *s, const struct layout *L, int y, int x, int machine)
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
@@ -621,6 +639,7 @@ static void draw_tile(struct screen *s, const struct layout *L, int y, int x, in
     draw_title(s, row++, x, w, machine, selected, !L->info && !shared);
     int ids[CATALOG_TILE_MAX];
     int k = tile_sensors(t, ids);
+    alarmed_gauge(m, ids, k);
     int label_w = w - 4 - VALUE_W - UNIT_W - BAR_MIN_W;
     label_w = label_w < 8 ? 8 : label_w > 15 ? 15 : label_w;
     for (int i = 0; i < k && row < y + L->tile_h; i++) {
@@ -820,8 +839,13 @@ int view_overview_jump(struct screen *s, int end)
 
 const struct view_entry view_overview_entry = {
     .name = "overview",
-    .select = {{KEY_F(2), '1'}, "F2 1", 0, view_select, VIEW_OVERVIEW,
-               "overview: the plant, one tile a machine", "Plant"},
+    .select = {{KEY_F(2), '1'},
+               "F2 1",
+               0,
+               view_select,
+               VIEW_OVERVIEW,
+               "overview: the plant, one tile a machine",
+               "Plant"},
     .hint = "arrows select  Enter detail  f fault  ? help",
     .draw = view_overview_draw,
     .wheel_up = KEY_PPAGE,
