@@ -839,13 +839,11 @@ int view_overview_jump(struct screen *s, int end)
 
 const struct view_entry view_overview_entry = {
     .name = "overview",
-    .select = {{KEY_F(2), '1'},
-               "F2 1",
-               0,
-               view_select,
-               VIEW_OVERVIEW,
-               "overview: the plant, one tile a machine",
-               "Plant"},
+    /* one line per binding: tests/test_manpage.sh reads them */
+    // clang-format off
+    .select = {{KEY_F(2), '1'}, "F2 1", 0, view_select, VIEW_OVERVIEW,
+               "overview: the plant, one tile a machine", "Plant"},
+    // clang-format on
     .hint = "arrows select  Enter detail  f fault  ? help",
     .draw = view_overview_draw,
     .wheel_up = KEY_PPAGE,
