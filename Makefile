@@ -52,6 +52,15 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+# One fuzz target per parser of outside input (tests/fuzz/README.md). make test links each with
+# tests/fuzz/replay.c and replays its corpus; make fuzz links each with libFuzzer (clang).
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+FUZZ_OBJ  := $(BUILD)/tui/theme.o
+FUZZ_CC   ?= clang
+FUZZ_SAN  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
 
 MAN1      := $(wildcard tui/*.1)
 MAN5      := $(wildcard tui/*.5)
@@ -59,7 +68,8 @@ MAN5      := $(wildcard tui/*.5)
 FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW  = $(CC) $(CPPFLAGS) $(TT_CFLAGS) $(CFLAGS) | $(LDFLAGS) $(TT_LIBS)
 
-.PHONY: all run test unit-test shell-test run-tests bench asan install deps need-deps \
+.PHONY: all run test unit-test shell-test run-tests bench asan fuzz fuzz-targets install deps \
+        need-deps \
         check-libs clean format FORCE
 
 # Plain make never installs anything: it says what is missing and how to get it.
@@ -117,6 +127,17 @@ $(BUILD)/tests/%: tests/%.c tests/lib/fixture.c tests/lib/fixture.h $(LIB) $(FLA
 	    $(LIB) $(TT_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null) -o $@
 
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(LIB) \
+                        $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests/fuzz -DFUZZ_CORPUS='"tests/fuzz/corpus/$(*:fuzz_%=%)"' \
+	    $(CFLAGS) $(LDFLAGS) $< tests/fuzz/replay.c $(FUZZ_OBJ) $(LIB) $(TT_LIBS) -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(LIB) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests/fuzz $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $< \
+	    $(FUZZ_OBJ) $(LIB) $(TT_LIBS) -o $@
+
 $(BUILD)/bench/%: tests/bench/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(TT_CFLAGS) -Itests $(CFLAGS) $(LDFLAGS) $< $(LIB) $(TT_LIBS) -o $@
@@ -135,8 +156,8 @@ shell-test: need-deps
 	@$(MAKE) --no-print-directory WERROR=1 TESTS=shell run-tests
 
 TESTS     ?= all
-run-tests: $(BIN) $(if $(filter shell,$(TESTS)),,$(TEST_BIN))
-	@BUILD=$(BUILD) tests/run_all.sh --$(TESTS) $(if $(filter shell,$(TESTS)),,$(TEST_BIN))
+run-tests: $(BIN) $(if $(filter shell,$(TESTS)),,$(TEST_BIN) $(REPLAY_BIN))
+	@BUILD=$(BUILD) tests/run_all.sh --$(TESTS) $(if $(filter shell,$(TESTS)),,$(TEST_BIN) $(REPLAY_BIN))
 
 bench: need-deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
@@ -146,6 +167,14 @@ ASAN_TESTS ?= all
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 	    $(if $(filter unit,$(ASAN_TESTS)),unit-test,test)
+
+# make fuzz: the libFuzzer targets in build-fuzz/fuzz/ (clang, installed with apt-get when
+# missing); run one with build-fuzz/fuzz/fuzz_NAME tests/fuzz/corpus/NAME -dict=tests/fuzz/NAME.dict
+fuzz: need-deps
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || $(MAKE) --no-print-directory DEB_PKGS=clang deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT=-O1 SAN="$(FUZZ_SAN)" \
+	    fuzz-targets
+fuzz-targets: $(FUZZ_BIN)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/twintop/themes \
@@ -167,6 +196,6 @@ format:
 	clang-format -i core/*.[ch] simulator/*.[ch] tui/*.[ch] tests/*.c tests/bench/*.c
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

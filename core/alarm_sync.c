@@ -19,6 +19,8 @@
 #define SYNC_TABLE 8192 /* power of two, twice the manager's default capacity */
 #define SYNC_KEY_MAX (CATALOG_NAME_MAX + ALARM_CONDITION_MAX + 2)
 #define SYNC_PENDING_MS (10 * 60 * 1000)
+/* JSON numbers are doubles: past 2^53 ms (285,000 years) a time no longer fits int64_t safely. */
+#define SYNC_MS_MAX 9007199254740992.0
 
 struct sync_action {
     char action[16];
@@ -271,8 +273,10 @@ static void sync_on_message(void *ctx, const char *topic, const void *payload, s
     const cJSON *cond = cJSON_GetObjectItemCaseSensitive(root, "condition");
     const cJSON *wall = cJSON_GetObjectItemCaseSensitive(last, "wall_ts_ms");
     const cJSON *act_origin = cJSON_GetObjectItemCaseSensitive(last, "origin");
+    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(last, "duration_ms");
     if (!cJSON_IsString(mid) || !cJSON_IsString(cond) || !cJSON_IsObject(last) ||
-        !cJSON_IsNumber(wall) || !cJSON_IsString(origin) ||
+        !cJSON_IsNumber(wall) || !(wall->valuedouble >= 0 && wall->valuedouble <= SYNC_MS_MAX) ||
+        (cJSON_IsNumber(dur) && !(dur->valuedouble <= SYNC_MS_MAX)) || !cJSON_IsString(origin) ||
         (cJSON_IsString(act_origin) &&
          strcmp(act_origin->valuestring, mqtt_client_id(s->conn)) == 0) ||
         strlen(mid->valuestring) >= CATALOG_NAME_MAX ||
@@ -287,7 +291,6 @@ static void sync_on_message(void *ctx, const char *topic, const void *payload, s
     sync_copy_text(last, "origin", a.origin, sizeof a.origin);
     sync_copy_text(last, "reason", a.reason, sizeof a.reason);
     a.wall_ts_ms = (int64_t)wall->valuedouble;
-    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(last, "duration_ms");
     a.duration_ms = cJSON_IsNumber(dur) && dur->valuedouble > 0 ? (int64_t)dur->valuedouble : 0;
     char key[SYNC_KEY_MAX], machine_id[CATALOG_NAME_MAX], condition[ALARM_CONDITION_MAX];
     mqtt_codec_sanitize_text(mid->valuestring, machine_id, sizeof machine_id);

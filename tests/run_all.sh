@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Runs the tests; prints one line per test and "N passed, N failed, N skipped".
 #   tests/run_all.sh [--all|--unit|--shell] [CMOCKA_BINARY...]
-# --unit runs only the cmocka binaries given, --shell only the tests/*.sh scripts, --all both
-# (the default). A test that exits 77, or a script that prints a line starting "SKIP ", is
+# --unit runs only the binaries given (cmocka tests, and $BUILD/fuzz-replay/fuzz_NAME, which
+# replays tests/fuzz/corpus/NAME through one fuzz target), --shell only the tests/*.sh scripts,
+# --all both (the default). A test that exits 77, or a script that prints a line starting "SKIP ", is
 # counted as skipped. Each test's stdout and stderr go to $BUILD/test-logs/NAME.log; the log of
 # a failing test is printed (its last 80 lines). Exits nonzero when any test failed.
 set -u

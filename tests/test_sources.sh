@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 bad=0
-for f in core/*.[ch] tui/*.[ch] simulator/*.[ch] tests/*.[ch] tests/bench/*.c; do
+for f in core/*.[ch] tui/*.[ch] simulator/*.[ch] tests/*.[ch] tests/bench/*.c tests/fuzz/*.[ch]; do
     [ -e "$f" ] || continue
     if [ "$(head -1 "$f")" != "// SPDX-License-Identifier: MIT" ]; then
         echo "FAIL $f: line 1 is not '// SPDX-License-Identifier: MIT'"; bad=1
