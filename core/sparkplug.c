@@ -342,7 +342,8 @@ static void spb_birth_metrics(struct spb_node *n, int device, const spb_payload 
         snprintf(a->name, sizeof a->name, "%s", m->name);
         spb_sensor_name(m->name, a->sensor, sizeof a->sensor);
     }
-    qsort(n->aliases, (size_t)n->alias_count, sizeof *n->aliases, spb_alias_cmp);
+    if (n->alias_count > 1) /* qsort must not see the NULL table of a birth without metrics */
+        qsort(n->aliases, (size_t)n->alias_count, sizeof *n->aliases, spb_alias_cmp);
 }
 
 static void spb_request_rebirth(struct sparkplug *sp, struct spb_node *n, int64_t now_ms)
