@@ -39,6 +39,12 @@ def metric(name=None, alias=None, datatype=None, **value):
     return m
 
 
+
+def say(line):
+    """One line in one write: paho's thread prints too, and print() may interleave."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
 class Node:
     def __init__(self, group, node, devices):
         self.group, self.node, self.devices = group, node, devices
@@ -60,7 +66,7 @@ class Node:
         pl.ParseFromString(msg.payload)
         if any(m.name == "Node Control/Rebirth" and m.boolean_value for m in pl.metrics):
             self.ncmd += 1  # answered from the main thread: paho's callback must not wait
-            print("NCMD rebirth", self.node, flush=True)
+            say("NCMD rebirth %s" % self.node)
 
     def send(self, kind, metrics, device=None, seq=None):
         if seq is None:
@@ -106,7 +112,7 @@ for _ in range(50):
     if a.ncmd:
         break
     time.sleep(0.1)
-print("ncmd", a.ncmd, flush=True)
+say("ncmd %d" % a.ncmd)
 a.birth()
 a.send("DDATA", [metric(alias=42, double_value=1.0)], "PUMP_X")  # unknown alias
 a.c.publish(a.topic("DDATA", "PUMP_X"), b"\xff\xff\xff garbage", qos=1).wait_for_publish()
