@@ -100,6 +100,7 @@ static void app_feed_options(const struct config *cfg, struct mqtt_feed_options 
         .qos = cfg->qos,
         .share_group = cfg->share_group,
         .topic_prefix = cfg->topic_prefix,
+        .max_clock_skew_ms = (int64_t)(cfg->max_clock_skew_s * 1000.0),
     };
     for (int i = 0; i < cfg->topic_count; i++)
         o->topics[i] = cfg->topics[i];
