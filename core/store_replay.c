@@ -58,10 +58,10 @@ struct store_replay *store_replay_open(const char *db_path, char *err, size_t er
     return r;
 }
 
-void store_replay_range(struct store_replay *r, int64_t *oldest_ms, int64_t *newest_ms)
+void store_replay_range(struct store_replay *r, int64_t run, int64_t *oldest_ms,
+                        int64_t *newest_ms)
 {
-    *oldest_ms = store_read_oldest_ms(r->reader);
-    *newest_ms = store_read_newest_ms(r->reader);
+    store_read_run_span(r->reader, run, oldest_ms, newest_ms);
 }
 
 /* Caller holds the lock. */
