@@ -529,14 +529,14 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
     int64_t lo, hi;
     store_read_key_range(r, q, &lo, &hi);
     /* Tables by the source's version: a version-1 file has no rollups, anomalies or alarm log. */
-    char rollups[256] = "", anomalies[320] = "", events[320] = "", runs[160] = "", run[40] = "";
+    char rollups[512] = "", anomalies[768] = "", events[768] = "", runs[256] = "", run[40] = "";
     bool v4 = r->version >= 4;
     if (v4 && r->run > 0)
         snprintf(run, sizeof run, " AND run = %lld", (long long)r->run);
     if (v4)
         snprintf(runs, sizeof runs,
                  "INSERT INTO main.runs SELECT * FROM src.runs WHERE id IN"
-                 " (SELECT run FROM main.sensors)%s;", run);
+                 " (SELECT run FROM main.sensors);");
     else
         snprintf(runs, sizeof runs,
                  "INSERT INTO main.runs(id, source, started_wall_ms) SELECT 1, 'legacy', 0"
