@@ -126,8 +126,12 @@ static int clock_parse(const char *text, bool partial, int64_t *ms)
     if (mon < 1 || mon > 12 || day < 1 || day > clock_month_days(year, mon) || hour > 23 ||
         min > 59 || sec > 59)
         return -1;
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day, .tm_hour = hour,
-                    .tm_min = min, .tm_sec = sec};
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = mon - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = min,
+                    .tm_sec = sec};
     time_t t = timegm(&tm);
     *ms = (int64_t)t * 1000 + frac_ms - (int64_t)offset_min * 60000;
     return 0;

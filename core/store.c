@@ -139,8 +139,6 @@ struct store {
     int prune_sensor;
 };
 
-
-
 void store_options_default(struct store_options *opt)
 {
     memset(opt, 0, sizeof *opt);
@@ -200,10 +198,11 @@ static int store_run_begin(struct store *st)
     if (atomic_load(&st->run_id))
         return SQLITE_OK;
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "INSERT INTO runs(source, scenario, seed, speed, catalog,"
-                                " started_wall_ms, ended_wall_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                                -1, &q, NULL);
+    int rc =
+        sqlite3_prepare_v2(st->db,
+                           "INSERT INTO runs(source, scenario, seed, speed, catalog,"
+                           " started_wall_ms, ended_wall_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                           -1, &q, NULL);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(q, 1, st->run_source, -1, SQLITE_STATIC);

@@ -42,7 +42,7 @@ struct store_run_info {
     const char *source;   /* "demo", "mqtt", "replay" (NULL: "demo") */
     const char *scenario; /* NULL: "" */
     uint64_t seed;
-    double speed; /* plant seconds per wall second; <= 0: as fast as possible */
+    double speed;        /* plant seconds per wall second; <= 0: as fast as possible */
     const char *catalog; /* NULL: "" */
     bool live;           /* plant time is the wall clock (an MQTT feed) */
 };
@@ -100,8 +100,8 @@ void store_status(struct store *st, struct store_status *out);
 void store_status_text(const struct store_status *s, char *buf, size_t len);
 
 /* Writes the status as JSON members for the headless status line (a headless_extra writer):
- * ,"db":{"recording":true,"reason":"","run":N,"written":N,"dropped":N,"queued":N,"too_old":N}. ctx is the store
- * (NULL: "recording":false,"reason":"no db"). */
+ * ,"db":{"recording":true,"reason":"","run":N,"written":N,"dropped":N,"queued":N,"too_old":N}. ctx
+ * is the store (NULL: "recording":false,"reason":"no db"). */
 void store_status_json(void *ctx, char *out, size_t len);
 
 /* Waits until every sample handed to the sink so far is committed (or dropped). Returns 0, or -1

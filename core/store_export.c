@@ -559,10 +559,11 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
                  ev_cols, ev_cols, (long long)q->since_ms, (long long)q->until_ms, run);
     }
     if (r->version >= 3)
-        snprintf(events, sizeof events,
-                 "INSERT INTO main.alarm_events(%s) SELECT %s FROM src.alarm_events WHERE ts_ms >="
-                 " %lld AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines)%s;",
-                 al_cols, al_cols, (long long)q->since_ms, (long long)q->until_ms, run);
+        snprintf(
+            events, sizeof events,
+            "INSERT INTO main.alarm_events(%s) SELECT %s FROM src.alarm_events WHERE ts_ms >="
+            " %lld AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines)%s;",
+            al_cols, al_cols, (long long)q->since_ms, (long long)q->until_ms, run);
     char *script = sqlite3_mprintf(
         "BEGIN;"
         "INSERT INTO main.machines SELECT * FROM src.machines WHERE id IN"

@@ -401,8 +401,8 @@ static int reader_resolve_run(struct store_reader *r, const struct store_query *
     r->run = q->run == 0 ? store_read_latest_run(r) : q->run;
     if (r->version < 4) { /* one legacy run: 1 is every row */
         if (r->run > 1) {
-            snprintf(err, errlen, "no run %lld in %s (it has one legacy run, 1)",
-                     (long long)r->run, r->path);
+            snprintf(err, errlen, "no run %lld in %s (it has one legacy run, 1)", (long long)r->run,
+                     r->path);
             return -1;
         }
         r->run = STORE_RUN_ALL;
@@ -411,8 +411,8 @@ static int reader_resolve_run(struct store_reader *r, const struct store_query *
     if (r->run == STORE_RUN_ALL || r->run == 0)
         return 0;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db, "SELECT first_ts_ms, last_ts_ms FROM runs WHERE id = ?1",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(r->db, "SELECT first_ts_ms, last_ts_ms FROM runs WHERE id = ?1", -1,
+                                &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, r->run);
         rc = sqlite3_step(st);
@@ -512,7 +512,8 @@ void store_read_key_range(const struct store_reader *r, const struct store_query
           : q->until_ms <= 0   ? 0
                                : q->until_ms << STORE_SENSOR_BITS;
     if (r->run > 0 && r->run_end_ms > 0) { /* the run's own span: a short scan of a big file */
-        int64_t first = r->run_first_ms << STORE_SENSOR_BITS, end = r->run_end_ms << STORE_SENSOR_BITS;
+        int64_t first = r->run_first_ms << STORE_SENSOR_BITS,
+                end = r->run_end_ms << STORE_SENSOR_BITS;
         if (*lo < first)
             *lo = first;
         if (*hi > end)
@@ -601,7 +602,7 @@ int store_read_rollup_series(struct store_reader *r, const char *machine_id, con
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
             r->db,
-"SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
+            "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
             " WHERE d.sensor = (SELECT s.id FROM sensors s JOIN machines m ON m.id = s.machine"
             " WHERE m.machine_id = ?1 AND s.name = ?2 ORDER BY s.id DESC LIMIT 1) AND d.win = ?3"
             " AND d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"

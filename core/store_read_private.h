@@ -31,7 +31,7 @@ struct store_reader {
     struct sqlite3 *db;
     char path[1024];
     int version;
-    int64_t run;                   /* the run the last check resolved; STORE_RUN_ALL: every run */
+    int64_t run; /* the run the last check resolved; STORE_RUN_ALL: every run */
     int64_t run_first_ms, run_end_ms; /* its plant-time span [first, end); 0/0: unknown */
     int machine_count;
     struct reader_machine *machines;

@@ -134,8 +134,8 @@ static void test_json_append_string(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso8601_strict),   cmocka_unit_test(test_iso8601_partial),
-        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_iso8601_strict),      cmocka_unit_test(test_iso8601_partial),
+        cmocka_unit_test(test_format_round_trip),   cmocka_unit_test(test_duration),
         cmocka_unit_test(test_clocks_move_forward), cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_json_append_string),
     };

@@ -42,12 +42,12 @@ static void replay_on_signal(int sig)
     replay_stop = 1;
 }
 
-
 static void player_toggle(void *ctx)
 {
     struct replay *r = ctx;
     store_replay_toggle_pause(r->player);
-    engine_set_speed(r->engine, store_replay_paused(r->player) ? 1e-9 : store_replay_speed(r->player));
+    engine_set_speed(r->engine,
+                     store_replay_paused(r->player) ? 1e-9 : store_replay_speed(r->player));
 }
 
 static bool player_paused(void *ctx)
@@ -90,7 +90,6 @@ static void replay_alarms_json(void *ctx, char *out, size_t len)
     }
     snprintf(out, len, ",\"alarms\":{\"active\":%d,\"unacked\":%d}", active, unacked);
 }
-
 
 static int replay_headless(struct replay *r)
 {

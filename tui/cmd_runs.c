@@ -45,8 +45,8 @@ static int runs_print_table(void *ctx, const struct store_run *run)
         snprintf(speed, sizeof speed, "max");
     else
         snprintf(speed, sizeof speed, "%g", run->speed);
-    printf("%4lld  %-6s  %-10s  %6s  %-20s  %-20s  %-20s  %9lld\n", (long long)run->id,
-           run->source, run->scenario[0] ? run->scenario : "-", speed, started, first, last,
+    printf("%4lld  %-6s  %-10s  %6s  %-20s  %-20s  %-20s  %9lld\n", (long long)run->id, run->source,
+           run->scenario[0] ? run->scenario : "-", speed, started, first, last,
            (long long)run->samples);
     return 0;
 }
@@ -84,8 +84,7 @@ static int runs_parse(int argc, char **argv, char *db, size_t dblen, bool *json,
             }
             i++;
         } else {
-            fprintf(stderr, "twintop runs: unknown or incomplete option '%s' (see --help)\n",
-                    word);
+            fprintf(stderr, "twintop runs: unknown or incomplete option '%s' (see --help)\n", word);
             return -1;
         }
     }
