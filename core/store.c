@@ -272,7 +272,7 @@ static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal
     store_forget_mappings(st);
     rc = store_run_begin(st);
     if (rc != SQLITE_OK) {
-        snprintf(why, whylen, "starting the run: %s", sqlite3_errmsg(st->db));
+        snprintf(why, whylen, "%s", sqlite3_errmsg(st->db)); /* as a commit would say it */
         store_db_close(st);
         return -rc;
     }
