@@ -104,6 +104,14 @@ static int clock_time_of_day(const char **p, bool partial, int *hour, int *min, 
     return clock_fraction(p, frac_ms);
 }
 
+/* Days in a month of the proleptic Gregorian calendar: 2026-02-30 is refused, not rolled over. */
+static int clock_month_days(int year, int mon)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return mon == 2 && leap ? 29 : days[mon - 1];
+}
+
 static int clock_parse(const char *text, bool partial, int64_t *ms)
 {
     const char *p = text;
@@ -114,10 +122,16 @@ static int clock_parse(const char *text, bool partial, int64_t *ms)
     if (clock_time_of_day(&p, partial, &hour, &min, &sec, &frac_ms) ||
         clock_zone(&p, &offset_min) || *p != '\0')
         return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+    /* No leap second: epoch time has none, and a "60" would alias the next minute's first. */
+    if (mon < 1 || mon > 12 || day < 1 || day > clock_month_days(year, mon) || hour > 23 ||
+        min > 59 || sec > 59)
         return -1;
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day, .tm_hour = hour,
-                    .tm_min = min, .tm_sec = sec};
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = mon - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = min,
+                    .tm_sec = sec};
     time_t t = timegm(&tm);
     *ms = (int64_t)t * 1000 + frac_ms - (int64_t)offset_min * 60000;
     return 0;

@@ -66,6 +66,8 @@ static const struct option_def options[] = {
     {"sparkplug-node", STR(sparkplug_node), "ID", "Sparkplug edge node id (demo)"},
     {"max-machines", NUM(OPT_INT, max_machines), "N", "cap on machines a feed creates (1000)"},
     {"share-group", STR(share_group), "NAME", "MQTT 5 shared subscription group"},
+    {"max-clock-skew", NUM(OPT_DURATION, max_clock_skew_s), "T",
+     "refuse live samples stamped more than T ahead of the clock (5m)"},
     {"config", STR(config_file), "FILE", "read options from FILE (option = value lines)"},
 };
 
@@ -138,6 +140,7 @@ void config_defaults(struct config *cfg, const char *argv0)
     cfg->qos = 1;
     cfg->mqtt_version = 5;
     cfg->max_machines = 1000;
+    cfg->max_clock_skew_s = 300;
     config_default_db_path(cfg->db_path, sizeof cfg->db_path);
 }
 

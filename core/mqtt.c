@@ -744,6 +744,8 @@ struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct c
     snprintf(f->prefix, sizeof f->prefix, "%s",
              mqtt_given(opt->topic_prefix) ? opt->topic_prefix : "dt");
     f->codec = mqtt_codec_create(cat);
+    if (f->codec && opt->max_clock_skew_ms > 0)
+        mqtt_codec_set_max_skew(f->codec, opt->max_clock_skew_ms);
     f->sparkplug = f->codec ? sparkplug_create(cat, f->codec) : NULL;
     f->conn = f->sparkplug ? mqtt_create(&opt->conn, opt->url, "feed", true, err, errlen) : NULL;
     if (!f->conn) {

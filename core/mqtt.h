@@ -120,6 +120,7 @@ struct mqtt_feed_options {
     int qos;
     const char *share_group;  /* --share-group: $share/<group>/ before every pattern */
     const char *topic_prefix; /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
+    int64_t max_clock_skew_ms; /* --max-clock-skew (mqtt_codec_set_max_skew); 0: the default */
 };
 
 /* Subscribes opt->topics (default dt/+/+/telemetry; $share/<group>/… with a share group) at

@@ -26,6 +26,7 @@ static const char *const reject_names[MQTT_CODEC_REJECT_COUNT] = {
     [MQTT_CODEC_TOO_LARGE] = "too_large",
     [MQTT_CODEC_BAD_TIMESTAMP] = "bad_timestamp",
     [MQTT_CODEC_MACHINE_CAP] = "machine_cap",
+    [MQTT_CODEC_FUTURE_TIMESTAMP] = "future_timestamp",
 };
 
 const char *mqtt_codec_reject_name(int reason)
@@ -289,6 +290,7 @@ struct mqtt_codec {
     size_t slot_count;             /* power of two */
     size_t slot_used;
     int last_machine;
+    int64_t max_skew_ms; /* < 0: no limit */
     _Atomic uint64_t received, decoded, samples, rejected_total, fields_unmapped, learned;
     _Atomic uint64_t rejected[MQTT_CODEC_REJECT_COUNT];
 };
@@ -356,6 +358,7 @@ struct mqtt_codec *mqtt_codec_create(struct catalog *cat)
         return NULL;
     c->cat = cat;
     c->last_machine = -1;
+    c->max_skew_ms = MQTT_CODEC_SKEW_DEFAULT_MS;
     if (mqtt_codec_slots_alloc(c, 64) < 0) {
         free(c);
         return NULL;
@@ -460,6 +463,11 @@ static bool mqtt_codec_fill(const struct catalog_sensor *sensor, const struct mq
     return true;
 }
 
+void mqtt_codec_set_max_skew(struct mqtt_codec *c, int64_t max_skew_ms)
+{
+    c->max_skew_ms = max_skew_ms;
+}
+
 int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *payload, size_t len,
                       int64_t now_ms, struct sample *out, size_t max)
 {
@@ -468,6 +476,8 @@ int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *paylo
     int rc = mqtt_codec_parse(payload, len, topic, now_ms, rec);
     if (rc != MQTT_CODEC_OK)
         return mqtt_codec_reject(c, rc);
+    if (c->max_skew_ms >= 0 && rec->ts_ms - now_ms > c->max_skew_ms)
+        return mqtt_codec_reject(c, MQTT_CODEC_FUTURE_TIMESTAMP);
     return mqtt_codec_decode_record(c, rec, out, max);
 }
 

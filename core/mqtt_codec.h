@@ -35,6 +35,7 @@ enum mqtt_codec_reject {
     MQTT_CODEC_TOO_LARGE,        /* payload above MQTT_CODEC_PAYLOAD_MAX */
     MQTT_CODEC_BAD_TIMESTAMP,    /* timestamp present but unreadable or out of range */
     MQTT_CODEC_MACHINE_CAP,      /* a new machine beyond --max-machines: counted, not created */
+    MQTT_CODEC_FUTURE_TIMESTAMP, /* stamped beyond the clock-skew tolerance ahead of now_ms */
     MQTT_CODEC_REJECT_COUNT
 };
 
@@ -67,7 +68,8 @@ struct mqtt_codec_stats {
     uint64_t machines_learned;
 };
 
-/* "not_json", "no_machine_id", "no_numeric_field", "too_large", "bad_timestamp", "machine_cap". */
+/* "not_json", "no_machine_id", "no_numeric_field", "too_large", "bad_timestamp", "machine_cap",
+ * "future_timestamp". */
 const char *mqtt_codec_reject_name(int reason);
 
 /* Parses one payload. topic (may be NULL) supplies the type of dt/<type>/<id>/telemetry.
@@ -97,6 +99,12 @@ int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *paylo
  * catalog mapping, learning and counters, without counting it as received. */
 int mqtt_codec_decode_record(struct mqtt_codec *c, const struct mqtt_codec_record *rec,
                              struct sample *out, size_t max);
+
+/* Payloads stamped more than max_skew_ms ahead of mqtt_codec_decode's now_ms are refused as
+ * MQTT_CODEC_FUTURE_TIMESTAMP (default MQTT_CODEC_SKEW_DEFAULT_MS; negative: no limit), so one
+ * sample from a broken clock cannot move the history's "now" years ahead. */
+#define MQTT_CODEC_SKEW_DEFAULT_MS (5 * 60 * 1000)
+void mqtt_codec_set_max_skew(struct mqtt_codec *c, int64_t max_skew_ms);
 
 /* The machine index of the last successful mqtt_codec_decode. */
 int mqtt_codec_last_machine(const struct mqtt_codec *c);

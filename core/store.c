@@ -50,6 +50,7 @@ enum store_stmt {
     STMT_PRUNE_ROLLUP,
     STMT_PRUNE_ANOMALY,
     STMT_PRUNE_ALARM_EVENT,
+    STMT_UPDATE_RUN,
     STMT_COUNT
 };
 
@@ -62,15 +63,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " count = count + excluded.count, min = min(min, excluded.min),"
         " max = max(max, excluded.max), sum = sum + excluded.sum",
     [STMT_INSERT_ANOMALY] = "INSERT INTO anomalies(ts_ms, machine_id, sensor, detector, value,"
-                            " score, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            " score, reason, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [STMT_INSERT_ALARM_EVENT] = "INSERT INTO alarm_events(ts_ms, machine_id, condition, change,"
-                                " state, priority, value, reason)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                " state, priority, value, reason, run)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_FIND_MACHINE] = "SELECT id FROM machines WHERE machine_id = ?1",
     [STMT_INSERT_MACHINE] = "INSERT INTO machines(machine_id, type) VALUES (?1, ?2)",
-    [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE machine = ?1 AND name = ?2",
+    [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE run = ?3 AND machine = ?1 AND name = ?2",
     [STMT_INSERT_SENSOR] =
-        "INSERT INTO sensors(machine, name, unit, is_text) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO sensors(machine, name, unit, is_text, run) VALUES (?1, ?2, ?3, ?4, ?5)",
     /* Deletes at most ?2 of the oldest rows below the cutoff ?1: no long stall. */
     [STMT_PRUNE_RAW] =
         "DELETE FROM raw_samples WHERE key < ?1 AND key <= coalesce((SELECT key FROM raw_samples"
@@ -84,6 +85,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                            " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
     [STMT_PRUNE_ALARM_EVENT] = "DELETE FROM alarm_events WHERE id IN (SELECT id FROM alarm_events"
                                " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
+    [STMT_UPDATE_RUN] = "UPDATE runs SET ended_wall_ms = ?2, samples = samples + ?5,"
+                        " first_ts_ms = coalesce(min(first_ts_ms, ?3), ?3),"
+                        " last_ts_ms = coalesce(max(last_ts_ms, ?4), ?4) WHERE id = ?1",
 };
 
 struct store {
@@ -101,7 +105,9 @@ struct store {
     bool recording;
     char reason[160];
 
-    _Atomic uint64_t written, dropped, processed, events_written, duplicates, pruned;
+    _Atomic uint64_t written, dropped, processed, events_written, duplicates, pruned, too_old;
+    _Atomic int64_t run_id; /* written once by the writer (or store_open), read by status */
+    char run_source[16], run_scenario[256], run_catalog[1024];
     _Atomic int64_t last_commit_ms;
     _Atomic int64_t max_db_bytes;
     _Atomic bool max_changed;
@@ -128,10 +134,10 @@ struct store {
     struct event *ev_batch;
     size_t ev_batch_count;
     int64_t newest_ts_ms;
+    int64_t cutoff_ms; /* raw samples below it are refused and pruned (this batch); 0: none */
+    int64_t batch_first_ms, batch_last_ms;
     int prune_sensor;
 };
-
-
 
 void store_options_default(struct store_options *opt)
 {
@@ -186,6 +192,33 @@ static void store_forget_mappings(struct store *st)
     st->dirty_count = 0;
 }
 
+/* The run's row, inserted the first time the file opens (a reopen after a failure goes on). */
+static int store_run_begin(struct store *st)
+{
+    if (atomic_load(&st->run_id))
+        return SQLITE_OK;
+    sqlite3_stmt *q;
+    int rc =
+        sqlite3_prepare_v2(st->db,
+                           "INSERT INTO runs(source, scenario, seed, speed, catalog,"
+                           " started_wall_ms, ended_wall_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                           -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(q, 1, st->run_source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, st->run_scenario, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)st->opt.run.seed);
+    sqlite3_bind_double(q, 4, st->opt.run.speed);
+    sqlite3_bind_text(q, 5, st->run_catalog, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, clock_wall_ms());
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return rc;
+    atomic_store(&st->run_id, (int64_t)sqlite3_last_insert_rowid(st->db));
+    return SQLITE_OK;
+}
+
 /* Opens the connection. Returns 0; a negative SQLite code with the reason in why otherwise;
  * fatal is set when retrying cannot help (not our file, newer schema). */
 static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal)
@@ -237,6 +270,12 @@ static int store_db_open(struct store *st, char *why, size_t whylen, bool *fatal
         return -SQLITE_READONLY;
     }
     store_forget_mappings(st);
+    rc = store_run_begin(st);
+    if (rc != SQLITE_OK) {
+        snprintf(why, whylen, "%s", sqlite3_errmsg(st->db)); /* as a commit would say it */
+        store_db_close(st);
+        return -rc;
+    }
     return 0;
 }
 
@@ -294,6 +333,7 @@ static int store_map_sensor(struct store *st, int machine, int sensor)
     q = st->stmt[STMT_FIND_SENSOR];
     sqlite3_bind_int64(q, 1, st->machine_map[machine]);
     sqlite3_bind_text(q, 2, cs->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, atomic_load(&st->run_id));
     int rc = sqlite3_step(q);
     int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
@@ -305,6 +345,7 @@ static int store_map_sensor(struct store *st, int machine, int sensor)
         sqlite3_bind_text(q, 2, cs->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, cs->unit, -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 4, cs->is_text);
+        sqlite3_bind_int64(q, 5, atomic_load(&st->run_id));
         rc = sqlite3_step(q);
         sqlite3_reset(q);
         if (rc == SQLITE_CONSTRAINT) { /* the id CHECK: the key has room for 16383 sensors */
@@ -412,6 +453,10 @@ static int batch_keys(struct store *st, size_t *count, size_t *invalid)
             (*invalid)++;
             continue;
         }
+        if (s->ts_ms < st->cutoff_ms) {
+            atomic_fetch_add(&st->too_old, 1);
+            continue;
+        }
         st->keys[n].key = (uint64_t)s->ts_ms << STORE_SENSOR_BITS | (uint64_t)id;
         st->keys[n].index = (uint32_t)i;
         if (n && st->keys[n].key < st->keys[n - 1].key)
@@ -423,6 +468,10 @@ static int batch_keys(struct store *st, size_t *count, size_t *invalid)
     if (!sorted)
         qsort(st->keys, n, sizeof *st->keys, cmp_key);
     *count = n;
+    if (n) {
+        st->batch_first_ms = (int64_t)(st->keys[0].key >> STORE_SENSOR_BITS);
+        st->batch_last_ms = (int64_t)(st->keys[n - 1].key >> STORE_SENSOR_BITS);
+    }
     return SQLITE_OK;
 }
 
@@ -469,6 +518,7 @@ static int store_insert_event(struct store *st, const struct event *e)
         sqlite3_bind_text(q, 6, alarm_priority_name(e->priority), -1, SQLITE_STATIC);
         sqlite3_bind_double(q, 7, e->value);
         sqlite3_bind_text(q, 8, e->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 9, atomic_load(&st->run_id));
     } else {
         q = st->stmt[STMT_INSERT_ANOMALY];
         sqlite3_bind_int64(q, 1, e->ts_ms);
@@ -478,6 +528,7 @@ static int store_insert_event(struct store *st, const struct event *e)
         sqlite3_bind_double(q, 5, e->value);
         sqlite3_bind_double(q, 6, e->score);
         sqlite3_bind_text(q, 7, e->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 8, atomic_load(&st->run_id));
     }
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
@@ -494,15 +545,52 @@ static int store_insert_events(struct store *st)
     return SQLITE_OK;
 }
 
-/* Retention relative to the newest sample, but never ahead of the wall clock: a feed with a
- * bogus future clock must not wipe the history. */
+/* The retention's "now" for this batch: the wall clock for a live run; for a simulated one its
+ * newest plant time so far, never ahead of the wall clock (a sped-up run must not prune the
+ * present). One value per batch, so the refusal and the pruning agree. */
+static int64_t store_retention_now(const struct store *st)
+{
+    int64_t wall = clock_wall_ms();
+    if (st->opt.run.live)
+        return wall;
+    return st->newest_ts_ms > 0 && st->newest_ts_ms < wall ? st->newest_ts_ms : wall;
+}
+
+static void store_set_cutoff(struct store *st)
+{
+    st->cutoff_ms = 0;
+    if (st->opt.retain_raw_s > 0 && (st->opt.run.live || st->newest_ts_ms > 0))
+        st->cutoff_ms = store_retention_now(st) - (int64_t)(st->opt.retain_raw_s * 1000.0);
+    if (st->cutoff_ms < 0)
+        st->cutoff_ms = 0;
+}
+
+static int store_update_run(struct store *st, uint64_t inserted)
+{
+    sqlite3_stmt *q = st->stmt[STMT_UPDATE_RUN];
+    sqlite3_bind_int64(q, 1, atomic_load(&st->run_id));
+    sqlite3_bind_int64(q, 2, clock_wall_ms());
+    if (inserted) {
+        sqlite3_bind_int64(q, 3, st->batch_first_ms);
+        sqlite3_bind_int64(q, 4, st->batch_last_ms);
+    } else {
+        sqlite3_bind_null(q, 3);
+        sqlite3_bind_null(q, 4);
+    }
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)inserted);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Raw samples below this batch's cutoff; rollups and events by the same "now". */
 static int store_prune(struct store *st, size_t batch)
 {
-    if (st->newest_ts_ms <= 0)
+    if (st->newest_ts_ms <= 0 && !st->opt.run.live)
         return SQLITE_OK;
-    int64_t now = st->newest_ts_ms < clock_wall_ms() ? st->newest_ts_ms : clock_wall_ms();
+    int64_t now = store_retention_now(st);
     if (st->opt.retain_raw_s > 0) {
-        int64_t cutoff = now - (int64_t)(st->opt.retain_raw_s * 1000.0);
+        int64_t cutoff = st->cutoff_ms;
         if (cutoff > 0) {
             sqlite3_stmt *q = st->stmt[STMT_PRUNE_RAW];
             sqlite3_bind_int64(q, 1, (sqlite3_int64)((uint64_t)cutoff << STORE_SENSOR_BITS));
@@ -575,10 +663,13 @@ static void store_write_batch(struct store *st)
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     size_t n = 0, invalid = 0;
     uint64_t inserted = 0;
+    store_set_cutoff(st);
     if (rc == SQLITE_OK)
         rc = batch_keys(st, &n, &invalid);
     if (rc == SQLITE_OK)
         rc = store_insert_samples(st, n, &inserted);
+    if (rc == SQLITE_OK)
+        rc = store_update_run(st, inserted);
     if (rc == SQLITE_OK)
         rc = rollup_flush_all(st);
     if (rc == SQLITE_OK)
@@ -748,6 +839,11 @@ struct store *store_open(const char *path, const struct store_options *opt,
         st->opt.retry_ms = 2000;
     st->max_db_bytes = st->opt.max_db_bytes;
     st->cat = cat;
+    const struct store_run_info *run = &st->opt.run;
+    snprintf(st->run_source, sizeof st->run_source, "%s", run->source ? run->source : "demo");
+    snprintf(st->run_scenario, sizeof st->run_scenario, "%s", run->scenario ? run->scenario : "");
+    snprintf(st->run_catalog, sizeof st->run_catalog, "%s", run->catalog ? run->catalog : "");
+    st->opt.run.source = st->opt.run.scenario = st->opt.run.catalog = NULL;
     st->q = queue_create(st->opt.queue_capacity);
     st->ev_ring = calloc(STORE_EVENTS_MAX, sizeof *st->ev_ring);
     st->ev_batch = calloc(STORE_EVENTS_MAX, sizeof *st->ev_batch);
@@ -816,6 +912,8 @@ void store_status(struct store *st, struct store_status *out)
     out->events_dropped = atomic_load(&st->events_dropped);
     out->duplicates = atomic_load(&st->duplicates);
     out->pruned = atomic_load(&st->pruned);
+    out->too_old = atomic_load(&st->too_old);
+    out->run_id = atomic_load(&st->run_id);
     out->last_commit_ms = atomic_load(&st->last_commit_ms);
     snprintf(out->path, sizeof out->path, "%s", st->path);
 }
@@ -845,10 +943,11 @@ void store_status_json(void *ctx, char *out, size_t len)
         reason[k++] = *src == '"' || *src == '\\' || (unsigned char)*src < 0x20 ? '\'' : *src;
     reason[k] = '\0';
     snprintf(out, len,
-             ",\"db\":{\"recording\":%s,\"reason\":\"%s\",\"written\":%llu,\"dropped\":%llu,"
-             "\"queued\":%llu}",
-             s.recording ? "true" : "false", reason, (unsigned long long)s.written,
-             (unsigned long long)s.dropped, (unsigned long long)s.queued);
+             ",\"db\":{\"recording\":%s,\"reason\":\"%s\",\"run\":%lld,\"written\":%llu,"
+             "\"dropped\":%llu,\"queued\":%llu,\"too_old\":%llu}",
+             s.recording ? "true" : "false", reason, (long long)s.run_id,
+             (unsigned long long)s.written, (unsigned long long)s.dropped,
+             (unsigned long long)s.queued, (unsigned long long)s.too_old);
 }
 
 int store_flush(struct store *st, int timeout_ms)

@@ -13,6 +13,14 @@
  * did not fit, so it never waits on the disk (unless block_when_full is set). The writer thread
  * owns the SQLite connection. store_status may be called from any thread.
  *
+ * Runs: every store_open starts a run (a row of the runs table); the sensor rows, anomalies and
+ * alarm changes it writes carry its id, so runs that record the same plant times never collide.
+ *
+ * Time policy: a live run (run.live) prunes raw samples older than retain_raw_s counted from the
+ * wall clock; a simulated run counts from its newest plant time, never ahead of the wall clock.
+ * A sample already older than that cutoff when its batch is written is refused and counted as
+ * too_old, so nothing is counted as written and then pruned at the same commit.
+ *
  * Failures: a full disk, a read-only file or an I/O error never stop the program: the status says
  * "recording stopped: <reason>", what arrives meanwhile is counted as dropped, and the writer
  * retries every retry_ms until the file takes writes again.
@@ -24,10 +32,20 @@
 #include "engine.h"
 
 /* Current schema version, kept in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* Raw samples are keyed by (ts_ms << STORE_SENSOR_BITS) | sensor id. */
 #define STORE_SENSOR_BITS 14
 #define STORE_SENSOR_MAX ((1 << STORE_SENSOR_BITS) - 1)
+
+/* What a run records, for the runs table; the strings are copied by store_open. */
+struct store_run_info {
+    const char *source;   /* "demo", "mqtt", "replay" (NULL: "demo") */
+    const char *scenario; /* NULL: "" */
+    uint64_t seed;
+    double speed;        /* plant seconds per wall second; <= 0: as fast as possible */
+    const char *catalog; /* NULL: "" */
+    bool live;           /* plant time is the wall clock (an MQTT feed) */
+};
 
 struct store_options {
     double retain_raw_s;     /* raw samples older than this are pruned; 0: keep forever */
@@ -37,6 +55,7 @@ struct store_options {
     int retry_ms;            /* wait before retrying a stopped recording (0: 2000) */
     int64_t max_db_bytes;    /* cap on the file size, as PRAGMA max_page_count (0: none) */
     bool block_when_full;    /* the sink waits instead of dropping (--speed max runs) */
+    struct store_run_info run;
 };
 
 struct store_status {
@@ -50,6 +69,8 @@ struct store_status {
     uint64_t events_dropped;
     uint64_t duplicates;    /* samples ignored because (machine, sensor, ts) was already stored */
     uint64_t pruned;        /* raw samples removed by retention */
+    uint64_t too_old;       /* samples refused: older than the retention when they arrived */
+    int64_t run_id;         /* this recording's runs.id, 0 until the file first opened */
     int64_t last_commit_ms; /* wall clock of the newest commit, 0 before the first */
     char path[1024];
 };
@@ -79,8 +100,8 @@ void store_status(struct store *st, struct store_status *out);
 void store_status_text(const struct store_status *s, char *buf, size_t len);
 
 /* Writes the status as JSON members for the headless status line (a headless_extra writer):
- * ,"db":{"recording":true,"reason":"","written":N,"dropped":N,"queued":N}. ctx is the store
- * (NULL: "recording":false,"reason":"no db"). */
+ * ,"db":{"recording":true,"reason":"","run":N,"written":N,"dropped":N,"queued":N,"too_old":N}. ctx
+ * is the store (NULL: "recording":false,"reason":"no db"). */
 void store_status_json(void *ctx, char *out, size_t len);
 
 /* Waits until every sample handed to the sink so far is committed (or dropped). Returns 0, or -1

@@ -222,7 +222,7 @@ static long long export_raw(struct store_reader *r, const struct store_query *q,
         return -1;
     }
     int64_t lo, hi;
-    store_read_key_range(q, &lo, &hi);
+    store_read_key_range(r, q, &lo, &hi);
     sqlite3_bind_int64(st, 1, lo);
     sqlite3_bind_int64(st, 2, hi);
     if (!json)
@@ -354,19 +354,22 @@ static int alarm_log_query(struct store_reader *r, sqlite3_stmt **out, char *err
         snprintf(err, errlen, "%s holds no alarm log", r->path);
         return 1;
     }
-    char sql[2048];
+    char sql[2048], run[40] = "";
     size_t n = 0;
+    if (r->version >= 4 && r->run > 0)
+        snprintf(run, sizeof run, " AND e.run = %lld", (long long)r->run);
     if (events)
         n += (size_t)snprintf(
             sql + n, sizeof sql - n,
             "SELECT e.ts_ms, %s, e.machine_id, e.condition, e.priority, e.change, '', '',"
-            " e.reason, 0, e.id FROM alarm_events e WHERE e.ts_ms >= ?1 AND e.ts_ms < ?2%s",
+            " e.reason, 0, e.id FROM alarm_events e WHERE e.ts_ms >= ?1 AND e.ts_ms < ?2%s%s",
             alarms ? "(SELECT id FROM alarms a WHERE a.machine_id = e.machine_id AND"
                      " a.condition = e.condition)"
                    : "NULL",
             actions ? " AND e.change NOT IN ('ack', 'shelve', 'unshelve', 'note', 'suppress',"
                       " 'unsuppress', 'out_of_service', 'in_service')"
-                    : "");
+                    : "",
+            run);
     if (actions)
         n += (size_t)snprintf(sql + n, sizeof sql - n,
                               "%sSELECT a.ts_ms, a.alarm_id, a.machine_id, a.condition, %s,"
@@ -524,9 +527,26 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
     snprintf(ids + n, cap - n, ")");
     free(allow);
     int64_t lo, hi;
-    store_read_key_range(q, &lo, &hi);
+    store_read_key_range(r, q, &lo, &hi);
     /* Tables by the source's version: a version-1 file has no rollups, anomalies or alarm log. */
-    char rollups[256] = "", anomalies[256] = "", events[256] = "";
+    char rollups[512] = "", anomalies[768] = "", events[768] = "", runs[256] = "", run[40] = "";
+    bool v4 = r->version >= 4;
+    if (v4 && r->run > 0)
+        snprintf(run, sizeof run, " AND run = %lld", (long long)r->run);
+    if (v4)
+        snprintf(runs, sizeof runs,
+                 "INSERT INTO main.runs SELECT * FROM src.runs WHERE id IN"
+                 " (SELECT run FROM main.sensors);");
+    else
+        snprintf(runs, sizeof runs,
+                 "INSERT INTO main.runs(id, source, started_wall_ms) SELECT 1, 'legacy', 0"
+                 " WHERE EXISTS (SELECT 1 FROM main.sensors);");
+    /* Column lists, not *: the copy has the current schema, the source may be older. */
+    const char *ev_cols = v4 ? "id, ts_ms, machine_id, sensor, detector, value, score, reason, run"
+                             : "id, ts_ms, machine_id, sensor, detector, value, score, reason";
+    const char *al_cols =
+        v4 ? "id, ts_ms, machine_id, condition, change, state, priority, value, reason, run"
+           : "id, ts_ms, machine_id, condition, change, state, priority, value, reason";
     if (r->version >= 2) {
         snprintf(rollups, sizeof rollups,
                  "INSERT INTO main.rollup_data SELECT * FROM src.rollup_data WHERE sensor IN"
@@ -534,24 +554,27 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
                  " bucket_start_ms < %lld;",
                  (long long)q->since_ms, (long long)q->until_ms);
         snprintf(anomalies, sizeof anomalies,
-                 "INSERT INTO main.anomalies SELECT * FROM src.anomalies WHERE ts_ms >= %lld AND"
-                 " ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
-                 (long long)q->since_ms, (long long)q->until_ms);
+                 "INSERT INTO main.anomalies(%s) SELECT %s FROM src.anomalies WHERE ts_ms >= %lld"
+                 " AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines)%s;",
+                 ev_cols, ev_cols, (long long)q->since_ms, (long long)q->until_ms, run);
     }
     if (r->version >= 3)
-        snprintf(events, sizeof events,
-                 "INSERT INTO main.alarm_events SELECT * FROM src.alarm_events WHERE ts_ms >= %lld"
-                 " AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines);",
-                 (long long)q->since_ms, (long long)q->until_ms);
+        snprintf(
+            events, sizeof events,
+            "INSERT INTO main.alarm_events(%s) SELECT %s FROM src.alarm_events WHERE ts_ms >="
+            " %lld AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines)%s;",
+            al_cols, al_cols, (long long)q->since_ms, (long long)q->until_ms, run);
     char *script = sqlite3_mprintf(
         "BEGIN;"
         "INSERT INTO main.machines SELECT * FROM src.machines WHERE id IN"
         " (SELECT machine FROM src.sensors WHERE id IN %s);"
-        "INSERT INTO main.sensors SELECT * FROM src.sensors WHERE id IN %s;"
+        "INSERT INTO main.sensors(id, machine, name, unit, is_text%s)"
+        " SELECT id, machine, name, unit, is_text%s FROM src.sensors WHERE id IN %s;"
         "INSERT INTO main.raw_samples SELECT key, value FROM src.raw_samples"
         " WHERE key >= %lld AND key < %lld AND (key & %d) IN %s;"
-        "%s%s%s",
-        ids, ids, (long long)lo, (long long)hi, STORE_SENSOR_MAX, ids, rollups, anomalies, events);
+        "%s%s%s%s",
+        ids, v4 ? ", run" : "", v4 ? ", run" : "", ids, (long long)lo, (long long)hi,
+        STORE_SENSOR_MAX, ids, runs, rollups, anomalies, events);
     free(ids);
     rc = script ? sqlite3_exec(dst, script, NULL, NULL, NULL) : SQLITE_NOMEM;
     sqlite3_free(script);
@@ -613,7 +636,8 @@ int store_export_copy(struct store_reader *r, const struct store_query *q, const
     if (rc != 0)
         return -1;
     bool whole = !q->machine_count && !q->sensor_count && q->since_ms == INT64_MIN &&
-                 q->until_ms == INT64_MAX;
+                 q->until_ms == INT64_MAX &&
+                 (r->run == STORE_RUN_ALL || store_read_latest_run(r) <= 1);
     if (whole) {
         sqlite3_stmt *st;
         rc = sqlite3_prepare_v2(r->db, "VACUUM INTO ?1", -1, &st, NULL);

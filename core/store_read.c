@@ -156,7 +156,10 @@ int store_read_load_names(struct store_reader *r, char *err, size_t errlen)
         r->machine_count++;
     }
     sqlite3_finalize(q);
-    sqlite3_prepare_v2(r->db, "SELECT id, machine, name, is_text FROM sensors", -1, &q, NULL);
+    sqlite3_prepare_v2(r->db,
+                       r->version >= 4 ? "SELECT id, machine, name, is_text, run FROM sensors"
+                                       : "SELECT id, machine, name, is_text, 1 FROM sensors",
+                       -1, &q, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {
         int id = sqlite3_column_int(q, 0);
         int64_t mid = sqlite3_column_int64(q, 1);
@@ -170,6 +173,7 @@ int store_read_load_names(struct store_reader *r, char *err, size_t errlen)
             continue;
         struct reader_sensor *s = &r->sensors[id];
         s->machine = m;
+        s->run = sqlite3_column_int64(q, 4);
         s->name = dup_text(q, 2);
         s->is_text = sqlite3_column_int(q, 3) != 0;
         s->csv = s->name ? make_csv_prefix(r->machines[m].id, s->name) : NULL;
@@ -270,6 +274,84 @@ int64_t store_read_oldest_ms(struct store_reader *r)
     return reader_edge_ms(r, "SELECT min(key) FROM raw_samples");
 }
 
+int store_read_runs(struct store_reader *r, int (*fn)(void *ctx, const struct store_run *run),
+                    void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *q;
+    const char *sql =
+        r->version >= 4
+            ? "SELECT id, source, scenario, seed, speed, catalog, started_wall_ms, ended_wall_ms,"
+              " first_ts_ms, last_ts_ms, samples FROM runs ORDER BY id"
+            : "SELECT 1, 'legacy', '', NULL, NULL, '', min(key) >> 14, max(key) >> 14,"
+              " min(key) >> 14, max(key) >> 14, count(*) FROM raw_samples HAVING count(*) > 0";
+    if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    int rc, result = 0;
+    while (!result && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_run run = {
+            .id = sqlite3_column_int64(q, 0),
+            .source = (const char *)sqlite3_column_text(q, 1),
+            .scenario = (const char *)sqlite3_column_text(q, 2),
+            .seed = sqlite3_column_int64(q, 3),
+            .speed = sqlite3_column_double(q, 4),
+            .catalog = (const char *)sqlite3_column_text(q, 5),
+            .started_wall_ms = sqlite3_column_int64(q, 6),
+            .ended_wall_ms = sqlite3_column_int64(q, 7),
+            .first_ts_ms = sqlite3_column_int64(q, 8),
+            .last_ts_ms = sqlite3_column_int64(q, 9),
+            .samples = sqlite3_column_int64(q, 10),
+        };
+        run.source = run.source ? run.source : "";
+        run.scenario = run.scenario ? run.scenario : "";
+        run.catalog = run.catalog ? run.catalog : "";
+        result = fn(ctx, &run);
+    }
+    if (!result && rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        result = -1;
+    }
+    sqlite3_finalize(q);
+    return result;
+}
+
+void store_read_run_span(struct store_reader *r, int64_t run, int64_t *oldest_ms,
+                         int64_t *newest_ms)
+{
+    *oldest_ms = *newest_ms = 0;
+    if (run == 0)
+        run = store_read_latest_run(r);
+    if (run == STORE_RUN_ALL || r->version < 4) {
+        *oldest_ms = store_read_oldest_ms(r);
+        *newest_ms = store_read_newest_ms(r);
+        return;
+    }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(r->db, "SELECT first_ts_ms, last_ts_ms FROM runs WHERE id = ?1", -1, &q,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, run);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            *oldest_ms = sqlite3_column_int64(q, 0);
+            *newest_ms = sqlite3_column_int64(q, 1);
+        }
+    }
+    sqlite3_finalize(q);
+}
+
+int store_read_parse_run(const char *text, int64_t *run, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end || errno || v < 1) {
+        snprintf(err, errlen, "'%s' is not a run id (1, 2, ...; twintop runs lists them)", text);
+        return -1;
+    }
+    *run = v;
+    return 0;
+}
+
 static int find_machine(const struct store_reader *r, const char *id)
 {
     for (int i = 0; i < r->machine_count; i++)
@@ -298,9 +380,60 @@ static bool sensor_chosen(const struct store_query *q, const char *name)
     return false;
 }
 
+int64_t store_read_latest_run(struct store_reader *r)
+{
+    if (r->version < 4)
+        return reader_edge_ms(r, "SELECT count(*) > 0 FROM sensors") ? 1 : 0;
+    sqlite3_stmt *q;
+    int64_t id = 0;
+    if (sqlite3_prepare_v2(r->db, "SELECT max(id) FROM runs", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        id = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return id;
+}
+
+/* Resolves q->run into r->run and its plant-time span (the key range export and replay scan). */
+static int reader_resolve_run(struct store_reader *r, const struct store_query *q, char *err,
+                              size_t errlen)
+{
+    r->run_first_ms = r->run_end_ms = 0;
+    r->run = q->run == 0 ? store_read_latest_run(r) : q->run;
+    if (r->version < 4) { /* one legacy run: 1 is every row */
+        if (r->run > 1) {
+            snprintf(err, errlen, "no run %lld in %s (it has one legacy run, 1)", (long long)r->run,
+                     r->path);
+            return -1;
+        }
+        r->run = STORE_RUN_ALL;
+        return 0;
+    }
+    if (r->run == STORE_RUN_ALL || r->run == 0)
+        return 0;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(r->db, "SELECT first_ts_ms, last_ts_ms FROM runs WHERE id = ?1", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, r->run);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        r->run_first_ms = sqlite3_column_int64(st, 0);
+        r->run_end_ms = sqlite3_column_int64(st, 1) + 1;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    snprintf(err, errlen, "no run %lld in %s (twintop runs --db %s lists them)", (long long)r->run,
+             r->path, r->path);
+    return -1;
+}
+
 int store_read_check_names(struct store_reader *r, const struct store_query *q, char *err,
                            size_t errlen)
 {
+    if (reader_resolve_run(r, q, err, errlen) != 0)
+        return -1;
     for (int i = 0; i < q->machine_count; i++) {
         if (find_machine(r, q->machines[i]) >= 0)
             continue;
@@ -352,7 +485,8 @@ int store_read_check(struct store_reader *r, const struct store_query *q, char *
 bool *store_read_allowed(const struct store_reader *r, const struct store_query *q, bool *oom)
 {
     *oom = false;
-    if (!q->machine_count && !q->sensor_count)
+    bool by_run = r->run > 0 && r->version >= 4;
+    if (!q->machine_count && !q->sensor_count && !by_run)
         return NULL;
     bool *allow = calloc((size_t)r->sensor_cap + 1, sizeof *allow);
     if (!allow) {
@@ -362,12 +496,13 @@ bool *store_read_allowed(const struct store_reader *r, const struct store_query 
     for (int k = 0; k < r->sensor_cap; k++) {
         const struct reader_sensor *s = &r->sensors[k];
         allow[k] = s->machine >= 0 && store_read_machine_chosen(q, r->machines[s->machine].id) &&
-                   sensor_chosen(q, s->name);
+                   sensor_chosen(q, s->name) && (!by_run || s->run == r->run);
     }
     return allow;
 }
 
-void store_read_key_range(const struct store_query *q, int64_t *lo, int64_t *hi)
+void store_read_key_range(const struct store_reader *r, const struct store_query *q, int64_t *lo,
+                          int64_t *hi)
 {
     const int64_t limit = INT64_MAX >> STORE_SENSOR_BITS;
     *lo = q->since_ms <= 0       ? 0
@@ -376,6 +511,14 @@ void store_read_key_range(const struct store_query *q, int64_t *lo, int64_t *hi)
     *hi = q->until_ms >= limit ? INT64_MAX
           : q->until_ms <= 0   ? 0
                                : q->until_ms << STORE_SENSOR_BITS;
+    if (r->run > 0 && r->run_end_ms > 0) { /* the run's own span: a short scan of a big file */
+        int64_t first = r->run_first_ms << STORE_SENSOR_BITS,
+                end = r->run_end_ms << STORE_SENSOR_BITS;
+        if (*lo < first)
+            *lo = first;
+        if (*hi > end)
+            *hi = end;
+    }
 }
 
 int store_read_each(struct store_reader *r, const struct store_query *q,
@@ -394,7 +537,7 @@ int store_read_each(struct store_reader *r, const struct store_query *q,
         return -1;
     }
     int64_t lo, hi;
-    store_read_key_range(q, &lo, &hi);
+    store_read_key_range(r, q, &lo, &hi);
     bool oom;
     bool *allow = store_read_allowed(r, q, &oom);
     int result = 0;
@@ -460,9 +603,9 @@ int store_read_rollup_series(struct store_reader *r, const char *machine_id, con
     if (sqlite3_prepare_v2(
             r->db,
             "SELECT d.bucket_start_ms, d.sum / d.count, d.min, d.max FROM rollup_data d"
-            " JOIN sensors s ON s.id = d.sensor JOIN machines m ON m.id = s.machine"
-            " WHERE m.machine_id = ?1 AND s.name = ?2 AND d.win = ?3 AND"
-            " d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
+            " WHERE d.sensor = (SELECT s.id FROM sensors s JOIN machines m ON m.id = s.machine"
+            " WHERE m.machine_id = ?1 AND s.name = ?2 ORDER BY s.id DESC LIMIT 1) AND d.win = ?3"
+            " AND d.bucket_start_ms >= ?4 AND d.bucket_start_ms < ?5"
             " ORDER BY d.bucket_start_ms DESC LIMIT ?6",
             -1, &st, NULL) != SQLITE_OK)
         return -1;

@@ -24,6 +24,22 @@ struct store_query {
     int64_t until_ms; /* exclusive; INT64_MAX: to the end */
     int rollup;       /* -1: raw samples; else a window index (store_window_find) */
     bool alarms;      /* the alarm log (alarm_actions) instead of samples */
+    int64_t run;      /* runs.id; 0: the latest run; STORE_RUN_ALL: every run */
+};
+
+#define STORE_RUN_ALL (-1)
+
+/* One row of the runs table (store.h); strings live as long as the callback. */
+struct store_run {
+    int64_t id;
+    const char *source; /* "demo", "mqtt", "replay", "legacy" */
+    const char *scenario;
+    int64_t seed;
+    double speed;
+    const char *catalog;
+    int64_t started_wall_ms, ended_wall_ms;
+    int64_t first_ts_ms, last_ts_ms; /* plant-time span; 0/0 when nothing was recorded */
+    int64_t samples;
 };
 
 /* One recorded sample, as replay sees it. Strings live until the callback returns. */
@@ -46,11 +62,28 @@ void store_read_query_default(struct store_query *q);
 struct store_reader *store_read_open(const char *path, char *err, size_t errlen);
 void store_read_close(struct store_reader *r);
 
+/* Calls fn for every run, oldest first, until fn returns non-zero (returned). A file from before
+ * runs has one legacy run. Returns 0, or -1 with err. */
+int store_read_runs(struct store_reader *r, int (*fn)(void *ctx, const struct store_run *run),
+                    void *ctx, char *err, size_t errlen);
+
+/* The id of the newest run (1 for a file from before runs), 0 when the file has none. */
+int64_t store_read_latest_run(struct store_reader *r);
+
+/* The plant-time span of a run (0: the latest; STORE_RUN_ALL: the whole file), 0/0 when it
+ * recorded nothing. "-1h" for export and replay counts back from this newest. */
+void store_read_run_span(struct store_reader *r, int64_t run, int64_t *oldest_ms,
+                         int64_t *newest_ms);
+
+/* Parses a --run value: a run id (1, 2, ...). Returns 0, or -1 with the reason in err. */
+int store_read_parse_run(const char *text, int64_t *run, char *err, size_t errlen);
+
 /* Time of the newest / oldest raw sample, 0 when there is none. */
 int64_t store_read_newest_ms(struct store_reader *r);
 int64_t store_read_oldest_ms(struct store_reader *r);
 
-/* Checks the query's machine and sensor names: -1 with "unknown machine 'X' in PATH; known:
+/* Checks the query's run (0 resolves to the latest; an unknown id is refused), machine and
+ * sensor names: -1 with "no run N in PATH", or "unknown machine 'X' in PATH; known:
  * A, B, ..." (or the sensors of the chosen machines) in err. */
 int store_read_check(struct store_reader *r, const struct store_query *q, char *err, size_t errlen);
 

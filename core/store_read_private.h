@@ -20,6 +20,7 @@ struct reader_machine {
 
 struct reader_sensor {
     int machine; /* index into machines; -1: no such sensor id */
+    int64_t run; /* runs.id (1 in files before runs) */
     char *name;
     bool is_text;
     char *csv;  /* ",machine,sensor," (quoted where needed) */
@@ -30,6 +31,8 @@ struct store_reader {
     struct sqlite3 *db;
     char path[1024];
     int version;
+    int64_t run; /* the run the last check resolved; STORE_RUN_ALL: every run */
+    int64_t run_first_ms, run_end_ms; /* its plant-time span [first, end); 0/0: unknown */
     int machine_count;
     struct reader_machine *machines;
     int sensor_cap; /* sensors[0..sensor_cap) indexed by sensors.id */
@@ -38,13 +41,15 @@ struct store_reader {
 
 /* Machine and sensor names, read inside the caller's read transaction. */
 int store_read_load_names(struct store_reader *r, char *err, size_t errlen);
-/* -1 with "unknown machine/sensor ..." in err when the query names one the file lacks. */
+/* Resolves the query's run into r->run (and its span), then: -1 with "no run N" or "unknown
+ * machine/sensor ..." in err when the query names one the file lacks. */
 int store_read_check_names(struct store_reader *r, const struct store_query *q, char *err,
                            size_t errlen);
 /* Sensor ids the query selects: allow[id]; NULL when it selects every sensor (or *oom). */
 bool *store_read_allowed(const struct store_reader *r, const struct store_query *q, bool *oom);
-/* The raw_samples key range [lo, hi) of the query's time range. */
-void store_read_key_range(const struct store_query *q, int64_t *lo, int64_t *hi);
+/* The raw_samples key range [lo, hi) of the query's time range, within the checked run's span. */
+void store_read_key_range(const struct store_reader *r, const struct store_query *q, int64_t *lo,
+                          int64_t *hi);
 bool store_read_machine_chosen(const struct store_query *q, const char *id);
 /* Writes s as one CSV field (quoted when it holds a separator, a quote or a line break) to dst
  * unless NULL; returns its length. */

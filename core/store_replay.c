@@ -41,7 +41,6 @@ struct store_replay {
     char error[512];
 };
 
-
 struct store_replay *store_replay_open(const char *db_path, char *err, size_t errlen)
 {
     struct store_replay *r = calloc(1, sizeof *r);
@@ -58,10 +57,9 @@ struct store_replay *store_replay_open(const char *db_path, char *err, size_t er
     return r;
 }
 
-void store_replay_range(struct store_replay *r, int64_t *oldest_ms, int64_t *newest_ms)
+void store_replay_range(struct store_replay *r, int64_t run, int64_t *oldest_ms, int64_t *newest_ms)
 {
-    *oldest_ms = store_read_oldest_ms(r->reader);
-    *newest_ms = store_read_newest_ms(r->reader);
+    store_read_run_span(r->reader, run, oldest_ms, newest_ms);
 }
 
 /* Caller holds the lock. */
@@ -69,7 +67,8 @@ static int64_t clock_locked(const struct store_replay *r)
 {
     if (r->paused || r->speed <= 0)
         return r->anchor_ts_ms;
-    return r->anchor_ts_ms + (int64_t)(((clock_monotonic_s() * 1000.0) - r->anchor_wall_ms) * r->speed);
+    return r->anchor_ts_ms +
+           (int64_t)(((clock_monotonic_s() * 1000.0) - r->anchor_wall_ms) * r->speed);
 }
 
 static void reanchor_locked(struct store_replay *r)

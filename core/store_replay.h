@@ -24,8 +24,9 @@ struct store_replay;
  * handed over; the caller may still use store_replay_range before store_replay_start. */
 struct store_replay *store_replay_open(const char *db_path, char *err, size_t errlen);
 
-/* Recorded time range (oldest, newest sample), 0/0 when empty. */
-void store_replay_range(struct store_replay *r, int64_t *oldest_ms, int64_t *newest_ms);
+/* Recorded time range (oldest, newest sample) of a run (store_read_run_span), 0/0 when empty. */
+void store_replay_range(struct store_replay *r, int64_t run, int64_t *oldest_ms,
+                        int64_t *newest_ms);
 
 /* Starts the producer over q's selection. speed <= 0: as fast as the queue takes. The catalog
  * and queue must outlive the replay. Returns 0 or -1 with err. */

@@ -19,7 +19,9 @@ int store_window_find(const char *name)
 
 /* migrations[v] takes a file from user_version v to v + 1. Version 1 was the first cut (raw
  * samples only); version 2 adds rollups and anomalies and backfills the rollups from raw data;
- * version 3 adds the alarm change log. */
+ * version 3 adds the alarm change log; version 4 adds runs: every sensor row, anomaly and alarm
+ * change belongs to one run, so two runs that record the same plant time get different raw keys.
+ * What an older file holds becomes run 1, "legacy". */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE IF NOT EXISTS machines("
     "  id INTEGER PRIMARY KEY,"
@@ -84,6 +86,50 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  value REAL,"
     "  reason TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS alarm_events_ts ON alarm_events(ts_ms);",
+
+    "CREATE TABLE IF NOT EXISTS runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  source TEXT NOT NULL,"
+    "  scenario TEXT NOT NULL DEFAULT '',"
+    "  seed INTEGER,"
+    "  speed REAL,"
+    "  catalog TEXT NOT NULL DEFAULT '',"
+    "  started_wall_ms INTEGER NOT NULL,"
+    "  ended_wall_ms INTEGER,"
+    "  first_ts_ms INTEGER,"
+    "  last_ts_ms INTEGER,"
+    "  samples INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO runs(id, source, started_wall_ms, ended_wall_ms, first_ts_ms, last_ts_ms, samples)"
+    "  SELECT 1, 'legacy', coalesce(min(key) >> 14, 0), max(key) >> 14, min(key) >> 14,"
+    "         max(key) >> 14, count(*) FROM raw_samples"
+    "  HAVING count(*) > 0 OR EXISTS (SELECT 1 FROM sensors);"
+    "DROP VIEW IF EXISTS samples;"
+    "DROP VIEW IF EXISTS rollups;"
+    "CREATE TABLE sensors_v4("
+    "  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 16383),"
+    "  machine INTEGER NOT NULL REFERENCES machines(id),"
+    "  name TEXT NOT NULL,"
+    "  unit TEXT NOT NULL DEFAULT '',"
+    "  is_text INTEGER NOT NULL DEFAULT 0,"
+    "  run INTEGER NOT NULL DEFAULT 1,"
+    "  UNIQUE(run, machine, name));"
+    "INSERT INTO sensors_v4 SELECT id, machine, name, unit, is_text, 1 FROM sensors;"
+    "DROP TABLE sensors;"
+    "ALTER TABLE sensors_v4 RENAME TO sensors;"
+    "CREATE VIEW samples AS"
+    "  SELECT s.run AS run, m.machine_id AS machine_id, s.name AS sensor, r.key >> 14 AS ts_ms,"
+    "         r.value AS value"
+    "  FROM raw_samples r JOIN sensors s ON s.id = (r.key & 16383)"
+    "  JOIN machines m ON m.id = s.machine;"
+    "CREATE VIEW rollups AS"
+    "  SELECT s.run AS run,"
+    "         CASE d.win WHEN 0 THEN '1min' WHEN 1 THEN '5min' ELSE '1hour' END AS \"window\","
+    "         m.machine_id AS machine_id, s.name AS sensor, d.bucket_start_ms AS bucket_start_ms,"
+    "         d.count AS count, d.min AS min, d.max AS max, d.sum / d.count AS mean"
+    "  FROM rollup_data d JOIN sensors s ON s.id = d.sensor"
+    "  JOIN machines m ON m.id = s.machine;"
+    "ALTER TABLE anomalies ADD COLUMN run INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE alarm_events ADD COLUMN run INTEGER NOT NULL DEFAULT 1;",
 };
 
 static int schema_version(sqlite3 *db, int *version)

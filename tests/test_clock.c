@@ -29,6 +29,15 @@ static void test_iso8601_strict(void **state)
     assert_int_equal(clock_parse_iso8601("2026-13-22T10:00:00Z", &ms), -1);
     assert_int_equal(clock_parse_iso8601("2026-11-22T10:00:00.Z", &ms), -1);
     assert_int_equal(clock_parse_iso8601("2026-11-22T10:00:00+25:00", &ms), -1);
+    /* impossible dates are refused, not rolled over into the next month or minute */
+    assert_int_equal(clock_parse_iso8601("2026-02-30T10:00:00Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2026-02-29T10:00:00Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2028-02-29T10:00:00Z", &ms), 0);
+    assert_int_equal(clock_parse_iso8601("2100-02-29T10:00:00Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2000-02-29T10:00:00Z", &ms), 0);
+    assert_int_equal(clock_parse_iso8601("2026-04-31T10:00:00Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601("2026-11-22T10:00:60Z", &ms), -1);
+    assert_int_equal(clock_parse_iso8601_partial("2026-02-30", &ms), -1);
 }
 
 static void test_iso8601_partial(void **state)
@@ -125,8 +134,8 @@ static void test_json_append_string(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso8601_strict),   cmocka_unit_test(test_iso8601_partial),
-        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_iso8601_strict),      cmocka_unit_test(test_iso8601_partial),
+        cmocka_unit_test(test_format_round_trip),   cmocka_unit_test(test_duration),
         cmocka_unit_test(test_clocks_move_forward), cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_json_append_string),
     };

@@ -50,6 +50,8 @@ static int setup(void **state)
         return -1;
     }
     f->codec = mqtt_codec_create(f->cat);
+    if (f->codec) /* the fixture decodes 2026 payloads at now = 1 s */
+        mqtt_codec_set_max_skew(f->codec, -1);
     *state = f;
     return f->codec ? 0 : -1;
 }
@@ -93,6 +95,31 @@ static void test_own_format(void **state)
     assert_true(s->u.value == 1480.5);
     assert_true(s->ts_ms == 1795341600250LL);
     assert_non_null(find(f, n, m, "vibration_mm_s"));
+}
+
+/* The time policy: 5 min ahead of the clock is fine, beyond it is refused and counted. */
+static void test_future_timestamp_refused(void **state)
+{
+    struct fixture *f = *state;
+    mqtt_codec_set_max_skew(f->codec, MQTT_CODEC_SKEW_DEFAULT_MS);
+    const int64_t now = 1795341600000LL; /* 2026-11-22T10:00:00Z */
+    const char *soon = "{\"machine_id\":\"PUMP_001\",\"ts\":\"2026-11-22T10:04:59Z\","
+                       "\"data\":{\"speed_rpm\":1}}";
+    const char *y2099 = "{\"machine_id\":\"PUMP_001\",\"ts\":\"2099-01-01T00:00:00Z\","
+                        "\"data\":{\"speed_rpm\":1}}";
+    const char *feb30 = "{\"machine_id\":\"PUMP_001\",\"ts\":\"2026-02-30T00:00:00Z\","
+                        "\"data\":{\"speed_rpm\":1}}";
+    assert_int_equal(mqtt_codec_decode(f->codec, NULL, soon, strlen(soon), now, f->out, 256), 1);
+    assert_int_equal(mqtt_codec_decode(f->codec, NULL, y2099, strlen(y2099), now, f->out, 256),
+                     -MQTT_CODEC_FUTURE_TIMESTAMP);
+    assert_int_equal(mqtt_codec_decode(f->codec, NULL, feb30, strlen(feb30), now, f->out, 256),
+                     -MQTT_CODEC_BAD_TIMESTAMP);
+    struct mqtt_codec_stats st;
+    mqtt_codec_get_stats(f->codec, &st);
+    assert_true(st.rejected[MQTT_CODEC_FUTURE_TIMESTAMP] == 1);
+    char json[512];
+    mqtt_codec_stats_json(&st, json, sizeof json);
+    assert_non_null(strstr(json, "\"future_timestamp\":1"));
 }
 
 static void test_cnc_simulator_model(void **state)
@@ -245,7 +272,8 @@ static void test_binary_and_huge(void **state)
     }
     size_t big = 1024 * 1024;
     char *mb = malloc(big + 1);
-    int off = snprintf(mb, big, "{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1,\"pad\":\"");
+    int off =
+        snprintf(mb, big, "{\"machine_id\":\"PUMP_001\",\"data\":{\"speed_rpm\":1,\"pad\":\"");
     memset(mb + off, 'x', big - (size_t)off - 3);
     memcpy(mb + big - 3, "\"}}", 4);
     assert_int_equal(mqtt_codec_decode(f->codec, NULL, mb, big, 0, f->out, 256),
@@ -399,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_machine_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_machines_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encode_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_future_timestamp_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

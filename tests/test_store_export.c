@@ -514,6 +514,7 @@ static void test_export_while_recording(void **state)
         assert_non_null(r);
         struct store_query q;
         store_read_query_default(&q);
+        q.run = STORE_RUN_ALL; /* each record() above is a run of its own */
         long long rows;
         char *csv = export_mem(r, &q, STORE_FORMAT_CSV, &rows, err, sizeof err);
         if (rows < 0)

@@ -126,7 +126,7 @@ static void test_replay_reproduces_values(void **state)
     if (!r)
         fail_msg("%s", err);
     int64_t oldest, newest;
-    store_replay_range(r, &oldest, &newest);
+    store_replay_range(r, 0, &oldest, &newest);
     assert_int_equal(oldest, BASE_MS);
     assert_int_equal(newest, BASE_MS + (N / 6 - 1) * 250);
     struct store_query query;

@@ -16,7 +16,7 @@
 struct export_args {
     char db[CONFIG_PATH_MAX];
     struct store_query q;
-    const char *since, *until, *rollup, *format, *out;
+    const char *since, *until, *rollup, *format, *out, *run;
     bool help;
 };
 
@@ -30,6 +30,8 @@ enum export_opt {
     OPT_ALARMS,
     OPT_FORMAT,
     OPT_OUT,
+    OPT_RUN,
+    OPT_ALL_RUNS,
     OPT_HELP
 };
 
@@ -48,6 +50,8 @@ static const struct {
     {"alarms", OPT_ALARMS, NULL, "the alarm log (every alarm action) instead of samples"},
     {"format", OPT_FORMAT, "F", "csv (default), jsonl or sqlite"},
     {"out", OPT_OUT, "FILE", "write to FILE (default standard output; sqlite needs it)"},
+    {"run", OPT_RUN, "ID", "only this run (default: the latest; twintop runs lists them)"},
+    {"all-runs", OPT_ALL_RUNS, NULL, "every run instead of the latest"},
     {"help", OPT_HELP, NULL, "this text"},
 };
 #define EXPORT_OPTION_COUNT (sizeof export_options / sizeof export_options[0])
@@ -128,6 +132,14 @@ static int export_parse(int argc, char **argv, struct export_args *a, char *err,
         case OPT_OUT:
             a->out = value;
             break;
+        case OPT_RUN:
+            a->run = value;
+            if (store_read_parse_run(value, &a->q.run, err, errlen) != 0)
+                return -1;
+            break;
+        case OPT_ALL_RUNS:
+            a->q.run = STORE_RUN_ALL;
+            break;
         case OPT_HELP:
             a->help = true;
             break;
@@ -135,6 +147,10 @@ static int export_parse(int argc, char **argv, struct export_args *a, char *err,
     }
     if (a->rollup && (a->q.rollup = store_window_find(a->rollup)) < 0) {
         snprintf(err, errlen, "--rollup: '%s' is not 1min, 5min or 1hour", a->rollup);
+        return -1;
+    }
+    if (a->run && a->q.run == STORE_RUN_ALL) {
+        snprintf(err, errlen, "--run and --all-runs exclude each other");
         return -1;
     }
     if (a->rollup && a->q.alarms) {
@@ -229,7 +245,8 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "twintop export: %s\n", err);
         return 1;
     }
-    int64_t newest = store_read_newest_ms(r);
+    int64_t oldest, newest; /* "-1h" counts back from the chosen run's newest sample */
+    store_read_run_span(r, a.q.run, &oldest, &newest);
     if ((a.since && store_read_parse_time(a.since, newest, &a.q.since_ms, err, sizeof err) != 0) ||
         (a.until && store_read_parse_time(a.until, newest, &a.q.until_ms, err, sizeof err) != 0)) {
         fprintf(stderr, "twintop export: --%s: %s\n",

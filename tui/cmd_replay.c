@@ -42,12 +42,12 @@ static void replay_on_signal(int sig)
     replay_stop = 1;
 }
 
-
 static void player_toggle(void *ctx)
 {
     struct replay *r = ctx;
     store_replay_toggle_pause(r->player);
-    engine_set_speed(r->engine, store_replay_paused(r->player) ? 1e-9 : store_replay_speed(r->player));
+    engine_set_speed(r->engine,
+                     store_replay_paused(r->player) ? 1e-9 : store_replay_speed(r->player));
 }
 
 static bool player_paused(void *ctx)
@@ -91,7 +91,6 @@ static void replay_alarms_json(void *ctx, char *out, size_t len)
     snprintf(out, len, ",\"alarms\":{\"active\":%d,\"unacked\":%d}", active, unacked);
 }
 
-
 static int replay_headless(struct replay *r)
 {
     struct headless *h = headless_create(stdout, r->cat, r->engine);
@@ -131,18 +130,25 @@ static int replay_console(struct replay *r)
     return tui_run(&ctx) == 0 ? 0 : 1;
 }
 
-/* --since and --until are replay's own; everything else is a common option (config.c). */
+/* --since, --until, --run and --all-runs are replay's own; everything else is a common option
+ * (config.c). */
 static int replay_args(int argc, char **argv, char **rest, int *rest_count, const char **since,
-                       const char **until, char *err, size_t errlen)
+                       const char **until, const char **run, char *err, size_t errlen)
 {
     *rest_count = 0;
     rest[(*rest_count)++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char **slot = NULL;
         const char *word = argv[i];
+        if (strcmp(word, "--all-runs") == 0) {
+            *run = "all";
+            continue;
+        }
         size_t n = strncmp(word, "--since", 7) == 0 ? 7 : strncmp(word, "--until", 7) == 0 ? 7 : 0;
+        if (strncmp(word, "--run", 5) == 0 && (word[5] == '\0' || word[5] == '='))
+            n = 5;
         if (n && (word[n] == '\0' || word[n] == '='))
-            slot = word[2] == 's' ? since : until;
+            slot = n == 5 ? run : word[2] == 's' ? since : until;
         if (!slot) {
             rest[(*rest_count)++] = argv[i];
             continue;
@@ -162,9 +168,11 @@ static int replay_args(int argc, char **argv, char **rest, int *rest_count, cons
 
 static void replay_usage(void)
 {
-    printf("usage: twintop replay [--db PATH] [--speed X|max] [--since T] [--until T] [--headless]"
+    printf("usage: twintop replay [--db PATH] [--speed X|max] [--since T] [--until T]"
+           " [--run ID | --all-runs] [--headless]"
            "\n  --since T, --until T  ISO-8601, epoch ms, now, or relative to the newest sample"
-           " (-2h)\n  p pauses, + and - change the speed; common options follow.\n\n");
+           " (-2h)\n  --run ID              this run (default: the latest); --all-runs: every run"
+           "\n  p pauses, + and - change the speed; common options follow.\n\n");
     config_print_help("twintop");
 }
 
@@ -182,16 +190,22 @@ static void replay_close(struct replay *r)
     catalog_free(r->cat);
 }
 
-static int replay_open(struct replay *r, const char *since, const char *until, char *err,
-                       size_t errlen)
+static int replay_open(struct replay *r, const char *since, const char *until, const char *run,
+                       char *err, size_t errlen)
 {
+    store_read_query_default(&r->query);
+    char why[256];
+    if (run && strcmp(run, "all") == 0)
+        r->query.run = STORE_RUN_ALL;
+    else if (run && store_read_parse_run(run, &r->query.run, why, sizeof why) != 0) {
+        snprintf(err, errlen, "--run: %s", why);
+        return 2;
+    }
     r->player = store_replay_open(r->cfg.db_path, err, errlen);
     if (!r->player)
         return 1;
-    store_read_query_default(&r->query);
     int64_t oldest, newest;
-    store_replay_range(r->player, &oldest, &newest);
-    char why[256];
+    store_replay_range(r->player, r->query.run, &oldest, &newest);
     if (since && store_read_parse_time(since, newest, &r->query.since_ms, why, sizeof why) != 0) {
         snprintf(err, errlen, "--since: %s", why);
         return 2;
@@ -230,13 +244,13 @@ int cmd_replay(int argc, char **argv)
     static struct replay r;
     memset(&r, 0, sizeof r);
     char err[1024] = "";
-    const char *since = NULL, *until = NULL;
+    const char *since = NULL, *until = NULL, *run = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int rest_count;
     if (!rest)
         return 1;
     config_defaults(&r.cfg, argv[0]);
-    int rc = replay_args(argc, argv, rest, &rest_count, &since, &until, err, sizeof err);
+    int rc = replay_args(argc, argv, rest, &rest_count, &since, &until, &run, err, sizeof err);
     for (int i = 1; rc == 0 && i < rest_count; i++)
         if (strcmp(rest[i], "--help") == 0) {
             replay_usage();
@@ -258,7 +272,7 @@ int cmd_replay(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    rc = replay_open(&r, since, until, err, sizeof err);
+    rc = replay_open(&r, since, until, run, err, sizeof err);
     if (rc == 0 && engine_start(r.engine) != 0) {
         snprintf(err, sizeof err, "cannot start the engine");
         rc = 1;

@@ -100,6 +100,7 @@ static void app_feed_options(const struct config *cfg, struct mqtt_feed_options 
         .qos = cfg->qos,
         .share_group = cfg->share_group,
         .topic_prefix = cfg->topic_prefix,
+        .max_clock_skew_ms = (int64_t)(cfg->max_clock_skew_s * 1000.0),
     };
     for (int i = 0; i < cfg->topic_count; i++)
         o->topics[i] = cfg->topics[i];
@@ -228,6 +229,13 @@ static int app_open(struct app *app, char *err, size_t len)
         so.retain_raw_s = app->cfg.retain_raw_s;
         so.retain_rollups_s = app->cfg.retain_rollups_s;
         so.block_when_full = app->cfg.speed <= 0; /* --speed max: the plant waits for the disk */
+        bool live = app->cfg.mqtt_url[0] != '\0';
+        so.run = (struct store_run_info){.source = live ? "mqtt" : "demo",
+                                         .scenario = live ? "" : app->cfg.scenario,
+                                         .seed = live ? 0 : app->cfg.seed,
+                                         .speed = live ? 1.0 : app->cfg.speed,
+                                         .catalog = app->cfg.catalog,
+                                         .live = live};
         app->store = store_open(app->cfg.db_path, &so, app->cat, err, len);
         if (!app->store)
             return 2;
@@ -456,6 +464,7 @@ struct command {
 static const struct command commands[] = {
     {"export", cmd_export, "history to CSV, JSON lines or an SQLite copy"},
     {"replay", cmd_replay, "replay recorded history through the engine and console"},
+    {"runs", cmd_runs, "the recordings (runs) in a history file"},
     {"detect", cmd_detect, "anomaly scores for a CSV time series (NAB results format)"},
 };
 
