@@ -259,15 +259,22 @@ static void mqtt_publish_send(struct mqtt_publisher *p, const char *topic, const
         atomic_fetch_add(&p->n_refused, 1);
 }
 
-/* Samples arrive in ticks (one machine, one time, contiguous): one message per tick. */
+/* Samples arrive in ticks (one machine, one time, contiguous): the end of the tick at s[i]. */
+static size_t mqtt_publish_tick_end(const struct sample *s, size_t i, size_t n)
+{
+    size_t j = i + 1;
+    while (j < n && s[j].machine == s[i].machine && s[j].ts_ms == s[i].ts_ms)
+        j++;
+    return j;
+}
+
+/* One JSON message per tick. */
 static void mqtt_publish_telemetry(struct mqtt_publisher *p, const struct sample *s, size_t n)
 {
     char topic[300];
     int machines = catalog_machine_count(p->cat);
     for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && s[j].machine == s[i].machine && s[j].ts_ms == s[i].ts_ms)
-            j++;
+        size_t j = mqtt_publish_tick_end(s, i, n);
         int m = (int)s[i].machine;
         if (m < machines) {
             int len = mqtt_codec_encode(p->cat, m, s[i].ts_ms, s + i, j - i, p->buf, sizeof p->buf);
@@ -357,9 +364,7 @@ static void mqtt_publish_spb_telemetry(struct mqtt_publisher *p, struct sample *
     char topic[300];
     int machines = catalog_machine_count(p->cat);
     for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && s[j].machine == s[i].machine && s[j].ts_ms == s[i].ts_ms)
-            j++;
+        size_t j = mqtt_publish_tick_end(s, i, n);
         int m = (int)s[i].machine;
         int64_t ts = s[i].ts_ms;
         size_t k = m < machines && m < p->cap ? mqtt_publish_spb_filter(p, m, s + i, j - i) : 0;
