@@ -698,26 +698,6 @@ static void detect_forest_explain(const struct detect_machine *m, char *buf, siz
              worst >= 0 ? m->type->sensors[worst].name : "");
 }
 
-/* "Correlation broken": the monitor's statistics in units of their limits and the sensors that
- * contribute most, so the operator knows where to look. */
-static void detect_pca_explain(const struct detect_machine *m, char *buf, size_t len)
-{
-    int idx[3];
-    float share[3];
-    int n = detect_pca_top(m->pca, idx, share, 3);
-    int at = snprintf(buf, len, "sensors off their learned correlation: T2 %.1f, SPE %.1f x limit",
-                      detect_pca_t2(m->pca), detect_pca_spe(m->pca));
-    for (int k = 0; k < n && at > 0 && (size_t)at < len; k++) {
-        int sensor = -1;
-        for (int i = 0; i < m->n; i++)
-            if (m->dim_of[i] == idx[k])
-                sensor = i;
-        if (sensor >= 0)
-            at += snprintf(buf + at, len - (size_t)at, "%s%s %.0f%%", k ? ", " : "; most ",
-                           m->type->sensors[sensor].name, 100.0 * share[k]);
-    }
-}
-
 int detect_machine_pca_top(const struct detect_machine *m, int *sensor, float *share, int max)
 {
     if (!m->pca)
@@ -733,6 +713,25 @@ int detect_machine_pca_top(const struct detect_machine *m, int *sensor, float *s
                 sensor[k] = i;
     }
     return n;
+}
+
+/* "Correlation broken": the monitor's statistics in units of their limits and the sensors that
+ * contribute most, so the operator knows where to look. */
+static void detect_pca_explain(const struct detect_machine *m, char *buf, size_t len)
+{
+    int sensor[3];
+    float share[3];
+    int n = detect_machine_pca_top(m, sensor, share, 3);
+    int at = snprintf(buf, len, "sensors off their learned correlation: T2 %.1f, SPE %.1f x limit",
+                      detect_pca_t2(m->pca), detect_pca_spe(m->pca));
+    const char *sep = "; most ";
+    for (int k = 0; k < n && at > 0 && (size_t)at < len; k++) {
+        if (sensor[k] < 0)
+            continue;
+        at += snprintf(buf + at, len - (size_t)at, "%s%s %.0f%%", sep,
+                       m->type->sensors[sensor[k]].name, 100.0 * share[k]);
+        sep = ", ";
+    }
 }
 
 float detect_machine_pca_score(const struct detect_machine *m)
