@@ -68,6 +68,8 @@ static const struct option_def options[] = {
     {"share-group", STR(share_group), "NAME", "MQTT 5 shared subscription group"},
     {"max-clock-skew", NUM(OPT_DURATION, max_clock_skew_s), "T",
      "refuse live samples stamped more than T ahead of the clock (5m)"},
+    {"stale-after", NUM(OPT_DURATION, stale_after_s), "T",
+     "a machine silent for T of wall time is stale (5s)"},
     {"config", STR(config_file), "FILE", "read options from FILE (option = value lines)"},
 };
 
@@ -141,6 +143,7 @@ void config_defaults(struct config *cfg, const char *argv0)
     cfg->mqtt_version = 5;
     cfg->max_machines = 1000;
     cfg->max_clock_skew_s = 300;
+    cfg->stale_after_s = 5;
     config_default_db_path(cfg->db_path, sizeof cfg->db_path);
 }
 

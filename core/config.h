@@ -55,6 +55,7 @@ struct config {
     char sparkplug_node[64];
     int max_machines;
     char share_group[128];
+    double stale_after_s;    /* wall seconds of silence before a machine is stale */
     double max_clock_skew_s; /* live samples stamped further ahead of the wall clock: refused */
     char config_file[CONFIG_PATH_MAX];
 };

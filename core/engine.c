@@ -47,6 +47,7 @@ struct twin_machine {
     struct health *health;
     int alarm_sensors; /* sensors in TWIN_ALARM */
     int warn_sensors;
+    bool offline; /* its source said it died (SAMPLE_OFFLINE); cleared by the next reading */
 };
 
 struct engine {
@@ -333,6 +334,11 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     if (!m || (int)s->machine >= e->capacity || s->sensor >= catalog_sensor_count(m->type))
         return;
     struct twin_machine *tm = &e->machines[s->machine];
+    if (s->kind == SAMPLE_OFFLINE) {
+        tm->offline = true;
+        return;
+    }
+    tm->offline = false;
     if (!tm->sensors && !(tm->sensors = calloc(CATALOG_SENSORS_MAX, sizeof *tm->sensors)))
         return;
     struct twin_sensor *ts = &tm->sensors[s->sensor];
@@ -360,17 +366,33 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     detect_sample(e, tm, (int)s->machine, m, s);
 }
 
+/* Hands the sinks the readings of a batch: the offline markers are the engine's alone, so the
+ * sinks get each run of readings between them. */
+static void engine_to_sinks(struct engine *e, const struct sample *s, size_t n)
+{
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b < n && s[b].kind != SAMPLE_OFFLINE)
+            b++;
+        for (int k = 0; k < e->sink_count && b > a; k++)
+            if (e->sinks[k].on_samples)
+                e->sinks[k].on_samples(e->sinks[k].ctx, s + a, b - a);
+        a = b + 1;
+    }
+}
+
 void engine_process(struct engine *e, const struct sample *s, size_t n)
 {
     double wall = clock_monotonic_s();
+    size_t offline = 0; /* markers, not readings */
     pthread_mutex_lock(&e->state_lock);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        offline += s[i].kind == SAMPLE_OFFLINE;
         process_one(e, &s[i], wall);
-    e->samples_total += n;
+    }
+    e->samples_total += n - offline;
     pthread_mutex_unlock(&e->state_lock);
-    for (int k = 0; k < e->sink_count; k++)
-        if (e->sinks[k].on_samples)
-            e->sinks[k].on_samples(e->sinks[k].ctx, s, n);
+    engine_to_sinks(e, s, n);
     alarms_feed(e);
     flush_events(e);
 }
@@ -432,7 +454,8 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
     out->sensor_count = catalog_sensor_count(t);
     out->state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
     /* Once the producers have ended (engine stopped) a quiet machine is finished, not stale. */
-    if (!tm->samples || (!e->input_ended && wall - tm->last_wall > stale_after_wall_s(e)))
+    if (!tm->samples || tm->offline ||
+        (!e->input_ended && wall - tm->last_wall > stale_after_wall_s(e)))
         out->state = TWIN_STALE;
     out->spark_len = 0;
     if (!tm->sensors) {

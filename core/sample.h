@@ -6,12 +6,14 @@
  * subscriber, replay) push on the ingest queue. Indices refer to the catalog: machine is an
  * index into catalog->machines, sensor an index into that machine's type's sensors.
  * A text channel (CNC status.mode, status.program) carries a short string instead of a value.
+ * An offline sample (a Sparkplug NDEATH or DDEATH) says the machine's source died: the engine
+ * shows the machine stale until its next reading and hands the sample to no sink.
  */
 #include <stdint.h>
 
 #define SAMPLE_TEXT_MAX 16
 
-enum sample_kind { SAMPLE_VALUE = 0, SAMPLE_TEXT = 1 };
+enum sample_kind { SAMPLE_VALUE = 0, SAMPLE_TEXT = 1, SAMPLE_OFFLINE = 2 };
 
 struct sample {
     int64_t ts_ms;    /* simulated or wire time, milliseconds since the Unix epoch */

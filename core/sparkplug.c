@@ -498,15 +498,34 @@ static uint64_t spb_bdseq(const spb_payload *pl, bool *found)
     return 0;
 }
 
-static void spb_node_death(struct sparkplug *sp, struct spb_node *n)
+/* One offline marker for the machine a node or device reports as (if the catalog knows it). */
+static int spb_offline(const struct sparkplug *sp, const char *machine_id, int64_t now_ms,
+                       struct sample *out, size_t max)
 {
+    int m = catalog_machine_find(sp->cat, machine_id);
+    if (m < 0 || max == 0)
+        return 0;
+    out[0] = (struct sample){.ts_ms = now_ms, .machine = (uint32_t)m, .kind = SAMPLE_OFFLINE};
+    return 1;
+}
+
+/* NDEATH: the node and every device behind it are offline, their machines stale at once. */
+static int spb_node_death(struct sparkplug *sp, struct spb_node *n, int64_t now_ms,
+                          struct sample *out, size_t max)
+{
+    int k = 0;
     pthread_mutex_lock(&sp->lock);
     n->online = false;
     n->born = false;
-    for (int d = 0; d < n->device_count; d++)
+    for (int d = 0; d < n->device_count; d++) {
+        if (n->devices[d].alive)
+            k += spb_offline(sp, n->devices[d].machine_id, now_ms, out + k, max - (size_t)k);
         n->devices[d].alive = false;
+    }
+    k += spb_offline(sp, n->id, now_ms, out + k, max - (size_t)k);
     pthread_mutex_unlock(&sp->lock);
     atomic_fetch_add(&sp->deaths, 1);
+    return k;
 }
 
 static int spb_samples(struct sparkplug *sp, struct sample *out, size_t max)
@@ -531,8 +550,7 @@ static int spb_node_message(struct sparkplug *sp, const struct spb_topic *t, con
         uint64_t bdseq = spb_bdseq(pl, &found);
         if (!n->born || !found || bdseq != n->bdseq)
             return spb_reject(sp, SPARKPLUG_BDSEQ_MISMATCH);
-        spb_node_death(sp, n);
-        return 0;
+        return spb_node_death(sp, n, now_ms, out, max);
     }
     if (t->kind == SPB_NCMD || t->kind == SPB_DCMD)
         return 0; /* commands to the node, another host's business */
@@ -564,7 +582,7 @@ static int spb_node_message(struct sparkplug *sp, const struct spb_topic *t, con
         if (t->kind == SPB_DDEATH) {
             n->devices[device].alive = false;
             atomic_fetch_add(&sp->deaths, 1);
-            return 0;
+            return spb_offline(sp, n->devices[device].machine_id, now_ms, out, max);
         }
         if (t->kind == SPB_DBIRTH) {
             n->devices[device].alive = true;

@@ -123,6 +123,41 @@ static void test_low_limits_and_machine_state(void **state)
     assert_int_equal(f->snap->states[TWIN_STALE], 1);
 }
 
+static size_t sink_readings, sink_markers;
+
+static void count_samples(void *ctx, const struct sample *s, size_t n)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++)
+        *(s[i].kind == SAMPLE_OFFLINE ? &sink_markers : &sink_readings) += 1;
+}
+
+/* A source's death (SAMPLE_OFFLINE) makes its machine stale at once, even within the silence
+ * bound; no sink ever sees the marker; the next reading makes the machine current again. */
+static void test_offline_marker(void **state)
+{
+    struct fixture *f = *state;
+    struct engine_sink sink = {.on_samples = count_samples};
+    assert_int_equal(engine_add_sink(f->e, &sink), 0);
+    sink_readings = sink_markers = 0;
+    struct sample b[4] = {
+        {.ts_ms = 1000, .machine = 0, .sensor = 0, .kind = SAMPLE_VALUE, .u.value = 50},
+        {.ts_ms = 1000, .machine = 1, .sensor = 1, .kind = SAMPLE_VALUE, .u.value = 110},
+        {.ts_ms = 1500, .machine = 0, .kind = SAMPLE_OFFLINE},
+        {.ts_ms = 2000, .machine = 1, .sensor = 1, .kind = SAMPLE_VALUE, .u.value = 111},
+    };
+    engine_process(f->e, b, 4);
+    engine_snapshot(f->e, f->snap);
+    assert_int_equal(f->snap->machines[0].state, TWIN_STALE);
+    assert_int_equal(f->snap->machines[1].state, TWIN_OK);
+    assert_int_equal(sink_readings, 3);
+    assert_int_equal(sink_markers, 0);
+    assert_int_equal(f->snap->samples_total, 3);
+    assert_int_equal(feed_temp(f, 3, 50), TWIN_OK);
+    assert_int_equal(f->snap->machines[0].state, TWIN_OK);
+    assert_int_equal(sink_readings, 4);
+}
+
 static void test_history_and_statistics(void **state)
 {
     struct fixture *f = *state;
@@ -198,6 +233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_on_delay_and_deadband, setup, teardown),
         cmocka_unit_test_setup_teardown(test_low_limits_and_machine_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_and_statistics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offline_marker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_channel, setup, teardown),
         cmocka_unit_test(test_queue_many_producers),
     };

@@ -18,7 +18,7 @@ $PY -c 'import google.protobuf, paho.mqtt' 2>/dev/null || { echo "test_sparkplug
 protoc --proto_path=core --python_out="$tmp" core/sparkplug_b.proto
 broker_start
 "$BIN" --headless --no-db --mqtt "$BROKER_URL" --topic 'spBv1.0/#' --topic 'dt/+/+/telemetry' \
-    --duration 60 --status-interval 250 > "$tmp/host.jsonl" 2> "$tmp/host.err" & host=$!; pids+=($host)
+    --duration 60 --status-interval 250 --stale-after 10m > "$tmp/host.jsonl" 2> "$tmp/host.err" & host=$!; pids+=($host)
 sleep 1
 $PY tests/test_sparkplug_edge.py "$tmp" "$BROKER_PORT" > "$tmp/edge.out" 2>&1 & edge=$!; pids+=($edge)
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t dt/centrifugal-pump/JSON_001/telemetry \
@@ -28,10 +28,17 @@ grep -q ready "$tmp/edge.out" || fail "edge: $(cat "$tmp/edge.out")"
 grep -Eq '^ncmd [1-9]' "$tmp/edge.out" || fail "no rebirth request after the seq gap: $(cat "$tmp/edge.out")"
 status_wait_for "$tmp/host.jsonl" '"sparkplug" in d and d["sparkplug"]["deaths"] >= 1 and d["sparkplug"]["states"] >= 1 and d["sparkplug"]["rejected"]["not_protobuf"] >= 1' 20 \
     || fail "host: $(tail -n1 "$tmp/host.jsonl")"
+# 16 catalog machines never heard from are stale; silence alone cannot make one stale here
+# (--stale-after 10m): the DDEATH did, for FAN_Y only (PUMP_X of both nodes, JSON_001 current).
+status_wait_for "$tmp/host.jsonl" 'd["machines"] == 20 and d["states"]["stale"] == 16 + 1' 20 \
+    || fail "DDEATH did not make exactly its machine stale: $(tail -n1 "$tmp/host.jsonl")"
 kill -9 $edge # ungraceful: the broker sends both nodes' NDEATH wills
 wait $edge 2>/dev/null || true
 status_wait_for "$tmp/host.jsonl" '"sparkplug" in d and d["sparkplug"]["nodes_dead"] == 2 and d["sparkplug"]["nodes_online"] == 0' 20 \
     || fail "NDEATH will: $(tail -n1 "$tmp/host.jsonl")"
+# Both nodes' wills: every Sparkplug machine stale at once; the JSON machine stays current.
+status_wait_for "$tmp/host.jsonl" 'd["states"]["stale"] == d["machines"] - 1' 20 \
+    || fail "NDEATH did not make the nodes' machines stale: $(tail -n1 "$tmp/host.jsonl")"
 kill -TERM $host; wait $host || true
 $PY - "$(tail -n1 "$tmp/host.jsonl")" <<'PY'
 import json, sys

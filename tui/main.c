@@ -215,6 +215,7 @@ static int app_open(struct app *app, char *err, size_t len)
     catalog_set_max_machines(app->cat, app->cfg.max_machines + catalog_machine_count(app->cat));
     app->queue = queue_create(INGEST_QUEUE_SAMPLES);
     struct engine_options eo = {.history_len = 1024,
+                                .stale_after_s = app->cfg.stale_after_s,
                                 .mode = app->cfg.mqtt_url[0] ? "MQTT" : "DEMO"};
     if (app->queue)
         app->engine = engine_create(app->cat, app->queue, &eo, err, len);
