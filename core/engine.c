@@ -338,6 +338,8 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
         tm->offline = true;
         return;
     }
+    if (s->kind == SAMPLE_HISTORICAL)
+        return; /* history's, not the twin's: the sinks record it */
     tm->offline = false;
     if (!tm->sensors && !(tm->sensors = calloc(CATALOG_SENSORS_MAX, sizeof *tm->sensors)))
         return;

@@ -476,9 +476,15 @@ int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *paylo
     int rc = mqtt_codec_parse(payload, len, topic, now_ms, rec);
     if (rc != MQTT_CODEC_OK)
         return mqtt_codec_reject(c, rc);
-    if (c->max_skew_ms >= 0 && rec->ts_ms - now_ms > c->max_skew_ms)
+    rc = mqtt_codec_check_time(c, rec->ts_ms, now_ms);
+    return rc < 0 ? rc : mqtt_codec_decode_record(c, rec, out, max);
+}
+
+int mqtt_codec_check_time(struct mqtt_codec *c, int64_t ts_ms, int64_t now_ms)
+{
+    if (c->max_skew_ms >= 0 && ts_ms - now_ms > c->max_skew_ms)
         return mqtt_codec_reject(c, MQTT_CODEC_FUTURE_TIMESTAMP);
-    return mqtt_codec_decode_record(c, rec, out, max);
+    return 0;
 }
 
 int mqtt_codec_decode_record(struct mqtt_codec *c, const struct mqtt_codec_record *rec,

@@ -105,6 +105,9 @@ int mqtt_codec_decode_record(struct mqtt_codec *c, const struct mqtt_codec_recor
  * sample from a broken clock cannot move the history's "now" years ahead. */
 #define MQTT_CODEC_SKEW_DEFAULT_MS (5 * 60 * 1000)
 void mqtt_codec_set_max_skew(struct mqtt_codec *c, int64_t max_skew_ms);
+/* The skew check alone, for a record another decoder filled: 0, or -MQTT_CODEC_FUTURE_TIMESTAMP
+ * (counted) when ts_ms is more than the tolerance ahead of now_ms. */
+int mqtt_codec_check_time(struct mqtt_codec *c, int64_t ts_ms, int64_t now_ms);
 
 /* The machine index of the last successful mqtt_codec_decode. */
 int mqtt_codec_last_machine(const struct mqtt_codec *c);

@@ -217,11 +217,18 @@ struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *op
     return p;
 }
 
+/* Live readings only: a historical one (store-and-forward) is history's, not telemetry. */
 static void mqtt_publish_on_samples(void *ctx, const struct sample *s, size_t n)
 {
     struct mqtt_publisher *p = ctx;
-    if (p->telemetry)
-        queue_push(p->samples, s, n); /* full: counted by the queue */
+    for (size_t a = 0; p->telemetry && a < n;) {
+        size_t b = a;
+        while (b < n && s[b].kind != SAMPLE_HISTORICAL)
+            b++;
+        if (b > a)
+            queue_push(p->samples, s + a, b - a); /* full: counted by the queue */
+        a = b + 1;
+    }
 }
 
 static void mqtt_publish_on_event(void *ctx, const struct event *ev)

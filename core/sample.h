@@ -8,12 +8,14 @@
  * A text channel (CNC status.mode, status.program) carries a short string instead of a value.
  * An offline sample (a Sparkplug NDEATH or DDEATH) says the machine's source died: the engine
  * shows the machine stale until its next reading and hands the sample to no sink.
+ * A historical sample (Sparkplug is_historical, store-and-forward after an outage) is a numeric
+ * reading from the past: recorded in history, it never moves live state, alarms or telemetry.
  */
 #include <stdint.h>
 
 #define SAMPLE_TEXT_MAX 16
 
-enum sample_kind { SAMPLE_VALUE = 0, SAMPLE_TEXT = 1, SAMPLE_OFFLINE = 2 };
+enum sample_kind { SAMPLE_VALUE = 0, SAMPLE_TEXT = 1, SAMPLE_OFFLINE = 2, SAMPLE_HISTORICAL = 3 };
 
 struct sample {
     int64_t ts_ms;    /* simulated or wire time, milliseconds since the Unix epoch */

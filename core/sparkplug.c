@@ -101,8 +101,8 @@ struct sparkplug {
     pthread_mutex_t lock; /* the node table's shape, for sparkplug_get_stats */
     struct spb_node nodes[SPARKPLUG_NODES_MAX];
     int node_count;
-    _Atomic uint64_t received, decoded, samples, births, deaths, seq_gaps, unknown_aliases,
-        rebirths, states;
+    _Atomic uint64_t received, decoded, samples, historical, births, deaths, seq_gaps,
+        unknown_aliases, rebirths, states;
     _Atomic uint64_t rejected[SPARKPLUG_REJECT_COUNT];
     _Atomic uint64_t skipped[SPARKPLUG_SKIP_COUNT];
     char primary_host[64];
@@ -433,7 +433,37 @@ static bool spb_control_metric(const char *name)
            strncmp(name, "Properties/", 11) == 0;
 }
 
-/* Fills sp->rec with the metrics of one device (or the node, device -1) in a message. */
+/* One metric of a device (or the node, device -1) as a record field; false when it is a control
+ * metric, null, of a skipped kind, or unknown (then *unknown is set). */
+static bool spb_metric_field(struct sparkplug *sp, struct spb_node *n, int device,
+                             const spb_metric *m, bool *unknown, struct mqtt_codec_field *f)
+{
+    const struct spb_alias *a = m->name        ? spb_name_find(n, device, m->name)
+                                : m->has_alias ? spb_alias_find(n, device, m->alias)
+                                               : NULL;
+    const char *name = m->name ? m->name : a ? a->name : NULL;
+    if (!name || (!a && !m->has_datatype) || (a && a->device != device)) {
+        *unknown = true;
+        atomic_fetch_add(&sp->unknown_aliases, 1);
+        return false;
+    }
+    if (spb_control_metric(name) || (m->has_is_null && m->is_null))
+        return false;
+    if (!spb_field(sp, m, m->has_datatype ? m->datatype : a->datatype, f))
+        return false;
+    if (a)
+        memcpy(f->name, a->sensor, sizeof f->name);
+    else
+        spb_sensor_name(name, f->name, sizeof f->name);
+    return f->name[0] != '\0';
+}
+
+static bool spb_is_historical(const spb_metric *m)
+{
+    return m->has_is_historical && m->is_historical;
+}
+
+/* Fills sp->rec with the live metrics of one device (or the node, device -1) in a message. */
 static void spb_record(struct sparkplug *sp, struct spb_node *n, int device, const spb_payload *pl,
                        int64_t now_ms, bool *unknown)
 {
@@ -443,33 +473,45 @@ static void spb_record(struct sparkplug *sp, struct spb_node *n, int device, con
     rec->type[0] = '\0';
     rec->ts_ms = pl->has_timestamp ? (int64_t)pl->timestamp : now_ms;
     rec->field_count = 0;
-    for (size_t i = 0; i < pl->n_metrics && rec->field_count < MQTT_CODEC_FIELDS_MAX; i++) {
+    for (size_t i = 0; i < pl->n_metrics && rec->field_count < MQTT_CODEC_FIELDS_MAX; i++)
+        if (!spb_is_historical(pl->metrics[i]) &&
+            spb_metric_field(sp, n, device, pl->metrics[i], unknown,
+                             &rec->fields[rec->field_count]))
+            rec->field_count++;
+}
+
+/* The is_historical metrics of a message (store-and-forward after an outage), each at its own
+ * timestamp: numeric ones become SAMPLE_HISTORICAL (history only, never live state), text ones
+ * are counted as skipped. Returns the samples written to out. */
+static int spb_historical(struct sparkplug *sp, struct spb_node *n, int device,
+                          const spb_payload *pl, int64_t now_ms, struct sample *out, size_t max)
+{
+    struct mqtt_codec_record *rec = &sp->rec;
+    size_t k = 0;
+    for (size_t i = 0; i < pl->n_metrics && k < max; i++) {
         const spb_metric *m = pl->metrics[i];
-        const struct spb_alias *a = m->name        ? spb_name_find(n, device, m->name)
-                                    : m->has_alias ? spb_alias_find(n, device, m->alias)
-                                                   : NULL;
-        const char *name = m->name ? m->name : a ? a->name : NULL;
-        if (!name || (!a && !m->has_datatype) || (a && a->device != device)) {
-            *unknown = true;
-            atomic_fetch_add(&sp->unknown_aliases, 1);
+        bool unknown = false;
+        if (!spb_is_historical(m) || !spb_metric_field(sp, n, device, m, &unknown, rec->fields))
             continue;
-        }
-        if (spb_control_metric(name) || (m->has_is_null && m->is_null))
-            continue;
-        if (m->has_is_historical && m->is_historical) {
+        if (rec->fields[0].is_text) {
             atomic_fetch_add(&sp->skipped[SPARKPLUG_SKIP_HISTORICAL], 1);
             continue;
         }
-        struct mqtt_codec_field *f = &rec->fields[rec->field_count];
-        if (!spb_field(sp, m, m->has_datatype ? m->datatype : a->datatype, f))
+        rec->ts_ms = m->has_timestamp    ? (int64_t)m->timestamp
+                     : pl->has_timestamp ? (int64_t)pl->timestamp
+                                         : now_ms;
+        rec->field_count = 1;
+        if (mqtt_codec_check_time(sp->codec, rec->ts_ms, now_ms) < 0)
             continue;
-        if (a)
-            memcpy(f->name, a->sensor, sizeof f->name);
-        else
-            spb_sensor_name(name, f->name, sizeof f->name);
-        if (f->name[0])
-            rec->field_count++;
+        int got = mqtt_codec_decode_record(sp->codec, rec, out + k, max - k);
+        for (int j = 0; j < got; j++)
+            out[k + (size_t)j].kind = SAMPLE_HISTORICAL;
+        if (got > 0) {
+            k += (size_t)got;
+            atomic_fetch_add(&sp->historical, (uint64_t)got);
+        }
     }
+    return (int)k;
 }
 
 /* seq of every node message but NDEATH: consecutive modulo 256, reset by NBIRTH. */
@@ -528,10 +570,12 @@ static int spb_node_death(struct sparkplug *sp, struct spb_node *n, int64_t now_
     return k;
 }
 
-static int spb_samples(struct sparkplug *sp, struct sample *out, size_t max)
+static int spb_samples(struct sparkplug *sp, int64_t now_ms, struct sample *out, size_t max)
 {
     if (sp->rec.field_count == 0)
         return 0;
+    if (mqtt_codec_check_time(sp->codec, sp->rec.ts_ms, now_ms) < 0)
+        return 0; /* counted as the feed's future_timestamp */
     int n = mqtt_codec_decode_record(sp->codec, &sp->rec, out, max);
     if (n < 0)
         return spb_reject(sp, SPARKPLUG_NO_SAMPLE);
@@ -594,7 +638,10 @@ static int spb_node_message(struct sparkplug *sp, const struct spb_topic *t, con
     spb_record(sp, n, device, pl, now_ms, &unknown);
     if (unknown)
         spb_request_rebirth(sp, n, now_ms);
-    return spb_samples(sp, out, max);
+    int got = spb_samples(sp, now_ms, out, max);
+    if (got < 0 || (size_t)got >= max)
+        return got;
+    return got + spb_historical(sp, n, device, pl, now_ms, out + got, max - (size_t)got);
 }
 
 /* spBv1.0/STATE/<host_id> (Sparkplug 3.0): {"online":true,"timestamp":…}, shown only. */
@@ -650,6 +697,7 @@ void sparkplug_get_stats(struct sparkplug *sp, struct sparkplug_stats *out)
     out->samples = atomic_load(&sp->samples);
     out->births = atomic_load(&sp->births);
     out->deaths = atomic_load(&sp->deaths);
+    out->historical = atomic_load(&sp->historical);
     out->seq_gaps = atomic_load(&sp->seq_gaps);
     out->unknown_aliases = atomic_load(&sp->unknown_aliases);
     out->rebirths_requested = atomic_load(&sp->rebirths);
@@ -689,16 +737,17 @@ void sparkplug_headless_json(struct sparkplug *sp, char *out, size_t len)
                                 skip_names[i], (unsigned long long)s.skipped[i]);
     snprintf(
         out, len,
-        ",\"sparkplug\":{\"received\":%llu,\"decoded\":%llu,\"samples\":%llu,\"births\":%llu,"
+        ",\"sparkplug\":{\"received\":%llu,\"decoded\":%llu,\"samples\":%llu,\"historical\":%llu,"
+        "\"births\":%llu,"
         "\"deaths\":%llu,\"seq_gaps\":%llu,\"unknown_aliases\":%llu,\"rebirths_requested\":%llu,"
         "\"nodes_online\":%d,\"nodes_dead\":%d,\"states\":%llu,\"primary_host\":\"%s\","
         "\"primary_online\":%s,\"rejected\":{%s},\"skipped\":{%s}}",
         (unsigned long long)s.received, (unsigned long long)s.decoded,
-        (unsigned long long)s.samples, (unsigned long long)s.births, (unsigned long long)s.deaths,
-        (unsigned long long)s.seq_gaps, (unsigned long long)s.unknown_aliases,
-        (unsigned long long)s.rebirths_requested, s.nodes_online, s.nodes_dead,
-        (unsigned long long)s.states, s.primary_host, s.primary_online ? "true" : "false", rej,
-        skip);
+        (unsigned long long)s.samples, (unsigned long long)s.historical,
+        (unsigned long long)s.births, (unsigned long long)s.deaths, (unsigned long long)s.seq_gaps,
+        (unsigned long long)s.unknown_aliases, (unsigned long long)s.rebirths_requested,
+        s.nodes_online, s.nodes_dead, (unsigned long long)s.states, s.primary_host,
+        s.primary_online ? "true" : "false", rej, skip);
 }
 
 /* ---- edge node encoding ---- */

@@ -43,12 +43,13 @@ enum sparkplug_skip {
     SPARKPLUG_SKIP_FILE,
     SPARKPLUG_SKIP_BYTES,
     SPARKPLUG_SKIP_OTHER,      /* arrays, property sets, unknown types, null values */
-    SPARKPLUG_SKIP_HISTORICAL, /* is_historical: not fed to live state */
+    SPARKPLUG_SKIP_HISTORICAL, /* is_historical text: history keeps numeric readings only */
     SPARKPLUG_SKIP_COUNT
 };
 
 struct sparkplug_stats {
     uint64_t received, decoded, samples;
+    uint64_t historical; /* is_historical readings, to history only (not in samples) */
     uint64_t births, deaths, seq_gaps, unknown_aliases, rebirths_requested, states;
     uint64_t rejected[SPARKPLUG_REJECT_COUNT]; /* [0] unused */
     uint64_t skipped[SPARKPLUG_SKIP_COUNT];
