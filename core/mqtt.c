@@ -41,6 +41,8 @@ struct mqtt {
     mqtt_message_fn handler;
     mqtt_idle_fn idle;
     void *idle_ctx;
+    mqtt_connect_fn before_connect;
+    void *before_connect_ctx;
     void *handler_ctx;
     int max_pending;
     bool single_thread;
@@ -446,6 +448,12 @@ int mqtt_subscribe(struct mqtt *m, const char *pattern, int qos)
     return 0;
 }
 
+void mqtt_set_before_connect(struct mqtt *m, mqtt_connect_fn fn, void *ctx)
+{
+    m->before_connect = fn;
+    m->before_connect_ctx = ctx;
+}
+
 void mqtt_set_idle(struct mqtt *m, mqtt_idle_fn fn, void *ctx)
 {
     m->idle = fn;
@@ -490,6 +498,8 @@ static int mqtt_connect_once(struct mqtt *m)
     mosquitto_log_callback_set(m->mosq, mqtt_on_log);
     m->connack_failed = false;
     m->connack_ok = false;
+    if (m->before_connect)
+        m->before_connect(m->before_connect_ctx, m);
     if (m->version != 5)
         return mosquitto_connect(m->mosq, m->host, m->port, MQTT_KEEPALIVE_S);
     mosquitto_property *props = NULL;

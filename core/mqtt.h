@@ -85,6 +85,10 @@ void mqtt_set_handler(struct mqtt *m, mqtt_message_fn fn, void *ctx);
  * The feed uses it to push samples in batches instead of one queue wake-up per message. */
 typedef bool (*mqtt_idle_fn)(void *ctx);
 void mqtt_set_idle(struct mqtt *m, mqtt_idle_fn fn, void *ctx);
+/* Called on the network thread before every connection attempt (the first one too), where a
+ * will that changes per session is set (Sparkplug's bdSeq). Before mqtt_start. */
+typedef void (*mqtt_connect_fn)(void *ctx, struct mqtt *m);
+void mqtt_set_before_connect(struct mqtt *m, mqtt_connect_fn fn, void *ctx);
 /* Caps messages waiting for the broker's acknowledgement; QoS 1 publishes past it are dropped
  * and counted (default 10000), so a broker outage cannot eat memory. */
 void mqtt_set_max_pending(struct mqtt *m, int max);
@@ -118,8 +122,8 @@ struct mqtt_feed_options {
     const char *topics[MQTT_FEED_TOPICS_MAX]; /* --topic; none: dt/+/+/telemetry */
     int topic_count;
     int qos;
-    const char *share_group;  /* --share-group: $share/<group>/ before every pattern */
-    const char *topic_prefix; /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
+    const char *share_group;   /* --share-group: $share/<group>/ before every pattern */
+    const char *topic_prefix;  /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
     int64_t max_clock_skew_ms; /* --max-clock-skew (mqtt_codec_set_max_skew); 0: the default */
 };
 

@@ -58,7 +58,8 @@ struct mqtt_publisher {
     /* Sparkplug B edge node; everything but spb_rebirth belongs to the publisher thread. */
     bool spb;
     char spb_group[64], spb_node[64];
-    uint64_t spb_bdseq;
+    _Atomic uint64_t spb_bdseq; /* this session's: set by the network thread before connecting */
+    bool spb_session;           /* a connection was attempted: the next one is a new session */
     uint8_t spb_seq;
     bool spb_node_born;
     bool *spb_born;   /* per machine: DBIRTH sent in this birth */
@@ -130,6 +131,22 @@ static void mqtt_publish_spb_topic(const struct mqtt_publisher *p, const char *k
     snprintf(out, len, "spBv1.0/%s/%s/%s/%s", p->spb_group, kind, p->spb_node, id);
 }
 
+/* Before every connection attempt, on the network thread: a new session's bdSeq (0 first, then
+ * one more, modulo 256) in the NDEATH will, which the next NBIRTH repeats. */
+static void mqtt_publish_spb_session(void *ctx, struct mqtt *conn)
+{
+    struct mqtt_publisher *p = ctx;
+    uint64_t bdseq = p->spb_session ? (atomic_load(&p->spb_bdseq) + 1) % 256 : 0;
+    p->spb_session = true;
+    atomic_store(&p->spb_bdseq, bdseq);
+    uint8_t death[64];
+    char topic[200];
+    int len = sparkplug_encode_node_death(bdseq, death, sizeof death);
+    mqtt_publish_spb_topic(p, "NDEATH", -1, topic, sizeof topic);
+    if (len >= 0) /* the same will was accepted at setup: only memory could fail it now */
+        mqtt_set_will(conn, topic, death, (size_t)len, 1, false);
+}
+
 /* NCMD on the network thread: only a flag, the publisher thread rebirths. */
 static void mqtt_publish_spb_command(void *ctx, const char *topic, const void *payload, size_t len)
 {
@@ -158,15 +175,15 @@ static int mqtt_publish_spb_setup(struct mqtt_publisher *p, const struct mqtt_pu
     }
     for (size_t i = 0; i < (size_t)p->cap * CATALOG_SENSORS_MAX; i++)
         p->spb_last[i] = NAN;
-    p->spb_bdseq = 0; /* one session per run: the will is registered once */
     uint8_t death[64];
-    int len = sparkplug_encode_node_death(p->spb_bdseq, death, sizeof death);
+    int len = sparkplug_encode_node_death(0, death, sizeof death);
     char topic[200];
     mqtt_publish_spb_topic(p, "NDEATH", -1, topic, sizeof topic);
     if (len < 0 || mqtt_set_will(p->conn, topic, death, (size_t)len, 1, false) < 0) {
         snprintf(err, errlen, "publisher: cannot register the Sparkplug NDEATH will");
         return -1;
     }
+    mqtt_set_before_connect(p->conn, mqtt_publish_spb_session, p); /* a bdSeq per session */
     mqtt_publish_spb_topic(p, "NCMD", -1, topic, sizeof topic);
     if (mqtt_subscribe(p->conn, topic, 1) < 0) {
         snprintf(err, errlen, "publisher: cannot subscribe %s", topic);
@@ -316,8 +333,8 @@ static void mqtt_publish_spb_birth(struct mqtt_publisher *p)
     char topic[300];
     mqtt_publish_spb_topic(p, "NBIRTH", -1, topic, sizeof topic);
     p->spb_seq = 0;
-    int len = sparkplug_encode_node_birth(p->spb_bdseq, clock_wall_ms(), (uint8_t *)p->buf,
-                                          sizeof p->buf);
+    int len = sparkplug_encode_node_birth(atomic_load(&p->spb_bdseq), clock_wall_ms(),
+                                          (uint8_t *)p->buf, sizeof p->buf);
     mqtt_publish_spb_send(p, topic, len, &p->n_births);
     p->spb_node_born = true;
     int machines = catalog_machine_count(p->cat);
@@ -336,7 +353,8 @@ static void mqtt_publish_spb_node_death(struct mqtt_publisher *p)
 {
     char topic[300];
     mqtt_publish_spb_topic(p, "NDEATH", -1, topic, sizeof topic);
-    int len = sparkplug_encode_node_death(p->spb_bdseq, (uint8_t *)p->buf, sizeof p->buf);
+    int len =
+        sparkplug_encode_node_death(atomic_load(&p->spb_bdseq), (uint8_t *)p->buf, sizeof p->buf);
     mqtt_publish_send(p, topic, p->buf, len, false, &p->n_births);
 }
 

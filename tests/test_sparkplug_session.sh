@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# twintop as a Sparkplug B edge node across a broker restart (real mosquitto, an independent
+# Python watcher): every MQTT session has its own bdSeq (0, then 1), its NBIRTH says so, and the
+# NDEATH will the broker sends after kill -9 carries the bdSeq of the session that died.
+# (Sparkplug 3.0: bdSeq is incremented for every new MQTT CONNECT.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${TWINTOP_BIN:-build/twintop}
+PY=/usr/bin/python3 # Debian's, where python3-protobuf and python3-paho-mqtt live
+. tests/lib/common.bash
+lib_init
+tmp=$LIB_TMP
+pids=()
+on_exit() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
+fail() { echo "test_sparkplug_session: $*" >&2; exit 1; }
+$PY -c 'import google.protobuf, paho.mqtt' 2>/dev/null || { echo "test_sparkplug_session: skipped (python3-protobuf, python3-paho-mqtt)"; exit 77; }
+wait_line() { # FILE LINE SECONDS
+    for _ in $(seq $(($3 * 10))); do grep -qx "$2" "$1" && return 0; sleep 0.1; done
+    return 1
+}
+
+protoc --proto_path=core --python_out="$tmp" core/sparkplug_b.proto
+broker_start
+$PY tests/test_sparkplug_session.py "$tmp" "$BROKER_PORT" g1 n1 > "$tmp/watch.out" 2>&1 & watch=$!; pids+=($watch)
+wait_line "$tmp/watch.out" connected 10 || fail "watcher: $(cat "$tmp/watch.out")"
+"$BIN" --headless --no-db --publish "$BROKER_URL" --publish-format sparkplug --sparkplug-group g1 \
+    --sparkplug-node n1 --speed 1 --duration 3600 --scenario healthy --status-interval 250 \
+    > "$tmp/edge.jsonl" 2> "$tmp/edge.err" & edge=$!; pids+=($edge)
+wait_line "$tmp/watch.out" "NBIRTH 0" 20 || fail "first session: $(cat "$tmp/watch.out")"
+# The broker goes away and comes back on the same port: a new session for both clients.
+kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
+mosquitto -c "$BROKER_DIR/mosquitto.conf" 2>/dev/null & BROKER_PID=$!
+wait_line "$tmp/watch.out" "NBIRTH 1" 40 || fail "second session: $(cat "$tmp/watch.out") $(tail -n1 "$tmp/edge.jsonl")"
+kill -9 $edge; wait $edge 2>/dev/null || true
+wait_line "$tmp/watch.out" "NDEATH 1" 20 || fail "the will of the second session: $(cat "$tmp/watch.out")"
+# Every NDEATH (mosquitto also sends the first session's will when it shuts down) names the
+# session of the NBIRTH before it.
+awk '$1 == "NBIRTH" { b = $2 } $1 == "NDEATH" && $2 != b { bad = 1 } END { exit bad }' "$tmp/watch.out" \
+    || fail "an NDEATH of another session: $(cat "$tmp/watch.out")"
+kill $watch 2>/dev/null; wait $watch 2>/dev/null || true
+echo "test_sparkplug_session: ok"
