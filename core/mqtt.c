@@ -863,4 +863,18 @@ void mqtt_feed_status_line(void *feed, char *out, size_t len)
                  st.last_error);
     else
         snprintf(out, len, "broker %s %s", mqtt_state_name(st.state), st.endpoint);
+    struct sparkplug_stats sp;
+    if (!f->sparkplug)
+        return;
+    sparkplug_get_stats(f->sparkplug, &sp);
+    size_t used = strlen(out);
+    if (sp.nodes_online + sp.nodes_dead + sp.nodes_awaiting_birth == 0 || used >= len)
+        return;
+    used += (size_t)snprintf(out + used, len - used, " | spB nodes %d online %d dead",
+                             sp.nodes_online, sp.nodes_dead);
+    if (sp.nodes_awaiting_birth && used < len)
+        used +=
+            (size_t)snprintf(out + used, len - used, " %d awaiting birth", sp.nodes_awaiting_birth);
+    if (used < len)
+        snprintf(out + used, len - used, ", %llu seq gaps", (unsigned long long)sp.seq_gaps);
 }

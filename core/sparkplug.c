@@ -71,7 +71,8 @@ struct spb_device {
 struct spb_node {
     char group[SPB_ID_MAX], id[SPB_ID_MAX];
     bool born, online;
-    uint8_t seq; /* last seen */
+    bool ever_born; /* false: known only from data, a rebirth was asked for */
+    uint8_t seq;    /* last seen */
     uint64_t bdseq;
     int64_t last_rebirth_ms;
     struct spb_alias *aliases; /* sorted by alias */
@@ -586,9 +587,12 @@ static int spb_samples(struct sparkplug *sp, int64_t now_ms, struct sample *out,
 static int spb_node_message(struct sparkplug *sp, const struct spb_topic *t, const spb_payload *pl,
                             int64_t now_ms, struct sample *out, size_t max)
 {
-    struct spb_node *n = spb_node_find(sp, t, t->kind == SPB_NBIRTH);
+    /* A node first heard from in its data (a host that joined after the birth) is added too, so
+     * that it can be asked for a rebirth. */
+    bool add = t->kind != SPB_NDEATH && t->kind != SPB_NCMD && t->kind != SPB_DCMD;
+    struct spb_node *n = spb_node_find(sp, t, add);
     if (!n)
-        return spb_reject(sp, t->kind == SPB_NBIRTH ? SPARKPLUG_NODE_CAP : SPARKPLUG_BEFORE_BIRTH);
+        return spb_reject(sp, add ? SPARKPLUG_NODE_CAP : SPARKPLUG_BEFORE_BIRTH);
     if (t->kind == SPB_NDEATH) {
         bool found;
         uint64_t bdseq = spb_bdseq(pl, &found);
@@ -602,7 +606,7 @@ static int spb_node_message(struct sparkplug *sp, const struct spb_topic *t, con
         bool found;
         pthread_mutex_lock(&sp->lock);
         n->bdseq = spb_bdseq(pl, &found);
-        n->born = n->online = true;
+        n->born = n->online = n->ever_born = true;
         n->alias_count = 0;
         for (int d = 0; d < n->device_count; d++)
             n->devices[d].alive = false;
@@ -710,8 +714,10 @@ void sparkplug_get_stats(struct sparkplug *sp, struct sparkplug_stats *out)
     for (int i = 0; i < sp->node_count; i++) {
         if (sp->nodes[i].online)
             out->nodes_online++;
-        else
+        else if (sp->nodes[i].ever_born)
             out->nodes_dead++;
+        else
+            out->nodes_awaiting_birth++;
     }
     snprintf(out->primary_host, sizeof out->primary_host, "%s", sp->primary_host);
     out->primary_online = sp->primary_online;
@@ -740,14 +746,15 @@ void sparkplug_headless_json(struct sparkplug *sp, char *out, size_t len)
         ",\"sparkplug\":{\"received\":%llu,\"decoded\":%llu,\"samples\":%llu,\"historical\":%llu,"
         "\"births\":%llu,"
         "\"deaths\":%llu,\"seq_gaps\":%llu,\"unknown_aliases\":%llu,\"rebirths_requested\":%llu,"
-        "\"nodes_online\":%d,\"nodes_dead\":%d,\"states\":%llu,\"primary_host\":\"%s\","
+        "\"nodes_online\":%d,\"nodes_dead\":%d,\"nodes_awaiting_birth\":%d,\"states\":%llu,"
+        "\"primary_host\":\"%s\","
         "\"primary_online\":%s,\"rejected\":{%s},\"skipped\":{%s}}",
         (unsigned long long)s.received, (unsigned long long)s.decoded,
         (unsigned long long)s.samples, (unsigned long long)s.historical,
         (unsigned long long)s.births, (unsigned long long)s.deaths, (unsigned long long)s.seq_gaps,
         (unsigned long long)s.unknown_aliases, (unsigned long long)s.rebirths_requested,
-        s.nodes_online, s.nodes_dead, (unsigned long long)s.states, s.primary_host,
-        s.primary_online ? "true" : "false", rej, skip);
+        s.nodes_online, s.nodes_dead, s.nodes_awaiting_birth, (unsigned long long)s.states,
+        s.primary_host, s.primary_online ? "true" : "false", rej, skip);
 }
 
 /* ---- edge node encoding ---- */

@@ -54,7 +54,8 @@ struct sparkplug_stats {
     uint64_t rejected[SPARKPLUG_REJECT_COUNT]; /* [0] unused */
     uint64_t skipped[SPARKPLUG_SKIP_COUNT];
     int nodes_online, nodes_dead;
-    char primary_host[64]; /* the last STATE topic's host id, sanitised ("" when none seen) */
+    int nodes_awaiting_birth; /* heard from only in data: a rebirth was asked for */
+    char primary_host[64];    /* the last STATE topic's host id, sanitised ("" when none seen) */
     bool primary_online;
 };
 

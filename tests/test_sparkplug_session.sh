@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # twintop as a Sparkplug B edge node across a broker restart (real mosquitto, an independent
 # Python watcher): every MQTT session has its own bdSeq (0, then 1), its NBIRTH says so, and the
-# NDEATH will the broker sends after kill -9 carries the bdSeq of the session that died.
+# NDEATH will the broker sends after kill -9 carries the bdSeq of the session that died; a
+# console attached as host shows the node online, then dead, in its header.
 # (Sparkplug 3.0: bdSeq is incremented for every new MQTT CONNECT.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,14 @@ wait_line "$tmp/watch.out" "NBIRTH 0" 20 || fail "first session: $(cat "$tmp/wat
 kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
 mosquitto -c "$BROKER_DIR/mosquitto.conf" 2>/dev/null & BROKER_PID=$!
 wait_line "$tmp/watch.out" "NBIRTH 1" 40 || fail "second session: $(cat "$tmp/watch.out") $(tail -n1 "$tmp/edge.jsonl")"
+# A console attached as host shows the node in its header: online, then dead after the will.
+tui_require test_sparkplug_session
+tui_start host 120 30 "env TERM=xterm-256color LANG=C.UTF-8 $BIN --no-db --no-bell --mqtt $BROKER_URL --topic 'spBv1.0/#' --stale-after 1m; sleep 30"
+tmux_fail() { local m=$1; tui_dump host; fail "$m"; }
+tui_wait_for 'spB nodes 1 online 0 dead' 40 host || tmux_fail "no Sparkplug node in the console header"
 kill -9 $edge; wait $edge 2>/dev/null || true
+tui_wait_for 'spB nodes 0 online 1 dead' 20 host || tmux_fail "the header did not show the node dead"
+tui_stop host
 wait_line "$tmp/watch.out" "NDEATH 1" 20 || fail "the will of the second session: $(cat "$tmp/watch.out")"
 # Every NDEATH (mosquitto also sends the first session's will when it shuts down) names the
 # session of the NBIRTH before it.
