@@ -63,6 +63,7 @@ struct mqtt_publisher {
     uint8_t spb_seq;
     bool spb_node_born;
     bool *spb_born;   /* per machine: DBIRTH sent in this birth */
+    int64_t *spb_ts;  /* per machine and sensor: the time of the value in spb_last */
     double *spb_last; /* per machine and sensor (CATALOG_SENSORS_MAX each): last sent, NAN */
     _Atomic bool spb_rebirth;
     _Atomic uint64_t n_births, n_rebirth_requests;
@@ -168,8 +169,9 @@ static int mqtt_publish_spb_setup(struct mqtt_publisher *p, const struct mqtt_pu
     mqtt_publish_level(opt->sparkplug_node && opt->sparkplug_node[0] ? opt->sparkplug_node : "demo",
                        p->spb_node, sizeof p->spb_node);
     p->spb_born = calloc((size_t)p->cap, sizeof *p->spb_born);
+    p->spb_ts = calloc((size_t)p->cap * CATALOG_SENSORS_MAX, sizeof *p->spb_ts);
     p->spb_last = malloc((size_t)p->cap * CATALOG_SENSORS_MAX * sizeof *p->spb_last);
-    if (!p->spb_born || !p->spb_last) {
+    if (!p->spb_born || !p->spb_ts || !p->spb_last) {
         snprintf(err, errlen, "publisher: out of memory");
         return -1;
     }
@@ -320,9 +322,10 @@ static void mqtt_publish_spb_device_birth(struct mqtt_publisher *p, int m)
 {
     char topic[300];
     mqtt_publish_spb_topic(p, "DBIRTH", m, topic, sizeof topic);
-    int len = sparkplug_encode_device_birth(
-        p->cat, m, p->spb_last + (size_t)m * CATALOG_SENSORS_MAX, p->spb_seq, clock_wall_ms(),
-        (uint8_t *)p->buf, sizeof p->buf);
+    int len =
+        sparkplug_encode_device_birth(p->cat, m, p->spb_last + (size_t)m * CATALOG_SENSORS_MAX,
+                                      p->spb_ts + (size_t)m * CATALOG_SENSORS_MAX, p->spb_seq,
+                                      clock_wall_ms(), (uint8_t *)p->buf, sizeof p->buf);
     mqtt_publish_spb_send(p, topic, len, &p->n_births);
     p->spb_born[m] = true;
 }
@@ -374,6 +377,7 @@ static size_t mqtt_publish_spb_filter(struct mqtt_publisher *p, int m, struct sa
             if (last[sensor] == last[sensor] && fabs(s[i].u.value - last[sensor]) <= db)
                 continue;
             last[sensor] = s[i].u.value;
+            p->spb_ts[(size_t)m * CATALOG_SENSORS_MAX + (size_t)sensor] = s[i].ts_ms;
         } else if (last[sensor] != last[sensor]) {
             last[sensor] = 0; /* a text channel: reported, so the machine has a birth */
         }
@@ -662,6 +666,7 @@ void mqtt_publish_destroy(struct mqtt_publisher *p)
     free(p->state_wall);
     free(p->report_wall);
     free(p->spb_born);
+    free(p->spb_ts);
     free(p->spb_last);
     pthread_mutex_destroy(&p->ev_lock);
     free(p);

@@ -464,6 +464,13 @@ static bool spb_is_historical(const spb_metric *m)
     return m->has_is_historical && m->is_historical;
 }
 
+/* A metric stamped with a time of its own (a birth's last values, a buffered reading): decoded
+ * on its own at that time rather than at the payload's. */
+static bool spb_own_time(const spb_metric *m, const spb_payload *pl)
+{
+    return m->has_timestamp && (!pl->has_timestamp || m->timestamp != pl->timestamp);
+}
+
 /* Fills sp->rec with the live metrics of one device (or the node, device -1) in a message. */
 static void spb_record(struct sparkplug *sp, struct spb_node *n, int device, const spb_payload *pl,
                        int64_t now_ms, bool *unknown)
@@ -475,26 +482,27 @@ static void spb_record(struct sparkplug *sp, struct spb_node *n, int device, con
     rec->ts_ms = pl->has_timestamp ? (int64_t)pl->timestamp : now_ms;
     rec->field_count = 0;
     for (size_t i = 0; i < pl->n_metrics && rec->field_count < MQTT_CODEC_FIELDS_MAX; i++)
-        if (!spb_is_historical(pl->metrics[i]) &&
+        if (!spb_is_historical(pl->metrics[i]) && !spb_own_time(pl->metrics[i], pl) &&
             spb_metric_field(sp, n, device, pl->metrics[i], unknown,
                              &rec->fields[rec->field_count]))
             rec->field_count++;
 }
 
-/* The is_historical metrics of a message (store-and-forward after an outage), each at its own
- * timestamp: numeric ones become SAMPLE_HISTORICAL (history only, never live state), text ones
- * are counted as skipped. Returns the samples written to out. */
-static int spb_historical(struct sparkplug *sp, struct spb_node *n, int device,
-                          const spb_payload *pl, int64_t now_ms, struct sample *out, size_t max)
+/* The metrics of a message with a time of their own, each decoded at it: the is_historical ones
+ * (store-and-forward after an outage) become SAMPLE_HISTORICAL (history only, never live state;
+ * text ones are counted as skipped), the others live readings. Returns the samples written. */
+static int spb_timed(struct sparkplug *sp, struct spb_node *n, int device, const spb_payload *pl,
+                     int64_t now_ms, bool *unknown, struct sample *out, size_t max)
 {
     struct mqtt_codec_record *rec = &sp->rec;
     size_t k = 0;
     for (size_t i = 0; i < pl->n_metrics && k < max; i++) {
         const spb_metric *m = pl->metrics[i];
-        bool unknown = false;
-        if (!spb_is_historical(m) || !spb_metric_field(sp, n, device, m, &unknown, rec->fields))
+        bool historical = spb_is_historical(m);
+        if ((!historical && !spb_own_time(m, pl)) ||
+            !spb_metric_field(sp, n, device, m, unknown, rec->fields))
             continue;
-        if (rec->fields[0].is_text) {
+        if (historical && rec->fields[0].is_text) {
             atomic_fetch_add(&sp->skipped[SPARKPLUG_SKIP_HISTORICAL], 1);
             continue;
         }
@@ -505,12 +513,12 @@ static int spb_historical(struct sparkplug *sp, struct spb_node *n, int device,
         if (mqtt_codec_check_time(sp->codec, rec->ts_ms, now_ms) < 0)
             continue;
         int got = mqtt_codec_decode_record(sp->codec, rec, out + k, max - k);
-        for (int j = 0; j < got; j++)
+        if (got <= 0)
+            continue;
+        for (int j = 0; historical && j < got; j++)
             out[k + (size_t)j].kind = SAMPLE_HISTORICAL;
-        if (got > 0) {
-            k += (size_t)got;
-            atomic_fetch_add(&sp->historical, (uint64_t)got);
-        }
+        atomic_fetch_add(historical ? &sp->historical : &sp->samples, (uint64_t)got);
+        k += (size_t)got;
     }
     return (int)k;
 }
@@ -645,7 +653,10 @@ static int spb_node_message(struct sparkplug *sp, const struct spb_topic *t, con
     int got = spb_samples(sp, now_ms, out, max);
     if (got < 0 || (size_t)got >= max)
         return got;
-    return got + spb_historical(sp, n, device, pl, now_ms, out + got, max - (size_t)got);
+    got += spb_timed(sp, n, device, pl, now_ms, &unknown, out + got, max - (size_t)got);
+    if (unknown)
+        spb_request_rebirth(sp, n, now_ms);
+    return got;
 }
 
 /* spBv1.0/STATE/<host_id> (Sparkplug 3.0): {"online":true,"timestamp":…}, shown only. */
@@ -832,7 +843,8 @@ int sparkplug_encode_device_death(uint8_t seq, int64_t ts_ms, uint8_t *buf, size
 }
 
 int sparkplug_encode_device_birth(const struct catalog *cat, int machine, const double *last,
-                                  uint8_t seq, int64_t ts_ms, uint8_t *buf, size_t len)
+                                  const int64_t *last_ts, uint8_t seq, int64_t ts_ms, uint8_t *buf,
+                                  size_t len)
 {
     const struct catalog_type *t = catalog_machine_at(cat, machine)->type;
     int count = catalog_sensor_count(t);
@@ -858,6 +870,10 @@ int sparkplug_encode_device_birth(const struct catalog *cat, int machine, const 
         } else {
             m[s].value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_DOUBLE_VALUE;
             m[s].double_value = last[s];
+            if (last_ts && last_ts[s]) { /* the value's own time, not the birth's */
+                m[s].has_timestamp = true;
+                m[s].timestamp = (uint64_t)last_ts[s];
+            }
         }
         Org__Eclipse__Tahu__Protobuf__Payload__PropertyValue uinit =
             ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__INIT;

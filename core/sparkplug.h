@@ -100,9 +100,11 @@ int sparkplug_encode_node_birth(uint64_t bdseq, int64_t ts_ms, uint8_t *buf, siz
 /* NDEATH: bdSeq only (no seq). */
 int sparkplug_encode_node_death(uint64_t bdseq, uint8_t *buf, size_t len);
 /* DBIRTH of one machine: every sensor with name, alias, datatype (Double, or String for text
- * channels) and the engUnit property; last[s] is the value to announce (NAN: null). */
+ * channels) and the engUnit property; last[s] is the value to announce (NAN: null), stamped
+ * last_ts[s] when that is not 0 (the value's own time; NULL: none). */
 int sparkplug_encode_device_birth(const struct catalog *cat, int machine, const double *last,
-                                  uint8_t seq, int64_t ts_ms, uint8_t *buf, size_t len);
+                                  const int64_t *last_ts, uint8_t seq, int64_t ts_ms, uint8_t *buf,
+                                  size_t len);
 /* DDATA of samples of one machine, by alias only. */
 int sparkplug_encode_device_data(int machine, const struct sample *s, size_t n, uint8_t seq,
                                  int64_t ts_ms, uint8_t *buf, size_t len);

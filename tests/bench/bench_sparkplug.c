@@ -55,7 +55,7 @@ int main(void)
     static struct sample out[128];
     int len = sparkplug_encode_node_birth(1, 1, buf, sizeof buf);
     sparkplug_decode(sp, ntopic, buf, (size_t)len, 1, out, 128);
-    len = sparkplug_encode_device_birth(cat, m, NULL, 1, 1, buf, sizeof buf);
+    len = sparkplug_encode_device_birth(cat, m, NULL, NULL, 1, 1, buf, sizeof buf);
     sparkplug_decode(sp, btopic, buf, (size_t)len, 1, out, 128);
     /* 256 payloads, seq 2, 3, ... wrapping: decoded in a loop they stay consecutive */
     static uint8_t msgs[256][512];
