@@ -5,9 +5,8 @@
 #include "screen.h"
 
 const struct view_entry *const view_table[VIEW_COUNT] = {
-    [VIEW_HELP] = &view_help_entry,
-    [VIEW_OVERVIEW] = &view_overview_entry,
-    [VIEW_ALARMS] = &view_alarms_entry,
+    [VIEW_HELP] = &view_help_entry,     [VIEW_OVERVIEW] = &view_overview_entry,
+    [VIEW_FLEET] = &view_fleet_entry,   [VIEW_ALARMS] = &view_alarms_entry,
     [VIEW_DETAIL] = &view_detail_entry,
 };
 
