@@ -365,24 +365,33 @@ struct cells {
     char anomaly[16], health[16], rul[16], seen[16];
 };
 
-static void fill_cells(struct screen *s, int machine, int worst_w, struct cells *c,
-                       const char *cells[COL_COUNT_])
+/* "Area / line", or the area alone when both do not fit (grouped: the line, under its area's
+ * heading). */
+static void format_place(const struct screen *s, int machine, int width, char *buf, size_t len)
+{
+    const char *area = area_of(s, machine), *line = line_of(s, machine);
+    if (v.grouped)
+        snprintf(buf, len, "%s", line[0] ? line : "--");
+    else if (!line[0] || (int)(strlen(area) + 3 + strlen(line)) > width)
+        snprintf(buf, len, "%s", area[0] ? area : line[0] ? line : "--");
+    else
+        snprintf(buf, len, "%s / %s", area, line);
+}
+
+static void fill_cells(struct screen *s, int machine, const struct widget_column *cols,
+                       struct cells *c, const char *cells[COL_COUNT_])
 {
     const struct snapshot_machine *m = &s->snap->machines[machine];
     const struct catalog_type *t = screen_type(s, machine);
-    const char *area = area_of(s, machine), *line = line_of(s, machine);
-    if (v.grouped) /* the heading names the area */
-        snprintf(c->area, sizeof c->area, "%s", line[0] ? line : "--");
-    else
-        snprintf(c->area, sizeof c->area, "%s%s%s", area[0] ? area : "--", line[0] ? " / " : "",
-                 line);
+    format_place(s, machine, cols[COL_AREA].w, c->area, sizeof c->area);
     snprintf(c->state, sizeof c->state, "%s", twin_state_name(m->state));
     for (char *p = c->state; *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
     int w = v.keys[machine].worst;
     c->worst[0] = c->value[0] = '\0';
     if (w >= 0) {
-        view_overview_sensor_label(t->sensors[w].name, worst_w, c->worst, sizeof c->worst);
+        view_overview_sensor_label(t->sensors[w].name, cols[COL_WORST].w, c->worst,
+                                   sizeof c->worst);
         widget_format_value(m->sensors[w].ts_ms ? m->sensors[w].value : NAN, c->value,
                             sizeof c->value);
     }
@@ -403,7 +412,7 @@ static void draw_machine_row(struct screen *s, int y, const struct widget_column
     const struct snapshot_machine *m = &s->snap->machines[machine];
     struct cells c;
     const char *cells[COL_COUNT_];
-    fill_cells(s, machine, cols[COL_WORST].w, &c, cells);
+    fill_cells(s, machine, cols, &c, cells);
     bool selected = machine == s->selected;
     attr_t row = screen_attr(s, selected ? THEME_SELECTED : THEME_NORMAL);
     attr_t attrs[COL_COUNT_] = {0};
