@@ -472,8 +472,8 @@ static void draw_header(struct screen *s, int y, const struct widget_column *col
     if (!c->shown || c->w <= 0)
         return;
     char title[48];
-    bool up = c->align == WIDGET_LEFT ? !v.inverted : v.inverted;
-    snprintf(title, sizeof title, "%s%s", c->title, up ? s->g->more_up : s->g->more_down);
+    /* up: the column's own order (names A to Z, the most urgent first); down: inverted */
+    snprintf(title, sizeof title, "%s%s", c->title, v.inverted ? s->g->more_down : s->g->more_up);
     widget_text(stdscr, y, 1 + c->x, c->w, c->align, screen_attr(s, THEME_SELECTED), s->g, title);
 }
 
@@ -507,8 +507,10 @@ static void view_fleet_draw(struct screen *s, int top, int height)
     for (int r = 0; r < v.page; r++) {
         int i = v.scroll + r, y = top + 2 + r;
         if (i >= v.row_count)
-            widget_text(stdscr, y, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_NORMAL), s->g,
-                        r == 0 && v.row_count == 0 ? "  No machine matches." : "");
+            widget_text(stdscr, y, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
+                        r > 0 || v.row_count > 0 ? ""
+                        : s->machines == 0       ? "  Waiting for machines: no data yet."
+                                                 : "  No machine matches.");
         else if (v.rows[i].machine == GROUP_NONE)
             draw_heading(s, y, &v.groups[v.rows[i].group]);
         else

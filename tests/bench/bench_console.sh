@@ -4,13 +4,14 @@
 # time from start to the first frame that shows all 1,000 machines, then the bytes the program
 # writes to the terminal per second (tmux pipe-pane) over BENCH_CONSOLE_S seconds (default 60)
 # on the tile overview and as long on the fleet list (key 2). Prints BENCH lines.
+# BENCH_CONSOLE_MACHINES sets another machine count (at least 16).
 # The catalog: the demo plant's 16 machines repeated to 1,000, laid out over areas and lines;
 # the demo scenario.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${TWINTOP_BIN:-build/twintop}
 SECS=${BENCH_CONSOLE_S:-60}
-MACHINES=1000
+MACHINES=${BENCH_CONSOLE_MACHINES:-1000}
 . tests/lib/common.bash
 tui_require bench_console
 lib_init
