@@ -274,6 +274,25 @@ static int line_of(const char *text, const char *at)
     return line;
 }
 
+/* The optional "area" and "line" of a machine: strings of 1 to CATALOG_NAME_MAX - 1 bytes. */
+static int parse_location(const cJSON *jm, struct catalog_machine *m, const char *file, char *err,
+                          size_t len)
+{
+    static const char *const keys[] = {"area", "line"};
+    char *dst[] = {m->area, m->line};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(jm, keys[k]);
+        if (!v)
+            continue;
+        if (!cJSON_IsString(v) || copy_name(dst[k], CATALOG_NAME_MAX, v->valuestring)) {
+            fail(err, len, "%s: machine %s: \"%s\" must be a string of 1 to %d bytes", file, m->id,
+                 keys[k], CATALOG_NAME_MAX - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int parse_machines(struct catalog *c, const cJSON *machines, const char *file, char *err,
                           size_t len)
 {
@@ -306,6 +325,8 @@ static int parse_machines(struct catalog *c, const cJSON *machines, const char *
                 fail(err, len, "%s: machine %s: id used twice", file, m->id);
                 return -1;
             }
+        if (parse_location(jm, m, file, err, len) < 0)
+            return -1;
         m->simulated = true;
         n++;
     }
@@ -485,6 +506,12 @@ int catalog_max_machines(const struct catalog *c)
 
 int catalog_add_machine(struct catalog *c, const char *id, const char *type_name)
 {
+    return catalog_add_machine_at(c, id, type_name, NULL, NULL);
+}
+
+int catalog_add_machine_at(struct catalog *c, const char *id, const char *type_name,
+                           const char *area, const char *line)
+{
     if (!id || !*id || strlen(id) >= CATALOG_NAME_MAX)
         return -1;
     pthread_mutex_lock(&c->add_lock);
@@ -508,6 +535,8 @@ int catalog_add_machine(struct catalog *c, const char *id, const char *type_name
             c->learned_types[n] = t;
             struct catalog_machine *m = &c->machines[n];
             snprintf(m->id, sizeof m->id, "%s", id);
+            snprintf(m->area, sizeof m->area, "%s", area ? area : "");
+            snprintf(m->line, sizeof m->line, "%s", line ? line : "");
             m->type = t;
             m->simulated = false;
             atomic_store(&c->machine_count, n + 1);

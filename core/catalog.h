@@ -60,6 +60,10 @@ struct catalog_type {
 
 struct catalog_machine {
     char id[CATALOG_NAME_MAX]; /* "PUMP_001" */
+    /* Where it stands, both optional ("" when not given): the catalog's "area" and "line", or a
+     * Sparkplug feed's group and edge node. The fleet list groups and filters by them. */
+    char area[CATALOG_NAME_MAX]; /* "Utilities" */
+    char line[CATALOG_NAME_MAX]; /* "Compressed air" */
     struct catalog_type *type; /* learned machines own a private type */
     bool simulated;            /* false: learned from a feed */
 };
@@ -91,6 +95,10 @@ int catalog_max_machines(const struct catalog *c);
 /* Appends a learned machine (type_name may be NULL: "unknown"). Returns its index, the existing
  * index when id is known, or -1 when the cap is reached. */
 int catalog_add_machine(struct catalog *c, const char *id, const char *type_name);
+/* Same, with where a new machine stands (area and line may be NULL or "": none; over-long ones
+ * are cut). A known machine keeps its own. */
+int catalog_add_machine_at(struct catalog *c, const char *id, const char *type_name,
+                           const char *area, const char *line);
 /* Appends a learned sensor to a learned machine's type. Returns its index (existing when known),
  * or -1 when the type is full or not a learned one. */
 int catalog_add_sensor(struct catalog *c, int machine, const char *name, bool is_text);

@@ -442,8 +442,11 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
                                   struct snapshot_machine *out)
 {
     const struct twin_machine *tm = &e->machines[mi];
-    const struct catalog_type *t = catalog_machine_at(e->cat, mi)->type;
+    const struct catalog_machine *cm = catalog_machine_at(e->cat, mi);
+    const struct catalog_type *t = cm->type;
     memset(out, 0, offsetof(struct snapshot_machine, sensors));
+    out->area = cm->area;
+    out->line = cm->line;
     out->health = NAN;
     out->anomaly = NAN; /* nothing judged yet */
     out->pca = NAN;

@@ -47,6 +47,9 @@ struct snapshot_machine {
     int64_t last_ts_ms;
     uint64_t samples;
     uint64_t alarms_raised; /* limit alarms entered */
+    /* The catalog machine's area and line ("" when none): they point into the catalog, whose
+     * entries never move (core/catalog.h), so the copy stays valid as long as the catalog. */
+    const char *area, *line;
     int sensor_count;
     struct snapshot_sensor sensors[CATALOG_SENSORS_MAX];
     int spark_len;

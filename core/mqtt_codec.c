@@ -253,7 +253,7 @@ int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t
                      struct mqtt_codec_record *rec)
 {
     rec->field_count = 0;
-    rec->machine_id[0] = rec->type[0] = '\0';
+    rec->machine_id[0] = rec->type[0] = rec->area[0] = rec->line[0] = '\0';
     rec->ts_ms = now_ms;
     if (len > MQTT_CODEC_PAYLOAD_MAX)
         return MQTT_CODEC_TOO_LARGE;
@@ -388,7 +388,8 @@ static int mqtt_codec_machine(struct mqtt_codec *c, const struct mqtt_codec_reco
         return m;
     m = catalog_machine_find(c->cat, rec->machine_id);
     if (m < 0) {
-        m = catalog_add_machine(c->cat, rec->machine_id, rec->type[0] ? rec->type : NULL);
+        m = catalog_add_machine_at(c->cat, rec->machine_id, rec->type[0] ? rec->type : NULL,
+                                   rec->area, rec->line);
         if (m < 0)
             return -1;
         atomic_fetch_add(&c->learned, 1);

@@ -52,6 +52,9 @@ struct mqtt_codec_field {
 struct mqtt_codec_record {
     char machine_id[CATALOG_NAME_MAX];
     char type[CATALOG_NAME_MAX]; /* payload "type"/"machineType", else from the topic, else "" */
+    /* Where a machine learned from this record stands ("": unknown); Sparkplug B fills them
+     * with the group and edge node. */
+    char area[CATALOG_NAME_MAX], line[CATALOG_NAME_MAX];
     int64_t ts_ms;
     int field_count;
     struct mqtt_codec_field

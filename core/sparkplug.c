@@ -479,6 +479,9 @@ static void spb_record(struct sparkplug *sp, struct spb_node *n, int device, con
     snprintf(rec->machine_id, sizeof rec->machine_id, "%s",
              device >= 0 ? n->devices[device].machine_id : n->id);
     rec->type[0] = '\0';
+    /* a machine learned from this feed stands in its group (area) and edge node (line) */
+    snprintf(rec->area, sizeof rec->area, "%s", n->group);
+    snprintf(rec->line, sizeof rec->line, "%s", n->id);
     rec->ts_ms = pl->has_timestamp ? (int64_t)pl->timestamp : now_ms;
     rec->field_count = 0;
     for (size_t i = 0; i < pl->n_metrics && rec->field_count < MQTT_CODEC_FIELDS_MAX; i++)

@@ -27,7 +27,11 @@ static void test_shipped_catalog_has_the_plant(void **state)
         assert_true(t->tile_count >= 2 && t->tile_count <= 4);
         assert_true(t->fault_count >= 2);
         assert_true(catalog_sensor_count(t) >= 4);
+        /* the demo plant is laid out as a site: every machine has an area and a line */
+        assert_true(catalog_machine_at(c, m)->area[0] && catalog_machine_at(c, m)->line[0]);
     }
+    assert_string_equal(catalog_machine_at(c, catalog_machine_find(c, "CNC-001"))->area,
+                        "Machining cell");
     const struct catalog_type *cnc = catalog_machine_at(c, catalog_machine_find(c, "CNC-001"))->type;
     assert_true(catalog_sensor_find(cnc, "spindle.rpm") >= 0);
     assert_true(catalog_sensor_find(cnc, "tool.wear_percent") >= 0);
@@ -52,6 +56,13 @@ static void test_learned_machines_are_capped(void **state)
     int p = catalog_add_machine(c, "P9", "test-pump");
     assert_true(p > 0);
     assert_int_equal(catalog_sensor_find(catalog_machine_at(c, p)->type, "flow_m3h"), 1);
+    assert_string_equal(catalog_machine_at(c, p)->area, "");
+    /* a learned machine may say where it stands; a known one keeps its own place */
+    int q = catalog_add_machine_at(c, "Q9", NULL, "North site", "Edge 7");
+    assert_string_equal(catalog_machine_at(c, q)->area, "North site");
+    assert_string_equal(catalog_machine_at(c, q)->line, "Edge 7");
+    assert_int_equal(catalog_add_machine_at(c, "Q9", NULL, "South", "x"), q);
+    assert_string_equal(catalog_machine_at(c, q)->area, "North site");
     catalog_free(c);
 }
 
@@ -93,6 +104,12 @@ static void test_malformed_files_are_named(void **state)
         {"{\"types\":[{\"name\":\"a\",\"sensors\":[" SENSOR_OK "],\"tile\":[\"t\",\"t\"]}],"
          "\"machines\":[{\"id\":\"M1\",\"type\":\"a\"},{\"id\":\"M1\",\"type\":\"a\"}]}",
          "x.json: machine M1: id used twice"},
+        {"{\"types\":[{\"name\":\"a\",\"sensors\":[" SENSOR_OK "],\"tile\":[\"t\",\"t\"]}],"
+         "\"machines\":[{\"id\":\"M1\",\"type\":\"a\",\"area\":7}]}",
+         "x.json: machine M1: \"area\" must be a string of 1 to 47 bytes"},
+        {"{\"types\":[{\"name\":\"a\",\"sensors\":[" SENSOR_OK "],\"tile\":[\"t\",\"t\"]}],"
+         "\"machines\":[{\"id\":\"M1\",\"type\":\"a\",\"line\":\"\"}]}",
+         "x.json: machine M1: \"line\" must be a string of 1 to 47 bytes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[512] = "";

@@ -30,7 +30,7 @@ n=0
 while IFS= read -r label; do
     n=$((n + 1))
     grep -qF -- "$label" <<<"$text" || { echo "FAIL $page: key '$label' of the key table is missing"; bad=1; }
-done < <(grep -ho '{{[^}]*}, "[^"]*"' tui/keymap.c tui/view_*.c | sed 's/.*, "\(.*\)"$/\1/')
+done < <(grep -ho '{{[^}]*}, "[^"]*"' tui/keymap.c tui/view_*.c | sed 's/.*, "\(.*\)"$/\1/; s/\\\\/\\/g')
 [ "$n" -gt 30 ] || { echo "FAIL: read only $n key rows from tui/keymap.c and tui/view_*.c"; bad=1; }
 
 # The schema's tables and views, from the statements that create them.

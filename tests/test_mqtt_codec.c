@@ -14,6 +14,7 @@
 
 #include "catalog.h"
 #include "mqtt_codec.h"
+#include "sparkplug.h"
 
 static const char *test_catalog_json =
     "{\"types\":["
@@ -356,6 +357,35 @@ static void test_machine_cap(void **state)
     assert_string_equal(catalog_machine_at(f->cat, base)->type->name, "gateway");
 }
 
+/* A device learned from a Sparkplug B feed stands in its group (area) and edge node (line). */
+static void test_sparkplug_group_and_node_become_area_and_line(void **state)
+{
+    struct fixture *f = *state;
+    struct sparkplug *sp = sparkplug_create(f->cat, f->codec);
+    assert_non_null(sp);
+    static uint8_t buf[8192];
+    int len = sparkplug_encode_node_birth(1, 1000, buf, sizeof buf);
+    assert_true(sparkplug_decode(sp, "spBv1.0/Plant_A/NBIRTH/Edge_3", buf, (size_t)len, 1000,
+                                 f->out, 256) >= 0);
+    len = sparkplug_encode_device_birth(f->cat, 0, NULL, 1, 1000, buf, sizeof buf);
+    assert_true(sparkplug_decode(sp, "spBv1.0/Plant_A/DBIRTH/Edge_3/PUMP_9", buf, (size_t)len, 1000,
+                                 f->out, 256) >= 0);
+    struct sample smp = {.ts_ms = 1000, .machine = 0, .sensor = 0, .kind = SAMPLE_VALUE};
+    smp.u.value = 1500;
+    len = sparkplug_encode_device_data(0, &smp, 1, 2, 1000, buf, sizeof buf);
+    assert_int_equal(sparkplug_decode(sp, "spBv1.0/Plant_A/DDATA/Edge_3/PUMP_9", buf, (size_t)len,
+                                      1000, f->out, 256),
+                     1);
+    int m = catalog_machine_find(f->cat, "PUMP_9");
+    assert_true(m >= 0);
+    assert_string_equal(catalog_machine_at(f->cat, m)->area, "Plant_A");
+    assert_string_equal(catalog_machine_at(f->cat, m)->line, "Edge_3");
+    /* JSON feeds say nothing of where a machine stands */
+    assert_int_equal(decode(f, NULL, "{\"machine_id\":\"GW_7\",\"data\":{\"v\":1}}"), 1);
+    assert_string_equal(catalog_machine_at(f->cat, catalog_machine_find(f->cat, "GW_7"))->area, "");
+    sparkplug_destroy(sp);
+}
+
 static void test_many_machines_cache(void **state)
 {
     struct fixture *f = *state;
@@ -426,6 +456,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_control_characters_in_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_machine_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_machines_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sparkplug_group_and_node_become_area_and_line, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_encode_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_timestamp_refused, setup, teardown),
     };

@@ -13,6 +13,7 @@
 #include "view.h"
 #include "view_alarms.h"
 #include "view_detail.h"
+#include "view_fleet.h"
 #include "view_overview.h"
 
 #define KEY_ESC 27
@@ -21,6 +22,7 @@
 #define DETAIL KEY_BINDING_IN(VIEW_DETAIL)
 #define HELP KEY_BINDING_IN(VIEW_HELP)
 #define ALARMS KEY_BINDING_IN(VIEW_ALARMS)
+#define FLEET KEY_BINDING_IN(VIEW_FLEET)
 
 static int key_quit(struct screen *s, int arg)
 {
@@ -145,6 +147,7 @@ static const struct key_binding rows[] = {
     {{KEY_F(4)}, "F4", DETAIL, view_select, VIEW_OVERVIEW, "back to the overview", NULL},
     {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc Backspace", 0, view_back, 0,
      "go back to the previous view", NULL},
+    {{'q', 'Q', KEY_F(10)}, "q F10", 0, key_quit, 0, "quit", "Quit"},
     {{KEY_LEFT}, "Left", OVERVIEW, key_move_x, -1, "select the machine to the left", NULL},
     {{KEY_RIGHT, '\t'}, "Right Tab", OVERVIEW, key_move_x, 1, "select the machine to the right",
      NULL},
@@ -177,7 +180,6 @@ static const struct key_binding rows[] = {
     {{'e', KEY_F(6)}, "e F6", OVERVIEW | DETAIL, key_export, 0,
      "export the selected machine's last hour of history", "Export"},
     {{CTRL('l')}, "Ctrl-L", 0, key_redraw, 0, "repaint the whole screen", NULL},
-    {{'q', 'Q', KEY_F(10)}, "q F10", 0, key_quit, 0, "quit", "Quit"},
     {{KEY_UP, 'k'}, "Up k", ALARMS, view_alarms_move, -1, "select the alarm above", NULL},
     {{KEY_DOWN, 'j'}, "Down j", ALARMS, view_alarms_move, 1, "select the alarm below", NULL},
     {{KEY_PPAGE}, "PgUp", ALARMS, view_alarms_move, -10, "ten alarms up", NULL},
@@ -199,6 +201,25 @@ static const struct key_binding rows[] = {
      NULL},
     {{'S'}, "S", ALARMS, view_alarms_toggle_hidden, 0,
      "switch to the shelved / suppressed / out-of-service list and back", NULL},
+    {{KEY_UP, 'k'}, "Up k", FLEET, view_fleet_move, -1, "select the machine above", NULL},
+    {{KEY_DOWN, 'j'}, "Down j", FLEET, view_fleet_move, 1, "select the machine below", NULL},
+    {{KEY_PPAGE}, "PgUp", FLEET, view_fleet_move, -20, "twenty rows up", NULL},
+    {{KEY_NPAGE}, "PgDn", FLEET, view_fleet_move, 20, "twenty rows down", NULL},
+    {{KEY_HOME}, "Home", FLEET, view_fleet_move, -100000, "the first row", NULL},
+    {{KEY_END}, "End", FLEET, view_fleet_move, 100000, "the last row", NULL},
+    {{'<', ','}, "<", FLEET, view_fleet_sort, -1, "sort by the column to the left", NULL},
+    {{'>', '.'}, ">", FLEET, view_fleet_sort, 1, "sort by the column to the right", NULL},
+    {{'I'}, "I", FLEET, view_fleet_invert, 0, "invert the sort order", NULL},
+    {{'/'}, "/", FLEET, view_fleet_search, 0,
+     "search id, type, area, line: the next machine that matches", NULL},
+    {{'n'}, "n", FLEET, view_fleet_search_next, 0, "the next match of the last search", NULL},
+    {{'\\'}, "\\", FLEET, view_fleet_filter, 0,
+     "filter: id/type/area globs and states (alarm, warn, stale, ok)", NULL},
+    {{'a'}, "a", FLEET, view_fleet_abnormal, 0, "only the machines that need attention, or all",
+     NULL},
+    {{'g'}, "g", FLEET, view_fleet_group, 0, "group the machines by area, or not", NULL},
+    {{KEY_ENTER, '\r', '\n'}, "Enter", FLEET, view_fleet_open, 0,
+     "detail of the selected machine", NULL},
 };
 
 #define ROWS (sizeof rows / sizeof rows[0])

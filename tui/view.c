@@ -4,12 +4,15 @@
 
 #include "screen.h"
 
+// clang-format off
 const struct view_entry *const view_table[VIEW_COUNT] = {
     [VIEW_HELP] = &view_help_entry,
     [VIEW_OVERVIEW] = &view_overview_entry,
+    [VIEW_FLEET] = &view_fleet_entry,
     [VIEW_ALARMS] = &view_alarms_entry,
     [VIEW_DETAIL] = &view_detail_entry,
 };
+// clang-format on
 
 void view_set(struct screen *s, int view)
 {

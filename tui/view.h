@@ -3,9 +3,9 @@
 #define TWINTOP_VIEW_H
 /*
  * The console's views. Each is one const struct view_entry, defined in its own file
- * (view_overview.c, view_detail.c, view_alarms.c, view_help.c); view.c lists them in the one
- * table that the loop (tui.c), the key table and the help screen read, as tmux's cmd.c lists
- * its commands. The frame around a view's body (header, banner, status line, function keys)
+ * (view_overview.c, view_fleet.c, view_detail.c, view_alarms.c, view_help.c); view.c lists them in
+ * the one table that the loop (tui.c), the key table and the help screen read, as tmux's cmd.c
+ * lists its commands. The frame around a view's body (header, banner, status line, function keys)
  * belongs to tui.c.
  *
  * Threads: main thread only.
@@ -15,9 +15,9 @@
 
 struct screen;
 
-/* The table's order is the order of the keys that select them (F1 help, F2 overview, F3 alarms,
- * F4 detail) in the help screen. */
-enum view_id { VIEW_HELP, VIEW_OVERVIEW, VIEW_ALARMS, VIEW_DETAIL, VIEW_COUNT };
+/* The table's order is the order of the keys that select them (F1 help, F2 1 overview, 2 fleet,
+ * F3 3 alarms, F4 detail) in the help screen. */
+enum view_id { VIEW_HELP, VIEW_OVERVIEW, VIEW_FLEET, VIEW_ALARMS, VIEW_DETAIL, VIEW_COUNT };
 
 /* The view the console starts in and Esc leads back to. */
 #define VIEW_HOME VIEW_OVERVIEW
@@ -39,6 +39,7 @@ struct view_entry {
 
 extern const struct view_entry view_help_entry;
 extern const struct view_entry view_overview_entry;
+extern const struct view_entry view_fleet_entry;
 extern const struct view_entry view_alarms_entry;
 extern const struct view_entry view_detail_entry;
 

@@ -13,8 +13,9 @@
 /* Lines after the key list: what the keys cannot say. */
 static const char *const help_notes[] = {
     "",
-    "Mouse: click a tile to select it, click it again for its detail; click a sensor row to",
-    "chart it; click the function-key bar; the wheel scrolls.",
+    "Mouse: click a tile or a fleet row to select it, click it again for its detail; click a",
+    "sensor row to chart it; click the function-key bar; the wheel scrolls.",
+    "Fleet list (2): \\ filter words are id/type/area globs (pump, util*) or states (alarm, warn).",
     "Tile colours: ok, warn, alarm, stale (no data). \"--\" means not known yet.",
     "Themes: --theme NAME loads themes/NAME.theme; NO_COLOR=1 uses the monochrome theme.",
 };

@@ -4,9 +4,8 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "detect.h"
 #include "health.h"
@@ -441,6 +440,33 @@ static int health_element(const struct screen *s, int machine)
     return view_overview_health_element(s->snap->machines[machine].health, THEME_DIM);
 }
 
+int view_overview_attention(const struct snapshot_machine *m)
+{
+    if (m->samples == 0)
+        return VIEW_ATTENTION_NO_DATA;
+    if (m->state == TWIN_ALARM)
+        return VIEW_ATTENTION_ALARM;
+    if (!isnan(m->anomaly) && m->anomaly >= DETECT_FIRE && m->state != TWIN_STALE)
+        return VIEW_ATTENTION_ANOMALY;
+    if (m->state == TWIN_WARN)
+        return VIEW_ATTENTION_WARN;
+    if (m->state == TWIN_STALE)
+        return VIEW_ATTENTION_STALE;
+    double rul = view_overview_rul_hours(m);
+    bool rul_short = !isnan(rul) && rul < VIEW_RUL_WARN_H &&
+                     (rul == 0.0 || m->rul_confidence >= VIEW_RUL_CONFIDENT);
+    if ((!isnan(m->health) && m->health < VIEW_HEALTH_WARN) || rul_short)
+        return VIEW_ATTENTION_HEALTH;
+    return VIEW_ATTENTION_NONE;
+}
+
+const char *view_overview_attention_name(int attention)
+{
+    static const char *const names[] = {"alarm",  "anomaly", "warn",   "stale",
+                                        "health", "ok",      "no data"};
+    return attention >= 0 && attention <= VIEW_ATTENTION_NO_DATA ? names[attention] : "?";
+}
+
 void view_overview_format_health_value(float health, char *buf, size_t len)
 {
     if (isnan(health))
@@ -756,6 +782,73 @@ static void draw_spindle(struct screen *s, int y, int x, int w, int h)
     screen_hit_add(s, y, x, h, w, SCREEN_HIT_MACHINE, c);
 }
 
+/* The tiles' order (position -> machine) and its inverse, rebuilt with each new snapshot:
+ * the catalog's order, or beyond VIEW_OVERVIEW_ORDERED_MAX machines attention first. */
+static struct {
+    int *machine_at, *pos_of, *rank;
+    int cap, count;
+    uint64_t seq;
+} order;
+
+static int tile_at(int pos)
+{
+    return pos >= 0 && pos < order.count ? order.machine_at[pos] : pos;
+}
+
+static int tile_pos(int machine)
+{
+    return machine >= 0 && machine < order.count ? order.pos_of[machine] : machine;
+}
+
+static int compare_attention(const void *pa, const void *pb)
+{
+    int a = *(const int *)pa, b = *(const int *)pb;
+    int c = order.rank[a] - order.rank[b];
+    return c ? c : a - b;
+}
+
+static bool order_reserve(int machines)
+{
+    if (machines <= order.cap)
+        return true;
+    int cap = order.cap ? order.cap * 2 : 64;
+    cap = cap < machines ? machines : cap;
+    int *at = realloc(order.machine_at, (size_t)cap * sizeof *at);
+    if (at)
+        order.machine_at = at;
+    int *pos = realloc(order.pos_of, (size_t)cap * sizeof *pos);
+    if (pos)
+        order.pos_of = pos;
+    int *rank = realloc(order.rank, (size_t)cap * sizeof *rank);
+    if (rank)
+        order.rank = rank;
+    if (!at || !pos || !rank)
+        return false;
+    order.cap = cap;
+    return true;
+}
+
+static void order_update(const struct screen *s)
+{
+    int n = s->machines;
+    if (n == order.count && s->snap_seq == order.seq)
+        return;
+    if (!order_reserve(n)) {
+        order.count = 0; /* tile_at and tile_pos fall back to the catalog's order */
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        order.machine_at[i] = i;
+        order.rank[i] = view_overview_attention(&s->snap->machines[i]);
+    }
+    if (n > VIEW_OVERVIEW_ORDERED_MAX)
+        qsort(order.machine_at, (size_t)n, sizeof *order.machine_at, compare_attention);
+    for (int i = 0; i < n; i++)
+        order.pos_of[order.machine_at[i]] = i;
+    order.count = n;
+    order.seq = s->snap_seq;
+}
+
 static void view_overview_draw(struct screen *s, int top, int height)
 {
     int width = s->cols;
@@ -766,6 +859,7 @@ static void view_overview_draw(struct screen *s, int top, int height)
         s->right_info[0] = '\0';
         return;
     }
+    order_update(s);
     struct layout L = compute_layout(s, width, height);
     s->grid_cols = L.ncols;
     s->per_page = L.per_page;
@@ -781,7 +875,7 @@ static void view_overview_draw(struct screen *s, int top, int height)
         int ty = top + row * (L.tile_h + L.gap_y);
         if (ty + L.tile_h > top + height)
             break;
-        draw_tile(s, &L, ty, col * (L.tile_w + TILE_GAP), i);
+        draw_tile(s, &L, ty, col * (L.tile_w + TILE_GAP), tile_at(i));
         y = ty + L.tile_h;
     }
     if (L.spindle_page == s->page && s->cnc >= 0) {
@@ -798,33 +892,36 @@ static void view_overview_draw(struct screen *s, int top, int height)
 static void follow_selection(struct screen *s)
 {
     if (s->per_page > 0)
-        s->page = s->selected / s->per_page;
+        s->page = tile_pos(s->selected) / s->per_page;
 }
 
 int view_overview_move(struct screen *s, int dx, int dy)
 {
     if (s->machines == 0)
         return SCREEN_NOTHING;
+    order_update(s);
     int cols = s->grid_cols > 0 ? s->grid_cols : 1;
-    int next = s->selected + dx + dy * cols;
+    int at = tile_pos(s->selected);
+    int next = at + dx + dy * cols;
     if (next < 0)
-        next = dy ? s->selected % cols : 0;
+        next = dy ? at % cols : 0;
     if (next >= s->machines)
-        next = dy ? s->selected : s->machines - 1;
-    s->selected = next;
+        next = dy ? at : s->machines - 1;
+    s->selected = tile_at(next);
     follow_selection(s);
     return SCREEN_REDRAW;
 }
 
 int view_overview_page(struct screen *s, int delta)
 {
+    order_update(s);
     int pages = s->pages > 0 ? s->pages : 1;
     int page = s->page + delta;
     page = page < 0 ? 0 : page >= pages ? pages - 1 : page;
     s->page = page;
     int first = page * (s->per_page > 0 ? s->per_page : 1);
     if (first < s->machines)
-        s->selected = first;
+        s->selected = tile_at(first);
     return SCREEN_REDRAW;
 }
 
@@ -832,7 +929,8 @@ int view_overview_jump(struct screen *s, int end)
 {
     if (s->machines == 0)
         return SCREEN_NOTHING;
-    s->selected = end ? s->machines - 1 : 0;
+    order_update(s);
+    s->selected = tile_at(end ? s->machines - 1 : 0);
     follow_selection(s);
     return SCREEN_REDRAW;
 }

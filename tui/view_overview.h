@@ -4,7 +4,8 @@
 /*
  * The overview (view_overview_entry in view.h): one tile per machine (id, type, state, the
  * type's tile sensors as gauges, a sparkline, health and anomaly) and the CNC spindle panel.
- * Tiles shrink, then page, to fit the terminal. Threads: main thread only.
+ * Tiles shrink, then page, to fit the terminal; beyond VIEW_OVERVIEW_ORDERED_MAX machines the
+ * ones that need attention come first. Threads: main thread only.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,29 @@ int view_overview_health_element(float health, int normal);
 #define VIEW_RUL_WARN_H 48.0
 #define VIEW_RUL_CONFIDENT 0.3f
 int view_overview_rul_element(double hours, float confidence);
+
+/* How urgently a machine needs attention, most urgent first: the order of the fleet list's
+ * default sort and of the overview's tiles beyond VIEW_OVERVIEW_ORDERED_MAX machines. A firing
+ * detector ranks above a warn limit (it is often the earlier sign), a machine that went silent
+ * above a weak health figure; one that never sent anything comes last. */
+enum view_attention {
+    VIEW_ATTENTION_ALARM,   /* a sensor past its alarm limit */
+    VIEW_ATTENTION_ANOMALY, /* a detector fires (fused score at or above DETECT_FIRE) */
+    VIEW_ATTENTION_WARN,    /* a sensor past its warn limit */
+    VIEW_ATTENTION_STALE,   /* it sent data, then went silent */
+    VIEW_ATTENTION_HEALTH,  /* health below VIEW_HEALTH_WARN, or a confident RUL below
+                               VIEW_RUL_WARN_H */
+    VIEW_ATTENTION_NONE,    /* nothing to look at */
+    VIEW_ATTENTION_NO_DATA, /* never sent anything */
+};
+/* The first ranks up to VIEW_ATTENTION_HEALTH are "abnormal" (the fleet list's a key). */
+int view_overview_attention(const struct snapshot_machine *m);
+/* "alarm", "anomaly", "warn", "stale", "health", "ok", "no data". */
+const char *view_overview_attention_name(int attention);
+
+/* Up to this many machines the overview keeps the catalog's order; beyond it the tiles that need
+ * attention come first (then the catalog's order). */
+#define VIEW_OVERVIEW_ORDERED_MAX 16
 
 /* A 0..100 health figure: "92", "--" for NAN. */
 void view_overview_format_health_value(float health, char *buf, size_t len);
