@@ -350,7 +350,7 @@ static int test_set(const struct data *train, const double *values, const int *c
         if (predict(&test, &te[i], &m, ch, nch, &te[i].cycles, 1, &pred, &lo, &hi) < 0)
             goto out;
         if (pf)
-            fprintf(pf, "%.1f %.1f %.1f\n", pred, lo, hi);
+            fprintf(pf, "%.1f\n", pred); /* one per line, as RUL_FD001.txt */
         score_add(&s, pred, lo, hi, fmin(TRUTH_CAP, truth));
     }
     print_score("official test engines", &s);
