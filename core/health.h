@@ -12,7 +12,11 @@
  * baseline, 1 at the limit). Health = 100 x (1 - the worst degradation).
  * RUL: a linear trend of the worst degradation over plant time, fitted by recursive least
  * squares with forgetting; RUL = time until it reaches 1, confidence from the slope's
- * t-statistic. No upward trend: RUL unknown (NAN).
+ * t-statistic. No upward trend: RUL unknown. Its 80 % interval scales (RUL + 0.5 h) by the
+ * 10th and 90th percentile of (truth + 0.5 h) / (estimate + 0.5 h) over the simulator's faults
+ * (tests/bench/rul_faults measures its coverage, also leaving each fault out).
+ * With a learned model attached (health_set_rul_model, core/rul: trained on run-to-failure
+ * histories such as C-MAPSS), the RUL and its interval come from that model instead.
  * Tool RUL: wear against cutting time normalised by Taylor's law (wear rate ~ speed^(1/n) x
  * load^0.5), so the estimate follows changes of cutting conditions; the answer is in cutting
  * minutes at the current conditions, until the wear alarm limit.
@@ -24,12 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
+#include "rul.h"
 
 struct health_estimate {
-    float health;         /* 0..100, NAN until the baseline is learned */
-    double rul_hours;     /* NAN without an upward degradation trend */
-    float rul_confidence; /* 0..1 */
-    int worst_sensor;     /* sensor with the largest degradation, -1 */
+    float health;                      /* 0..100, NAN until the baseline is learned */
+    double rul_hours;                  /* NAN without an upward degradation trend */
+    float rul_confidence;              /* 0..1 */
+    double rul_lo_hours, rul_hi_hours; /* interval around rul_hours, NAN without one */
+    float rul_coverage;                /* the interval's stated coverage (0.8), 0 without one */
+    int worst_sensor;                  /* sensor with the largest degradation, -1 */
     double tool_rul_min;  /* cutting minutes left at the conditions of recent cutting (a
                              5-minute average over cutting time only: idling does not move it),
                              NAN when no tool or no trend yet */
@@ -37,6 +44,9 @@ struct health_estimate {
 };
 
 struct health;
+
+/* The offset of the trend interval's ratios: half an hour, the trend's memory. */
+#define HEALTH_RUL_OFFSET_H 0.5
 
 /* The default warm-up: plant seconds of operation that define the healthy baseline. */
 #define HEALTH_DEFAULT_WARMUP_S 1800.0
@@ -55,32 +65,12 @@ void health_get(const struct health *h, struct health_estimate *out);
 double health_tool_rul_baseline(double runtime_min, double wear_percent, double spindle_rpm);
 double health_spindle_baseline(double vibration_mm_s, double temperature_c);
 
-/* Generic RUL regression (ridge) on per-cycle features: what tests/bench/rul_cmapss fits. */
-#define HEALTH_MODEL_MAX 96
-struct health_model {
-    int dims;
-    double mean[HEALTH_MODEL_MAX], scale[HEALTH_MODEL_MAX];
-    double w[HEALTH_MODEL_MAX + 1]; /* last: intercept */
-};
-
-/* Fits y ~ X (n rows of dims values) with ridge penalty lambda on standardised features.
- * Returns 0, or -1 with a message (too many dims, singular system, no memory). */
-int health_model_fit(struct health_model *m, const double *x, const double *y, size_t n, int dims,
-                     double lambda, char *err, size_t errlen);
-double health_model_predict(const struct health_model *m, const double *x);
-
-/* Streaming feature builder for one run-to-failure unit: per input channel an EWMA level and
- * an EWMA slope; features = levels, slopes, age. */
-#define HEALTH_TREND_MAX 32
-struct health_trend {
-    int channels;
-    double alpha;
-    long age;
-    double level[HEALTH_TREND_MAX], slope[HEALTH_TREND_MAX];
-};
-void health_trend_init(struct health_trend *tr, int channels, double span);
-void health_trend_update(struct health_trend *tr, const double *values);
-/* Writes 2 x channels + 1 features; returns the count. */
-int health_trend_features(const struct health_trend *tr, double *out);
+/* Attaches a learned RUL model (core/rul; it must outlive h): sensors[c] is the sensor that
+ * feeds the model's channel c, and one model step lasts step_s plant seconds. A step closes
+ * when a sample of a later step arrives; health_get also counts the step still open. From
+ * then on rul_hours and its interval come from the model. Returns 0, or -1 with a message
+ * (a sensor out of range, too many channels, step_s not positive). */
+int health_set_rul_model(struct health *h, const struct rul_model *m, const int *sensors,
+                         double step_s, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Prediction: health index and RUL from a degradation trend, tool RUL under Taylor wear and
- * changing speed, spindle health, the old baselines, the ridge model and the trend features. */
+ * changing speed, spindle health, the old baselines, the ridge model, the trend features and a
+ * learned RUL model (core/rul) driving health's RUL with a measured interval. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,30 +210,99 @@ static void test_model_fit_exact(void **state)
         x[2 * i + 1] = sin(i);
         y[i] = 3 * x[2 * i] - 2 * x[2 * i + 1] + 5;
     }
-    struct health_model m;
+    static struct rul_ridge m;
     char err[160];
-    assert_int_equal(health_model_fit(&m, x, y, 200, 2, 1e-9, err, sizeof err), 0);
+    assert_int_equal(rul_ridge_fit(&m, x, y, 200, 2, 1e-9, err, sizeof err), 0);
     double probe[2] = {10, 0.5};
-    assert_true(fabs(health_model_predict(&m, probe) - (30 - 1 + 5)) < 1e-3);
-    assert_int_equal(health_model_fit(&m, x, y, 200, HEALTH_MODEL_MAX + 1, 0, err, sizeof err), -1);
+    assert_true(fabs(rul_ridge_predict(&m, probe) - (30 - 1 + 5)) < 1e-3);
+    assert_int_equal(rul_ridge_fit(&m, x, y, 200, RUL_DIMS_MAX + 1, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "features"));
 }
 
 static void test_trend_features(void **state)
 {
     (void)state;
-    struct health_trend tr;
-    health_trend_init(&tr, 2, 10);
+    struct rul_features tr;
+    rul_features_init(&tr, 2, 10);
     double v[2], f[5];
     for (int i = 0; i < 200; i++) {
         v[0] = 7.0;
         v[1] = 0.5 * i;
-        health_trend_update(&tr, v);
+        rul_features_update(&tr, v);
     }
-    assert_int_equal(health_trend_features(&tr, f), 5);
+    assert_int_equal(rul_features_base(&tr, f), 5);
     assert_true(fabs(f[0] - 7.0) < 1e-9 && fabs(f[2]) < 1e-9);       /* flat: level, no slope */
     assert_true(fabs(f[1] - 99.5) < 0.5 && fabs(f[3] - 0.5) < 0.02); /* ramp: its slope */
     assert_true(f[4] == 200.0);
+}
+
+/* A run to failure: wear grows exponentially towards failure; channel 0 rises with it,
+ * channel 1 falls, channel 2 is noise. */
+#define UNIT_STEPS_MAX 320
+static void unit_values(double *v, int steps)
+{
+    for (int t = 0; t < steps; t++) {
+        double wear = exp(-(steps - 1 - t) / 50.0);
+        v[3 * t] = 10 + 5 * wear + 0.3 * noise();
+        v[3 * t + 1] = 20 - 3 * wear + 0.3 * noise();
+        v[3 * t + 2] = 1 + noise();
+    }
+}
+
+static void test_rul_model_through_health(void **state)
+{
+    (void)state;
+    enum { UNITS = 30 };
+    static double values[UNITS][UNIT_STEPS_MAX * 3];
+    static struct rul_unit units[UNITS];
+    static struct rul_model m;
+    char err[160];
+    for (int u = 0; u < UNITS; u++) {
+        units[u] = (struct rul_unit){values[u], 150 + (u * 37) % 150};
+        unit_values(values[u], units[u].steps);
+    }
+    assert_int_equal(rul_model_fit(&m, units, 8, 3, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "units"));
+    assert_int_equal(rul_model_fit(&m, units, UNITS, 3, NULL, err, sizeof err), 0);
+    assert_true(m.cap >= 110 && m.cap <= 140 && m.inner_rmse < 20);
+
+    /* a new unit, fed sample by sample through the console's path, one step per plant minute */
+    static struct catalog_type t;
+    memset(&t, 0, sizeof t);
+    sensor(&t, "a", 10, 9, 11, 20, NAN);
+    sensor(&t, "b", 20, 19, 21, 30, NAN);
+    sensor(&t, "speed_rpm", 1480, 0, 1500, 1600, NAN); /* not a model channel */
+    sensor(&t, "c", 1, 0, 2, 3, NAN);
+    struct health *h = health_create(&t, 0, err, sizeof err);
+    int bad[3] = {0, 1, 7}, chan[3] = {0, 1, 3};
+    assert_int_equal(health_set_rul_model(h, &m, bad, 60, err, sizeof err), -1);
+    assert_non_null(strstr(err, "sensor 7"));
+    assert_int_equal(health_set_rul_model(h, &m, chan, 60, err, sizeof err), 0);
+    static double v[UNIT_STEPS_MAX * 3];
+    int steps = 240, covered = 0, judged = 0;
+    unit_values(v, steps);
+    struct health_estimate e;
+    for (int s = 0; s < steps; s++) {
+        int64_t ts = T0 + (int64_t)s * 60000;
+        health_update(h, 2, 1480, ts);
+        health_update(h, 0, v[3 * s], ts);
+        health_update(h, 1, v[3 * s + 1], ts + 10);
+        health_get(h, &e);
+        if (s == 0) /* the first step is not complete until channel c arrives */
+            assert_true(isnan(e.rul_hours));
+        health_update(h, 3, v[3 * s + 2], ts + 20);
+        health_get(h, &e); /* the open step counts */
+        double truth = fmin(125, steps - 1 - s);
+        assert_true(e.rul_coverage == 0.8f && e.rul_lo_hours <= e.rul_hours &&
+                    e.rul_hours <= e.rul_hi_hours);
+        if (s < 30)
+            continue;
+        judged++;
+        covered += truth >= e.rul_lo_hours * 60 && truth <= e.rul_hi_hours * 60;
+        assert_true(fabs(e.rul_hours * 60 - truth) < 40);
+    }
+    assert_true(covered >= judged / 2);
+    health_free(h);
 }
 
 int main(void)
@@ -245,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_model_fit_exact),
         cmocka_unit_test(test_trend_features),
+        cmocka_unit_test(test_rul_model_through_health),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

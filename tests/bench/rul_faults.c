@@ -2,7 +2,11 @@
 /* Remaining-life estimates against the truth of the simulated faults: runs `--scenario faults`
  * (24 plant hours, seed 1) through core/health, and every 15 plant minutes between each fault's
  * onset and its failure compares the machine's RUL estimate (when it gives one) with the true
- * time to failure. Prints one line per fault and BENCH lines. Usage: rul_faults [CATALOG SCENARIO]
+ * time to failure, and counts how often its stated 80 % interval holds the truth. The interval's
+ * ratios (core/health's HEALTH_RUL_RATIO_LO/HI) are the 10th and 90th percentiles of
+ * (truth + HEALTH_RUL_OFFSET_H) / (estimate + HEALTH_RUL_OFFSET_H) over these faults; the bench
+ * re-derives them leaving each fault out in turn and reports that held-out coverage beside the
+ * in-sample one. Prints one line per fault and BENCH lines. Usage: rul_faults [CATALOG SCENARIO]
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,10 +20,54 @@
 
 #define T0 1700000000000LL
 #define EVERY_MS (15 * 60 * 1000)
+#define ESTIMATES_MAX 4096
+
+/* log((truth + offset) / (estimate + offset)) of every estimate, and its fault's machine */
+static double log_ratio[ESTIMATES_MAX];
+static int ratio_machine[ESTIMATES_MAX];
+static int ratios;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double quantile(const double *sorted, int n, double q)
+{
+    double at = q * (n - 1);
+    int i = (int)at;
+    return i + 1 < n ? sorted[i] + (at - i) * (sorted[i + 1] - sorted[i]) : sorted[n - 1];
+}
+
+/* 10th and 90th percentile of the log ratios of every fault but `skip` (-1: none). */
+static void ratio_band(int skip, double *lo, double *hi)
+{
+    static double sorted[ESTIMATES_MAX];
+    int n = 0;
+    for (int i = 0; i < ratios; i++)
+        if (ratio_machine[i] != skip)
+            sorted[n++] = log_ratio[i];
+    qsort(sorted, (size_t)n, sizeof(double), cmp_double);
+    *lo = n ? quantile(sorted, n, 0.1) : 0.0;
+    *hi = n ? quantile(sorted, n, 0.9) : 0.0;
+}
+
+/* Leave one fault out: each fault's estimates judged by the band of the other faults. */
+static double held_out_coverage(void)
+{
+    int covered = 0;
+    for (int i = 0; i < ratios; i++) {
+        double lo, hi;
+        ratio_band(ratio_machine[i], &lo, &hi);
+        covered += log_ratio[i] >= lo && log_ratio[i] <= hi;
+    }
+    return ratios ? 100.0 * covered / ratios : NAN;
+}
 
 struct fault_eval {
     double onset, failure, first_frac, err_sum;
-    int estimates, within2;
+    int estimates, within2, covered;
     int64_t next_ms;
 };
 
@@ -83,10 +131,16 @@ int main(int argc, char **argv)
             e->estimates++;
             e->err_sum += fabs(est.rul_hours - truth) / truth;
             e->within2 += est.rul_hours <= 2 * truth && est.rul_hours >= truth / 2;
+            e->covered += truth >= est.rul_lo_hours && truth <= est.rul_hi_hours;
+            if (ratios < ESTIMATES_MAX) {
+                log_ratio[ratios] =
+                    log((truth + HEALTH_RUL_OFFSET_H) / (est.rul_hours + HEALTH_RUL_OFFSET_H));
+                ratio_machine[ratios++] = mi;
+            }
         }
     }
     simulator_stop(s);
-    int n = 0, within = 0, faults = 0, estimated = 0;
+    int n = 0, within = 0, covered = 0, faults = 0, estimated = 0;
     double err_sum = 0;
     for (int i = 0; i < nm; i++) {
         const struct fault_eval *e = &ev[i];
@@ -95,16 +149,24 @@ int main(int argc, char **argv)
         faults++;
         estimated += e->estimates > 0;
         printf("%-10s first RUL at %.2f of onset-to-failure, %2d estimates, mean |error|/truth "
-               "%.2f, within x2 %d\n",
+               "%.2f, within x2 %d, in the 80 %% interval %d\n",
                catalog_machine_at(cat, i)->id, e->first_frac, e->estimates,
-               e->estimates ? e->err_sum / e->estimates : NAN, e->within2);
+               e->estimates ? e->err_sum / e->estimates : NAN, e->within2, e->covered);
         n += e->estimates;
         within += e->within2;
+        covered += e->covered;
         err_sum += e->err_sum;
     }
     printf("BENCH rul_faults_with_estimate %d of %d faults\n", estimated, faults);
     printf("BENCH rul_faults_mean_rel_error %.2f ratio\n", n ? err_sum / n : NAN);
     printf("BENCH rul_faults_within_factor2 %.0f %%\n", n ? 100.0 * within / n : NAN);
+    double lo, hi;
+    ratio_band(-1, &lo, &hi);
+    printf("(truth + %.2f h) / (estimate + %.2f h), 10th and 90th percentile over all faults: "
+           "%.3f %.3f\n",
+           HEALTH_RUL_OFFSET_H, HEALTH_RUL_OFFSET_H, exp(lo), exp(hi));
+    printf("BENCH rul_faults_interval80_coverage %.0f %%\n", n ? 100.0 * covered / n : NAN);
+    printf("BENCH rul_faults_interval80_coverage_held_out %.0f %%\n", held_out_coverage());
     simulator_destroy(s);
     for (int i = 0; i < nm; i++)
         health_free(h[i]);
