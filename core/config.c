@@ -12,7 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_INT, OPT_U64, OPT_DURATION, OPT_SPEED, OPT_TOPIC };
+enum opt_kind {
+    OPT_FLAG,
+    OPT_STRING,
+    OPT_INT,
+    OPT_U64,
+    OPT_DURATION,
+    OPT_SPEED,
+    OPT_TOPIC,
+    OPT_MODE
+};
 
 struct option_def {
     const char *name;
@@ -68,6 +77,7 @@ static const struct option_def options[] = {
     {"share-group", STR(share_group), "NAME", "MQTT 5 shared subscription group"},
     {"max-clock-skew", NUM(OPT_DURATION, max_clock_skew_s), "T",
      "refuse live samples stamped more than T ahead of the clock (5m)"},
+    {"umask", NUM(OPT_MODE, umask), "MASK", "file creation mask, octal (077: files 0600)"},
     {"config", STR(config_file), "FILE", "read options from FILE (option = value lines)"},
 };
 
@@ -141,6 +151,7 @@ void config_defaults(struct config *cfg, const char *argv0)
     cfg->mqtt_version = 5;
     cfg->max_machines = 1000;
     cfg->max_clock_skew_s = 300;
+    cfg->umask = 077;
     config_default_db_path(cfg->db_path, sizeof cfg->db_path);
 }
 
@@ -216,6 +227,18 @@ static int set_option(struct config *cfg, const struct option_def *o, const char
             return -1;
         }
         cfg->speed = v;
+        return 0;
+    }
+    case OPT_MODE: {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 8);
+        if (end == value || *end || errno || v < 0 || v > 0777) {
+            fail(err, len, "--%s: '%s' is not an octal mask 000..777 (example: 027)", o->name,
+                 value);
+            return -1;
+        }
+        *(int *)(base + o->offset) = (int)v;
         return 0;
     }
     case OPT_TOPIC:

@@ -354,14 +354,26 @@ static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *
     return 0;
 }
 
+/* TWINTOP_MQTT_PASSWORD once taken out of the environment (mqtt_password_take_env). */
+static char mqtt_env_password[256];
+
+void mqtt_password_take_env(void)
+{
+    const char *pw = getenv("TWINTOP_MQTT_PASSWORD");
+    if (!pw)
+        return;
+    snprintf(mqtt_env_password, sizeof mqtt_env_password, "%s", pw);
+    unsetenv("TWINTOP_MQTT_PASSWORD");
+}
+
 static int mqtt_setup_credentials(struct mqtt *m, const struct mqtt_options *opt, char *err,
                                   size_t errlen)
 {
     const char *user = mqtt_given(opt->user) ? opt->user : getenv("TWINTOP_MQTT_USER");
-    const char *env_pw = getenv("TWINTOP_MQTT_PASSWORD");
+    mqtt_password_take_env();
     char password[256] = "";
-    if (env_pw && *env_pw) {
-        snprintf(password, sizeof password, "%s", env_pw);
+    if (mqtt_env_password[0]) {
+        snprintf(password, sizeof password, "%s", mqtt_env_password);
     } else if (mqtt_given(opt->password_file)) {
         if (mqtt_password_read(opt->password_file, password, sizeof password, err, errlen) < 0)
             return -1;

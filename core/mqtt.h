@@ -47,6 +47,11 @@ int mqtt_url_parse(const char *url, char *host, size_t hostlen, int *port, bool 
  * may read, or that is not a regular file. Returns 0 or -1 with the reason in err. */
 int mqtt_password_read(const char *path, char *out, size_t len, char *err, size_t errlen);
 
+/* Moves TWINTOP_MQTT_PASSWORD out of the environment into this module, so that no child process
+ * (the notify hook and what it runs) inherits it; mqtt_create uses it from there. Call it first
+ * in main, before any thread starts (unsetenv is not thread-safe); later calls find nothing. */
+void mqtt_password_take_env(void);
+
 /* Whether topic matches a subscription pattern (+ and #; a $share/<group>/ prefix is skipped). */
 bool mqtt_topic_matches(const char *pattern, const char *topic);
 
@@ -118,8 +123,8 @@ struct mqtt_feed_options {
     const char *topics[MQTT_FEED_TOPICS_MAX]; /* --topic; none: dt/+/+/telemetry */
     int topic_count;
     int qos;
-    const char *share_group;  /* --share-group: $share/<group>/ before every pattern */
-    const char *topic_prefix; /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
+    const char *share_group;   /* --share-group: $share/<group>/ before every pattern */
+    const char *topic_prefix;  /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
     int64_t max_clock_skew_ms; /* --max-clock-skew (mqtt_codec_set_max_skew); 0: the default */
 };
 

@@ -860,8 +860,9 @@ struct store *store_open(const char *path, const struct store_options *opt,
     store_make_parent(path);
     char why[160];
     bool fatal;
-    if (store_db_open(st, why, sizeof why, &fatal) != 0) {
-        if (fatal) {
+    int rc = store_db_open(st, why, sizeof why, &fatal);
+    if (rc != 0) {
+        if (fatal || (st->opt.must_open && rc != -SQLITE_FULL)) {
             snprintf(err, errlen, "%s: %s", path, why);
             store_free(st);
             return NULL;

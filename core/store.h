@@ -55,6 +55,8 @@ struct store_options {
     int retry_ms;            /* wait before retrying a stopped recording (0: 2000) */
     int64_t max_db_bytes;    /* cap on the file size, as PRAGMA max_page_count (0: none) */
     bool block_when_full;    /* the sink waits instead of dropping (--speed max runs) */
+    bool must_open;          /* a file that cannot be opened for writing now is an error (NULL),
+                                except a full disk: recording mode refuses to start without it */
     struct store_run_info run;
 };
 
@@ -82,8 +84,9 @@ void store_options_default(struct store_options *opt);
 
 /* Opens (creating, migrating) the database at path and starts the writer thread. The catalog
  * must outlive the store. Creates the file's folder when missing. A file that cannot be written
- * now (read-only, full) still gives a store, in the stopped state. Returns NULL with the reason in
- * err when the file is not a twintop database, has a newer schema, or memory runs out. */
+ * now (read-only, full) still gives a store, in the stopped state, unless opt->must_open (then only
+ * a full disk does). Returns NULL with the reason in err when the file is not a twintop database,
+ * has a newer schema, cannot be opened (must_open), or memory runs out. */
 struct store *store_open(const char *path, const struct store_options *opt,
                          const struct catalog *cat, char *err, size_t errlen);
 

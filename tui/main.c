@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -229,6 +230,7 @@ static int app_open(struct app *app, char *err, size_t len)
         so.retain_raw_s = app->cfg.retain_raw_s;
         so.retain_rollups_s = app->cfg.retain_rollups_s;
         so.block_when_full = app->cfg.speed <= 0; /* --speed max: the plant waits for the disk */
+        so.must_open = true;
         bool live = app->cfg.mqtt_url[0] != '\0';
         so.run = (struct store_run_info){.source = live ? "mqtt" : "demo",
                                          .scenario = live ? "" : app->cfg.scenario,
@@ -236,9 +238,12 @@ static int app_open(struct app *app, char *err, size_t len)
                                          .speed = live ? 1.0 : app->cfg.speed,
                                          .catalog = app->cfg.catalog,
                                          .live = live};
-        app->store = store_open(app->cfg.db_path, &so, app->cat, err, len);
-        if (!app->store)
+        char why[900];
+        app->store = store_open(app->cfg.db_path, &so, app->cat, why, sizeof why);
+        if (!app->store) {
+            snprintf(err, len, "cannot record (--no-db records nothing): %s", why);
             return 2;
+        }
         struct engine_sink sink = store_sink(app->store);
         engine_add_sink(app->engine, &sink);
     }
@@ -425,6 +430,7 @@ static int run_live(int argc, char **argv)
             fprintf(stderr, "twintop: %s\n", err);
         return rc < 0 ? 2 : 0;
     }
+    umask((mode_t)app.cfg.umask);
     if (!app.cfg.headless && theme_check(&app.cfg, err, sizeof err)) {
         fprintf(stderr, "twintop: %s\n", err);
         return 2;
@@ -473,6 +479,8 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C"); /* JSON and CSV numbers keep their decimal point */
     install_signals();
+    mqtt_password_take_env();
+    umask(077); /* history, journals and exports hold operator names and hosts: 0600 */
     if (argc > 1 && argv[1][0] != '-')
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(argv[1], commands[i].name) == 0)
