@@ -583,6 +583,11 @@ void mqtt_set_single_thread(struct mqtt *m)
     mosquitto_threaded_set(m->mosq, false);
 }
 
+void mqtt_set_ack_after_handler(struct mqtt *m)
+{
+    mosquitto_threaded_set(m->mosq, true);
+}
+
 int mqtt_start(struct mqtt *m, char *err, size_t errlen)
 {
     if (m->running)
@@ -675,6 +680,11 @@ struct mqtt_feed {
     struct queue *q;
     struct mqtt_codec *codec;
     struct sparkplug *sparkplug; /* spBv1.0/ topics */
+    struct journal *journal;
+    uint64_t (*committed)(void *ctx);
+    void *committed_ctx;
+    uint64_t pushed; /* samples pushed onto the queue, for journal_mark */
+    uint64_t replayed;
     struct sample batch[MQTT_FEED_BATCH];
 };
 
@@ -699,12 +709,20 @@ static void mqtt_feed_flush(struct mqtt_feed *f)
     size_t cap = queue_capacity(f->q);
     for (size_t off = 0; off < f->pending;) {
         size_t n = f->pending - off < cap ? f->pending - off : cap;
-        if (queue_push_wait(f->q, f->batch + off, n) < 0)
-            break; /* closed: shutting down */
+        if (queue_push_wait(f->q, f->batch + off, n) < 0) {
+            f->pending = 0;
+            return; /* closed: shutting down; the journal keeps what did not get in */
+        }
         off += n;
+        f->pushed += n;
     }
     f->pending = 0;
+    if (f->journal)
+        journal_mark(f->journal, f->pushed);
 }
+
+/* fdatasync of the journal at most this often: the power-loss window, as the store's commit. */
+#define MQTT_FEED_JOURNAL_SYNC_MS 500
 
 static bool mqtt_feed_idle(void *ctx)
 {
@@ -712,7 +730,26 @@ static bool mqtt_feed_idle(void *ctx)
     if (f->pending > 0 && (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
                            clock_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
         mqtt_feed_flush(f);
+    if (f->journal)
+        journal_sync(f->journal, f->committed(f->committed_ctx), MQTT_FEED_JOURNAL_SYNC_MS);
     return f->pending > 0;
+}
+
+static void mqtt_feed_decode(struct mqtt_feed *f, int64_t now_ms, const char *topic,
+                             const void *payload, size_t len)
+{
+    if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
+        mqtt_feed_flush(f);
+    int n = sparkplug_topic(topic)
+                ? sparkplug_decode(f->sparkplug, topic, payload, len, now_ms, f->batch + f->pending,
+                                   MQTT_CODEC_FIELDS_MAX)
+                : mqtt_codec_decode(f->codec, topic, payload, len, now_ms, f->batch + f->pending,
+                                    MQTT_CODEC_FIELDS_MAX);
+    if (n > 0) {
+        if (f->pending == 0)
+            f->pending_since = clock_monotonic_ms();
+        f->pending += (size_t)n;
+    }
 }
 
 static void mqtt_feed_on_message(void *ctx, const char *topic, const void *payload, size_t len)
@@ -722,18 +759,29 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
         atomic_fetch_add(&f->skipped, 1);
         return;
     }
-    if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
-        mqtt_feed_flush(f);
-    int n = sparkplug_topic(topic)
-                ? sparkplug_decode(f->sparkplug, topic, payload, len, clock_wall_ms(),
-                                   f->batch + f->pending, MQTT_CODEC_FIELDS_MAX)
-                : mqtt_codec_decode(f->codec, topic, payload, len, clock_wall_ms(),
-                                    f->batch + f->pending, MQTT_CODEC_FIELDS_MAX);
-    if (n > 0) {
-        if (f->pending == 0)
-            f->pending_since = clock_monotonic_ms();
-        f->pending += (size_t)n;
-    }
+    int64_t now = clock_wall_ms();
+    if (f->journal) /* on disk before libmosquitto writes the PUBACK (mqtt_set_ack_after_handler) */
+        journal_append(f->journal, now, topic, payload, len);
+    mqtt_feed_decode(f, now, topic, payload, len);
+}
+
+static int mqtt_feed_replay_one(void *ctx, int64_t received_ms, const char *topic,
+                                const void *payload, size_t len)
+{
+    struct mqtt_feed *f = ctx;
+    mqtt_feed_decode(f, received_ms, topic, payload, len);
+    f->replayed++;
+    return 0;
+}
+
+long long mqtt_feed_replay_journal(struct mqtt_feed *f, char *err, size_t errlen)
+{
+    if (!f->journal || !journal_left(f->journal))
+        return 0;
+    if (journal_each(f->journal, mqtt_feed_replay_one, f, err, errlen) != 0)
+        return -1;
+    mqtt_feed_flush(f);
+    return (long long)f->replayed;
 }
 
 /* Rebirth requests (NCMD), from the network thread: the single-thread connection allows it. */
@@ -783,6 +831,11 @@ struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct c
     mqtt_set_handler(f->conn, mqtt_feed_on_message, f);
     mqtt_set_idle(f->conn, mqtt_feed_idle, f);
     mqtt_set_single_thread(f->conn);
+    f->journal = opt->journal;
+    f->committed = opt->committed;
+    f->committed_ctx = opt->committed_ctx;
+    if (f->journal)
+        mqtt_set_ack_after_handler(f->conn);
     sparkplug_set_sender(f->sparkplug, mqtt_feed_send, f);
     return f;
 }
@@ -845,6 +898,10 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
     size_t used = strlen(out);
     if (used < len)
         sparkplug_headless_json(f->sparkplug, out + used, len - used);
+    used = strlen(out);
+    if (f->journal && used < len)
+        snprintf(out + used, len - used, ",\"journal\":{\"replayed\":%llu,\"errors\":%llu}",
+                 (unsigned long long)f->replayed, (unsigned long long)journal_errors(f->journal));
 }
 
 void mqtt_feed_status_line(void *feed, char *out, size_t len)

@@ -45,6 +45,8 @@ struct store_run_info {
     double speed;        /* plant seconds per wall second; <= 0: as fast as possible */
     const char *catalog; /* NULL: "" */
     bool live;           /* plant time is the wall clock (an MQTT feed) */
+    int64_t resume;      /* > 0: go on recording this run if the file has it (the MQTT journal of
+                            a killed recorder), else a new one */
 };
 
 struct store_options {
@@ -110,6 +112,11 @@ void store_status_json(void *ctx, char *out, size_t len);
 /* Waits until every sample handed to the sink so far is committed (or dropped). Returns 0, or -1
  * after timeout_ms. For tests, benchmarks and the export key. */
 int store_flush(struct store *st, int timeout_ms);
+
+/* Samples (counted in sink order) taken by commits that succeeded, as long as none has failed:
+ * every sample before this count is in the file or was refused. After a failed commit it stops
+ * growing for the rest of the run, so the MQTT journal keeps what that batch lost. Any thread. */
+uint64_t store_committed(struct store *st);
 
 /* Changes the file size cap (0: none); the writer applies it before its next transaction. */
 void store_set_max_db_bytes(struct store *st, int64_t max_bytes);

@@ -23,6 +23,7 @@
 #include "detect_leadtime.h"
 #include "engine.h"
 #include "headless.h"
+#include "journal.h"
 #include "alarm_notify.h"
 #include "mqtt.h"
 #include "alarm_sync.h"
@@ -69,6 +70,7 @@ struct app {
     struct headless *headless;
     struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
     struct store *store;
+    struct journal *journal; /* --mqtt with a database: messages on disk before they are acked */
     struct alarm_manager *alarms;
     struct alarm_store *alarm_store;
     struct notify *notify;
@@ -208,6 +210,27 @@ static int alarms_open(struct app *app, char *err, size_t len)
     return 0;
 }
 
+static uint64_t app_committed(void *ctx)
+{
+    return store_committed(ctx);
+}
+
+/* The MQTT journal beside the database (DB.mqtt-journal); one a killed recorder left sends the
+ * store back to that recorder's run. Not for file: URIs. */
+static int app_journal_open(struct app *app, struct store_options *so, char *err, size_t len)
+{
+    if (!app->cfg.mqtt_url[0] || strncmp(app->cfg.db_path, "file:", 5) == 0)
+        return 0;
+    char path[CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s.mqtt-journal", app->cfg.db_path);
+    app->journal = journal_open(path, err, len);
+    if (!app->journal)
+        return -1;
+    so->run.resume = journal_run(app->journal); /* a killed recorder's run goes on */
+    so->block_when_full = true; /* nothing may be lost between the journal and the file */
+    return 0;
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -239,11 +262,17 @@ static int app_open(struct app *app, char *err, size_t len)
                                          .catalog = app->cfg.catalog,
                                          .live = live};
         char why[900];
+        if (app_journal_open(app, &so, err, len) != 0)
+            return 2;
         app->store = store_open(app->cfg.db_path, &so, app->cat, why, sizeof why);
         if (!app->store) {
             snprintf(err, len, "cannot record (--no-db records nothing): %s", why);
             return 2;
         }
+        struct store_status ss;
+        store_status(app->store, &ss);
+        if (app->journal && journal_begin(app->journal, ss.run_id, err, len) != 0)
+            return 2;
         struct engine_sink sink = store_sink(app->store);
         engine_add_sink(app->engine, &sink);
     }
@@ -282,6 +311,9 @@ static int app_open(struct app *app, char *err, size_t len)
         engine_add_sink(app->engine, &sink);
     }
     if (app->cfg.mqtt_url[0]) {
+        feed.journal = app->journal;
+        feed.committed = app_committed;
+        feed.committed_ctx = app->store;
         app->feed = mqtt_feed_create(&feed, app->cat, app->queue, err, len);
         return app->feed ? 0 : 2;
     }
@@ -310,6 +342,12 @@ static void app_close(struct app *app)
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
+    if (app->journal) { /* what the store committed leaves the journal; the rest waits for a restart
+                         */
+        store_flush(app->store, 60000);
+        journal_finish(app->journal, store_committed(app->store));
+        app->journal = NULL;
+    }
     store_close(app->store); /* after the engine: every sample it handed over is written */
     notify_destroy(app->notify);
     alarm_store_close(app->alarm_store);
@@ -419,6 +457,17 @@ static int theme_check(const struct config *cfg, char *err, size_t len)
     return theme_load(&t, path, err, len);
 }
 
+/* What a killed recorder journaled goes in before the broker sends more (the engine runs). */
+static int app_replay_journal(struct app *app, char *err, size_t len)
+{
+    long long n = mqtt_feed_replay_journal(app->feed, err, len);
+    if (n > 0)
+        fprintf(stderr,
+                "twintop: %lld messages from the journal of a killed recorder: recorded again\n",
+                n);
+    return n < 0 ? -1 : 0;
+}
+
 static int run_live(int argc, char **argv)
 {
     static struct app app;
@@ -451,6 +500,7 @@ static int run_live(int argc, char **argv)
     if (engine_start(app.engine) || (app.sim && simulator_start(app.sim)) ||
         (app.publisher && mqtt_publish_start(app.publisher, err, sizeof err)) ||
         (app.alarm_sync && alarm_sync_start(app.alarm_sync, err, sizeof err)) ||
+        (app.feed && app_replay_journal(&app, err, sizeof err) != 0) ||
         (app.feed && mqtt_feed_start(app.feed, err, sizeof err))) {
         fprintf(stderr, "twintop: cannot start threads%s%s\n", err[0] ? ": " : "", err);
         app_close(&app);
