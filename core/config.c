@@ -77,6 +77,8 @@ static const struct option_def options[] = {
     {"share-group", STR(share_group), "NAME", "MQTT 5 shared subscription group"},
     {"max-clock-skew", NUM(OPT_DURATION, max_clock_skew_s), "T",
      "refuse live samples stamped more than T ahead of the clock (5m)"},
+    {"alarm-key", STR(alarm_key_file), "FILE",
+     "sign alarm actions, refuse unsigned ones (shared key, mode 0600)"},
     {"umask", NUM(OPT_MODE, umask), "MASK", "file creation mask, octal (077: files 0600)"},
     {"config", STR(config_file), "FILE", "read options from FILE (option = value lines)"},
 };

@@ -283,7 +283,12 @@ static int app_open(struct app *app, char *err, size_t len)
     const char *broker = app->cfg.publish_url[0] ? app->cfg.publish_url : app->cfg.mqtt_url;
     if (broker[0]) {
         struct alarm_sync_options ao = {
-            .conn = feed.conn, .url = broker, .topic_prefix = app->cfg.topic_prefix};
+            .conn = feed.conn,
+            .url = broker,
+            .topic_prefix = app->cfg.topic_prefix,
+            .max_clock_skew_ms = (int64_t)(app->cfg.max_clock_skew_s * 1000.0),
+            .key_file = app->cfg.alarm_key_file,
+        };
         app->alarm_sync = alarm_sync_create(&ao, app->alarms, err, len);
         if (!app->alarm_sync)
             return 2;
