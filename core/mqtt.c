@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -275,10 +277,27 @@ static void mqtt_on_publish(struct mosquitto *mosq, void *obj, int mid)
 
 static void mqtt_on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
 {
-    (void)mosq;
-    /* TLS failures are only explained in the library's log. */
-    if (level == MOSQ_LOG_ERR)
+    /* TLS failures are only explained in the library's log, and the certificate's problem
+     * only in the TLS session, which still exists while the failure is logged. */
+    if (level != MOSQ_LOG_ERR)
+        return;
+    SSL *ssl = mosquitto_ssl_get(mosq);
+    long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (verify == X509_V_OK) {
         mqtt_set_error(obj, text);
+        return;
+    }
+    char why[160];
+    const struct mqtt *m = obj;
+    if (verify == X509_V_ERR_UNSPECIFIED) /* what libmosquitto's own host name check leaves */
+        snprintf(why, sizeof why,
+                 "TLS: the server's certificate is not issued for %s (connect by the name it "
+                 "carries, or --insecure)",
+                 m->host);
+    else
+        snprintf(why, sizeof why, "TLS: the server's certificate is not trusted: %s",
+                 X509_verify_cert_error_string(verify));
+    mqtt_set_error(obj, why);
 }
 
 static int mqtt_key_password(char *buf, int size, int rwflag, void *userdata)
@@ -324,8 +343,31 @@ static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *
         }
         return 0;
     }
+    if (!mqtt_given(opt->certfile) != !mqtt_given(opt->keyfile)) {
+        mqtt_fail(err, errlen, "--cert and --key go together");
+        return -1;
+    }
     if (!mqtt_given(opt->cafile) && !mqtt_given(opt->capath)) {
-        mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        /* The system's CAs, as OpenSSL finds them. Not MOSQ_OPT_TLS_USE_OS_CERTS: libmosquitto
+         * 2.0 refuses every reconnection with it ("Invalid function arguments provided"). */
+        const char *file = getenv(X509_get_default_cert_file_env());
+        const char *dir = getenv(X509_get_default_cert_dir_env());
+        file = mqtt_given(file) ? file : X509_get_default_cert_file();
+        dir = mqtt_given(dir) ? dir : X509_get_default_cert_dir();
+        bool has_file = access(file, R_OK) == 0, has_dir = access(dir, R_OK | X_OK) == 0;
+        if (!has_file && !has_dir) {
+            mqtt_fail(err, errlen, "no CA certificates in %s or %s: give --cafile or --capath",
+                      file, dir);
+            return -1;
+        }
+        int rc =
+            mosquitto_tls_set(m->mosq, has_file ? file : NULL, has_dir ? dir : NULL,
+                              mqtt_given(opt->certfile) ? opt->certfile : NULL,
+                              mqtt_given(opt->keyfile) ? opt->keyfile : NULL, mqtt_key_password);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            mqtt_fail(err, errlen, "TLS setup: %s", mosquitto_strerror(rc));
+            return -1;
+        }
     } else {
         const char *files[] = {opt->cafile, opt->certfile, opt->keyfile};
         for (size_t i = 0; i < 3; i++)
@@ -333,10 +375,6 @@ static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *
                 mqtt_fail(err, errlen, "%s: %s", files[i], strerror(errno));
                 return -1;
             }
-    }
-    if (!mqtt_given(opt->certfile) != !mqtt_given(opt->keyfile)) {
-        mqtt_fail(err, errlen, "--cert and --key go together");
-        return -1;
     }
     if (mqtt_given(opt->cafile) || mqtt_given(opt->capath)) {
         int rc =
