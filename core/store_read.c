@@ -249,6 +249,17 @@ struct store_reader *store_read_open(const char *path, char *err, size_t errlen)
     }
     snprintf(r->path, sizeof r->path, "%s", path);
     int rc = reader_open_version(r, path);
+    char wal[sizeof r->path + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if ((rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) && stat(wal, &sb) == 0 && sb.st_size > 0) {
+        /* immutable would read the file without the commits its WAL still holds */
+        snprintf(err, errlen,
+                 "%s: cannot be opened read-only with its WAL (%s holds commits not in the file "
+                 "yet): copy both to a writable folder",
+                 path, wal);
+        store_read_close(r);
+        return NULL;
+    }
     if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
         /* A WAL file on a read-only file system: no -shm can be made. Nothing writes there. */
         char uri[3 * sizeof r->path + 32];

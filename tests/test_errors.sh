@@ -86,10 +86,28 @@ done
 
 # A file on a read-only file system is read (immutable): needs a tmpfs mount (root).
 mkdir "$tmp/ro"
-if mount -t tmpfs -o size=64m tmpfs "$tmp/ro" 2> /dev/null; then
+if mount -t tmpfs -o size=200m tmpfs "$tmp/ro" 2> /dev/null; then
     mnt="$tmp/ro"
     cp "$tmp/big.db" "$tmp/ro/"
+    # A recorder killed mid-run leaves a WAL: with its -shm it is read; without, refused (immutable
+    # would miss what the WAL holds), never half read.
+    "$BIN" --headless --speed max --scenario healthy --duration 24h --db "$tmp/k.db" \
+        --status-interval 100000 > /dev/null & rp=$!
+    sleep 1.5
+    kill -9 $rp
+    wait $rp 2> /dev/null || true
+    [ -s "$tmp/k.db-wal" ] || fail "the killed recorder left no WAL"
+    mkdir "$tmp/ro/shm" "$tmp/ro/noshm"
+    cp "$tmp/k.db" "$tmp/k.db-wal" "$tmp/k.db-shm" "$tmp/ro/shm/"
+    cp "$tmp/k.db" "$tmp/k.db-wal" "$tmp/ro/noshm/"
     mount -o remount,ro "$tmp/ro"
+    want=$("$BIN" export --db "$tmp/k.db" --all-runs | wc -l)
+    got=$("$BIN" export --db "$tmp/ro/shm/k.db" --all-runs | wc -l)
+    [ "$got" = "$want" ] || fail "read-only WAL with -shm: $got of $want lines"
+    set +e
+    "$BIN" export --db "$tmp/ro/noshm/k.db" --all-runs > /dev/null 2> "$tmp/err"; rc=$?
+    set -e
+    [ $rc = 1 ] && grep -q "holds commits" "$tmp/err" || fail "WAL without -shm: exit $rc: $(cat "$tmp/err")"
     want=$("$BIN" export --db "$tmp/big.db" --all-runs | wc -l)
     got=$("$BIN" export --db "$tmp/ro/big.db" --all-runs | wc -l) || fail "export on a read-only fs"
     [ "$got" = "$want" ] || fail "read-only export: $got of $want lines"
