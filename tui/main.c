@@ -347,8 +347,8 @@ static void app_close(struct app *app)
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
-    if (app->journal) { /* what the store committed leaves the journal; the rest waits for a restart
-                         */
+    /* What the store committed leaves the journal; the rest waits there for a restart. */
+    if (app->journal) {
         store_flush(app->store, 60000);
         journal_finish(app->journal, store_committed(app->store));
         app->journal = NULL;
