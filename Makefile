@@ -8,10 +8,10 @@ MANDIR    ?= $(PREFIX)/share/man
 export PATH := $(PATH):/usr/sbin:/sbin
 BUILD     ?= build
 CC        ?= cc
-PKGS      := ncursesw libmosquitto sqlite3 libcjson libprotobuf-c
+PKGS      := ncursesw libmosquitto sqlite3 libcjson libprotobuf-c libcrypto libssl
 TOOLS     := pkg-config protoc-c protoc tmux mosquitto mosquitto_pub sqlite3 python3 openssl pgrep bc
 DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmocka-dev \
-             libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf \
+             libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf libssl-dev \
              python3-paho-mqtt \
              pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl procps bc
 

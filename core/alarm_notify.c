@@ -43,7 +43,6 @@ struct notify {
     struct notify_stats stats;
 };
 
-
 /* Counts nothing; records the line as last_error and hands it to the log sink. */
 __attribute__((format(printf, 2, 3))) static void notify_log(struct notify *n, const char *fmt, ...)
 {
@@ -185,7 +184,8 @@ static int reap(pid_t pid, int64_t deadline)
     }
 }
 
-/* Environment for the child: ours plus the TWINTOP_ALARM_* variables. Built before fork. */
+/* Environment for the child: ours plus the TWINTOP_ALARM_* variables, never the broker password
+ * (main takes it out of the environment; this keeps an embedder's). Built before fork. */
 static char **child_env(const struct notify_item *it, char extra[NOTIFY_ENV_EXTRA][256])
 {
     size_t count = 0;
@@ -196,7 +196,8 @@ static char **child_env(const struct notify_item *it, char extra[NOTIFY_ENV_EXTR
         return NULL;
     size_t j = 0;
     for (size_t i = 0; i < count; i++)
-        if (strncmp(environ[i], "TWINTOP_ALARM_", 14) != 0)
+        if (strncmp(environ[i], "TWINTOP_ALARM_", 14) != 0 &&
+            strncmp(environ[i], "TWINTOP_MQTT_PASSWORD=", 22) != 0)
             env[j++] = environ[i];
     const struct alarm_info *a = &it->alarm;
     snprintf(extra[0], 256, "TWINTOP_ALARM_ID=%u", a->id);

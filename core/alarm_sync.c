@@ -2,12 +2,17 @@
 /* The shared alarm list across consoles: alarm states out on P/alarms/..., remote actions in. */
 #include "alarm_sync.h"
 
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -21,6 +26,9 @@
 #define SYNC_PENDING_MS (10 * 60 * 1000)
 /* JSON numbers are doubles: past 2^53 ms (285,000 years) a time no longer fits int64_t safely. */
 #define SYNC_MS_MAX 9007199254740992.0
+#define SYNC_SKEW_DEFAULT_MS (5 * 60 * 1000)
+#define SYNC_KEY_BYTES_MIN 16
+#define SYNC_KEY_BYTES_MAX 1024
 
 struct sync_action {
     char action[16];
@@ -30,6 +38,7 @@ struct sync_action {
     int64_t wall_ts_ms;
     int64_t duration_ms; /* shelve: 0 one-shot */
     char reason[ALARM_TEXT_MAX];
+    char sig[65]; /* HMAC-SHA256 in hex with a shared key, "" without */
 };
 
 struct sync_entry {
@@ -55,6 +64,9 @@ struct alarm_sync {
     struct mqtt *conn;
     char prefix[64];
     int qos;
+    int64_t max_skew_ms; /* remote actions dated further ahead of our clock are refused */
+    unsigned char key[SYNC_KEY_BYTES_MAX];
+    size_t key_len; /* 0: actions are neither signed nor checked */
 
     pthread_mutex_t ring_lock;
     struct sync_change *ring;
@@ -69,7 +81,7 @@ struct alarm_sync {
     struct alarm_info *all; /* republished after every (re)connection */
     char buf[8192];
 
-    _Atomic uint64_t sent, applied, ignored, dropped;
+    _Atomic uint64_t sent, applied, ignored, dropped, refused;
 };
 
 /* A topic level from a name: '/', '+' and '#' would change the topic's shape. */
@@ -126,6 +138,86 @@ static int sync_action_cmp(const struct sync_action *a, const struct sync_action
     return c ? c : strcmp(a->action, b->action);
 }
 
+/* The shared key: the file's bytes without a trailing newline; refused when group or others
+ * may read it, or shorter than 16 bytes. */
+static int sync_key_read(struct alarm_sync *s, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "--alarm-key %s: %s", path,
+                 f ? "not a regular file" : strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        snprintf(err, errlen,
+                 "--alarm-key %s: permissions %04o are too open: the key must not be accessible by "
+                 "group or others (chmod 600 %s)",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        fclose(f);
+        return -1;
+    }
+    size_t n = fread(s->key, 1, sizeof s->key, f);
+    bool longer = fgetc(f) != EOF;
+    fclose(f);
+    while (n > 0 && (s->key[n - 1] == '\n' || s->key[n - 1] == '\r'))
+        n--;
+    if (longer || n < SYNC_KEY_BYTES_MIN) {
+        snprintf(err, errlen, "--alarm-key %s: a key is %d to %d bytes", path, SYNC_KEY_BYTES_MIN,
+                 SYNC_KEY_BYTES_MAX);
+        return -1;
+    }
+    s->key_len = n;
+    return 0;
+}
+
+static void sync_sign_field(EVP_MAC_CTX *ctx, const char *text, size_t cap)
+{
+    char clean[ALARM_TEXT_MAX], len[24];
+    mqtt_codec_sanitize_text(text, clean, cap < sizeof clean ? cap : sizeof clean);
+    int n = snprintf(len, sizeof len, "%zu:", strlen(clean));
+    EVP_MAC_update(ctx, (const unsigned char *)len, (size_t)n);
+    EVP_MAC_update(ctx, (const unsigned char *)clean, strlen(clean));
+}
+
+/* HMAC-SHA256 over the alarm and every field of the action, each as "length:text" after the
+ * sanitising a receiver applies, so that both ends hash the same bytes. out: 64 hex digits. */
+static int sync_sign(const struct alarm_sync *s, const char *machine_id, const char *condition,
+                     const struct sync_action *a, char out[65])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    unsigned char md[32];
+    size_t mdlen = 0;
+    int rc = -1;
+    if (ctx && EVP_MAC_init(ctx, s->key, s->key_len, params)) {
+        sync_sign_field(ctx, machine_id, CATALOG_NAME_MAX);
+        sync_sign_field(ctx, condition, ALARM_CONDITION_MAX);
+        sync_sign_field(ctx, a->action, sizeof a->action);
+        sync_sign_field(ctx, a->operator_name, sizeof a->operator_name);
+        sync_sign_field(ctx, a->host, sizeof a->host);
+        sync_sign_field(ctx, a->origin, sizeof a->origin);
+        sync_sign_field(ctx, a->reason, sizeof a->reason);
+        char times[48];
+        int n = snprintf(times, sizeof times, "%lld:%lld", (long long)a->wall_ts_ms,
+                         (long long)a->duration_ms);
+        EVP_MAC_update(ctx, (const unsigned char *)times, (size_t)n);
+        if (EVP_MAC_final(ctx, md, &mdlen, sizeof md) && mdlen == sizeof md)
+            rc = 0;
+    }
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    for (size_t i = 0; rc == 0 && i < sizeof md; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    if (rc != 0)
+        out[0] = '\0';
+    return rc;
+}
+
 static void sync_on_change(void *ctx, enum alarm_change what, const struct alarm_info *a,
                            const struct alarm_action *act)
 {
@@ -158,9 +250,13 @@ static void sync_put_action(struct json_out *o, const struct sync_action *a)
     json_out_string(o, a->host);
     json_out_printf(o, ",\"origin\":");
     json_out_string(o, a->origin);
-    json_out_printf(o, ",\"wall_ts_ms\":%lld,\"duration_ms\":%lld,\"reason\":", (long long)a->wall_ts_ms,
-             (long long)a->duration_ms);
+    json_out_printf(o, ",\"wall_ts_ms\":%lld,\"duration_ms\":%lld,\"reason\":",
+                    (long long)a->wall_ts_ms, (long long)a->duration_ms);
     json_out_string(o, a->reason);
+    if (a->sig[0]) {
+        json_out_printf(o, ",\"sig\":");
+        json_out_string(o, a->sig);
+    }
     json_out_printf(o, "}");
 }
 
@@ -208,6 +304,8 @@ static void sync_local_change(struct alarm_sync *s, const struct sync_change *c)
             a.wall_ts_ms = c->act.wall_ts_ms;
             if (c->what == ALARM_CHANGE_SHELVE && c->info.shelved_until_ms > 0)
                 a.duration_ms = c->info.shelved_until_ms - c->act.ts_ms;
+            if (s->key_len)
+                sync_sign(s, c->info.machine_id, c->info.condition, &a, a.sig);
             snprintf(e->machine_id, sizeof e->machine_id, "%s", c->info.machine_id);
             snprintf(e->condition, sizeof e->condition, "%s", c->info.condition);
             if (!e->has_action || sync_action_cmp(&a, &e->last) > 0) {
@@ -262,6 +360,20 @@ static void sync_copy_text(const cJSON *obj, const char *name, char *out, size_t
     mqtt_codec_sanitize_text(cJSON_IsString(it) ? it->valuestring : "", out, len);
 }
 
+/* A remote action may count: signed with our key when we have one, and not dated beyond the
+ * clock-skew tolerance (the latest action wins: one dated far ahead would pin the alarm). */
+static bool sync_trusted(const struct alarm_sync *s, const char *machine_id, const char *condition,
+                         const struct sync_action *a)
+{
+    if (a->wall_ts_ms > clock_wall_ms() + s->max_skew_ms)
+        return false;
+    if (!s->key_len)
+        return true;
+    char want[65];
+    return strlen(a->sig) == 64 && sync_sign(s, machine_id, condition, a, want) == 0 &&
+           CRYPTO_memcmp(want, a->sig, 64) == 0;
+}
+
 static void sync_on_message(void *ctx, const char *topic, const void *payload, size_t len)
 {
     struct alarm_sync *s = ctx;
@@ -295,7 +407,12 @@ static void sync_on_message(void *ctx, const char *topic, const void *payload, s
     char key[SYNC_KEY_MAX], machine_id[CATALOG_NAME_MAX], condition[ALARM_CONDITION_MAX];
     mqtt_codec_sanitize_text(mid->valuestring, machine_id, sizeof machine_id);
     mqtt_codec_sanitize_text(cond->valuestring, condition, sizeof condition);
+    sync_copy_text(last, "sig", a.sig, sizeof a.sig);
     cJSON_Delete(root);
+    if (!sync_trusted(s, machine_id, condition, &a)) {
+        atomic_fetch_add(&s->refused, 1);
+        return;
+    }
     sync_key(machine_id, condition, key, sizeof key);
     struct sync_entry *e = sync_lookup(s, key, true);
     if (!e)
@@ -381,6 +498,11 @@ struct alarm_sync *alarm_sync_create(const struct alarm_sync_options *opt, struc
     s->qos = 1; /* alarm state must not be lost, whatever --qos says for telemetry */
     snprintf(s->prefix, sizeof s->prefix, "%s",
              opt->topic_prefix && opt->topic_prefix[0] ? opt->topic_prefix : "dt");
+    s->max_skew_ms = opt->max_clock_skew_ms > 0 ? opt->max_clock_skew_ms : SYNC_SKEW_DEFAULT_MS;
+    if (opt->key_file && opt->key_file[0] && sync_key_read(s, opt->key_file, err, errlen) != 0) {
+        free(s);
+        return NULL;
+    }
     pthread_mutex_init(&s->ring_lock, NULL);
     s->ring = calloc(SYNC_RING, sizeof *s->ring);
     s->table = calloc(SYNC_TABLE, sizeof *s->table);
@@ -446,6 +568,7 @@ void alarm_sync_get_stats(struct alarm_sync *s, struct alarm_sync_stats *out)
     out->ignored = atomic_load(&s->ignored);
     out->pending = (uint64_t)(s->pending_count > 0 ? s->pending_count : 0);
     out->dropped = atomic_load(&s->dropped);
+    out->refused = atomic_load(&s->refused);
 }
 
 void alarm_sync_headless_json(void *sync, char *out, size_t len)
@@ -457,8 +580,8 @@ void alarm_sync_headless_json(void *sync, char *out, size_t len)
     mqtt_get_status(s->conn, &st);
     snprintf(out, len,
              ",\"alarm_sync\":{\"state\":\"%s\",\"sent\":%llu,\"applied\":%llu,\"ignored\":%llu,"
-             "\"pending\":%llu,\"dropped\":%llu}",
+             "\"pending\":%llu,\"dropped\":%llu,\"refused\":%llu}",
              mqtt_state_name(st.state), (unsigned long long)ps.sent, (unsigned long long)ps.applied,
              (unsigned long long)ps.ignored, (unsigned long long)ps.pending,
-             (unsigned long long)ps.dropped);
+             (unsigned long long)ps.dropped, (unsigned long long)ps.refused);
 }

@@ -13,6 +13,12 @@
  * an action older than the one already applied is ignored. An action for an alarm this console
  * has not raised yet waits (up to ten minutes) and is applied when the alarm appears.
  *
+ * Trust: an action dated more than the clock-skew tolerance ahead of this console's clock is
+ * refused (it would win every later conflict). With a shared key (--alarm-key) every action
+ * this console makes carries "sig", HMAC-SHA256 over the alarm and the action's fields, relayed
+ * unchanged by the others, and actions without a valid one are refused: a publisher without the
+ * key cannot acknowledge or shelve anything.
+ *
  * Threads: create/start/stop/destroy on the main thread, create before the engine starts (it
  * adds a listener to the manager). The listener only copies into a bounded ring; publishing and
  * applying run on the connection's network thread. */
@@ -26,8 +32,10 @@ struct alarm_sync;
 /* What the synchronisation reads from the command line; strings are read by create only. */
 struct alarm_sync_options {
     struct mqtt_options conn;
-    const char *url;          /* the --publish URL, else the --mqtt one */
-    const char *topic_prefix; /* --topic-prefix; NULL or "": "dt" */
+    const char *url;           /* the --publish URL, else the --mqtt one */
+    const char *topic_prefix;  /* --topic-prefix; NULL or "": "dt" */
+    int64_t max_clock_skew_ms; /* --max-clock-skew: later-dated remote actions refused (0: 5 min) */
+    const char *key_file;      /* --alarm-key: sign ours, refuse unsigned ones (NULL or "": off) */
 };
 
 /* Synchronises am through the broker at opt->url with its own connection (always QoS 1).
@@ -46,9 +54,11 @@ struct alarm_sync_stats {
     uint64_t ignored; /* remote actions older than what is known, or refused by the manager */
     uint64_t pending; /* remote actions waiting for their alarm */
     uint64_t dropped; /* local changes that did not fit the ring */
+    uint64_t refused; /* remote actions dated beyond the clock skew, or not signed with our key */
 };
 void alarm_sync_get_stats(struct alarm_sync *s, struct alarm_sync_stats *out);
-/* Writes ,"alarm_sync":{"state":…,"sent":N,"applied":N,"ignored":N,"pending":N,"dropped":N}. */
+/* Writes ,"alarm_sync":{"state":…,"sent":N,"applied":N,"ignored":N,"pending":N,"dropped":N,
+ * "refused":N}. */
 void alarm_sync_headless_json(void *sync, char *out, size_t len);
 
 #endif

@@ -12,7 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_INT, OPT_U64, OPT_DURATION, OPT_SPEED, OPT_TOPIC };
+enum opt_kind {
+    OPT_FLAG,
+    OPT_STRING,
+    OPT_INT,
+    OPT_U64,
+    OPT_DURATION,
+    OPT_SPEED,
+    OPT_TOPIC,
+    OPT_MODE
+};
 
 struct option_def {
     const char *name;
@@ -70,6 +79,9 @@ static const struct option_def options[] = {
      "refuse live samples stamped more than T ahead of the clock (5m)"},
     {"stale-after", NUM(OPT_DURATION, stale_after_s), "T",
      "a machine silent for T of wall time is stale (5s)"},
+    {"alarm-key", STR(alarm_key_file), "FILE",
+     "sign alarm actions, refuse unsigned ones (shared key, mode 0600)"},
+    {"umask", NUM(OPT_MODE, umask), "MASK", "file creation mask, octal (077: files 0600)"},
     {"config", STR(config_file), "FILE", "read options from FILE (option = value lines)"},
 };
 
@@ -144,6 +156,7 @@ void config_defaults(struct config *cfg, const char *argv0)
     cfg->max_machines = 1000;
     cfg->max_clock_skew_s = 300;
     cfg->stale_after_s = 5;
+    cfg->umask = 077;
     config_default_db_path(cfg->db_path, sizeof cfg->db_path);
 }
 
@@ -219,6 +232,18 @@ static int set_option(struct config *cfg, const struct option_def *o, const char
             return -1;
         }
         cfg->speed = v;
+        return 0;
+    }
+    case OPT_MODE: {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 8);
+        if (end == value || *end || errno || v < 0 || v > 0777) {
+            fail(err, len, "--%s: '%s' is not an octal mask 000..777 (example: 027)", o->name,
+                 value);
+            return -1;
+        }
+        *(int *)(base + o->offset) = (int)v;
         return 0;
     }
     case OPT_TOPIC:

@@ -57,6 +57,8 @@ struct config {
     char share_group[128];
     double stale_after_s;    /* wall seconds of silence before a machine is stale */
     double max_clock_skew_s; /* live samples stamped further ahead of the wall clock: refused */
+    char alarm_key_file[CONFIG_PATH_MAX]; /* shared HMAC key for alarm actions; "": unsigned */
+    int umask;                            /* applied before any file is created (077) */
     char config_file[CONFIG_PATH_MAX];
 };
 

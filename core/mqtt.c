@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -277,10 +279,27 @@ static void mqtt_on_publish(struct mosquitto *mosq, void *obj, int mid)
 
 static void mqtt_on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
 {
-    (void)mosq;
-    /* TLS failures are only explained in the library's log. */
-    if (level == MOSQ_LOG_ERR)
+    /* TLS failures are only explained in the library's log, and the certificate's problem
+     * only in the TLS session, which still exists while the failure is logged. */
+    if (level != MOSQ_LOG_ERR)
+        return;
+    SSL *ssl = mosquitto_ssl_get(mosq);
+    long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (verify == X509_V_OK) {
         mqtt_set_error(obj, text);
+        return;
+    }
+    char why[160];
+    const struct mqtt *m = obj;
+    if (verify == X509_V_ERR_UNSPECIFIED) /* what libmosquitto's own host name check leaves */
+        snprintf(why, sizeof why,
+                 "TLS: the server's certificate is not issued for %s (connect by the name it "
+                 "carries, or --insecure)",
+                 m->host);
+    else
+        snprintf(why, sizeof why, "TLS: the server's certificate is not trusted: %s",
+                 X509_verify_cert_error_string(verify));
+    mqtt_set_error(obj, why);
 }
 
 static int mqtt_key_password(char *buf, int size, int rwflag, void *userdata)
@@ -326,8 +345,31 @@ static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *
         }
         return 0;
     }
+    if (!mqtt_given(opt->certfile) != !mqtt_given(opt->keyfile)) {
+        mqtt_fail(err, errlen, "--cert and --key go together");
+        return -1;
+    }
     if (!mqtt_given(opt->cafile) && !mqtt_given(opt->capath)) {
-        mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        /* The system's CAs, as OpenSSL finds them. Not MOSQ_OPT_TLS_USE_OS_CERTS: libmosquitto
+         * 2.0 refuses every reconnection with it ("Invalid function arguments provided"). */
+        const char *file = getenv(X509_get_default_cert_file_env());
+        const char *dir = getenv(X509_get_default_cert_dir_env());
+        file = mqtt_given(file) ? file : X509_get_default_cert_file();
+        dir = mqtt_given(dir) ? dir : X509_get_default_cert_dir();
+        bool has_file = access(file, R_OK) == 0, has_dir = access(dir, R_OK | X_OK) == 0;
+        if (!has_file && !has_dir) {
+            mqtt_fail(err, errlen, "no CA certificates in %s or %s: give --cafile or --capath",
+                      file, dir);
+            return -1;
+        }
+        int rc =
+            mosquitto_tls_set(m->mosq, has_file ? file : NULL, has_dir ? dir : NULL,
+                              mqtt_given(opt->certfile) ? opt->certfile : NULL,
+                              mqtt_given(opt->keyfile) ? opt->keyfile : NULL, mqtt_key_password);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            mqtt_fail(err, errlen, "TLS setup: %s", mosquitto_strerror(rc));
+            return -1;
+        }
     } else {
         const char *files[] = {opt->cafile, opt->certfile, opt->keyfile};
         for (size_t i = 0; i < 3; i++)
@@ -335,10 +377,6 @@ static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *
                 mqtt_fail(err, errlen, "%s: %s", files[i], strerror(errno));
                 return -1;
             }
-    }
-    if (!mqtt_given(opt->certfile) != !mqtt_given(opt->keyfile)) {
-        mqtt_fail(err, errlen, "--cert and --key go together");
-        return -1;
     }
     if (mqtt_given(opt->cafile) || mqtt_given(opt->capath)) {
         int rc =
@@ -356,14 +394,26 @@ static int mqtt_setup_tls(struct mqtt *m, const struct mqtt_options *opt, char *
     return 0;
 }
 
+/* TWINTOP_MQTT_PASSWORD once taken out of the environment (mqtt_password_take_env). */
+static char mqtt_env_password[256];
+
+void mqtt_password_take_env(void)
+{
+    const char *pw = getenv("TWINTOP_MQTT_PASSWORD");
+    if (!pw)
+        return;
+    snprintf(mqtt_env_password, sizeof mqtt_env_password, "%s", pw);
+    unsetenv("TWINTOP_MQTT_PASSWORD");
+}
+
 static int mqtt_setup_credentials(struct mqtt *m, const struct mqtt_options *opt, char *err,
                                   size_t errlen)
 {
     const char *user = mqtt_given(opt->user) ? opt->user : getenv("TWINTOP_MQTT_USER");
-    const char *env_pw = getenv("TWINTOP_MQTT_PASSWORD");
+    mqtt_password_take_env();
     char password[256] = "";
-    if (env_pw && *env_pw) {
-        snprintf(password, sizeof password, "%s", env_pw);
+    if (mqtt_env_password[0]) {
+        snprintf(password, sizeof password, "%s", mqtt_env_password);
     } else if (mqtt_given(opt->password_file)) {
         if (mqtt_password_read(opt->password_file, password, sizeof password, err, errlen) < 0)
             return -1;
@@ -581,6 +631,11 @@ void mqtt_set_single_thread(struct mqtt *m)
     mosquitto_threaded_set(m->mosq, false);
 }
 
+void mqtt_set_ack_after_handler(struct mqtt *m)
+{
+    mosquitto_threaded_set(m->mosq, true);
+}
+
 int mqtt_start(struct mqtt *m, char *err, size_t errlen)
 {
     if (m->running)
@@ -673,6 +728,11 @@ struct mqtt_feed {
     struct queue *q;
     struct mqtt_codec *codec;
     struct sparkplug *sparkplug; /* spBv1.0/ topics */
+    struct journal *journal;
+    uint64_t (*committed)(void *ctx);
+    void *committed_ctx;
+    uint64_t pushed; /* samples pushed onto the queue, for journal_mark */
+    uint64_t replayed;
     struct sample batch[MQTT_FEED_BATCH];
 };
 
@@ -697,12 +757,20 @@ static void mqtt_feed_flush(struct mqtt_feed *f)
     size_t cap = queue_capacity(f->q);
     for (size_t off = 0; off < f->pending;) {
         size_t n = f->pending - off < cap ? f->pending - off : cap;
-        if (queue_push_wait(f->q, f->batch + off, n) < 0)
-            break; /* closed: shutting down */
+        if (queue_push_wait(f->q, f->batch + off, n) < 0) {
+            f->pending = 0;
+            return; /* closed: shutting down; the journal keeps what did not get in */
+        }
         off += n;
+        f->pushed += n;
     }
     f->pending = 0;
+    if (f->journal)
+        journal_mark(f->journal, f->pushed);
 }
+
+/* fdatasync of the journal at most this often: the power-loss window, as the store's commit. */
+#define MQTT_FEED_JOURNAL_SYNC_MS 500
 
 static bool mqtt_feed_idle(void *ctx)
 {
@@ -710,7 +778,26 @@ static bool mqtt_feed_idle(void *ctx)
     if (f->pending > 0 && (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH ||
                            clock_monotonic_ms() - f->pending_since >= MQTT_FEED_LINGER_MS))
         mqtt_feed_flush(f);
+    if (f->journal)
+        journal_sync(f->journal, f->committed(f->committed_ctx), MQTT_FEED_JOURNAL_SYNC_MS);
     return f->pending > 0;
+}
+
+static void mqtt_feed_decode(struct mqtt_feed *f, int64_t now_ms, const char *topic,
+                             const void *payload, size_t len)
+{
+    if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
+        mqtt_feed_flush(f);
+    int n = sparkplug_topic(topic)
+                ? sparkplug_decode(f->sparkplug, topic, payload, len, now_ms, f->batch + f->pending,
+                                   MQTT_CODEC_FIELDS_MAX)
+                : mqtt_codec_decode(f->codec, topic, payload, len, now_ms, f->batch + f->pending,
+                                    MQTT_CODEC_FIELDS_MAX);
+    if (n > 0) {
+        if (f->pending == 0)
+            f->pending_since = clock_monotonic_ms();
+        f->pending += (size_t)n;
+    }
 }
 
 static void mqtt_feed_on_message(void *ctx, const char *topic, const void *payload, size_t len)
@@ -720,18 +807,29 @@ static void mqtt_feed_on_message(void *ctx, const char *topic, const void *paylo
         atomic_fetch_add(&f->skipped, 1);
         return;
     }
-    if (f->pending + MQTT_CODEC_FIELDS_MAX > MQTT_FEED_BATCH)
-        mqtt_feed_flush(f);
-    int n = sparkplug_topic(topic)
-                ? sparkplug_decode(f->sparkplug, topic, payload, len, clock_wall_ms(),
-                                   f->batch + f->pending, MQTT_CODEC_FIELDS_MAX)
-                : mqtt_codec_decode(f->codec, topic, payload, len, clock_wall_ms(),
-                                    f->batch + f->pending, MQTT_CODEC_FIELDS_MAX);
-    if (n > 0) {
-        if (f->pending == 0)
-            f->pending_since = clock_monotonic_ms();
-        f->pending += (size_t)n;
-    }
+    int64_t now = clock_wall_ms();
+    if (f->journal) /* on disk before libmosquitto writes the PUBACK (mqtt_set_ack_after_handler) */
+        journal_append(f->journal, now, topic, payload, len);
+    mqtt_feed_decode(f, now, topic, payload, len);
+}
+
+static int mqtt_feed_replay_one(void *ctx, int64_t received_ms, const char *topic,
+                                const void *payload, size_t len)
+{
+    struct mqtt_feed *f = ctx;
+    mqtt_feed_decode(f, received_ms, topic, payload, len);
+    f->replayed++;
+    return 0;
+}
+
+long long mqtt_feed_replay_journal(struct mqtt_feed *f, char *err, size_t errlen)
+{
+    if (!f->journal || !journal_left(f->journal))
+        return 0;
+    if (journal_each(f->journal, mqtt_feed_replay_one, f, err, errlen) != 0)
+        return -1;
+    mqtt_feed_flush(f);
+    return (long long)f->replayed;
 }
 
 /* Rebirth requests (NCMD), from the network thread: the single-thread connection allows it. */
@@ -781,6 +879,11 @@ struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct c
     mqtt_set_handler(f->conn, mqtt_feed_on_message, f);
     mqtt_set_idle(f->conn, mqtt_feed_idle, f);
     mqtt_set_single_thread(f->conn);
+    f->journal = opt->journal;
+    f->committed = opt->committed;
+    f->committed_ctx = opt->committed_ctx;
+    if (f->journal)
+        mqtt_set_ack_after_handler(f->conn);
     sparkplug_set_sender(f->sparkplug, mqtt_feed_send, f);
     return f;
 }
@@ -843,6 +946,10 @@ void mqtt_feed_headless_json(void *feed, char *out, size_t len)
     size_t used = strlen(out);
     if (used < len)
         sparkplug_headless_json(f->sparkplug, out + used, len - used);
+    used = strlen(out);
+    if (f->journal && used < len)
+        snprintf(out + used, len - used, ",\"journal\":{\"replayed\":%llu,\"errors\":%llu}",
+                 (unsigned long long)f->replayed, (unsigned long long)journal_errors(f->journal));
 }
 
 void mqtt_feed_status_line(void *feed, char *out, size_t len)

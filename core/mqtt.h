@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
+#include "journal.h"
 #include "mqtt_codec.h"
 #include "queue.h"
 
@@ -46,6 +47,11 @@ int mqtt_url_parse(const char *url, char *host, size_t hostlen, int *port, bool 
 /* Reads the first line of a password file. Refuses (like ssh) a file that the group or others
  * may read, or that is not a regular file. Returns 0 or -1 with the reason in err. */
 int mqtt_password_read(const char *path, char *out, size_t len, char *err, size_t errlen);
+
+/* Moves TWINTOP_MQTT_PASSWORD out of the environment into this module, so that no child process
+ * (the notify hook and what it runs) inherits it; mqtt_create uses it from there. Call it first
+ * in main, before any thread starts (unsetenv is not thread-safe); later calls find nothing. */
+void mqtt_password_take_env(void);
 
 /* Whether topic matches a subscription pattern (+ and #; a $share/<group>/ prefix is skipped). */
 bool mqtt_topic_matches(const char *pattern, const char *topic);
@@ -97,6 +103,11 @@ void mqtt_set_max_pending(struct mqtt *m, int max);
  * at once instead of waking its loop through a socket pair: two system calls less per message.
  * Before mqtt_start. */
 void mqtt_set_single_thread(struct mqtt *m);
+/* libmosquitto 2.0 writes a QoS 1 PUBACK as it reads the PUBLISH, before the handler runs, when
+ * the connection is not marked threaded; marked threaded it only queues it, and the loop writes
+ * it after the handler returned. The journal needs the latter: what the broker forgets is on
+ * disk. Costs the socket-pair wake-up per message that mqtt_set_single_thread saves. After it. */
+void mqtt_set_ack_after_handler(struct mqtt *m);
 int mqtt_start(struct mqtt *m, char *err, size_t errlen);
 /* Disconnects cleanly (pending QoS 1 messages get up to a second), joins the thread. */
 void mqtt_stop(struct mqtt *m);
@@ -125,6 +136,12 @@ struct mqtt_feed_options {
     const char *share_group;   /* --share-group: $share/<group>/ before every pattern */
     const char *topic_prefix;  /* --topic-prefix, twintop's own output topics; NULL or "": "dt" */
     int64_t max_clock_skew_ms; /* --max-clock-skew (mqtt_codec_set_max_skew); 0: the default */
+    /* At-least-once to disk: every message appended here before it is acknowledged; NULL: none.
+     * committed() says how many of the samples the feed pushed the store has committed
+     * (store_committed); it is called on the network thread. */
+    struct journal *journal;
+    uint64_t (*committed)(void *ctx);
+    void *committed_ctx;
 };
 
 /* Subscribes opt->topics (default dt/+/+/telemetry; $share/<group>/… with a share group) at
@@ -135,6 +152,9 @@ struct mqtt_feed_options {
  * instead of losing acknowledged QoS 1 messages. */
 struct mqtt_feed *mqtt_feed_create(const struct mqtt_feed_options *opt, struct catalog *cat,
                                    struct queue *q, char *err, size_t errlen);
+/* Decodes the records a killed recorder left in the journal onto the queue, with their receive
+ * times, before mqtt_feed_start. Returns how many, or -1 with the reason in err. */
+long long mqtt_feed_replay_journal(struct mqtt_feed *f, char *err, size_t errlen);
 int mqtt_feed_start(struct mqtt_feed *f, char *err, size_t errlen);
 void mqtt_feed_stop(struct mqtt_feed *f);
 void mqtt_feed_destroy(struct mqtt_feed *f);

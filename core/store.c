@@ -106,7 +106,9 @@ struct store {
     char reason[160];
 
     _Atomic uint64_t written, dropped, processed, events_written, duplicates, pruned, too_old;
-    _Atomic int64_t run_id; /* written once by the writer (or store_open), read by status */
+    _Atomic uint64_t committed; /* store_committed */
+    bool commit_failed;         /* writer thread */
+    _Atomic int64_t run_id;     /* written once by the writer (or store_open), read by status */
     char run_source[16], run_scenario[256], run_catalog[1024];
     _Atomic int64_t last_commit_ms;
     _Atomic int64_t max_db_bytes;
@@ -198,6 +200,15 @@ static int store_run_begin(struct store *st)
     if (atomic_load(&st->run_id))
         return SQLITE_OK;
     sqlite3_stmt *q;
+    if (st->opt.run.resume > 0 && sqlite3_prepare_v2(st->db, "SELECT id FROM runs WHERE id = ?1",
+                                                     -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, st->opt.run.resume);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            atomic_store(&st->run_id, st->opt.run.resume);
+        sqlite3_finalize(q);
+        if (atomic_load(&st->run_id))
+            return SQLITE_OK;
+    }
     int rc =
         sqlite3_prepare_v2(st->db,
                            "INSERT INTO runs(source, scenario, seed, speed, catalog,"
@@ -656,6 +667,8 @@ static void store_write_batch(struct store *st)
     if (!st->db) {
         atomic_fetch_add(&st->dropped, total);
         atomic_fetch_add(&st->events_dropped, st->ev_batch_count);
+        if (total)
+            st->commit_failed = true;
         goto done;
     }
     if (atomic_exchange(&st->max_changed, false))
@@ -685,11 +698,14 @@ static void store_write_batch(struct store *st)
         store_forget_mappings(st);
         atomic_fetch_add(&st->dropped, total);
         atomic_fetch_add(&st->events_dropped, st->ev_batch_count);
+        st->commit_failed = true;
         store_fail(st, rc, why);
         goto done;
     }
     atomic_fetch_add(&st->written, inserted);
     atomic_fetch_add(&st->dropped, invalid);
+    if (!st->commit_failed)
+        atomic_store(&st->committed, atomic_load(&st->processed) + total);
     atomic_fetch_add(&st->events_written, st->ev_batch_count);
     atomic_store(&st->last_commit_ms, clock_wall_ms());
     bool was_recording;
@@ -860,8 +876,9 @@ struct store *store_open(const char *path, const struct store_options *opt,
     store_make_parent(path);
     char why[160];
     bool fatal;
-    if (store_db_open(st, why, sizeof why, &fatal) != 0) {
-        if (fatal) {
+    int rc = store_db_open(st, why, sizeof why, &fatal);
+    if (rc != 0) {
+        if (fatal || (st->opt.must_open && rc != -SQLITE_FULL)) {
             snprintf(err, errlen, "%s: %s", path, why);
             store_free(st);
             return NULL;
@@ -968,6 +985,11 @@ int store_flush(struct store *st, int timeout_ms)
     }
     atomic_store(&st->flush_requested, false);
     return rc;
+}
+
+uint64_t store_committed(struct store *st)
+{
+    return st ? atomic_load(&st->committed) : 0;
 }
 
 void store_set_max_db_bytes(struct store *st, int64_t max_bytes)

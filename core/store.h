@@ -45,6 +45,8 @@ struct store_run_info {
     double speed;        /* plant seconds per wall second; <= 0: as fast as possible */
     const char *catalog; /* NULL: "" */
     bool live;           /* plant time is the wall clock (an MQTT feed) */
+    int64_t resume;      /* > 0: go on recording this run if the file has it (the MQTT journal of
+                            a killed recorder), else a new one */
 };
 
 struct store_options {
@@ -55,6 +57,8 @@ struct store_options {
     int retry_ms;            /* wait before retrying a stopped recording (0: 2000) */
     int64_t max_db_bytes;    /* cap on the file size, as PRAGMA max_page_count (0: none) */
     bool block_when_full;    /* the sink waits instead of dropping (--speed max runs) */
+    bool must_open;          /* a file that cannot be opened for writing now is an error (NULL),
+                                except a full disk: recording mode refuses to start without it */
     struct store_run_info run;
 };
 
@@ -82,8 +86,9 @@ void store_options_default(struct store_options *opt);
 
 /* Opens (creating, migrating) the database at path and starts the writer thread. The catalog
  * must outlive the store. Creates the file's folder when missing. A file that cannot be written
- * now (read-only, full) still gives a store, in the stopped state. Returns NULL with the reason in
- * err when the file is not a twintop database, has a newer schema, or memory runs out. */
+ * now (read-only, full) still gives a store, in the stopped state, unless opt->must_open (then only
+ * a full disk does). Returns NULL with the reason in err when the file is not a twintop database,
+ * has a newer schema, cannot be opened (must_open), or memory runs out. */
 struct store *store_open(const char *path, const struct store_options *opt,
                          const struct catalog *cat, char *err, size_t errlen);
 
@@ -107,6 +112,11 @@ void store_status_json(void *ctx, char *out, size_t len);
 /* Waits until every sample handed to the sink so far is committed (or dropped). Returns 0, or -1
  * after timeout_ms. For tests, benchmarks and the export key. */
 int store_flush(struct store *st, int timeout_ms);
+
+/* Samples (counted in sink order) taken by commits that succeeded, as long as none has failed:
+ * every sample before this count is in the file or was refused. After a failed commit it stops
+ * growing for the rest of the run, so the MQTT journal keeps what that batch lost. Any thread. */
+uint64_t store_committed(struct store *st);
 
 /* Changes the file size cap (0: none); the writer applies it before its next transaction. */
 void store_set_max_db_bytes(struct store *st, int64_t max_bytes);

@@ -474,7 +474,9 @@ long long store_export_write(struct store_reader *r, const struct store_query *q
     sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
     out_flush(&o);
     if (fflush(out) != 0 || o.failed || ferror(out)) {
-        snprintf(err, errlen, "writing the export: %s", strerror(errno));
+        int saved = errno;
+        snprintf(err, errlen, "writing the export: %s", strerror(saved));
+        errno = saved; /* EPIPE: the reader went away (export | head), for the caller to tell */
         rows = -1;
     }
     free(o.buf);

@@ -15,7 +15,8 @@
 enum store_format { STORE_FORMAT_CSV, STORE_FORMAT_JSONL, STORE_FORMAT_SQLITE };
 
 /* Writes the rows the query selects as CSV (with a header) or JSON lines, in time order.
- * Returns the rows written, or -1 with the reason in err. */
+ * Returns the rows written, or -1 with the reason in err (errno EPIPE when out was a closed pipe).
+ */
 long long store_export_write(struct store_reader *r, const struct store_query *q,
                              enum store_format format, FILE *out, char *err, size_t errlen);
 

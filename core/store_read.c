@@ -191,6 +191,40 @@ int store_read_load_names(struct store_reader *r, char *err, size_t errlen)
     return 0;
 }
 
+/* Opens path read-only and reads its schema version into r. Returns an SQLite code. */
+static int reader_open_version(struct store_reader *r, const char *path)
+{
+    int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    sqlite3_stmt *q = NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(r->db, 5000);
+        rc = sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &q, NULL);
+    }
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        r->version = sqlite3_column_int(q, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* path as a file: URI with immutable=1 (percent-encoding what a URI reserves). */
+static void reader_immutable_uri(const char *path, char *out, size_t len)
+{
+    if (strncmp(path, "file:", 5) == 0) {
+        snprintf(out, len, "%s%cimmutable=1", path, strchr(path, '?') ? '&' : '?');
+        return;
+    }
+    size_t k = (size_t)snprintf(out, len, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < len; p++) {
+        if (*p == '?' || *p == '#' || *p == '%' || *p < 0x20)
+            k += (size_t)snprintf(out + k, len - k, "%%%02X", *p);
+        else
+            out[k++] = (char)*p;
+    }
+    snprintf(out + k, len - k, "?immutable=1");
+}
+
 struct store_reader *store_read_open(const char *path, char *err, size_t errlen)
 {
     struct stat sb;
@@ -214,17 +248,26 @@ struct store_reader *store_read_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     snprintf(r->path, sizeof r->path, "%s", path);
-    int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    sqlite3_stmt *q = NULL;
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(r->db, 5000);
-        rc = sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &q, NULL);
+    int rc = reader_open_version(r, path);
+    char wal[sizeof r->path + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if ((rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) && stat(wal, &sb) == 0 && sb.st_size > 0) {
+        /* immutable would read the file without the commits its WAL still holds */
+        snprintf(err, errlen,
+                 "%s: cannot be opened read-only with its WAL (%s holds commits not in the file "
+                 "yet): copy both to a writable folder",
+                 path, wal);
+        store_read_close(r);
+        return NULL;
     }
-    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        r->version = sqlite3_column_int(q, 0);
-        rc = SQLITE_OK;
+    if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
+        /* A WAL file on a read-only file system: no -shm can be made. Nothing writes there. */
+        char uri[3 * sizeof r->path + 32];
+        reader_immutable_uri(path, uri, sizeof uri);
+        sqlite3_close(r->db);
+        r->db = NULL;
+        rc = reader_open_version(r, uri);
     }
-    sqlite3_finalize(q);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path,
                  rc == SQLITE_NOTADB ? "not a database file"
@@ -546,9 +589,9 @@ int store_read_each(struct store_reader *r, const struct store_query *q,
     for (bool more = true; more && !result;) {
         sqlite3_bind_int64(st, 1, lo);
         sqlite3_bind_int64(st, 2, hi);
-        int rows = 0;
+        int rows = 0, step = SQLITE_DONE;
         bool reload = false;
-        while (!result && sqlite3_step(st) == SQLITE_ROW) {
+        while (!result && (step = sqlite3_step(st)) == SQLITE_ROW) {
             rows++;
             int64_t key = sqlite3_column_int64(st, 0);
             int id = (int)(key & STORE_SENSOR_MAX);
@@ -577,6 +620,12 @@ int store_read_each(struct store_reader *r, const struct store_query *q,
             result = fn(ctx, &row);
         }
         sqlite3_reset(st);
+        if (!result && step != SQLITE_ROW && step != SQLITE_DONE) {
+            /* a corrupt page: say so instead of ending early as if the history ended there */
+            snprintf(err, errlen, "%s: %s", r->path, sqlite3_errstr(step));
+            result = -1;
+            break;
+        }
         if (reload) {
             free(allow);
             allow = NULL;

@@ -2,7 +2,8 @@
 /* One alarm list across consoles: two alarm managers, each synchronised through a real
  * mosquitto (own config, free loopback port). An acknowledgement on one shows on the other
  * with the operator's name; conflicts end the same way on both; an action for an alarm a
- * console has not raised yet waits for it. */
+ * console has not raised yet waits for it; an action dated beyond the clock skew, or (with a
+ * shared key) unsigned or forged, is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +11,13 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "alarm.h"
 #include "config.h"
 #include "mqtt.h"
 #include "alarm_sync.h"
+#include "fixture.h"
 #include "test_mqtt_broker.h"
 
 #define WAIT_MS 30000
@@ -37,6 +40,8 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const char *console_key; /* --alarm-key of the consoles setup opens */
+
 static void console_open(struct env *e, struct console *c, const char *id, const char *operator)
 {
     char err[256];
@@ -47,7 +52,8 @@ static void console_open(struct env *e, struct console *c, const char *id, const
     snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", e->broker.port);
     c->am = alarm_manager_create(NULL, 0, err, sizeof err);
     assert_non_null(c->am);
-    struct alarm_sync_options ao = {.url = url, .topic_prefix = cfg.topic_prefix};
+    struct alarm_sync_options ao = {
+        .url = url, .topic_prefix = cfg.topic_prefix, .key_file = console_key};
     test_conn_options(&cfg, &ao.conn);
     c->sync = alarm_sync_create(&ao, c->am, err, sizeof err);
     if (!c->sync)
@@ -173,6 +179,8 @@ static void test_latest_action_wins(void **state)
     assert_false(info.shelved);
 }
 
+static const char *remote_sig; /* the "sig" member remote_action adds, NULL: none */
+
 /* Publishes a crafted action from a third console "console-x". */
 static void remote_action(struct env *e, const char *machine, const char *condition,
                           const char *action, const char *operator, long long wall_ts)
@@ -191,8 +199,9 @@ static void remote_action(struct env *e, const char *machine, const char *condit
              "{\"machine_id\":\"%s\",\"condition\":\"%s\",\"origin\":\"console-x\","
              "\"last_action\":{\"action\":\"%s\",\"operator\":\"%s\",\"host\":\"x\","
              "\"origin\":\"console-x\",\"wall_ts_ms\":%lld,\"duration_ms\":3600000,"
-             "\"reason\":\"tie\"}}",
-             machine, condition, action, operator, wall_ts);
+             "\"reason\":\"tie\"%s%s%s}}",
+             machine, condition, action, operator, wall_ts, remote_sig ? ",\"sig\":\"" : "",
+             remote_sig ? remote_sig : "", remote_sig ? "\"" : "");
     for (int64_t end = mono_ms() + WAIT_MS; mono_ms() < end; test_sleep_ms(10))
         if (mqtt_publish(m, topic, payload, strlen(payload), 1, false) == 0)
             break;
@@ -243,6 +252,89 @@ static void test_action_waits_for_its_alarm(void **state)
     assert_string_equal(info.acked_by, "alice");
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One retained action dated far ahead would win every later conflict: refused, counted. */
+static void test_future_action_refused(void **state)
+{
+    struct env *e = *state;
+    uint32_t ia = raise_alarm(&e->a, "GEAR_001", "oil_temp_c:hi");
+    remote_action(e, "GEAR_001", "oil_temp_c:hi", "shelve", "mallory", wall_ms() + 3600 * 1000);
+    remote_action(e, "GEAR_001", "oil_temp_c:hi", "ack", "mallory", 4102444800000LL); /* 2100 */
+    test_sleep_ms(300);
+    struct alarm_info info;
+    assert_int_equal(alarm_get(e->a.am, ia, &info), 0);
+    assert_false(info.shelved);
+    assert_false(info.acked);
+    struct alarm_sync_stats sa;
+    alarm_sync_get_stats(e->a.sync, &sa);
+    assert_int_equal(sa.refused, 2);
+    /* within the tolerance it counts */
+    remote_action(e, "GEAR_001", "oil_temp_c:hi", "ack", "carol", wall_ms() + 1000);
+    assert_true(wait_alarm(&e->a, ia, is_acked, &info));
+    assert_string_equal(info.acked_by, "carol");
+}
+
+static char key_path[300];
+
+static int setup_signed(void **state)
+{
+    char dir[256];
+    if (fixture_tmpdir("alarm-key", dir, sizeof dir) != 0)
+        return -1;
+    snprintf(key_path, sizeof key_path, "%s/alarm.key", dir);
+    FILE *f = fopen(key_path, "w");
+    fputs("correct horse battery staple 42\n", f);
+    fclose(f);
+    chmod(key_path, 0600);
+    console_key = key_path;
+    int rc = setup(state);
+    console_key = NULL;
+    return rc;
+}
+
+/* With a shared key: signed actions travel, a stranger's or a forged one does nothing. */
+static void test_signed_actions(void **state)
+{
+    struct env *e = *state;
+    uint32_t ia = raise_alarm(&e->a, "PRESS_001", "ram_force_kn:hi");
+    uint32_t ib = raise_alarm(&e->b, "PRESS_001", "ram_force_kn:hi");
+    remote_action(e, "PRESS_001", "ram_force_kn:hi", "shelve", "mallory", wall_ms());
+    remote_sig = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    remote_action(e, "PRESS_001", "ram_force_kn:hi", "ack", "mallory", wall_ms());
+    remote_sig = NULL;
+    test_sleep_ms(300);
+    struct alarm_info info;
+    assert_int_equal(alarm_get(e->b.am, ib, &info), 0);
+    assert_false(info.shelved);
+    assert_false(info.acked);
+    struct alarm_sync_stats sb;
+    alarm_sync_get_stats(e->b.sync, &sb);
+    assert_int_equal(sb.refused, 2);
+    char msg[256];
+    assert_int_equal(alarm_ack(e->a.am, ia, &e->a.op, msg, sizeof msg), 0);
+    assert_true(wait_alarm(&e->b, ib, is_acked, &info));
+    assert_string_equal(info.acked_by, "alice");
+
+    /* a key others may read is refused, like ssh's */
+    chmod(key_path, 0640);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", e->broker.port);
+    struct alarm_sync_options ao = {.url = url, .key_file = key_path};
+    struct config cfg;
+    config_defaults(&cfg, "test_alarm_sync");
+    test_conn_options(&cfg, &ao.conn);
+    struct alarm_manager *am = alarm_manager_create(NULL, 0, err, sizeof err);
+    assert_null(alarm_sync_create(&ao, am, err, sizeof err));
+    assert_non_null(strstr(err, "too open"));
+    alarm_manager_destroy(am);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -251,6 +343,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_latest_action_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tie_goes_to_operator_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_waits_for_its_alarm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_future_action_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signed_actions, setup_signed, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -186,6 +186,8 @@ static int export_text(struct store_reader *r, const struct export_args *a, enum
         }
     }
     long long rows = store_export_write(r, &a->q, f, out, err, errlen);
+    if (rows < 0 && !a->out && errno == EPIPE)
+        return 0; /* export | head: the reader had enough, nothing went wrong */
     if (a->out) {
         if (fclose(out) != 0 && rows >= 0) {
             snprintf(err, errlen, "%s: %s", a->out, strerror(errno));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "detect_leadtime.h"
 #include "engine.h"
 #include "headless.h"
+#include "journal.h"
 #include "alarm_notify.h"
 #include "mqtt.h"
 #include "alarm_sync.h"
@@ -68,6 +70,7 @@ struct app {
     struct headless *headless;
     struct detect_leadtime *leadtime; /* fault lead times when the scenario has faults */
     struct store *store;
+    struct journal *journal; /* --mqtt with a database: messages on disk before they are acked */
     struct alarm_manager *alarms;
     struct alarm_store *alarm_store;
     struct notify *notify;
@@ -207,6 +210,27 @@ static int alarms_open(struct app *app, char *err, size_t len)
     return 0;
 }
 
+static uint64_t app_committed(void *ctx)
+{
+    return store_committed(ctx);
+}
+
+/* The MQTT journal beside the database (DB.mqtt-journal); one a killed recorder left sends the
+ * store back to that recorder's run. Not for file: URIs. */
+static int app_journal_open(struct app *app, struct store_options *so, char *err, size_t len)
+{
+    if (!app->cfg.mqtt_url[0] || strncmp(app->cfg.db_path, "file:", 5) == 0)
+        return 0;
+    char path[CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s.mqtt-journal", app->cfg.db_path);
+    app->journal = journal_open(path, err, len);
+    if (!app->journal)
+        return -1;
+    so->run.resume = journal_run(app->journal); /* a killed recorder's run goes on */
+    so->block_when_full = true; /* nothing may be lost between the journal and the file */
+    return 0;
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -230,6 +254,7 @@ static int app_open(struct app *app, char *err, size_t len)
         so.retain_raw_s = app->cfg.retain_raw_s;
         so.retain_rollups_s = app->cfg.retain_rollups_s;
         so.block_when_full = app->cfg.speed <= 0; /* --speed max: the plant waits for the disk */
+        so.must_open = true;
         bool live = app->cfg.mqtt_url[0] != '\0';
         so.run = (struct store_run_info){.source = live ? "mqtt" : "demo",
                                          .scenario = live ? "" : app->cfg.scenario,
@@ -237,8 +262,17 @@ static int app_open(struct app *app, char *err, size_t len)
                                          .speed = live ? 1.0 : app->cfg.speed,
                                          .catalog = app->cfg.catalog,
                                          .live = live};
-        app->store = store_open(app->cfg.db_path, &so, app->cat, err, len);
-        if (!app->store)
+        char why[900];
+        if (app_journal_open(app, &so, err, len) != 0)
+            return 2;
+        app->store = store_open(app->cfg.db_path, &so, app->cat, why, sizeof why);
+        if (!app->store) {
+            snprintf(err, len, "cannot record (--no-db records nothing): %s", why);
+            return 2;
+        }
+        struct store_status ss;
+        store_status(app->store, &ss);
+        if (app->journal && journal_begin(app->journal, ss.run_id, err, len) != 0)
             return 2;
         struct engine_sink sink = store_sink(app->store);
         engine_add_sink(app->engine, &sink);
@@ -250,7 +284,12 @@ static int app_open(struct app *app, char *err, size_t len)
     const char *broker = app->cfg.publish_url[0] ? app->cfg.publish_url : app->cfg.mqtt_url;
     if (broker[0]) {
         struct alarm_sync_options ao = {
-            .conn = feed.conn, .url = broker, .topic_prefix = app->cfg.topic_prefix};
+            .conn = feed.conn,
+            .url = broker,
+            .topic_prefix = app->cfg.topic_prefix,
+            .max_clock_skew_ms = (int64_t)(app->cfg.max_clock_skew_s * 1000.0),
+            .key_file = app->cfg.alarm_key_file,
+        };
         app->alarm_sync = alarm_sync_create(&ao, app->alarms, err, len);
         if (!app->alarm_sync)
             return 2;
@@ -278,6 +317,9 @@ static int app_open(struct app *app, char *err, size_t len)
         engine_add_sink(app->engine, &sink);
     }
     if (app->cfg.mqtt_url[0]) {
+        feed.journal = app->journal;
+        feed.committed = app_committed;
+        feed.committed_ctx = app->store;
         app->feed = mqtt_feed_create(&feed, app->cat, app->queue, err, len);
         return app->feed ? 0 : 2;
     }
@@ -306,6 +348,12 @@ static void app_close(struct app *app)
     if (app->queue)
         queue_close(app->queue);
     engine_stop(app->engine);
+    /* What the store committed leaves the journal; the rest waits there for a restart. */
+    if (app->journal) {
+        store_flush(app->store, 60000);
+        journal_finish(app->journal, store_committed(app->store));
+        app->journal = NULL;
+    }
     store_close(app->store); /* after the engine: every sample it handed over is written */
     notify_destroy(app->notify);
     alarm_store_close(app->alarm_store);
@@ -415,6 +463,17 @@ static int theme_check(const struct config *cfg, char *err, size_t len)
     return theme_load(&t, path, err, len);
 }
 
+/* What a killed recorder journaled goes in before the broker sends more (the engine runs). */
+static int app_replay_journal(struct app *app, char *err, size_t len)
+{
+    long long n = mqtt_feed_replay_journal(app->feed, err, len);
+    if (n > 0)
+        fprintf(stderr,
+                "twintop: %lld messages from the journal of a killed recorder: recorded again\n",
+                n);
+    return n < 0 ? -1 : 0;
+}
+
 static int run_live(int argc, char **argv)
 {
     static struct app app;
@@ -426,6 +485,7 @@ static int run_live(int argc, char **argv)
             fprintf(stderr, "twintop: %s\n", err);
         return rc < 0 ? 2 : 0;
     }
+    umask((mode_t)app.cfg.umask);
     if (!app.cfg.headless && theme_check(&app.cfg, err, sizeof err)) {
         fprintf(stderr, "twintop: %s\n", err);
         return 2;
@@ -446,6 +506,7 @@ static int run_live(int argc, char **argv)
     if (engine_start(app.engine) || (app.sim && simulator_start(app.sim)) ||
         (app.publisher && mqtt_publish_start(app.publisher, err, sizeof err)) ||
         (app.alarm_sync && alarm_sync_start(app.alarm_sync, err, sizeof err)) ||
+        (app.feed && app_replay_journal(&app, err, sizeof err) != 0) ||
         (app.feed && mqtt_feed_start(app.feed, err, sizeof err))) {
         fprintf(stderr, "twintop: cannot start threads%s%s\n", err[0] ? ": " : "", err);
         app_close(&app);
@@ -474,6 +535,8 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C"); /* JSON and CSV numbers keep their decimal point */
     install_signals();
+    mqtt_password_take_env();
+    umask(077); /* history, journals and exports hold operator names and hosts: 0600 */
     if (argc > 1 && argv[1][0] != '-')
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(argv[1], commands[i].name) == 0)

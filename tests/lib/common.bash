@@ -42,7 +42,8 @@ broker_free_port() {
 
 # broker_start [CONFIG_LINE...]: starts a private mosquitto on a free loopback port, with its
 # own config (plus the given lines) in a mktemp folder, and waits until it takes a publish.
-# Sets BROKER_PORT, BROKER_URL (mqtt://127.0.0.1:PORT) and BROKER_PID. Returns 1 (with a message
+# Sets BROKER_PORT, BROKER_URL (mqtt://127.0.0.1:PORT) and BROKER_PID (a broker closed to
+# anonymous clients is probed with $BROKER_PROBE_AUTH, "-u USER -P PASSWORD"). Returns 1 (with a message
 # on stderr) when the broker does not listen within 10 s. Must not run in a subshell: the
 # broker is this shell's child so that broker_stop can wait for it.
 broker_start() {
@@ -60,7 +61,9 @@ broker_start() {
     mosquitto -c "$BROKER_DIR/mosquitto.conf" 2>/dev/null &
     BROKER_PID=$!
     for _ in $(seq 100); do
-        mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t probe -m x 2>/dev/null && return 0
+        # shellcheck disable=SC2086 # BROKER_PROBE_AUTH: "-u USER -P PASSWORD" for a closed broker
+        mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" ${BROKER_PROBE_AUTH:-} -t probe -m x 2>/dev/null \
+            && return 0
         sleep 0.1
     done
     echo "broker_start: mosquitto did not listen on port $BROKER_PORT" >&2
