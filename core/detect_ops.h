@@ -43,6 +43,9 @@ struct detect_params {
     int forest_every;          /* the forest scores one judged row in this many (1: all) */
     int pca;                   /* 1: the multivariate process monitor (detect_pca) runs */
     int pca_emit; /* 1: its firings are events and drive the machine's score (engine; no --param) */
+    int episode_quiet_ms; /* a machine's report opens an episode that lasts until every score of
+                             the machine has stayed below DETECT_FIRE this long (plant time);
+                             reports inside it are the same event and not emitted (0: off) */
     struct detect_pca_params pca_p; /* its parameters (names pca_lags, pca_train_rows, ...) */
 };
 
@@ -94,6 +97,7 @@ struct detect_result {
     int detector;        /* index into detect_detector_name of the detector behind score */
     bool emit;           /* this sensor just fired: an anomaly event is due */
     bool emit_machine;   /* the forest just fired on the row this sample completed */
+    bool merged;         /* a report was due but fell inside the machine's open episode */
 };
 
 #endif

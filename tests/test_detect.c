@@ -564,9 +564,9 @@ static void test_calibration_operating_levels(void **state)
 static void test_residual_model(void **state)
 {
     (void)state;
-    struct detect_residual *r = detect_residual_create(2, 2000, 0);
+    struct detect_residual *r = detect_residual_create(2, 2000, 0, 0);
     assert_non_null(r);
-    assert_null(detect_residual_create(0, 2000, 0));
+    assert_null(detect_residual_create(0, 2000, 0, 0));
     double x[2], z[2], worst = 0;
     for (int i = 0; i < 4000; i++) {
         x[0] = 50 + 20 * sin(i / 100.0);
