@@ -19,7 +19,6 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
 #define DETECT_FOREST DETECT_OPS_COUNT
 #define DETECT_RESIDUAL (DETECT_OPS_COUNT + 1)
 #define DETECT_PCA (DETECT_OPS_COUNT + 2) /* the multivariate process monitor, per machine */
-#define DETECT_RESIDUAL_REFIT 1000        /* rows between refits of the cross-sensor model */
 #define DETECT_RESIDUAL_MEMORY 80000      /* rows over which its sums forget (about a plant day) */
 
 /* Self-calibration of one detector's threshold: a log-binned histogram of its statistic
@@ -121,17 +120,20 @@ static float detect_calib_apply(struct detect_calib *c, float score, long train,
     }
     bool firing = a >= c->thr;
     int bin = a > 0 ? detect_calib_bin(a) : 0;
-    if (c->seen < train || !firing || (c->seen & 15) == 0) {
+    if (!firing || c->seen < train) {
         c->bins[bin] += 1.0f;
         c->total += 1.0f;
+        if (!firing && (c->run_len > 0 || c->run_tainted))
+            detect_calib_run_end(c);
     } else {
-        c->run_unlearned += 1.0f;
-    }
-    if (firing && c->seen >= train) {
+        if ((c->seen & 15) == 0) {
+            c->bins[bin] += 1.0f;
+            c->total += 1.0f;
+        } else {
+            c->run_unlearned += 1.0f;
+        }
         c->run_len++;
         c->run_bin = bin > c->run_bin ? bin : c->run_bin;
-    } else if (!firing) {
-        detect_calib_run_end(c);
     }
     c->seen++;
     if (++c->since >= 256) {
@@ -187,11 +189,8 @@ struct detect_machine {
     bool forest_fired;
     bool forest_told_abnormal; /* the forest emitted on a row past a limit, this episode */
     int forest_hold;
-    uint64_t loud;     /* sensors whose fused score is at or above DETECT_FIRE */
-    bool wide_loud;    /* the same for the machine-wide detectors */
-    bool quiet;        /* nothing loud since quiet_since_ms */
-    bool episode_open; /* reported, and not yet quiet for episode_quiet_ms since */
-    int64_t quiet_since_ms;
+    bool reported;          /* the machine has reported (emitted or merged) at least once */
+    int64_t last_report_ms; /* plant time of its last report */
     void *mem;
 };
 
@@ -215,6 +214,8 @@ void detect_params_default(struct detect_params *p)
     p->residual = 1;
     p->residual_span = 1800;
     p->residual_threshold = 5.0;
+    p->residual_confirm_span = 300;
+    p->residual_refit = 5000;
     p->row_period_ms = 1000;
     p->forest_every = 5;
     p->pca = 1;
@@ -229,7 +230,7 @@ void detect_params_default(struct detect_params *p)
      * plant and 69 to the faults scenario without detecting any fault earlier (16/16, median lead
      * 0.80 either way), so its firings stay out of the events and the machine's score for now */
     p->pca_emit = 0;
-    p->episode_quiet_ms = 10 * 60 * 1000;
+    p->episode_quiet_ms = 30 * 60 * 1000;
 }
 
 /* clang-format off */
@@ -247,6 +248,7 @@ static const struct {
     DETECT_INT(hold),           DETECT_INT(calib_warmup),     DETECT_INT(residual),
     DETECT_INT(row_period_ms),  DETECT_INT(residual_span),    DETECT_DBL(residual_threshold),
     DETECT_INT(forest_every),   DETECT_INT(pca),              DETECT_INT(episode_quiet_ms),
+    DETECT_INT(residual_confirm_span), DETECT_INT(residual_refit),
     {"pca_lags", offsetof(struct detect_params, pca_p.lags), true},
     {"pca_train_rows", offsetof(struct detect_params, pca_p.train_rows), true},
     {"pca_calib_rows", offsetof(struct detect_params, pca_p.calib_rows), true},
@@ -338,6 +340,7 @@ static void detect_sensor_cfg(const struct catalog_sensor *cs, const struct dete
         cfg->scale_floor = 0.001 * range;
     cfg->drift_span = p->drift_span;
     cfg->drift_horizon = p->drift_horizon;
+    cfg->drift_confirm_span = 0;
     cfg->drift_threshold = p->drift_threshold;
     /* the healthy band read as +-3 spreads around the nominal value */
     cfg->prior_median = NAN;
@@ -362,6 +365,7 @@ static int detect_check(const struct detect_params *p, char *err, size_t errlen)
     if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
         p->residual_span < 1 || p->residual_span >= p->drift_horizon ||
         p->residual_threshold <= 0 || p->drift_threshold <= 0 || p->hold < 0 ||
+        p->residual_confirm_span < 0 || p->episode_quiet_ms < 0 || p->residual_refit < 0 ||
         p->calib_warmup < 0) {
         snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
         return -1;
@@ -434,13 +438,14 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
         struct detect_sensor_cfg rc = cfg[i];
         rc.drift_span = p.residual_span; /* residuals: in sigmas, averaged over longer */
         rc.drift_threshold = p.residual_threshold;
+        rc.drift_confirm_span = p.residual_confirm_span;
         rc.scale_floor = 0.01;
         detect_drift_ops.init(at, &rc);
         at += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
     }
     int fit_rows = p.calib_warmup > 0 ? p.calib_warmup : 3000;
     if (p.residual && m->dims >= 2 &&
-        !(m->residual = detect_residual_create(m->dims, fit_rows, DETECT_RESIDUAL_REFIT,
+        !(m->residual = detect_residual_create(m->dims, fit_rows, p.residual_refit,
                                                DETECT_RESIDUAL_MEMORY))) {
         snprintf(err, errlen, "detect: out of memory");
         detect_machine_free(m);
@@ -594,7 +599,6 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
         detect_residual_update(m);
     bool emit = m->pca && detect_pca_row(m);
     emit = detect_forest_judge(m) || emit;
-    m->wide_loud = detect_wide_score(m) >= DETECT_FIRE;
     return emit;
 }
 
@@ -629,28 +633,20 @@ static void detect_sensor_latch(const struct detect_machine *m, struct detect_se
         s->hold--;
 }
 
-/* One event per episode of the machine: a report while an earlier one's episode is open (the
- * machine not yet quiet for episode_quiet_ms) is the same event seen again, by another sensor or
- * detector, and is marked merged instead of emitted. */
+/* One event per episode of the machine: a report within episode_quiet_ms of the machine's previous
+ * report (emitted or merged) is the same event seen again, by another sensor or detector, and is
+ * marked merged instead of emitted. A firing that stays up does not report again, so a later
+ * fault on a machine that was already anomalous is still a new event. */
 static void detect_episode(struct detect_machine *m, int64_t ts_ms, struct detect_result *r)
 {
     if (m->p.episode_quiet_ms <= 0)
         return;
-    if (m->loud || m->wide_loud) {
-        m->quiet = false;
-    } else if (!m->quiet) {
-        m->quiet = true;
-        m->quiet_since_ms = ts_ms;
-    }
-    if (m->episode_open && m->quiet && ts_ms - m->quiet_since_ms >= m->p.episode_quiet_ms)
-        m->episode_open = false;
-    if (!r->emit && !r->emit_machine)
-        return;
-    if (m->episode_open) {
+    if (m->reported && ts_ms - m->last_report_ms < m->p.episode_quiet_ms) {
         r->merged = true;
         r->emit = r->emit_machine = false;
     }
-    m->episode_open = true;
+    m->reported = true;
+    m->last_report_ms = ts_ms;
 }
 
 void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
@@ -682,10 +678,6 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
         s->score = best;
         s->detector = which;
         s->value = value;
-        if (best >= DETECT_FIRE)
-            m->loud |= 1ull << sensor;
-        else
-            m->loud &= ~(1ull << sensor);
         s->samples += !isnan(value);
         detect_sensor_latch(m, s, &r);
         if (!isnan(value))
@@ -695,7 +687,8 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
             r.emit_machine = true;
         r.score = best;
         r.detector = which;
-        detect_episode(m, ts_ms, &r);
+        if (r.emit || r.emit_machine)
+            detect_episode(m, ts_ms, &r);
     }
     r.machine_score = detect_machine_score(m);
     if (out)

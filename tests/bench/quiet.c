@@ -4,7 +4,9 @@
  * the engine's defaults and seeds, a sample past a warn limit unlearned as in the engine. An event
  * is what the engine would emit (a sensor's or a machine-wide detector's report). Prints the
  * healthy events by detector and sensor, each fault's first event, and BENCH lines.
- * Usage: quiet [CATALOG HEALTHY FAULTS] (QUIET_LIST=1 also lists every healthy event)
+ * Usage: quiet [CATALOG HEALTHY FAULTS] (QUIET_LIST=1 also lists every healthy event;
+ * QUIET_PARAMS="name=value ..." changes the engine's parameters, as detect --param does;
+ * QUIET_SEED=N runs the simulator with seed N instead of 1)
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,23 +46,43 @@ static void quiet_note(struct detect_machine *d, int mi, int sensor, double at,
     (*n)++;
 }
 
+static int quiet_params(struct detect_params *p)
+{
+    char err[200], list[1024];
+    detect_params_default(p);
+    snprintf(list, sizeof list, "%s", getenv("QUIET_PARAMS") ? getenv("QUIET_PARAMS") : "");
+    for (char *tok = strtok(list, " "); tok; tok = strtok(NULL, " "))
+        if (detect_params_set(p, tok, err, sizeof err) < 0) {
+            fprintf(stderr, "quiet: QUIET_PARAMS: %s\n", err);
+            return -1;
+        }
+    return 0;
+}
+
 /* Runs one scenario and collects the events the engine would emit. Returns the count, -1. */
 static int quiet_run(struct catalog *cat, const char *scen_path, struct quiet_event *ev)
 {
     char err[512];
+    struct detect_params p;
+    if (quiet_params(&p) < 0)
+        return -1;
     int nm = catalog_machine_count(cat), n = 0;
     struct detect_machine **d = calloc((size_t)nm, sizeof(*d));
     struct queue *q = queue_create(1 << 16);
     struct simulator_options so = {
-        .seed = 1, .speed = 0, .duration_s = 86400, .scenario = scen_path, .start_ms = T0};
+        .seed = getenv("QUIET_SEED") ? strtoull(getenv("QUIET_SEED"), NULL, 10) : 1,
+        .speed = 0,
+        .duration_s = 86400,
+        .scenario = scen_path,
+        .start_ms = T0};
     struct simulator *s = d && q ? simulator_create(cat, q, &so, err, sizeof err) : NULL;
     if (!s) {
         fprintf(stderr, "quiet: %s\n", err);
         return -1;
     }
     for (int i = 0; i < nm; i++) {
-        d[i] = detect_machine_create(catalog_machine_at(cat, i)->type, NULL,
-                                     0x5eedull + (uint64_t)i, err, sizeof err);
+        d[i] = detect_machine_create(catalog_machine_at(cat, i)->type, &p, 0x5eedull + (uint64_t)i,
+                                     err, sizeof err);
         if (!d[i]) {
             fprintf(stderr, "quiet: %s\n", err);
             return -1;
