@@ -19,7 +19,7 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
 #define DETECT_FOREST DETECT_OPS_COUNT
 #define DETECT_RESIDUAL (DETECT_OPS_COUNT + 1)
 #define DETECT_PCA (DETECT_OPS_COUNT + 2) /* the multivariate process monitor, per machine */
-#define DETECT_RESIDUAL_REFIT 20000       /* rows between refits of the cross-sensor model */
+#define DETECT_RESIDUAL_MEMORY 80000      /* rows over which its sums forget (about a plant day) */
 
 /* Self-calibration of one detector's threshold: a log-binned histogram of its statistic
  * a = score / (1 - score) (in units of the detector's own threshold). The effective threshold
@@ -28,19 +28,27 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
  * a threshold above its ordinary swings; a quiet Gaussian sensor keeps the nominal one.
  * Everything is learned during the calibration window (calib_warmup samples of assumed normal
  * operation); afterwards firing samples count 1 in 16, so a fault cannot teach itself to be
- * normal quickly. Counts are halved now and then: the histogram follows slow change. */
+ * normal quickly, except a firing that ends by itself within DETECT_CALIB_TRANSIENT samples
+ * (a tool change, a set-point step, never past a limit): once it is over, it counts whole, so
+ * the plant's ordinary transients are reported once, not every time they recur. Counts are
+ * halved now and then: the histogram follows slow change. */
 #define DETECT_CALIB_BINS 256     /* 8 per octave, 2^-8 .. 2^24 */
 #define DETECT_CALIB_PER_OCTAVE 8 /* = 2^3: the top 3 mantissa bits */
 #define DETECT_CALIB_MIN_EXP (-8)
 #define DETECT_CALIB_QUANTILE 0.9999
 #define DETECT_CALIB_FACTOR 1.5
+#define DETECT_CALIB_TRANSIENT 300 /* samples: the stack's hold, the longest self-ending firing */
 #define DETECT_CALIB_SIZE ((sizeof(struct detect_calib) + 15) & ~(size_t)15)
 struct detect_calib {
     float bins[DETECT_CALIB_BINS];
     float total;
     int since;
     long seen;
-    float thr; /* effective threshold on a, >= 1 */
+    float thr;           /* effective threshold on a, >= 1 */
+    int run_len;         /* firing samples in a row since the window */
+    int run_bin;         /* the largest bin of the run */
+    float run_unlearned; /* the run's samples the 1-in-16 rule left out */
+    bool run_tainted;    /* a sample past a limit fell in the run */
 };
 
 /* Bin of a > 0 on a piecewise-linear log2 scale read off the float's bits: exact to invert,
@@ -84,6 +92,19 @@ static void detect_calib_refresh(struct detect_calib *c)
     }
 }
 
+/* A firing run just ended: a short one, never past a limit, was the plant's own transient and
+ * is learned whole (at its largest value, so that its recurrence stays below the threshold). */
+static void detect_calib_run_end(struct detect_calib *c)
+{
+    if (c->run_len > 0 && c->run_len <= DETECT_CALIB_TRANSIENT && !c->run_tainted) {
+        c->bins[c->run_bin] += c->run_unlearned;
+        c->total += c->run_unlearned;
+    }
+    c->run_len = c->run_bin = 0;
+    c->run_unlearned = 0.0f;
+    c->run_tainted = false;
+}
+
 /* Feeds a detector's 0..1 score; returns it re-mapped onto the calibrated threshold. */
 static float detect_calib_apply(struct detect_calib *c, float score, long train, bool zero_is_idle,
                                 bool learn)
@@ -93,12 +114,26 @@ static float detect_calib_apply(struct detect_calib *c, float score, long train,
     if (train <= 0 || (zero_is_idle && score <= 0.0f))
         return score;
     /* past a catalog limit: judged at the thresholds learned so far, never clamped quiet */
-    if (!learn)
+    if (!learn) {
+        c->run_tainted = true;
         return (float)(a / (a + c->thr));
+    }
     bool firing = a >= c->thr;
-    if (c->seen < train || !firing || (c->seen & 15) == 0) {
-        c->bins[a > 0 ? detect_calib_bin(a) : 0] += 1.0f;
+    int bin = a > 0 ? detect_calib_bin(a) : 0;
+    if (!firing || c->seen < train) {
+        c->bins[bin] += 1.0f;
         c->total += 1.0f;
+        if (!firing && (c->run_len > 0 || c->run_tainted))
+            detect_calib_run_end(c);
+    } else {
+        if ((c->seen & 15) == 0) {
+            c->bins[bin] += 1.0f;
+            c->total += 1.0f;
+        } else {
+            c->run_unlearned += 1.0f;
+        }
+        c->run_len++;
+        c->run_bin = bin > c->run_bin ? bin : c->run_bin;
     }
     c->seen++;
     if (++c->since >= 256) {
@@ -154,6 +189,8 @@ struct detect_machine {
     bool forest_fired;
     bool forest_told_abnormal; /* the forest emitted on a row past a limit, this episode */
     int forest_hold;
+    bool reported;          /* the machine has reported (emitted or merged) at least once */
+    int64_t last_report_ms; /* plant time of its last report */
     void *mem;
 };
 
@@ -177,6 +214,8 @@ void detect_params_default(struct detect_params *p)
     p->residual = 1;
     p->residual_span = 1800;
     p->residual_threshold = 5.0;
+    p->residual_confirm_span = 300;
+    p->residual_refit = 5000;
     p->row_period_ms = 1000;
     p->forest_every = 5;
     p->pca = 1;
@@ -191,6 +230,7 @@ void detect_params_default(struct detect_params *p)
      * plant and 69 to the faults scenario without detecting any fault earlier (16/16, median lead
      * 0.80 either way), so its firings stay out of the events and the machine's score for now */
     p->pca_emit = 0;
+    p->episode_quiet_ms = 30 * 60 * 1000;
 }
 
 /* clang-format off */
@@ -207,7 +247,8 @@ static const struct {
     DETECT_INT(forest_reservoir), DETECT_INT(forest_refresh), DETECT_DBL(forest_fire),
     DETECT_INT(hold),           DETECT_INT(calib_warmup),     DETECT_INT(residual),
     DETECT_INT(row_period_ms),  DETECT_INT(residual_span),    DETECT_DBL(residual_threshold),
-    DETECT_INT(forest_every),   DETECT_INT(pca),
+    DETECT_INT(forest_every),   DETECT_INT(pca),              DETECT_INT(episode_quiet_ms),
+    DETECT_INT(residual_confirm_span), DETECT_INT(residual_refit),
     {"pca_lags", offsetof(struct detect_params, pca_p.lags), true},
     {"pca_train_rows", offsetof(struct detect_params, pca_p.train_rows), true},
     {"pca_calib_rows", offsetof(struct detect_params, pca_p.calib_rows), true},
@@ -299,6 +340,7 @@ static void detect_sensor_cfg(const struct catalog_sensor *cs, const struct dete
         cfg->scale_floor = 0.001 * range;
     cfg->drift_span = p->drift_span;
     cfg->drift_horizon = p->drift_horizon;
+    cfg->drift_confirm_span = 0;
     cfg->drift_threshold = p->drift_threshold;
     /* the healthy band read as +-3 spreads around the nominal value */
     cfg->prior_median = NAN;
@@ -323,6 +365,7 @@ static int detect_check(const struct detect_params *p, char *err, size_t errlen)
     if (p->warmup < 0 || p->drift_span < 1 || p->drift_horizon <= p->drift_span ||
         p->residual_span < 1 || p->residual_span >= p->drift_horizon ||
         p->residual_threshold <= 0 || p->drift_threshold <= 0 || p->hold < 0 ||
+        p->residual_confirm_span < 0 || p->episode_quiet_ms < 0 || p->residual_refit < 0 ||
         p->calib_warmup < 0) {
         snprintf(err, errlen, "detect: bad warm-up, drift or hold parameter");
         return -1;
@@ -395,13 +438,15 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
         struct detect_sensor_cfg rc = cfg[i];
         rc.drift_span = p.residual_span; /* residuals: in sigmas, averaged over longer */
         rc.drift_threshold = p.residual_threshold;
+        rc.drift_confirm_span = p.residual_confirm_span;
         rc.scale_floor = 0.01;
         detect_drift_ops.init(at, &rc);
         at += (detect_drift_ops.state_size(&cfg[i]) + 15) & ~(size_t)15;
     }
     int fit_rows = p.calib_warmup > 0 ? p.calib_warmup : 3000;
     if (p.residual && m->dims >= 2 &&
-        !(m->residual = detect_residual_create(m->dims, fit_rows, DETECT_RESIDUAL_REFIT))) {
+        !(m->residual = detect_residual_create(m->dims, fit_rows, p.residual_refit,
+                                               DETECT_RESIDUAL_MEMORY))) {
         snprintf(err, errlen, "detect: out of memory");
         detect_machine_free(m);
         return NULL;
@@ -492,21 +537,24 @@ static bool detect_pca_row(struct detect_machine *m)
     return emit;
 }
 
-static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
+/* The machine-wide detectors (forest, process monitor): the higher one speaks for the machine. */
+static int detect_wide_det(const struct detect_machine *m)
 {
-    m->pending = 0;
-    /* Machine-wide detectors judge at most one row per row_period_ms of plant time: a 10 Hz
-     * machine does not need ten forest walks a second, and detection stays cheap. */
-    if (m->p.row_period_ms > 0 && m->rows_judged > 0 && ts_ms - m->last_row_ms < m->p.row_period_ms)
-        return false;
-    m->last_row_ms = ts_ms;
-    m->rows_judged++;
-    if (m->residual)
-        detect_residual_update(m);
-    bool emit = m->pca && detect_pca_row(m);
+    return m->p.pca_emit && m->pca_score > m->forest_score ? DETECT_PCA : DETECT_FOREST;
+}
+
+static float detect_wide_score(const struct detect_machine *m)
+{
+    return detect_wide_det(m) == DETECT_PCA ? m->pca_score : m->forest_score;
+}
+
+/* The forest's part of a judged row. True when it emits. */
+static bool detect_forest_judge(struct detect_machine *m)
+{
+    bool emit = false;
     /* the forest, the costliest detector by far, looks at one judged row in forest_every */
     if (!m->forest || (m->p.forest_every > 1 && (m->rows_judged - 1) % m->p.forest_every != 0))
-        return emit;
+        return false;
     if (iforest_ready(m->forest)) {
         m->forest_raw = iforest_score(m->forest, m->row);
         /* fire above the forest's own ordinary extreme, never below forest_fire */
@@ -535,6 +583,22 @@ static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
     /* a row with a sensor past a limit never trains the forest, not even 1 in 16 */
     if (m->abnormal == 0)
         iforest_observe(m->forest, m->row, m->forest_score < DETECT_FIRE);
+    return emit;
+}
+
+static bool detect_forest_row(struct detect_machine *m, int64_t ts_ms)
+{
+    m->pending = 0;
+    /* Machine-wide detectors judge at most one row per row_period_ms of plant time: a 10 Hz
+     * machine does not need ten forest walks a second, and detection stays cheap. */
+    if (m->p.row_period_ms > 0 && m->rows_judged > 0 && ts_ms - m->last_row_ms < m->p.row_period_ms)
+        return false;
+    m->last_row_ms = ts_ms;
+    m->rows_judged++;
+    if (m->residual)
+        detect_residual_update(m);
+    bool emit = m->pca && detect_pca_row(m);
+    emit = detect_forest_judge(m) || emit;
     return emit;
 }
 
@@ -567,6 +631,22 @@ static void detect_sensor_latch(const struct detect_machine *m, struct detect_se
     }
     if (s->hold > 0)
         s->hold--;
+}
+
+/* One event per episode of the machine: a report within episode_quiet_ms of the machine's previous
+ * report (emitted or merged) is the same event seen again, by another sensor or detector, and is
+ * marked merged instead of emitted. A firing that stays up does not report again, so a later
+ * fault on a machine that was already anomalous is still a new event. */
+static void detect_episode(struct detect_machine *m, int64_t ts_ms, struct detect_result *r)
+{
+    if (m->p.episode_quiet_ms <= 0)
+        return;
+    if (m->reported && ts_ms - m->last_report_ms < m->p.episode_quiet_ms) {
+        r->merged = true;
+        r->emit = r->emit_machine = false;
+    }
+    m->reported = true;
+    m->last_report_ms = ts_ms;
 }
 
 void detect_machine_update(struct detect_machine *m, int sensor, double value, int64_t ts_ms,
@@ -607,6 +687,8 @@ void detect_machine_update(struct detect_machine *m, int sensor, double value, i
             r.emit_machine = true;
         r.score = best;
         r.detector = which;
+        if (r.emit || r.emit_machine)
+            detect_episode(m, ts_ms, &r);
     }
     r.machine_score = detect_machine_score(m);
     if (out)
@@ -623,17 +705,6 @@ void detect_machine_set_abnormal(struct detect_machine *m, int sensor, bool abno
         m->abnormal &= ~(1ull << sensor);
         m->s[sensor].told_abnormal = false;
     }
-}
-
-/* The machine-wide detectors (forest, process monitor): the higher one speaks for the machine. */
-static int detect_wide_det(const struct detect_machine *m)
-{
-    return m->p.pca_emit && m->pca_score > m->forest_score ? DETECT_PCA : DETECT_FOREST;
-}
-
-static float detect_wide_score(const struct detect_machine *m)
-{
-    return detect_wide_det(m) == DETECT_PCA ? m->pca_score : m->forest_score;
 }
 
 int detect_machine_top_sensor(const struct detect_machine *m)

@@ -15,7 +15,8 @@
  *
  * Each detector's threshold self-calibrates on a window of assumed normal operation (see
  * calib_warmup in detect.c), and each detector of a sensor latches on its own, so an event says
- * which detector newly fired.
+ * which detector newly fired. A machine's reports within episode_quiet_ms of its previous one are
+ * one event (detect_result.merged), so one physical change seen by several sensors is one event.
  *
  * Cost per sample: two binary searches and a short memmove in the z-score window, O(1)
  * otherwise. Per completed row (at most one per row_period_ms of plant time): O(d^2) for the

@@ -38,11 +38,16 @@ struct detect_params {
     int residual;              /* 1: cross-sensor residual model per machine (detect_residual) */
     int residual_span;         /* rows of the drift level EWMA on residuals */
     double residual_threshold; /* drift threshold on residuals */
+    int residual_refit;        /* rows between refits of the cross-sensor model (0: never) */
+    int residual_confirm_span; /* rows of the short EWMA that must confirm a residual drift (0:
+                                  off): how soon a residual stops counting once it is gone */
     int row_period_ms;         /* machine-wide detectors judge at most one row per this much plant
                                   time (0: every row) */
     int forest_every;          /* the forest scores one judged row in this many (1: all) */
     int pca;                   /* 1: the multivariate process monitor (detect_pca) runs */
     int pca_emit; /* 1: its firings are events and drive the machine's score (engine; no --param) */
+    int episode_quiet_ms; /* a report within this much plant time of the machine's previous one
+                             is the same event: merged, not emitted (0: off) */
     struct detect_pca_params pca_p; /* its parameters (names pca_lags, pca_train_rows, ...) */
 };
 
@@ -66,6 +71,7 @@ struct detect_sensor_cfg {
     int warmup;
     double scale_floor; /* smallest spread the detectors believe in (sensor units) */
     int drift_span, drift_horizon;
+    int drift_confirm_span; /* > 0: a drift counts only while an EWMA this short confirms it */
     double drift_threshold;
     /* Catalog prior for a sensor with no learned normal values yet (a fault present from the
      * start): median and spread of its healthy band; NAN when the catalog has no band. */
@@ -94,6 +100,7 @@ struct detect_result {
     int detector;        /* index into detect_detector_name of the detector behind score */
     bool emit;           /* this sensor just fired: an anomaly event is due */
     bool emit_machine;   /* the forest just fired on the row this sample completed */
+    bool merged;         /* a report was due but fell inside the machine's open episode */
 };
 
 #endif

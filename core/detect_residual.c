@@ -11,6 +11,7 @@
 
 struct detect_residual {
     int d, fit_rows, refit_rows;
+    double keep; /* per-row weight kept by the sums once fitted: forgets over memory_rows */
     long rows, since_fit;
     bool fitted;
     double w;                    /* weight of the sums (forgotten) */
@@ -19,9 +20,10 @@ struct detect_residual {
     double *work, *xc, *corr;
 };
 
-struct detect_residual *detect_residual_create(int dims, int fit_rows, int refit_rows)
+struct detect_residual *detect_residual_create(int dims, int fit_rows, int refit_rows,
+                                               int memory_rows)
 {
-    if (dims < 1 || dims > 64 || fit_rows < 2)
+    if (dims < 1 || dims > 64 || fit_rows < 2 || memory_rows < 0)
         return NULL;
     struct detect_residual *r = calloc(1, sizeof(*r));
     if (!r)
@@ -30,6 +32,7 @@ struct detect_residual *detect_residual_create(int dims, int fit_rows, int refit
     r->d = dims;
     r->fit_rows = fit_rows;
     r->refit_rows = refit_rows;
+    r->keep = memory_rows > 0 ? 1.0 - 1.0 / memory_rows : 1.0;
     r->sum = calloc(d, sizeof(double));
     r->cross = calloc(d * d, sizeof(double));
     r->mean = calloc(d, sizeof(double));
@@ -156,7 +159,7 @@ bool detect_residual_row(struct detect_residual *r, const double *x, bool normal
     /* only rows the current model finds ordinary teach the next one: a growing fault must not
      * be refitted into the model */
     if (learn && (!r->fitted || (normal && worst < RESIDUAL_TEACH_MAX))) {
-        double keep = r->fitted && r->refit_rows > 0 ? 1.0 - 1.0 / (4.0 * r->refit_rows) : 1.0;
+        double keep = r->fitted ? r->keep : 1.0;
         r->w = keep * r->w + 1.0;
         for (int i = 0; i < d; i++) {
             r->sum[i] = keep * r->sum[i] + x[i];

@@ -16,8 +16,10 @@
 struct detect_residual;
 
 /* dims: sensors in the row (1..64); fit_rows: rows before the first fit; refit_rows: rows
- * between refits (0: never). NULL when out of memory or dims out of range. */
-struct detect_residual *detect_residual_create(int dims, int fit_rows, int refit_rows);
+ * between refits (0: never); memory_rows: once fitted, the sums forget with this time constant
+ * (0: never). NULL when out of memory or an argument is out of range. */
+struct detect_residual *detect_residual_create(int dims, int fit_rows, int refit_rows,
+                                               int memory_rows);
 void detect_residual_free(struct detect_residual *r);
 
 /* Feeds one complete row; normal says whether the detectors found it ordinary (it may then

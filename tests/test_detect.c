@@ -298,6 +298,69 @@ static void test_machine_noise_spike_event(void **state)
     detect_machine_free(m);
 }
 
+/* Feeds rows from row `from` to `to` (1 s apart) of correlated noise; sensor `step` reads +size
+ * while (i - from) < len. Returns the emitted reports (r.emit, r.emit_machine) and merged ones. */
+static int run_rows(struct detect_machine *m, int from, int to, int step, double size, int len,
+                    int *merged)
+{
+    int emitted = 0;
+    for (int i = from; i < to; i++) {
+        double common = gauss();
+        for (int s = 0; s < 3; s++) {
+            double v = 50 + common + 0.3 * gauss() + (s == step && i - from < len ? size : 0.0);
+            struct detect_result r;
+            detect_machine_update(m, s, v, (int64_t)i * 1000, &r);
+            emitted += r.emit + r.emit_machine;
+            *merged += r.merged;
+        }
+    }
+    return emitted;
+}
+
+/* Two sensors stepping one minute apart are one episode, one event; after the machine has been
+ * quiet for episode_quiet_ms a new step is a new event. */
+static void test_machine_episode_merges(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 3);
+    char err[160];
+    struct detect_params p;
+    detect_params_default(&p);
+    struct detect_machine *m = detect_machine_create(&t, &p, 42, err, sizeof err);
+    assert_non_null(m);
+    int merged = 0;
+    run_rows(m, 0, 20000, -1, 0, 0, &merged);
+    assert_int_equal(run_rows(m, 20000, 20060, 1, 20.0, 5, &merged), 1);
+    merged = 0;
+    assert_int_equal(run_rows(m, 20060, 20120, 2, 20.0, 5, &merged), 0);
+    assert_true(merged >= 1);
+    int quiet_rows = p.episode_quiet_ms / 1000 + 60;
+    run_rows(m, 20120, 20120 + quiet_rows, -1, 0, 0, &merged);
+    assert_int_equal(run_rows(m, 20120 + quiet_rows, 20180 + quiet_rows, 0, 20.0, 5, &merged), 1);
+    detect_machine_free(m);
+}
+
+/* A step that ends by itself is the plant's own transient: it is reported the first time, and
+ * its recurrence at the same size teaches nothing new (the calibration learned it whole). A
+ * bigger one is still reported. */
+static void test_calibration_learns_transients(void **state)
+{
+    (void)state;
+    static struct catalog_type t;
+    make_type(&t, 3);
+    char err[160];
+    struct detect_machine *m = detect_machine_create(&t, NULL, 42, err, sizeof err);
+    assert_non_null(m);
+    int merged = 0, at = 6000, gap = 4000;
+    run_rows(m, 0, at, -1, 0, 0, &merged);
+    assert_int_equal(run_rows(m, at, at + gap, 1, 12.0, 20, &merged), 1);
+    for (int k = 1; k < 4; k++)
+        assert_int_equal(run_rows(m, at + k * gap, at + (k + 1) * gap, 1, 12.0, 20, &merged), 0);
+    assert_int_equal(run_rows(m, at + 4 * gap, at + 5 * gap, 1, 40.0, 20, &merged), 1);
+    detect_machine_free(m);
+}
+
 /* A fault present from the start: sensor 1 reads 80 (+ noise) from the first sample. Marked past
  * its warn limit, it is scored against the catalog band and fires, even inside the calibration
  * window, and is still anomalous after calibration; unmarked (the same values within limits),
@@ -564,9 +627,9 @@ static void test_calibration_operating_levels(void **state)
 static void test_residual_model(void **state)
 {
     (void)state;
-    struct detect_residual *r = detect_residual_create(2, 2000, 0);
+    struct detect_residual *r = detect_residual_create(2, 2000, 0, 0);
     assert_non_null(r);
-    assert_null(detect_residual_create(0, 2000, 0));
+    assert_null(detect_residual_create(0, 2000, 0, 0));
     double x[2], z[2], worst = 0;
     for (int i = 0; i < 4000; i++) {
         x[0] = 50 + 20 * sin(i / 100.0);
@@ -734,6 +797,8 @@ int main(void)
         cmocka_unit_test(test_drift_noise_quiet),
         cmocka_unit_test(test_iforest_outlier_and_seed),
         cmocka_unit_test(test_machine_noise_spike_event),
+        cmocka_unit_test(test_machine_episode_merges),
+        cmocka_unit_test(test_calibration_learns_transients),
         cmocka_unit_test(test_machine_forest_fires_on_far_vector),
         cmocka_unit_test(test_machine_pca_monitor),
         cmocka_unit_test(test_machine_warming),
