@@ -53,7 +53,7 @@ static int health_rls_fit(const struct health_rls *r, double t_now, double *slop
 }
 
 struct health_sensor {
-    bool condition; /* counts towards the health index */
+    bool condition;                    /* counts towards the health index */
     double alpha, alpha_dt, alpha_tau; /* EWMA weight cached for the last tick */
     bool seen;
     double level;
@@ -67,7 +67,6 @@ struct health {
     const struct catalog_type *type;
     int n;
     double warmup_s;
-    struct health_sensor s[CATALOG_SENSORS_MAX];
     int64_t start_ms, last_ms, next_trend_ms;
     double degradation;
     int worst;
@@ -81,6 +80,7 @@ struct health {
     struct health_rls tool;
     double spindle_vib, spindle_temp;
     bool spindle_seen;
+    struct health_sensor s[]; /* n of them */
 };
 
 static bool health_is_condition(const struct catalog_sensor *cs)
@@ -106,13 +106,14 @@ static double health_limit(const struct catalog_sensor *cs, double fallback)
 struct health *health_create(const struct catalog_type *t, double warmup_s, char *err,
                              size_t errlen)
 {
-    struct health *h = calloc(1, sizeof(*h));
+    int n = catalog_sensor_count(t);
+    struct health *h = calloc(1, sizeof(*h) + (size_t)n * sizeof(h->s[0]));
     if (!h) {
         snprintf(err, errlen, "health: out of memory");
         return NULL;
     }
     h->type = t;
-    h->n = catalog_sensor_count(t);
+    h->n = n;
     h->warmup_s = warmup_s > 0 ? warmup_s : HEALTH_DEFAULT_WARMUP_S;
     h->worst = -1;
     for (int i = 0; i < h->n; i++) {
