@@ -64,6 +64,12 @@ struct engine {
     struct engine_options opt;
     int capacity; /* twin_machine slots allocated, grown with the catalog's machines */
     struct twin_machine *machines;
+    /* What the next publication must look at: the machines that changed, and when the first
+     * one might go stale (then, or on rescan, it looks at all). */
+    int *dirty;
+    int dirty_count, dirty_cap;
+    double next_stale_wall;
+    atomic_bool rescan;
 
     pthread_mutex_t state_lock; /* twin state: engine thread writes, engine_history reads */
     pthread_mutex_t snap_lock;  /* the published snapshot */
@@ -462,6 +468,23 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
     }
 }
 
+/* Queues a machine for the next publication; when the queue cannot grow, that one looks at all. */
+static void twin_mark_changed(struct engine *e, struct twin_machine *tm, int mi)
+{
+    tm->changed = true;
+    if (e->dirty_count == e->dirty_cap) {
+        int cap = e->dirty_cap ? e->dirty_cap * 2 : 256;
+        int *grown = realloc(e->dirty, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            atomic_store(&e->rescan, true);
+            return;
+        }
+        e->dirty = grown;
+        e->dirty_cap = cap;
+    }
+    e->dirty[e->dirty_count++] = mi;
+}
+
 static void process_one(struct engine *e, const struct sample *s, double wall)
 {
     struct catalog_machine *m = catalog_machine_at(e->cat, (int)s->machine);
@@ -473,7 +496,8 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     if (!ts)
         return;
     const struct catalog_sensor *cs = &m->type->sensors[s->sensor];
-    tm->changed = true;
+    if (!tm->changed)
+        twin_mark_changed(e, tm, (int)s->machine);
     tm->samples++;
     tm->last_wall = wall;
     if (s->ts_ms > tm->last_ts)
@@ -622,8 +646,29 @@ static void snapshot_machine_fill(struct engine *e, int mi, struct twin_machine 
     }
 }
 
-/* Refills the machines that changed since the last publication (a sample, or going stale or
- * back): with nothing arriving, a publication costs one comparison per machine. */
+/* Refills machine i of the published snapshot when it changed (or went stale or back, or is
+ * new to it), keeping the per-state counts; returns when it may go stale next (INFINITY: is). */
+static double publish_machine(struct engine *e, struct snapshot *s, int i, double wall)
+{
+    struct twin_machine *tm = &e->machines[i];
+    bool stale = twin_is_stale(e, tm, wall);
+    bool known = i < s->machine_count;
+    if (tm->changed || stale != tm->stale || !known) {
+        if (known)
+            s->states[s->machines[i].state]--;
+        tm->stale = stale;
+        tm->changed = false;
+        snapshot_machine_fill(e, i, tm, &s->machines[i]);
+        s->machines[i].changed_seq = s->seq;
+        s->changed_seq = s->seq;
+        s->states[s->machines[i].state]++;
+    }
+    return stale ? INFINITY : tm->last_wall + stale_after_wall_s(e);
+}
+
+/* Publishes a snapshot. Cost follows change: the machines that had samples since the last one
+ * are refilled; all are looked at only when one may have gone stale (or the speed, and with it
+ * the stale limit, changed). With nothing arriving a publication costs next to nothing. */
 static void engine_publish(struct engine *e, double wall)
 {
     if (wall - e->rate_wall >= 1.0) {
@@ -639,6 +684,8 @@ static void engine_publish(struct engine *e, double wall)
         n = s->machine_capacity;
     if (n > 0 && !twin_machine_at(e, n - 1))
         n = e->capacity;
+    if (n < s->machine_count)
+        n = s->machine_count;
     s->seq = ++e->seq;
     s->sim_time_ms = e->sim_time_ms;
     s->speed = atomic_load(&e->speed);
@@ -646,19 +693,26 @@ static void engine_publish(struct engine *e, double wall)
     s->samples_total = e->samples_total;
     s->queue_drops = e->q ? queue_drops(e->q) : 0;
     s->alarms_raised = e->alarms_raised;
-    memset(s->states, 0, sizeof s->states);
-    for (int i = 0; i < n; i++) {
-        struct twin_machine *tm = &e->machines[i];
-        bool stale = twin_is_stale(e, tm, wall);
-        if (tm->changed || stale != tm->stale || i >= s->machine_count) {
-            tm->stale = stale;
-            tm->changed = false;
-            snapshot_machine_fill(e, i, tm, &s->machines[i]);
-            s->machines[i].changed_seq = s->seq;
+    if (atomic_exchange(&e->rescan, false) || wall >= e->next_stale_wall) {
+        double next = INFINITY;
+        for (int i = 0; i < n; i++)
+            next = fmin(next, publish_machine(e, s, i, wall));
+        e->next_stale_wall = next;
+        s->machine_count = n;
+    } else {
+        double next = e->next_stale_wall;
+        for (int i = s->machine_count; i < n; i++) /* new to the snapshot */
+            next = fmin(next, publish_machine(e, s, i, wall));
+        s->machine_count = n;
+        for (int k = 0; k < e->dirty_count; k++) {
+            if (e->dirty[k] < n)
+                next = fmin(next, publish_machine(e, s, e->dirty[k], wall));
+            else
+                atomic_store(&e->rescan, true); /* beyond the snapshot's room: try again */
         }
-        s->states[s->machines[i].state]++;
+        e->next_stale_wall = next;
     }
-    s->machine_count = n;
+    e->dirty_count = 0;
     pthread_mutex_unlock(&e->snap_lock);
     pthread_mutex_unlock(&e->state_lock);
     e->last_snapshot_wall = wall;
@@ -688,6 +742,7 @@ static void *engine_main(void *arg)
             break;
     }
     e->input_ended = true;
+    atomic_store(&e->rescan, true);
     engine_publish(e, clock_monotonic_s());
     free(batch);
     return NULL;
@@ -732,6 +787,7 @@ void engine_destroy(struct engine *e)
             health_free(e->machines[i].health);
         }
         free(e->machines);
+        free(e->dirty);
         pthread_mutex_destroy(&e->state_lock);
         pthread_mutex_destroy(&e->snap_lock);
     }
@@ -753,6 +809,7 @@ uint64_t engine_snapshot(struct engine *e, struct snapshot *dst)
     int n = s->machine_count < dst->machine_capacity ? s->machine_count : dst->machine_capacity;
     /* a machine dst already holds at its newest change is not copied again */
     bool same_source = dst->source == e && dst->seq <= s->seq;
+    bool unchanged = same_source && dst->seq >= s->changed_seq && dst->machine_count == n;
     struct snapshot_machine *keep = dst->machines;
     int cap = dst->machine_capacity;
     *dst = *s;
@@ -760,7 +817,7 @@ uint64_t engine_snapshot(struct engine *e, struct snapshot *dst)
     dst->machine_capacity = cap;
     dst->machine_count = n;
     dst->source = e;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !unchanged; i++) {
         const struct snapshot_machine *from = &s->machines[i];
         struct snapshot_machine *to = &dst->machines[i];
         if (same_source && to->changed_seq == from->changed_seq)
@@ -811,4 +868,5 @@ int engine_wake_fd(struct engine *e)
 void engine_set_speed(struct engine *e, double speed)
 {
     atomic_store(&e->speed, speed);
+    atomic_store(&e->rescan, true); /* the stale limit follows the speed */
 }

@@ -57,6 +57,7 @@ struct snapshot_machine {
 
 struct snapshot {
     uint64_t seq;         /* increases with every publication */
+    uint64_t changed_seq; /* the newest publication that changed a machine */
     char mode[16];        /* "DEMO", "MQTT", "REPLAY" */
     int64_t sim_time_ms;  /* the plant clock: newest sample time */
     double speed;         /* simulated seconds per wall second (0: max) */
