@@ -13,17 +13,37 @@
 #include <string.h>
 
 #define CATALOG_DEFAULT_MAX_MACHINES 1000
+/* Machines live in chunks that never move, allocated as the plant grows: readers index them
+ * without a lock, and memory follows the machines that exist, not the cap. */
+#define CATALOG_CHUNK_SHIFT 10
+#define CATALOG_CHUNK (1 << CATALOG_CHUNK_SHIFT)
+#define CATALOG_CHUNKS (CATALOG_MACHINES_LIMIT / CATALOG_CHUNK)
 
 struct catalog {
     int type_count;
     struct catalog_type *types; /* CATALOG_TYPES_MAX */
-    int machine_capacity;       /* allocated slots */
     int max_machines;           /* cap on learned + catalog machines */
     _Atomic int machine_count;
-    struct catalog_machine *machines;
-    pthread_mutex_t add_lock;   /* serialises writers; readers need no lock */
-    struct catalog_type **learned_types; /* one per learned machine, owned */
+    struct catalog_machine *_Atomic chunks[CATALOG_CHUNKS];
+    pthread_mutex_t add_lock; /* serialises writers; readers need no lock */
+    /* Learned machines share their catalog type until a payload brings a sensor the type lacks
+     * (then the machine gets a private copy); the superseded and private types are owned here. */
+    struct catalog_type **owned;
+    int owned_count, owned_cap;
+    /* id -> machine: open addressing, replaced by one twice the size as it fills; readers use
+     * whichever table they loaded (a retired one lives until catalog_free). */
+    struct catalog_index *_Atomic index;
+    struct catalog_index *retired;
 };
+
+struct catalog_index {
+    struct catalog_index *next_retired;
+    unsigned mask;
+    int used;
+    _Atomic int slot[]; /* machine index + 1, 0: empty */
+};
+
+static int catalog_machine_find_below(const struct catalog *c, const char *id, int n);
 
 static void fail(char *err, size_t len, const char *fmt, ...)
 {
@@ -130,8 +150,8 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
     s->safety_critical = cJSON_IsTrue(safety);
     if (s->is_text)
         return 0;
-    if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "display"), &s->display_min,
-                  &s->display_max, false)) {
+    if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "display"), &s->display_min, &s->display_max,
+                  false)) {
         *why = "\"display\" must be [min, max] numbers";
         return -1;
     }
@@ -153,8 +173,8 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
     double zw = 0;
     if (read_number(js, "nominal", (s->normal_lo + s->normal_hi) / 2, &s->nominal) ||
         read_number(js, "deadband", 0, &s->deadband) ||
-        read_number(js, "on_delay_s", 0, &s->on_delay_s) ||
-        read_number(js, "z_window", 0, &zw) || read_number(js, "z_threshold", 0, &s->z_threshold)) {
+        read_number(js, "on_delay_s", 0, &s->on_delay_s) || read_number(js, "z_window", 0, &zw) ||
+        read_number(js, "z_threshold", 0, &s->z_threshold)) {
         *why = "nominal, deadband, on_delay_s, z_window and z_threshold must be numbers";
         return -1;
     }
@@ -176,8 +196,8 @@ static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file,
     snprintf(t->label, sizeof t->label, "%s", cJSON_IsString(label) ? label->valuestring : t->name);
     snprintf(t->pattern, sizeof t->pattern, "%s",
              cJSON_IsString(pattern) ? pattern->valuestring : "continuous");
-    if (read_number(jt, "sample_period_s", 1.0, &t->sample_period_s) ||
-        t->sample_period_s <= 0 || t->sample_period_s > 3600) {
+    if (read_number(jt, "sample_period_s", 1.0, &t->sample_period_s) || t->sample_period_s <= 0 ||
+        t->sample_period_s > 3600) {
         fail(err, len, "%s: type %s: sample_period_s must be a number in (0, 3600]", file, t->name);
         return -1;
     }
@@ -247,22 +267,95 @@ static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file,
     return 0;
 }
 
-static struct catalog *catalog_alloc(int capacity)
+static struct catalog *catalog_alloc(void)
 {
     struct catalog *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    pthread_mutex_init(&c->add_lock, NULL);
     c->types = calloc(CATALOG_TYPES_MAX, sizeof *c->types);
-    c->machines = calloc((size_t)capacity, sizeof *c->machines);
-    c->learned_types = calloc((size_t)capacity, sizeof *c->learned_types);
-    if (!c->types || !c->machines || !c->learned_types) {
+    if (!c->types) {
         catalog_free(c);
         return NULL;
     }
-    c->machine_capacity = capacity;
-    c->max_machines = capacity;
-    pthread_mutex_init(&c->add_lock, NULL);
+    c->max_machines = CATALOG_MACHINES_LIMIT;
     return c;
+}
+
+/* The slot of machine i, its chunk allocated when it is the first of a new one (writers only:
+ * under add_lock, or while loading). NULL when out of memory. */
+static struct catalog_machine *catalog_slot(struct catalog *c, int i)
+{
+    int k = i >> CATALOG_CHUNK_SHIFT;
+    struct catalog_machine *chunk = atomic_load(&c->chunks[k]);
+    if (!chunk) {
+        chunk = calloc(CATALOG_CHUNK, sizeof *chunk);
+        if (!chunk)
+            return NULL;
+        atomic_store(&c->chunks[k], chunk);
+    }
+    return &chunk[i & (CATALOG_CHUNK - 1)];
+}
+
+static unsigned catalog_hash(const char *id)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static struct catalog_machine *catalog_entry(const struct catalog *c, int i)
+{
+    struct catalog *w = (struct catalog *)c;
+    return &atomic_load(&w->chunks[i >> CATALOG_CHUNK_SHIFT])[i & (CATALOG_CHUNK - 1)];
+}
+
+static void catalog_index_insert(struct catalog_index *x, const char *id, int machine)
+{
+    unsigned k = catalog_hash(id) & x->mask;
+    while (atomic_load(&x->slot[k]))
+        k = (k + 1) & x->mask;
+    atomic_store(&x->slot[k], machine + 1);
+    x->used++;
+}
+
+/* Makes machine (its entry already holding id) findable. Writers only. */
+static int catalog_index_put(struct catalog *c, const char *id, int machine)
+{
+    struct catalog_index *x = atomic_load(&c->index);
+    if (!x || 2 * (x->used + 1) > (int)x->mask + 1) {
+        unsigned size = x ? 2 * (x->mask + 1) : 1024;
+        struct catalog_index *grown = calloc(1, sizeof *grown + size * sizeof grown->slot[0]);
+        if (!grown)
+            return -1;
+        grown->mask = size - 1;
+        for (int i = 0; i < machine; i++)
+            catalog_index_insert(grown, catalog_entry(c, i)->id, i);
+        if (x) {
+            x->next_retired = c->retired;
+            c->retired = x;
+        }
+        atomic_store(&c->index, grown);
+        x = grown;
+    }
+    catalog_index_insert(x, id, machine);
+    return 0;
+}
+
+/* Keeps a type the catalog must free (a learned machine's own, or one it superseded). */
+static int catalog_own(struct catalog *c, struct catalog_type *t)
+{
+    if (c->owned_count == c->owned_cap) {
+        int cap = c->owned_cap ? c->owned_cap * 2 : 64;
+        struct catalog_type **grown = realloc(c->owned, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        c->owned = grown;
+        c->owned_cap = cap;
+    }
+    c->owned[c->owned_count++] = t;
+    return 0;
 }
 
 /* The line of a byte offset, for JSON syntax errors. */
@@ -300,15 +393,19 @@ static int parse_machines(struct catalog *c, const cJSON *machines, const char *
         fail(err, len, "%s: \"machines\" must be a non-empty array", file);
         return -1;
     }
-    if (cJSON_GetArraySize(machines) > c->machine_capacity) {
-        fail(err, len, "%s: more than %d machines", file, c->machine_capacity);
+    if (cJSON_GetArraySize(machines) > CATALOG_FILE_MACHINES_MAX) {
+        fail(err, len, "%s: more than %d machines", file, CATALOG_FILE_MACHINES_MAX);
         return -1;
     }
     const cJSON *jm;
     int n = 0;
     cJSON_ArrayForEach(jm, machines)
     {
-        struct catalog_machine *m = &c->machines[n];
+        struct catalog_machine *m = catalog_slot(c, n);
+        if (!m) {
+            fail(err, len, "%s: out of memory", file);
+            return -1;
+        }
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(jm, "id");
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(jm, "type");
         if (!cJSON_IsString(id) || copy_name(m->id, sizeof m->id, id->valuestring)) {
@@ -320,11 +417,14 @@ static int parse_machines(struct catalog *c, const cJSON *machines, const char *
                  cJSON_IsString(type) ? type->valuestring : "(missing)");
             return -1;
         }
-        for (int i = 0; i < n; i++)
-            if (strcmp(c->machines[i].id, m->id) == 0) {
-                fail(err, len, "%s: machine %s: id used twice", file, m->id);
-                return -1;
-            }
+        if (catalog_machine_find_below(c, m->id, n) >= 0) {
+            fail(err, len, "%s: machine %s: id used twice", file, m->id);
+            return -1;
+        }
+        if (catalog_index_put(c, m->id, n) < 0) {
+            fail(err, len, "%s: out of memory", file);
+            return -1;
+        }
         if (parse_location(jm, m, file, err, len) < 0)
             return -1;
         m->simulated = true;
@@ -343,7 +443,7 @@ struct catalog *catalog_parse(const char *json, const char *file, char *err, siz
         fail(err, len, "%s:%d: not valid JSON", file, at ? line_of(json, at) : 1);
         return NULL;
     }
-    struct catalog *c = catalog_alloc(CATALOG_DEFAULT_MAX_MACHINES + 64);
+    struct catalog *c = catalog_alloc();
     if (!c) {
         cJSON_Delete(root);
         fail(err, len, "%s: out of memory", file);
@@ -428,12 +528,18 @@ void catalog_free(struct catalog *c)
 {
     if (!c)
         return;
-    if (c->learned_types)
-        for (int i = 0; i < c->machine_capacity; i++)
-            free(c->learned_types[i]);
-    free(c->learned_types);
+    for (int i = 0; i < c->owned_count; i++)
+        free(c->owned[i]);
+    free(c->owned);
     free(c->types);
-    free(c->machines);
+    for (int k = 0; k < CATALOG_CHUNKS; k++)
+        free(atomic_load(&c->chunks[k]));
+    free(atomic_load(&c->index));
+    while (c->retired) {
+        struct catalog_index *next = c->retired->next_retired;
+        free(c->retired);
+        c->retired = next;
+    }
     pthread_mutex_destroy(&c->add_lock);
     free(c);
 }
@@ -463,16 +569,27 @@ int catalog_machine_count(const struct catalog *c)
 
 struct catalog_machine *catalog_machine_at(const struct catalog *c, int i)
 {
-    return i >= 0 && i < catalog_machine_count(c) ? &c->machines[i] : NULL;
+    return i >= 0 && i < catalog_machine_count(c) ? catalog_entry(c, i) : NULL;
+}
+
+/* The machine with this id among the first n, or -1: one probe sequence of the index. */
+static int catalog_machine_find_below(const struct catalog *c, const char *id, int n)
+{
+    const struct catalog_index *x = atomic_load(&((struct catalog *)c)->index);
+    if (!x)
+        return -1;
+    for (unsigned k = catalog_hash(id) & x->mask;; k = (k + 1) & x->mask) {
+        int v = atomic_load(&((struct catalog_index *)x)->slot[k]);
+        if (!v)
+            return -1;
+        if (v - 1 < n && strcmp(catalog_entry(c, v - 1)->id, id) == 0)
+            return v - 1;
+    }
 }
 
 int catalog_machine_find(const struct catalog *c, const char *id)
 {
-    int n = catalog_machine_count(c);
-    for (int i = 0; i < n; i++)
-        if (strcmp(c->machines[i].id, id) == 0)
-            return i;
-    return -1;
+    return catalog_machine_find_below(c, id, catalog_machine_count(c));
 }
 
 int catalog_sensor_count(const struct catalog_type *t)
@@ -494,14 +611,64 @@ void catalog_set_max_machines(struct catalog *c, int max)
     int floor = catalog_machine_count(c);
     if (max < floor)
         max = floor;
-    if (max > c->machine_capacity)
-        max = c->machine_capacity;
+    if (max > CATALOG_MACHINES_LIMIT)
+        max = CATALOG_MACHINES_LIMIT;
     c->max_machines = max;
 }
 
 int catalog_max_machines(const struct catalog *c)
 {
     return c->max_machines;
+}
+
+/* The learned type a new machine of type_name uses. Machines that name a type share one learned
+ * type per name: a copy of the catalog type when there is one (so its limits apply), else an
+ * empty one, and sensors are learned into it for all of them. A machine that names no type gets
+ * its own "unknown" one. Under add_lock. */
+static struct catalog_type *catalog_learned_type(struct catalog *c, const char *type_name)
+{
+    bool named = type_name && *type_name;
+    for (int i = 0; named && i < c->owned_count; i++)
+        if (c->owned[i]->shared && strcmp(c->owned[i]->name, type_name) == 0)
+            return c->owned[i];
+    struct catalog_type *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    const struct catalog_type *known = named ? catalog_type_find(c, type_name) : NULL;
+    if (known) {
+        *t = *known;
+    } else {
+        snprintf(t->name, sizeof t->name, "%s", named ? type_name : "unknown");
+        snprintf(t->label, sizeof t->label, "%s", t->name);
+        snprintf(t->pattern, sizeof t->pattern, "unknown");
+        t->sample_period_s = 1.0;
+    }
+    t->learned = true;
+    t->shared = named; /* an unnamed one is private: no other machine joins it */
+    if (catalog_own(c, t) < 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Appends machine id in slot n with type t (and its place: area, line, either may be NULL) and
+ * makes it findable; -1 when out of memory. */
+static int catalog_append(struct catalog *c, int n, const char *id, struct catalog_type *t,
+                          const char *area, const char *line)
+{
+    struct catalog_machine *m = catalog_slot(c, n);
+    if (!m)
+        return -1;
+    snprintf(m->id, sizeof m->id, "%s", id);
+    snprintf(m->area, sizeof m->area, "%s", area ? area : "");
+    snprintf(m->line, sizeof m->line, "%s", line ? line : "");
+    if (catalog_index_put(c, m->id, n) < 0)
+        return -1;
+    m->type = t;
+    m->simulated = false;
+    atomic_store(&c->machine_count, n + 1);
+    return n;
 }
 
 int catalog_add_machine(struct catalog *c, const char *id, const char *type_name)
@@ -518,30 +685,9 @@ int catalog_add_machine_at(struct catalog *c, const char *id, const char *type_n
     int idx = catalog_machine_find(c, id);
     int n = catalog_machine_count(c);
     if (idx < 0 && n < c->max_machines) {
-        /* A learned machine gets a private type: a copy of the named catalog type when there is
-         * one (so its limits apply), else an empty "unknown" one; sensors are learned into it. */
-        struct catalog_type *t = calloc(1, sizeof *t);
-        if (t) {
-            const struct catalog_type *known = type_name ? catalog_type_find(c, type_name) : NULL;
-            if (known) {
-                *t = *known;
-            } else {
-                snprintf(t->name, sizeof t->name, "%s", type_name && *type_name ? type_name : "unknown");
-                snprintf(t->label, sizeof t->label, "%s", t->name);
-                snprintf(t->pattern, sizeof t->pattern, "unknown");
-                t->sample_period_s = 1.0;
-            }
-            t->learned = true;
-            c->learned_types[n] = t;
-            struct catalog_machine *m = &c->machines[n];
-            snprintf(m->id, sizeof m->id, "%s", id);
-            snprintf(m->area, sizeof m->area, "%s", area ? area : "");
-            snprintf(m->line, sizeof m->line, "%s", line ? line : "");
-            m->type = t;
-            m->simulated = false;
-            atomic_store(&c->machine_count, n + 1);
-            idx = n;
-        }
+        struct catalog_type *t = catalog_learned_type(c, type_name);
+        if (t)
+            idx = catalog_append(c, n, id, t, area, line);
     }
     pthread_mutex_unlock(&c->add_lock);
     return idx;
@@ -553,7 +699,7 @@ int catalog_add_sensor(struct catalog *c, int machine, const char *name, bool is
     if (!m || !name || !*name || strlen(name) >= CATALOG_NAME_MAX)
         return -1;
     int idx = catalog_sensor_find(m->type, name);
-    if (idx >= 0 || !m->type->learned)
+    if (idx >= 0 || m->simulated)
         return idx;
     pthread_mutex_lock(&c->add_lock);
     struct catalog_type *t = m->type;

@@ -21,6 +21,10 @@
 #define CATALOG_TILE_MAX 4
 #define CATALOG_FAULTS_MAX 8
 #define CATALOG_TYPES_MAX 64
+/* Hard limits on machines: in the catalog file, and in all (file + learned); --max-machines
+ * accepts at most CONFIG_MAX_MACHINES_LIMIT learned ones (config.h). */
+#define CATALOG_FILE_MACHINES_MAX 100000
+#define CATALOG_MACHINES_LIMIT 262144
 
 struct catalog_sensor {
     char name[CATALOG_NAME_MAX]; /* "flow_m3h", "spindle.rpm" (dotted for nested) */
@@ -45,17 +49,19 @@ struct catalog_fault {
 };
 
 struct catalog_type {
-    char name[CATALOG_NAME_MAX];  /* "centrifugal-pump" */
-    char label[CATALOG_NAME_MAX]; /* "Centrifugal pump" */
-    char pattern[CATALOG_NAME_MAX]; /* operating pattern: "continuous", "load-unload", "cyclic", ... */
-    double sample_period_s;       /* simulated seconds between samples (1, CNC 0.1) */
-    int sensor_count;             /* read with catalog_sensor_count() for learned types */
+    char name[CATALOG_NAME_MAX];    /* "centrifugal-pump" */
+    char label[CATALOG_NAME_MAX];   /* "Centrifugal pump" */
+    char pattern[CATALOG_NAME_MAX]; /* operating pattern: "continuous", "load-unload", "cyclic", ...
+                                     */
+    double sample_period_s;         /* simulated seconds between samples (1, CNC 0.1) */
+    int sensor_count;               /* read with catalog_sensor_count() for learned types */
     struct catalog_sensor sensors[CATALOG_SENSORS_MAX];
     int tile_count;
     int tile[CATALOG_TILE_MAX]; /* sensor indices shown on the overview tile */
     int fault_count;
     struct catalog_fault faults[CATALOG_FAULTS_MAX];
     bool learned; /* created from the wire, not from the catalog file */
+    bool shared;  /* learned: every learned machine naming this type uses it */
 };
 
 struct catalog_machine {
@@ -89,18 +95,21 @@ int catalog_machine_find(const struct catalog *c, const char *id);
 int catalog_sensor_find(const struct catalog_type *t, const char *name);
 int catalog_sensor_count(const struct catalog_type *t);
 
-/* Capacity for machines (catalog + learned); learned machines past it are refused. */
+/* Cap on machines (catalog + learned; at most CATALOG_MACHINES_LIMIT); learned machines past it
+ * are refused. Memory follows the machines that exist, not the cap. */
 void catalog_set_max_machines(struct catalog *c, int max);
 int catalog_max_machines(const struct catalog *c);
 /* Appends a learned machine (type_name may be NULL: "unknown"). Returns its index, the existing
- * index when id is known, or -1 when the cap is reached. */
+ * index when id is known, or -1 when the cap is reached (or out of memory). Learned machines that
+ * name the same type share one learned type (a copy of the catalog's when it has that type):
+ * sensors learned for one are the type's. One without a type name gets a private one. */
 int catalog_add_machine(struct catalog *c, const char *id, const char *type_name);
 /* Same, with where a new machine stands (area and line may be NULL or "": none; over-long ones
  * are cut). A known machine keeps its own. */
 int catalog_add_machine_at(struct catalog *c, const char *id, const char *type_name,
                            const char *area, const char *line);
 /* Appends a learned sensor to a learned machine's type. Returns its index (existing when known),
- * or -1 when the type is full or not a learned one. */
+ * or -1 when the type is full or the machine is not a learned one. */
 int catalog_add_sensor(struct catalog *c, int machine, const char *name, bool is_text);
 
 #endif

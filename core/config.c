@@ -73,7 +73,8 @@ static const struct option_def options[] = {
     {"sparkplug-group", STR(sparkplug_group), "ID",
      "Sparkplug group id of the edge node (twintop)"},
     {"sparkplug-node", STR(sparkplug_node), "ID", "Sparkplug edge node id (demo)"},
-    {"max-machines", NUM(OPT_INT, max_machines), "N", "cap on machines a feed creates (1000)"},
+    {"max-machines", NUM(OPT_INT, max_machines), "N",
+     "cap on machines a feed creates (1000; at most 100000)"},
     {"share-group", STR(share_group), "NAME", "MQTT 5 shared subscription group"},
     {"max-clock-skew", NUM(OPT_DURATION, max_clock_skew_s), "T",
      "refuse live samples stamped more than T ahead of the clock (5m)"},
@@ -273,8 +274,9 @@ static int config_validate(const struct config *cfg, char *err, size_t len)
         fail(err, len, "--status-interval: at least 10 ms");
         return -1;
     }
-    if (cfg->max_machines < 1) {
-        fail(err, len, "--max-machines: at least 1");
+    if (cfg->max_machines < 1 || cfg->max_machines > CONFIG_MAX_MACHINES_LIMIT) {
+        fail(err, len, "--max-machines: %d is out of range (1..%d)", cfg->max_machines,
+             CONFIG_MAX_MACHINES_LIMIT);
         return -1;
     }
     if (cfg->share_group[0] && cfg->mqtt_version != 5) {

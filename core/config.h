@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The hard limit of --max-machines: beyond it the program refuses to start. */
+#define CONFIG_MAX_MACHINES_LIMIT 100000
+
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_TOPICS_MAX 16
 
@@ -53,7 +56,7 @@ struct config {
     char publish_format[16]; /* "json" (default) or "sparkplug" */
     char sparkplug_group[64];
     char sparkplug_node[64];
-    int max_machines;
+    int max_machines; /* learned machines a feed may create, 1..CONFIG_MAX_MACHINES_LIMIT */
     char share_group[128];
     double stale_after_s;    /* wall seconds of silence before a machine is stale */
     double max_clock_skew_s; /* live samples stamped further ahead of the wall clock: refused */

@@ -38,15 +38,19 @@ static const struct detect_ops *const detect_list[] = {&detect_zscore_ops, &dete
 #define DETECT_CALIB_QUANTILE 0.9999
 #define DETECT_CALIB_FACTOR 1.5
 #define DETECT_CALIB_TRANSIENT 300 /* samples: the stack's hold, the longest self-ending firing */
+/* Below a = 1/2 the threshold is 1 whatever the quantile (1.5 x 1/2 < 1), so those bins share
+ * one stored count: the same thresholds from 201 floats instead of 256. */
+#define DETECT_CALIB_LOW ((-1 - DETECT_CALIB_MIN_EXP) * DETECT_CALIB_PER_OCTAVE)
+#define DETECT_CALIB_KEPT (DETECT_CALIB_BINS - DETECT_CALIB_LOW + 1)
 #define DETECT_CALIB_SIZE ((sizeof(struct detect_calib) + 15) & ~(size_t)15)
 struct detect_calib {
-    float bins[DETECT_CALIB_BINS];
+    float bins[DETECT_CALIB_KEPT]; /* [0]: every bin below DETECT_CALIB_LOW */
     float total;
     int since;
     long seen;
     float thr;           /* effective threshold on a, >= 1 */
     int run_len;         /* firing samples in a row since the window */
-    int run_bin;         /* the largest bin of the run */
+    int run_bin;         /* the largest bin of the run (its slot) */
     float run_unlearned; /* the run's samples the 1-in-16 rule left out */
     bool run_tainted;    /* a sample past a limit fell in the run */
 };
@@ -60,6 +64,12 @@ static int detect_calib_bin(double a)
     int e = (int)((bits >> 52) & 0x7ff) - 1023;
     int b = (e - DETECT_CALIB_MIN_EXP) * DETECT_CALIB_PER_OCTAVE + (int)((bits >> 49) & 7);
     return b < 0 ? 0 : b >= DETECT_CALIB_BINS ? DETECT_CALIB_BINS - 1 : b;
+}
+
+/* Where bin b is stored: every bin below DETECT_CALIB_LOW shares slot 0. Monotone in b. */
+static int detect_calib_slot(int b)
+{
+    return b < DETECT_CALIB_LOW ? 0 : b - DETECT_CALIB_LOW + 1;
 }
 
 /* The upper edge of bin b: the inverse of detect_calib_bin. */
@@ -80,13 +90,13 @@ static void detect_calib_init(struct detect_calib *c)
 static void detect_calib_refresh(struct detect_calib *c)
 {
     float tail = (float)((1.0 - DETECT_CALIB_QUANTILE) * c->total), acc = 0;
-    int b = DETECT_CALIB_BINS - 1;
-    for (; b > 0 && acc + c->bins[b] <= tail; b--)
-        acc += c->bins[b];
-    double q = detect_calib_edge(b);
+    int k = DETECT_CALIB_KEPT - 1;
+    for (; k > 0 && acc + c->bins[k] <= tail; k--)
+        acc += c->bins[k];
+    double q = detect_calib_edge(k + DETECT_CALIB_LOW - 1);
     c->thr = (float)fmax(1.0, DETECT_CALIB_FACTOR * q);
     if (c->total > 100000) {
-        for (int i = 0; i < DETECT_CALIB_BINS; i++)
+        for (int i = 0; i < DETECT_CALIB_KEPT; i++)
             c->bins[i] *= 0.5f;
         c->total *= 0.5f;
     }
@@ -119,7 +129,7 @@ static float detect_calib_apply(struct detect_calib *c, float score, long train,
         return (float)(a / (a + c->thr));
     }
     bool firing = a >= c->thr;
-    int bin = a > 0 ? detect_calib_bin(a) : 0;
+    int bin = detect_calib_slot(a > 0 ? detect_calib_bin(a) : 0);
     if (!firing || c->seen < train) {
         c->bins[bin] += 1.0f;
         c->total += 1.0f;
@@ -165,9 +175,9 @@ struct detect_sensor {
 struct detect_machine {
     struct detect_params p;
     const struct catalog_type *type;
-    int n;             /* sensors covered (the type's count at creation) */
-    uint64_t abnormal; /* sensors past a warn/alarm limit (detect_machine_set_abnormal) */
-    struct detect_sensor s[CATALOG_SENSORS_MAX];
+    int n;                   /* sensors covered (the type's count at creation) */
+    uint64_t abnormal;       /* sensors past a warn/alarm limit (detect_machine_set_abnormal) */
+    struct detect_sensor *s; /* n of them */
     struct iforest *forest;
     int dims;
     int dim_of[CATALOG_SENSORS_MAX]; /* sensor -> forest dimension, -1 for text */
@@ -397,6 +407,12 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
     m->type = t;
     detect_calib_init(&m->forest_calib);
     m->n = catalog_sensor_count(t);
+    m->s = calloc(m->n > 0 ? (size_t)m->n : 1, sizeof(*m->s));
+    if (!m->s) {
+        free(m);
+        snprintf(err, errlen, "detect: out of memory");
+        return NULL;
+    }
     struct detect_sensor_cfg cfg[CATALOG_SENSORS_MAX];
     size_t sizes[CATALOG_SENSORS_MAX][DETECT_OPS_COUNT];
     size_t total = 0;
@@ -416,6 +432,7 @@ struct detect_machine *detect_machine_create(const struct catalog_type *t,
     }
     m->mem = total ? aligned_alloc(16, total) : NULL;
     if (total && !m->mem) {
+        free(m->s);
         free(m);
         snprintf(err, errlen, "detect: out of memory");
         return NULL;
@@ -481,6 +498,7 @@ void detect_machine_free(struct detect_machine *m)
     detect_pca_free(m->pca);
     iforest_free(m->forest);
     free(m->mem);
+    free(m->s);
     free(m);
 }
 

@@ -21,8 +21,9 @@
  * Cost per sample: two binary searches and a short memmove in the z-score window, O(1)
  * otherwise. Per completed row (at most one per row_period_ms of plant time): O(d^2) for the
  * residual model; one in forest_every rows, 100 tree walks of 8 steps. A row completes when a
- * sensor repeats or every numeric sensor has reported. Nothing is allocated after
- * detect_machine_create (the forest rebuilds trees in place).
+ * sensor repeats or every numeric sensor has reported. Nothing is allocated per sample: the
+ * forest's reservoir grows (doubling) as it fills and its trees are allocated once, at the end of
+ * its warm-up, then rebuilt in place; so a young machine costs what it holds.
  *
  * Threads: a detect_machine belongs to one thread (the engine thread); no locking inside.
  */

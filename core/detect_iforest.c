@@ -31,10 +31,11 @@ struct iforest {
     bool ready;
     double cnorm;              /* c(sample): average path length of an unsuccessful BST search */
     struct iforest_node *node; /* trees x n_inner */
-    float *range;   /* trees x IFOREST_RANGE_NODES x {lo, hi}: the top nodes' data range, widened;
-                       beyond it a value counts as isolated */
-    float *leaf;    /* trees x n_leaf: depth + c(size) of the leaf */
-    float *res;     /* res_cap x dims */
+    float *range; /* trees x IFOREST_RANGE_NODES x {lo, hi}: the top nodes' data range, widened;
+                     beyond it a value counts as isolated */
+    float *leaf;  /* trees x n_leaf: depth + c(size) of the leaf */
+    float *res;   /* res_alloc x dims, grown up to res_cap as the reservoir fills */
+    int res_alloc;
     int *perm;      /* res_cap scratch for sub-sampling */
     double *scores; /* res_cap scratch for the calibration */
     double ordinary_max;
@@ -102,18 +103,46 @@ struct iforest *iforest_create(int dims, const struct iforest_params *p, char *e
     f->refresh = p->refresh;
     f->rng = p->seed;
     f->cnorm = iforest_c(p->sample);
-    f->node = calloc((size_t)f->trees * f->n_inner, sizeof(struct iforest_node));
+    return f;
+}
+
+/* Memory follows what the forest has: the reservoir grows as it fills (rows of a young machine
+ * cost their own size), the trees come at the end of the warm-up. -1 when out of memory (the
+ * row is not kept, the forest waits). */
+static int iforest_reserve_row(struct iforest *f)
+{
+    if (f->res_len < f->res_alloc)
+        return 0;
+    int cap = f->res_alloc ? f->res_alloc * 2 : 64;
+    cap = cap < f->res_cap ? cap : f->res_cap;
+    float *grown = realloc(f->res, (size_t)cap * (size_t)f->dims * sizeof(float));
+    if (!grown)
+        return -1;
+    f->res = grown;
+    f->res_alloc = cap;
+    return 0;
+}
+
+static int iforest_alloc_trees(struct iforest *f)
+{
+    if (f->node)
+        return 0;
     f->range = calloc((size_t)f->trees * IFOREST_RANGE_NODES * 2, sizeof(float));
     f->leaf = calloc((size_t)f->trees * f->n_leaf, sizeof(float));
-    f->res = calloc((size_t)f->res_cap * dims, sizeof(float));
     f->perm = calloc((size_t)f->res_cap, sizeof(int));
     f->scores = calloc((size_t)f->res_cap, sizeof(double));
-    if (!f->node || !f->range || !f->leaf || !f->res || !f->perm || !f->scores) {
-        iforest_free(f);
-        snprintf(err, errlen, "iforest: out of memory");
-        return NULL;
-    }
-    return f;
+    if (f->range && f->leaf && f->perm && f->scores)
+        f->node = calloc((size_t)f->trees * f->n_inner, sizeof(struct iforest_node));
+    if (f->node)
+        return 0;
+    free(f->range);
+    free(f->leaf);
+    free(f->perm);
+    free(f->scores);
+    f->range = f->leaf = NULL;
+    f->perm = NULL;
+    f->scores = NULL;
+    return -1;
 }
 
 void iforest_free(struct iforest *f)
@@ -246,6 +275,8 @@ void iforest_observe(struct iforest *f, const double *x, bool normal)
         return;
     f->offered++;
     if (f->res_len < f->res_cap) {
+        if (iforest_reserve_row(f) < 0)
+            return;
         iforest_store(f, f->res_len++, x);
     } else {
         /* Replacement odds as if the stream were at most 8 reservoirs long: old vectors
@@ -256,7 +287,7 @@ void iforest_observe(struct iforest *f, const double *x, bool normal)
             iforest_store(f, (int)r, x);
     }
     if (!f->ready) {
-        if (f->res_len >= f->warmup) {
+        if (f->res_len >= f->warmup && iforest_alloc_trees(f) == 0) {
             for (int t = 0; t < f->trees; t++)
                 iforest_build_tree(f, t);
             f->ready = true;

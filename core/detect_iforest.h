@@ -11,8 +11,9 @@
  *
  * Trees are complete binary trees of height ceil(log2(sample)) in flat arrays; an early leaf
  * is padded with pass-through nodes, so scoring is a fixed number of branch-free steps per tree.
- * All memory is allocated by iforest_create. The same seed and the same input give the same
- * scores. Threads: one owner; iforest_score is read-only and may run concurrently with
+ * The reservoir grows (doubling) as it fills; the trees are allocated once, when the warm-up
+ * ends (out of memory: the row is not kept, the forest waits). The same seed and the same input
+ * give the same scores. Threads: one owner; iforest_score is read-only and may run concurrently with
  * other iforest_score calls.
  */
 #include <stdbool.h>

@@ -21,13 +21,19 @@
 #define ENGINE_BATCH 4096
 #define ENGINE_SINKS_MAX 8
 #define ENGINE_EVENTS_MAX 1024
+/* What the console shows of a sensor's history: the detail chart's last 5 plant minutes. */
+#define ENGINE_HISTORY_SPAN_S 300.0
+#define ENGINE_RING_FIRST 16 /* a ring starts this long and doubles up to its length */
 
 /* One sensor's twin: a ring of recent values and the limit state machine. */
 struct twin_sensor {
-    double *values; /* ring of history_len, allocated on the first sample */
-    int64_t *ts;
-    size_t head, count;
-    double sum, sumsq; /* over the ring, for mean and stddev */
+    float *values;   /* ring of len values, grown as samples arrive */
+    int32_t *ts_off; /* their times, ms after ts_base */
+    int64_t ts_base;
+    uint32_t len, cap, head, count; /* len: the ring's full length; cap: allocated so far */
+    double sum, sumsq;              /* over the ring, for mean and stddev */
+    float min, max;                 /* over the ring; stale after the ring dropped one of them */
+    bool minmax_stale;
     double last;
     int64_t last_ts;
     uint8_t state;   /* enum twin_state entered */
@@ -38,7 +44,10 @@ struct twin_sensor {
 };
 
 struct twin_machine {
-    struct twin_sensor *sensors; /* CATALOG_SENSORS_MAX, allocated on the first sample */
+    struct twin_sensor *sensors; /* sensor_cap of them, grown as the sensors report */
+    int sensor_cap;
+    bool changed; /* since the last snapshot */
+    bool stale;   /* as the last snapshot showed it */
     int64_t last_ts;
     double last_wall; /* wall seconds of the last sample, for staleness */
     uint64_t samples;
@@ -54,8 +63,14 @@ struct engine {
     struct catalog *cat;
     struct queue *q;
     struct engine_options opt;
-    int capacity;
+    int capacity; /* twin_machine slots allocated, grown with the catalog's machines */
     struct twin_machine *machines;
+    /* What the next publication must look at: the machines that changed, and when the first
+     * one might go stale (then, or on rescan, it looks at all). */
+    int *dirty;
+    int dirty_count, dirty_cap;
+    double next_stale_wall;
+    atomic_bool rescan;
 
     pthread_mutex_t state_lock; /* twin state: engine thread writes, engine_history reads */
     pthread_mutex_t snap_lock;  /* the published snapshot */
@@ -90,11 +105,18 @@ const char *twin_state_name(int state)
     return state >= 0 && state < 4 ? names[state] : "?";
 }
 
+/* Machines a new snapshot holds room for before it grows. */
+#define SNAPSHOT_FIRST_CAPACITY 64
+
 struct snapshot *snapshot_create(int capacity)
 {
     struct snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    if (capacity > SNAPSHOT_FIRST_CAPACITY)
+        capacity = SNAPSHOT_FIRST_CAPACITY;
+    if (capacity < 1)
+        capacity = 1;
     s->machines = calloc((size_t)capacity, sizeof *s->machines);
     if (!s->machines) {
         free(s);
@@ -106,9 +128,40 @@ struct snapshot *snapshot_create(int capacity)
 
 void snapshot_free(struct snapshot *s)
 {
-    if (s)
-        free(s->machines);
+    if (!s)
+        return;
+    for (int i = 0; i < s->machine_capacity; i++)
+        free(s->machines[i].sensors);
+    free(s->machines);
     free(s);
+}
+
+/* Room for n machines; false (capacity unchanged) when out of memory. */
+static bool snapshot_reserve(struct snapshot *s, int n)
+{
+    if (n <= s->machine_capacity)
+        return true;
+    int cap = s->machine_capacity * 2 > n ? s->machine_capacity * 2 : n;
+    struct snapshot_machine *grown = realloc(s->machines, (size_t)cap * sizeof *grown);
+    if (!grown)
+        return false;
+    memset(grown + s->machine_capacity, 0, (size_t)(cap - s->machine_capacity) * sizeof *grown);
+    s->machines = grown;
+    s->machine_capacity = cap;
+    return true;
+}
+
+/* Room for n sensors in one snapshot machine. */
+static bool snapshot_machine_reserve(struct snapshot_machine *m, int n)
+{
+    if (n <= m->sensor_cap)
+        return true;
+    struct snapshot_sensor *grown = realloc(m->sensors, (size_t)n * sizeof *grown);
+    if (!grown)
+        return false;
+    m->sensors = grown;
+    m->sensor_cap = n;
+    return true;
 }
 
 struct engine *engine_create(struct catalog *cat, struct queue *q, const struct engine_options *opt,
@@ -130,9 +183,7 @@ struct engine *engine_create(struct catalog *cat, struct queue *q, const struct 
         e->opt.snapshot_period_ms = 100;
     if (!e->opt.mode)
         e->opt.mode = "DEMO";
-    e->capacity = catalog_max_machines(cat);
-    if (e->capacity < catalog_machine_count(cat))
-        e->capacity = catalog_machine_count(cat);
+    e->capacity = catalog_machine_count(cat) > 0 ? catalog_machine_count(cat) : 1;
     e->machines = calloc((size_t)e->capacity, sizeof *e->machines);
     e->published = snapshot_create(e->capacity);
     e->wake[0] = e->wake[1] = -1;
@@ -253,48 +304,138 @@ static void limit_update(struct engine *e, struct twin_machine *tm, int mi, int 
     limit_event(e, mi, si, ts, ts->last_ts);
 }
 
-static int twin_alloc_sensor(struct engine *e, struct twin_sensor *ts)
+/* The ring's full length for a sensor of type t: what the console shows (the last 5 plant
+ * minutes at the type's sample period), never more than history_len. */
+static uint32_t twin_ring_len(const struct engine *e, const struct catalog_type *t)
 {
-    ts->values = malloc(e->opt.history_len * sizeof *ts->values);
-    ts->ts = malloc(e->opt.history_len * sizeof *ts->ts);
-    if (!ts->values || !ts->ts) {
-        free(ts->values);
-        free(ts->ts);
-        ts->values = NULL;
-        ts->ts = NULL;
+    double want = ceil(ENGINE_HISTORY_SPAN_S / t->sample_period_s);
+    size_t len = want < (double)e->opt.history_len ? (size_t)want : e->opt.history_len;
+    return len < 2 ? 2 : (uint32_t)len;
+}
+
+/* Room for one more value: the ring grows (doubling, up to len) while it is not yet full. */
+static int twin_ring_reserve(struct twin_sensor *ts)
+{
+    if (ts->count < ts->cap || ts->cap == ts->len)
+        return 0;
+    uint32_t cap = ts->cap ? ts->cap * 2 : ENGINE_RING_FIRST;
+    cap = cap < ts->len ? cap : ts->len;
+    float *values = realloc(ts->values, cap * sizeof *values);
+    if (!values)
         return -1;
-    }
+    ts->values = values;
+    int32_t *off = realloc(ts->ts_off, cap * sizeof *off);
+    if (!off)
+        return -1;
+    ts->ts_off = off;
+    ts->cap = cap;
     return 0;
 }
 
-static void twin_push(struct engine *e, struct twin_sensor *ts, double v, int64_t t)
+static int64_t twin_ts(const struct twin_sensor *ts, uint32_t slot)
 {
-    size_t n = e->opt.history_len;
-    size_t slot = (ts->head + ts->count) % n;
+    return ts->ts_base + ts->ts_off[slot];
+}
+
+/* Times are kept as 32-bit offsets; one that does not fit moves the base (rare: 24 days). */
+static int32_t twin_ts_offset(struct twin_sensor *ts, int64_t t)
+{
+    if (ts->count == 0)
+        ts->ts_base = t;
+    int64_t off = t - ts->ts_base;
+    if (off > INT32_MAX || off < INT32_MIN) {
+        for (uint32_t i = 0; i < ts->count; i++) {
+            uint32_t slot = (ts->head + i) % ts->len;
+            int64_t moved = twin_ts(ts, slot) - t;
+            ts->ts_off[slot] = (int32_t)(moved < INT32_MIN ? INT32_MIN : moved);
+        }
+        ts->ts_base = t;
+        off = 0;
+    }
+    return (int32_t)off;
+}
+
+static void twin_minmax_scan(struct twin_sensor *ts)
+{
+    float lo = INFINITY, hi = -INFINITY;
+    for (uint32_t i = 0; i < ts->count; i++) {
+        float v = ts->values[(ts->head + i) % ts->len];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    ts->min = lo;
+    ts->max = hi;
+    ts->minmax_stale = false;
+}
+
+static void twin_push(struct twin_sensor *ts, double v, int64_t t)
+{
+    uint32_t n = ts->len;
+    uint32_t slot = (ts->head + ts->count) % n;
+    float fv = (float)v;
+    int32_t off = twin_ts_offset(ts, t);
+    if (ts->count == 0) {
+        ts->min = ts->max = fv;
+        ts->minmax_stale = false;
+    }
     if (ts->count == n) {
-        double old = ts->values[ts->head];
+        float old = ts->values[ts->head];
         ts->sum -= old;
-        ts->sumsq -= old * old;
+        ts->sumsq -= (double)old * old;
+        /* dropping the extreme leaves min/max to be found again, once, when shown */
+        ts->minmax_stale |= old <= ts->min || old >= ts->max;
         ts->head = (ts->head + 1) % n;
         slot = (ts->head + n - 1) % n;
     } else {
         ts->count++;
     }
-    ts->values[slot] = v;
-    ts->ts[slot] = t;
-    ts->sum += v;
-    ts->sumsq += v * v;
+    ts->values[slot] = fv;
+    ts->ts_off[slot] = off;
+    ts->sum += fv;
+    ts->sumsq += (double)fv * fv;
+    ts->min = fv < ts->min ? fv : ts->min;
+    ts->max = fv > ts->max ? fv : ts->max;
     /* Running sums drift; recompute exactly once per lap of the ring. */
     if (slot == n - 1) {
-        double s = 0, sq = 0;
-        for (size_t i = 0; i < ts->count; i++) {
+        double sum = 0, sq = 0;
+        for (uint32_t i = 0; i < ts->count; i++) {
             double x = ts->values[(ts->head + i) % n];
-            s += x;
+            sum += x;
             sq += x * x;
         }
-        ts->sum = s;
+        ts->sum = sum;
         ts->sumsq = sq;
     }
+}
+
+/* The twin of a machine, its slot allocated when the catalog has grown past the engine's. */
+static struct twin_machine *twin_machine_at(struct engine *e, int mi)
+{
+    if (mi >= e->capacity) {
+        int cap = e->capacity * 2 > mi + 1 ? e->capacity * 2 : mi + 1;
+        struct twin_machine *grown = realloc(e->machines, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + e->capacity, 0, (size_t)(cap - e->capacity) * sizeof *grown);
+        e->machines = grown;
+        e->capacity = cap;
+    }
+    return &e->machines[mi];
+}
+
+/* A machine's sensor twin, the machine's array grown to the sensor's index. */
+static struct twin_sensor *twin_sensor_at(struct twin_machine *tm, int si, int count)
+{
+    if (si >= tm->sensor_cap) {
+        int cap = count > si ? count : si + 1;
+        struct twin_sensor *grown = realloc(tm->sensors, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + tm->sensor_cap, 0, (size_t)(cap - tm->sensor_cap) * sizeof *grown);
+        tm->sensors = grown;
+        tm->sensor_cap = cap;
+    }
+    return &tm->sensors[si];
 }
 
 /* Detectors and health see (machine, sensor, value, time) after the limits; a firing detector
@@ -328,23 +469,49 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
     }
 }
 
+/* Queues a machine for the next publication; when the queue cannot grow, that one looks at all. */
+static void twin_mark_changed(struct engine *e, struct twin_machine *tm, int mi)
+{
+    tm->changed = true;
+    if (e->dirty_count == e->dirty_cap) {
+        int cap = e->dirty_cap ? e->dirty_cap * 2 : 256;
+        int *grown = realloc(e->dirty, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            atomic_store(&e->rescan, true);
+            return;
+        }
+        e->dirty = grown;
+        e->dirty_cap = cap;
+    }
+    e->dirty[e->dirty_count++] = mi;
+}
+
 static void process_one(struct engine *e, const struct sample *s, double wall)
 {
     struct catalog_machine *m = catalog_machine_at(e->cat, (int)s->machine);
-    if (!m || (int)s->machine >= e->capacity || s->sensor >= catalog_sensor_count(m->type))
+    int count = m ? catalog_sensor_count(m->type) : 0;
+    if (!m || s->sensor >= count)
         return;
-    struct twin_machine *tm = &e->machines[s->machine];
-    if (s->kind == SAMPLE_OFFLINE) {
-        tm->offline = true;
+    struct twin_machine *tm = twin_machine_at(e, (int)s->machine);
+    if (!tm)
+        return;
+    if (s->kind == SAMPLE_OFFLINE || s->kind == SAMPLE_HISTORICAL) {
+        /* a death marks the machine stale until its next reading; a historical reading is
+         * history's, not the twin's (the sinks record it) */
+        if (s->kind == SAMPLE_OFFLINE && !tm->offline) {
+            tm->offline = true;
+            if (!tm->changed)
+                twin_mark_changed(e, tm, (int)s->machine);
+        }
         return;
     }
-    if (s->kind == SAMPLE_HISTORICAL)
-        return; /* history's, not the twin's: the sinks record it */
     tm->offline = false;
-    if (!tm->sensors && !(tm->sensors = calloc(CATALOG_SENSORS_MAX, sizeof *tm->sensors)))
+    struct twin_sensor *ts = twin_sensor_at(tm, s->sensor, count);
+    if (!ts)
         return;
-    struct twin_sensor *ts = &tm->sensors[s->sensor];
     const struct catalog_sensor *cs = &m->type->sensors[s->sensor];
+    if (!tm->changed)
+        twin_mark_changed(e, tm, (int)s->machine);
     tm->samples++;
     tm->last_wall = wall;
     if (s->ts_ms > tm->last_ts)
@@ -359,10 +526,12 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     }
     if (!isfinite(s->u.value))
         return;
-    if (!ts->values && twin_alloc_sensor(e, ts))
+    if (!ts->len)
+        ts->len = twin_ring_len(e, m->type);
+    if (twin_ring_reserve(ts))
         return;
     ts->last = s->u.value;
-    twin_push(e, ts, s->u.value, s->ts_ms);
+    twin_push(ts, s->u.value, s->ts_ms);
     if (!cs->is_text)
         limit_update(e, tm, (int)s->machine, s->sensor, cs, ts);
     detect_sample(e, tm, (int)s->machine, m, s);
@@ -399,8 +568,7 @@ void engine_process(struct engine *e, const struct sample *s, size_t n)
     flush_events(e);
 }
 
-static void snapshot_sensor_fill(const struct engine *e, const struct twin_sensor *ts,
-                                 struct snapshot_sensor *out)
+static void snapshot_sensor_fill(struct twin_sensor *ts, struct snapshot_sensor *out)
 {
     out->value = ts->last;
     out->ts_ms = ts->last_ts;
@@ -416,15 +584,10 @@ static void snapshot_sensor_fill(const struct engine *e, const struct twin_senso
     double var = ts->sumsq / (double)ts->count - mean * mean;
     out->mean = mean;
     out->stddev = var > 0 ? sqrt(var) : 0;
-    double lo = INFINITY, hi = -INFINITY;
-    size_t n = e->opt.history_len;
-    for (size_t i = 0; i < ts->count; i++) {
-        double v = ts->values[(ts->head + i) % n];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
-    out->min = lo;
-    out->max = hi;
+    if (ts->minmax_stale)
+        twin_minmax_scan(ts);
+    out->min = ts->min;
+    out->max = ts->max;
 }
 
 /* Wall seconds without a sample before a machine is stale. A plant slowed below real time
@@ -438,13 +601,25 @@ static double stale_after_wall_s(const struct engine *e)
     return e->opt.stale_after_s;
 }
 
-static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
+/* A machine with no samples for longer than the stale limit (or none yet, or its source said it
+ * died: SAMPLE_OFFLINE). Once the producers
+ * have ended (engine stopped) a quiet machine is finished, not stale. */
+static bool twin_is_stale(const struct engine *e, const struct twin_machine *tm, double wall)
+{
+    return !tm->samples || tm->offline ||
+           (!e->input_ended && wall - tm->last_wall > stale_after_wall_s(e));
+}
+
+static void snapshot_machine_fill(struct engine *e, int mi, struct twin_machine *tm,
                                   struct snapshot_machine *out)
 {
-    const struct twin_machine *tm = &e->machines[mi];
     const struct catalog_machine *cm = catalog_machine_at(e->cat, mi);
     const struct catalog_type *t = cm->type;
-    memset(out, 0, offsetof(struct snapshot_machine, sensors));
+    struct snapshot_sensor *keep = out->sensors;
+    int keep_cap = out->sensor_cap;
+    memset(out, 0, sizeof *out);
+    out->sensors = keep;
+    out->sensor_cap = keep_cap;
     out->area = cm->area;
     out->line = cm->line;
     out->health = NAN;
@@ -457,21 +632,21 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
     out->last_ts_ms = tm->last_ts;
     out->alarms_raised = tm->alarms_raised;
     out->sensor_count = catalog_sensor_count(t);
+    if (!snapshot_machine_reserve(out, out->sensor_count))
+        out->sensor_count = out->sensor_cap;
     out->state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
-    /* Once the producers have ended (engine stopped) a quiet machine is finished, not stale. */
-    if (!tm->samples || tm->offline ||
-        (!e->input_ended && wall - tm->last_wall > stale_after_wall_s(e)))
+    if (tm->stale)
         out->state = TWIN_STALE;
     out->spark_len = 0;
-    if (!tm->sensors) {
-        for (int i = 0; i < out->sensor_count; i++) {
+    for (int i = 0; i < out->sensor_count; i++) {
+        if (i >= tm->sensor_cap) {
             memset(&out->sensors[i], 0, sizeof out->sensors[i]);
             out->sensors[i].value = NAN;
+            out->sensors[i].mean = out->sensors[i].stddev = NAN;
+            out->sensors[i].min = out->sensors[i].max = NAN;
+            continue;
         }
-        return;
-    }
-    for (int i = 0; i < out->sensor_count; i++) {
-        snapshot_sensor_fill(e, &tm->sensors[i], &out->sensors[i]);
+        snapshot_sensor_fill(&tm->sensors[i], &out->sensors[i]);
         if (out->sensors[i].anomaly > out->anomaly)
             out->anomaly = out->sensors[i].anomaly;
     }
@@ -496,16 +671,39 @@ static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
         out->tool_rul_min = h.tool_rul_min;
         out->spindle_health = h.spindle_health;
     }
-    const struct twin_sensor *spark = t->tile_count ? &tm->sensors[t->tile[0]] : NULL;
+    const struct twin_sensor *spark =
+        t->tile_count && t->tile[0] < tm->sensor_cap ? &tm->sensors[t->tile[0]] : NULL;
     if (spark && spark->count) {
-        size_t n = spark->count < SNAPSHOT_SPARK_LEN ? spark->count : SNAPSHOT_SPARK_LEN;
-        size_t len = e->opt.history_len;
-        for (size_t i = 0; i < n; i++)
-            out->spark[i] = (float)spark->values[(spark->head + spark->count - n + i) % len];
+        uint32_t n = spark->count < SNAPSHOT_SPARK_LEN ? spark->count : SNAPSHOT_SPARK_LEN;
+        for (uint32_t i = 0; i < n; i++)
+            out->spark[i] = spark->values[(spark->head + spark->count - n + i) % spark->len];
         out->spark_len = (int)n;
     }
 }
 
+/* Refills machine i of the published snapshot when it changed (or went stale or back, or is
+ * new to it), keeping the per-state counts; returns when it may go stale next (INFINITY: is). */
+static double publish_machine(struct engine *e, struct snapshot *s, int i, double wall)
+{
+    struct twin_machine *tm = &e->machines[i];
+    bool stale = twin_is_stale(e, tm, wall);
+    bool known = i < s->machine_count;
+    if (tm->changed || stale != tm->stale || !known) {
+        if (known)
+            s->states[s->machines[i].state]--;
+        tm->stale = stale;
+        tm->changed = false;
+        snapshot_machine_fill(e, i, tm, &s->machines[i]);
+        s->machines[i].changed_seq = s->seq;
+        s->changed_seq = s->seq;
+        s->states[s->machines[i].state]++;
+    }
+    return stale ? INFINITY : tm->last_wall + stale_after_wall_s(e);
+}
+
+/* Publishes a snapshot. Cost follows change: the machines that had samples since the last one
+ * are refilled; all are looked at only when one may have gone stale (or the speed, and with it
+ * the stale limit, changed). With nothing arriving a publication costs next to nothing. */
 static void engine_publish(struct engine *e, double wall)
 {
     if (wall - e->rate_wall >= 1.0) {
@@ -517,8 +715,12 @@ static void engine_publish(struct engine *e, double wall)
     pthread_mutex_lock(&e->snap_lock);
     struct snapshot *s = e->published;
     int n = catalog_machine_count(e->cat);
-    if (n > e->capacity)
+    if (!snapshot_reserve(s, n))
+        n = s->machine_capacity;
+    if (n > 0 && !twin_machine_at(e, n - 1))
         n = e->capacity;
+    if (n < s->machine_count)
+        n = s->machine_count;
     s->seq = ++e->seq;
     s->sim_time_ms = e->sim_time_ms;
     s->speed = atomic_load(&e->speed);
@@ -526,12 +728,26 @@ static void engine_publish(struct engine *e, double wall)
     s->samples_total = e->samples_total;
     s->queue_drops = e->q ? queue_drops(e->q) : 0;
     s->alarms_raised = e->alarms_raised;
-    memset(s->states, 0, sizeof s->states);
-    for (int i = 0; i < n; i++) {
-        snapshot_machine_fill(e, i, wall, &s->machines[i]);
-        s->states[s->machines[i].state]++;
+    if (atomic_exchange(&e->rescan, false) || wall >= e->next_stale_wall) {
+        double next = INFINITY;
+        for (int i = 0; i < n; i++)
+            next = fmin(next, publish_machine(e, s, i, wall));
+        e->next_stale_wall = next;
+        s->machine_count = n;
+    } else {
+        double next = e->next_stale_wall;
+        for (int i = s->machine_count; i < n; i++) /* new to the snapshot */
+            next = fmin(next, publish_machine(e, s, i, wall));
+        s->machine_count = n;
+        for (int k = 0; k < e->dirty_count; k++) {
+            if (e->dirty[k] < n)
+                next = fmin(next, publish_machine(e, s, e->dirty[k], wall));
+            else
+                atomic_store(&e->rescan, true); /* beyond the snapshot's room: try again */
+        }
+        e->next_stale_wall = next;
     }
-    s->machine_count = n;
+    e->dirty_count = 0;
     pthread_mutex_unlock(&e->snap_lock);
     pthread_mutex_unlock(&e->state_lock);
     e->last_snapshot_wall = wall;
@@ -561,6 +777,7 @@ static void *engine_main(void *arg)
             break;
     }
     e->input_ended = true;
+    atomic_store(&e->rescan, true);
     engine_publish(e, clock_monotonic_s());
     free(batch);
     return NULL;
@@ -594,11 +811,9 @@ void engine_destroy(struct engine *e)
     if (e->machines) {
         for (int i = 0; i < e->capacity; i++) {
             struct twin_sensor *ts = e->machines[i].sensors;
-            if (!ts)
-                continue;
-            for (int k = 0; k < CATALOG_SENSORS_MAX; k++) {
+            for (int k = 0; k < e->machines[i].sensor_cap; k++) {
                 free(ts[k].values);
-                free(ts[k].ts);
+                free(ts[k].ts_off);
             }
             free(ts);
         }
@@ -607,6 +822,7 @@ void engine_destroy(struct engine *e)
             health_free(e->machines[i].health);
         }
         free(e->machines);
+        free(e->dirty);
         pthread_mutex_destroy(&e->state_lock);
         pthread_mutex_destroy(&e->snap_lock);
     }
@@ -624,21 +840,33 @@ uint64_t engine_snapshot(struct engine *e, struct snapshot *dst)
         engine_publish(e, clock_monotonic_s());
     pthread_mutex_lock(&e->snap_lock);
     const struct snapshot *s = e->published;
+    snapshot_reserve(dst, s->machine_count);
     int n = s->machine_count < dst->machine_capacity ? s->machine_count : dst->machine_capacity;
+    /* a machine dst already holds at its newest change is not copied again */
+    bool same_source = dst->source == e && dst->seq <= s->seq;
+    bool unchanged = same_source && dst->seq >= s->changed_seq && dst->machine_count == n;
     struct snapshot_machine *keep = dst->machines;
     int cap = dst->machine_capacity;
     *dst = *s;
     dst->machines = keep;
     dst->machine_capacity = cap;
     dst->machine_count = n;
-    for (int i = 0; i < n; i++) {
-        /* Copy only the sensors a machine has: learned machines rarely fill all 64. */
-        size_t head = offsetof(struct snapshot_machine, sensors);
-        memcpy(&dst->machines[i], &s->machines[i], head);
-        memcpy(dst->machines[i].sensors, s->machines[i].sensors,
-               (size_t)s->machines[i].sensor_count * sizeof(struct snapshot_sensor));
-        dst->machines[i].spark_len = s->machines[i].spark_len;
-        memcpy(dst->machines[i].spark, s->machines[i].spark, sizeof dst->machines[i].spark);
+    dst->source = e;
+    for (int i = 0; i < n && !unchanged; i++) {
+        const struct snapshot_machine *from = &s->machines[i];
+        struct snapshot_machine *to = &dst->machines[i];
+        if (same_source && to->changed_seq == from->changed_seq)
+            continue;
+        struct snapshot_sensor *sensors = to->sensors;
+        int sensor_cap = to->sensor_cap;
+        *to = *from;
+        to->sensors = sensors;
+        to->sensor_cap = sensor_cap;
+        if (!snapshot_machine_reserve(to, from->sensor_count))
+            to->sensor_count = to->sensor_cap;
+        memcpy(to->sensors, from->sensors, (size_t)to->sensor_count * sizeof *to->sensors);
+        if (to->sensor_count < from->sensor_count)
+            to->changed_seq = 0; /* incomplete: copy again next time */
     }
     uint64_t seq = s->seq;
     pthread_mutex_unlock(&e->snap_lock);
@@ -650,17 +878,16 @@ size_t engine_history(struct engine *e, int machine, int sensor, double *values,
 {
     size_t got = 0;
     pthread_mutex_lock(&e->state_lock);
-    if (machine >= 0 && machine < e->capacity && sensor >= 0 && sensor < CATALOG_SENSORS_MAX &&
-        e->machines[machine].sensors) {
+    if (machine >= 0 && machine < e->capacity && sensor >= 0 &&
+        sensor < e->machines[machine].sensor_cap) {
         const struct twin_sensor *ts = &e->machines[machine].sensors[sensor];
         size_t n = ts->count < max ? ts->count : max;
-        size_t len = e->opt.history_len;
         for (size_t i = 0; i < n; i++) {
-            size_t at = (ts->head + ts->count - n + i) % len;
+            uint32_t at = (uint32_t)((ts->head + ts->count - n + i) % ts->len);
             if (values)
                 values[i] = ts->values[at];
             if (ts_ms)
-                ts_ms[i] = ts->ts[at];
+                ts_ms[i] = twin_ts(ts, at);
         }
         got = n;
     }
@@ -676,4 +903,5 @@ int engine_wake_fd(struct engine *e)
 void engine_set_speed(struct engine *e, double speed)
 {
     atomic_store(&e->speed, speed);
+    atomic_store(&e->rescan, true); /* the stale limit follows the speed */
 }

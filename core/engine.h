@@ -51,13 +51,16 @@ struct snapshot_machine {
      * entries never move (core/catalog.h), so the copy stays valid as long as the catalog. */
     const char *area, *line;
     int sensor_count;
-    struct snapshot_sensor sensors[CATALOG_SENSORS_MAX];
+    struct snapshot_sensor *sensors; /* sensor_count of them (room for sensor_cap) */
+    int sensor_cap;
+    uint64_t changed_seq; /* the publication (seq) that last changed this machine */
     int spark_len;
     float spark[SNAPSHOT_SPARK_LEN]; /* recent values of the first tile sensor, oldest first */
 };
 
 struct snapshot {
     uint64_t seq;         /* increases with every publication */
+    uint64_t changed_seq; /* the newest publication that changed a machine */
     char mode[16];        /* "DEMO", "MQTT", "REPLAY" */
     int64_t sim_time_ms;  /* the plant clock: newest sample time */
     double speed;         /* simulated seconds per wall second (0: max) */
@@ -67,12 +70,14 @@ struct snapshot {
     uint64_t alarms_raised;
     int states[4]; /* machines per enum twin_state */
     int machine_count;
-    int machine_capacity;
+    int machine_capacity; /* room in machines; engine_snapshot grows it as the plant grows */
     struct snapshot_machine *machines;
+    const void *source; /* the engine that filled it last (engine_snapshot copies changes only) */
 };
 
 struct engine_options {
-    size_t history_len;     /* ring-buffer length per sensor (samples) */
+    size_t history_len;     /* most samples a sensor's ring holds; a ring holds the last 5 plant
+                               minutes at its type's sample period, grown as samples arrive */
     double stale_after_s;   /* wall seconds without data before a machine is stale (stretched below
                                real time) */
     int snapshot_period_ms; /* wall time between snapshot publications */
@@ -98,9 +103,11 @@ void engine_destroy(struct engine *e);
 /* Processes one batch on the caller's thread (tests and benchmarks; not with engine_start). */
 void engine_process(struct engine *e, const struct sample *s, size_t n);
 
+/* An empty snapshot; machine_capacity is a first size (it grows as machines are learned). */
 struct snapshot *snapshot_create(int machine_capacity);
 void snapshot_free(struct snapshot *s);
-/* Copies the newest published snapshot into dst. Returns its seq. */
+/* Copies the newest published snapshot into dst, growing dst as needed: only the machines that
+ * changed since dst was last filled from this engine are copied. Returns its seq. */
 uint64_t engine_snapshot(struct engine *e, struct snapshot *dst);
 /* Copies up to max newest history points of one sensor, oldest first. Returns the count. */
 size_t engine_history(struct engine *e, int machine, int sensor, double *values, int64_t *ts_ms,

@@ -72,7 +72,6 @@ struct health {
     const struct catalog_type *type;
     int n;
     double warmup_s;
-    struct health_sensor s[CATALOG_SENSORS_MAX];
     int64_t start_ms, last_ms, next_trend_ms;
     double degradation;
     int worst;
@@ -94,6 +93,7 @@ struct health {
     uint32_t pending_seen;            /* channels seen at least once (bit per channel) */
     bool open_any;                    /* the open step holds a sample */
     struct rul_features features;
+    struct health_sensor s[]; /* n of them */
 };
 
 static bool health_is_condition(const struct catalog_sensor *cs)
@@ -119,13 +119,14 @@ static double health_limit(const struct catalog_sensor *cs, double fallback)
 struct health *health_create(const struct catalog_type *t, double warmup_s, char *err,
                              size_t errlen)
 {
-    struct health *h = calloc(1, sizeof(*h));
+    int n = catalog_sensor_count(t);
+    struct health *h = calloc(1, sizeof(*h) + (size_t)n * sizeof(h->s[0]));
     if (!h) {
         snprintf(err, errlen, "health: out of memory");
         return NULL;
     }
     h->type = t;
-    h->n = catalog_sensor_count(t);
+    h->n = n;
     h->warmup_s = warmup_s > 0 ? warmup_s : HEALTH_DEFAULT_WARMUP_S;
     h->worst = -1;
     for (int i = 0; i < h->n; i++) {

@@ -140,6 +140,10 @@ static void test_bad_values_name_the_option(void **state)
     assert_err_has(f, "fast");
     assert_int_equal(PARSE(f, "--max-machines", "-3"), -1);
     assert_err_has(f, "--max-machines");
+    /* beyond the documented hard limit: refused, not clamped */
+    assert_int_equal(PARSE(f, "--max-machines", "100001"), -1);
+    assert_err_has(f, "--max-machines: 100001 is out of range (1..100000)");
+    assert_int_equal(PARSE(f, "--max-machines", "100000"), 0);
     assert_int_equal(PARSE(f, "--seed", "-1"), -1);
     assert_err_has(f, "--seed");
     assert_int_equal(PARSE(f, "--seed", "12x"), -1);

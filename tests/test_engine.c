@@ -79,26 +79,21 @@ static void test_on_delay_and_deadband(void **state)
     struct fixture *f = *state;
     /* temp_c: warn 80, alarm 100, deadband 2, on-delay 5 s. */
     static const struct limit_step steps[] = {
-        {0, 50, TWIN_OK},
-        {1, 85, TWIN_OK},    /* above warn, on-delay running */
-        {4, 85, TWIN_OK},
-        {6, 85, TWIN_WARN},  /* held 5 s: entered */
-        {7, 79, TWIN_WARN},  /* inside warn by less than the deadband: stays */
-        {8, 77.9, TWIN_OK},  /* past the deadband: clears at once */
-        {9, 105, TWIN_OK},   /* a spike shorter than the on-delay ... */
-        {10, 50, TWIN_OK},   /* ... never alarms */
-        {20, 101, TWIN_OK},
-        {25, 101, TWIN_ALARM},
-        {26, 99, TWIN_ALARM}, /* deadband */
-        {27, 97, TWIN_WARN},  /* below alarm by more than the deadband, still above warn */
+        {0, 50, TWIN_OK},    {1, 85, TWIN_OK},   /* above warn, on-delay running */
+        {4, 85, TWIN_OK},    {6, 85, TWIN_WARN}, /* held 5 s: entered */
+        {7, 79, TWIN_WARN},                      /* inside warn by less than the deadband: stays */
+        {8, 77.9, TWIN_OK},                      /* past the deadband: clears at once */
+        {9, 105, TWIN_OK},                       /* a spike shorter than the on-delay ... */
+        {10, 50, TWIN_OK},                       /* ... never alarms */
+        {20, 101, TWIN_OK},  {25, 101, TWIN_ALARM}, {26, 99, TWIN_ALARM}, /* deadband */
+        {27, 97, TWIN_WARN}, /* below alarm by more than the deadband, still above warn */
         {28, 60, TWIN_OK},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int got = feed_temp(f, steps[i].t_s, steps[i].value);
         if (got != steps[i].want)
-            fail_msg("step %zu (t=%llds v=%.1f): state %s, want %s", i,
-                     (long long)steps[i].t_s, steps[i].value, twin_state_name(got),
-                     twin_state_name(steps[i].want));
+            fail_msg("step %zu (t=%llds v=%.1f): state %s, want %s", i, (long long)steps[i].t_s,
+                     steps[i].value, twin_state_name(got), twin_state_name(steps[i].want));
     }
     assert_int_equal(f->snap->machines[0].alarms_raised, 1);
     assert_int_equal(f->snap->alarms_raised, 1);
@@ -186,6 +181,47 @@ static void test_text_channel(void **state)
     assert_string_equal(f->snap->machines[0].sensors[2].text, "AUTO");
 }
 
+/* Machines learned after the engine and the snapshot were made (past the snapshot's first room)
+ * all show up, and a snapshot copies only the machines that changed since it was last filled. */
+static void test_snapshot_grows_and_copies_changes(void **state)
+{
+    struct fixture *f = *state;
+    catalog_set_max_machines(f->cat, 2 + 200);
+    char id[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(id, sizeof id, "L%03d", i);
+        int m = catalog_add_machine(f->cat, id, "test-pump");
+        assert_int_equal(m, 2 + i);
+        struct sample s = {.ts_ms = 1000, .machine = (uint32_t)m, .sensor = 1};
+        s.u.value = 100 + i;
+        engine_process(f->e, &s, 1);
+    }
+    engine_snapshot(f->e, f->snap);
+    assert_int_equal(f->snap->machine_count, 202);
+    assert_true(f->snap->machine_capacity >= 202);
+    assert_true(f->snap->machines[201].sensors[1].value == 299);
+    assert_int_equal(f->snap->states[TWIN_OK], 200);
+    /* A mark in the copy of an unchanged machine survives the next copy; the changed one is new. */
+    f->snap->machines[150].samples = 12345;
+    struct sample s = {.ts_ms = 2000, .machine = 2, .sensor = 1};
+    s.u.value = 120;
+    engine_process(f->e, &s, 1);
+    engine_snapshot(f->e, f->snap);
+    assert_true(f->snap->machines[2].sensors[1].value == 120);
+    assert_int_equal(f->snap->machines[2].samples, 2);
+    assert_int_equal(f->snap->machines[150].samples, 12345);
+    /* Nothing arriving: nothing copied, and the counts stay right. */
+    engine_snapshot(f->e, f->snap);
+    assert_int_equal(f->snap->machines[150].samples, 12345);
+    assert_int_equal(f->snap->states[TWIN_OK] + f->snap->states[TWIN_STALE], 202);
+    /* A new snapshot gets every machine. */
+    struct snapshot *fresh = snapshot_create(1);
+    engine_snapshot(f->e, fresh);
+    assert_int_equal(fresh->machine_count, 202);
+    assert_int_equal(fresh->machines[150].samples, 1);
+    snapshot_free(fresh);
+}
+
 #define PRODUCERS 4
 #define PER_PRODUCER 50000
 
@@ -235,6 +271,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_and_statistics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_marker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_channel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_grows_and_copies_changes, setup, teardown),
         cmocka_unit_test(test_queue_many_producers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
