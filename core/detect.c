@@ -661,6 +661,7 @@ static void detect_episode(struct detect_machine *m, int64_t ts_ms, struct detec
         return;
     if (m->reported && ts_ms - m->last_report_ms < m->p.episode_quiet_ms) {
         r->merged = true;
+        r->merged_machine = r->emit_machine && !r->emit;
         r->emit = r->emit_machine = false;
     }
     m->reported = true;

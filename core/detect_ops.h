@@ -101,6 +101,7 @@ struct detect_result {
     bool emit;           /* this sensor just fired: an anomaly event is due */
     bool emit_machine;   /* the forest just fired on the row this sample completed */
     bool merged;         /* a report was due but fell inside the machine's open episode */
+    bool merged_machine; /* ... and it was the forest's (machine-level), not this sensor's */
 };
 
 #endif

@@ -79,6 +79,10 @@ struct engine {
     struct engine_sink sinks[ENGINE_SINKS_MAX];
     int sink_count;
     struct event events[ENGINE_EVENTS_MAX];
+    /* reports merged into an open episode: not events for the sinks (one event per episode),
+     * but the alarm manager still counts them, so a sustained anomaly raises its alarm */
+    struct event merged[ENGINE_EVENTS_MAX];
+    int merged_count;
     int event_count;
     struct alarm_manager *alarms;
 
@@ -225,6 +229,9 @@ static void alarms_feed(struct engine *e)
 {
     if (!e->alarms)
         return;
+    for (int i = 0; i < e->merged_count; i++)
+        alarm_on_event(e->alarms, &e->merged[i]);
+    e->merged_count = 0;
     int n = e->event_count;
     for (int i = 0; i < n; i++)
         alarm_on_event(e->alarms, &e->events[i]);
@@ -467,6 +474,9 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
         detect_machine_event(tm->detect, mi, m->id, -1, s->ts_ms, &ev);
         emit(e, &ev);
     }
+    if (r.merged && e->alarms && e->merged_count < ENGINE_EVENTS_MAX)
+        detect_machine_event(tm->detect, mi, m->id, r.merged_machine ? -1 : s->sensor, s->ts_ms,
+                             &e->merged[e->merged_count++]);
 }
 
 /* Queues a machine for the next publication; when the queue cannot grow, that one looks at all. */
