@@ -21,7 +21,7 @@ struct catalog {
     int max_machines;           /* cap on learned + catalog machines */
     _Atomic int machine_count;
     struct catalog_machine *machines;
-    pthread_mutex_t add_lock;   /* serialises writers; readers need no lock */
+    pthread_mutex_t add_lock;            /* serialises writers; readers need no lock */
     struct catalog_type **learned_types; /* one per learned machine, owned */
 };
 
@@ -130,8 +130,8 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
     s->safety_critical = cJSON_IsTrue(safety);
     if (s->is_text)
         return 0;
-    if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "display"), &s->display_min,
-                  &s->display_max, false)) {
+    if (read_pair(cJSON_GetObjectItemCaseSensitive(js, "display"), &s->display_min, &s->display_max,
+                  false)) {
         *why = "\"display\" must be [min, max] numbers";
         return -1;
     }
@@ -153,14 +153,64 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
     double zw = 0;
     if (read_number(js, "nominal", (s->normal_lo + s->normal_hi) / 2, &s->nominal) ||
         read_number(js, "deadband", 0, &s->deadband) ||
-        read_number(js, "on_delay_s", 0, &s->on_delay_s) ||
-        read_number(js, "z_window", 0, &zw) || read_number(js, "z_threshold", 0, &s->z_threshold)) {
+        read_number(js, "on_delay_s", 0, &s->on_delay_s) || read_number(js, "z_window", 0, &zw) ||
+        read_number(js, "z_threshold", 0, &s->z_threshold)) {
         *why = "nominal, deadband, on_delay_s, z_window and z_threshold must be numbers";
         return -1;
     }
     s->z_window = (int)zw;
     *why = check_limits(s);
     return *why ? -1 : 0;
+}
+
+/* A fault's "component", "action", "lead_time_h" and "signature" ({"sensor": "up"|"down"}):
+ * all optional, but a component needs an action and signature sensors must exist. */
+static int parse_fault_maintenance(const struct catalog_type *t, struct catalog_fault *f,
+                                   const cJSON *js, const char *file, char *err, size_t len)
+{
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(js, "component");
+    const cJSON *ja = cJSON_GetObjectItemCaseSensitive(js, "action");
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(js, "lead_time_h");
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(js, "signature");
+    if ((jc &&
+         (!cJSON_IsString(jc) || copy_name(f->component, sizeof f->component, jc->valuestring))) ||
+        (ja && (!cJSON_IsString(ja) || copy_name(f->action, sizeof f->action, ja->valuestring))) ||
+        (jc && !ja)) {
+        fail(err, len,
+             "%s: type %s fault %s: \"component\" and \"action\" must be short names, "
+             "given together",
+             file, t->name, f->name);
+        return -1;
+    }
+    if (jl && (!cJSON_IsNumber(jl) || !(jl->valuedouble >= 0))) {
+        fail(err, len, "%s: type %s fault %s: \"lead_time_h\" must be hours >= 0", file, t->name,
+             f->name);
+        return -1;
+    }
+    f->lead_time_h = jl ? jl->valuedouble : 0;
+    if (sig && (!cJSON_IsObject(sig) || cJSON_GetArraySize(sig) > CATALOG_SIGNATURE_MAX)) {
+        fail(err, len,
+             "%s: type %s fault %s: \"signature\" must be an object of at most %d "
+             "sensors",
+             file, t->name, f->name, CATALOG_SIGNATURE_MAX);
+        return -1;
+    }
+    const cJSON *js_sensor;
+    cJSON_ArrayForEach(js_sensor, sig)
+    {
+        int idx = catalog_sensor_find(t, js_sensor->string);
+        const char *dir = cJSON_IsString(js_sensor) ? js_sensor->valuestring : "";
+        int sign = strcmp(dir, "up") == 0 ? 1 : strcmp(dir, "down") == 0 ? -1 : 0;
+        if (idx < 0 || t->sensors[idx].is_text || !sign) {
+            fail(err, len, "%s: type %s fault %s: signature %s: %s", file, t->name, f->name,
+                 js_sensor->string,
+                 idx < 0 ? "no such numeric sensor" : "must be \"up\" or \"down\"");
+            return -1;
+        }
+        f->signature[f->signature_count] = idx;
+        f->signature_dir[f->signature_count++] = sign;
+    }
+    return 0;
 }
 
 static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file, char *err,
@@ -176,8 +226,8 @@ static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file,
     snprintf(t->label, sizeof t->label, "%s", cJSON_IsString(label) ? label->valuestring : t->name);
     snprintf(t->pattern, sizeof t->pattern, "%s",
              cJSON_IsString(pattern) ? pattern->valuestring : "continuous");
-    if (read_number(jt, "sample_period_s", 1.0, &t->sample_period_s) ||
-        t->sample_period_s <= 0 || t->sample_period_s > 3600) {
+    if (read_number(jt, "sample_period_s", 1.0, &t->sample_period_s) || t->sample_period_s <= 0 ||
+        t->sample_period_s > 3600) {
         fail(err, len, "%s: type %s: sample_period_s must be a number in (0, 3600]", file, t->name);
         return -1;
     }
@@ -242,6 +292,8 @@ static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file,
         }
         snprintf(f->description, sizeof f->description, "%s",
                  cJSON_IsString(fd) ? fd->valuestring : "");
+        if (parse_fault_maintenance(t, f, js, file, err, len) < 0)
+            return -1;
         t->fault_count++;
     }
     return 0;
@@ -499,7 +551,8 @@ int catalog_add_machine(struct catalog *c, const char *id, const char *type_name
             if (known) {
                 *t = *known;
             } else {
-                snprintf(t->name, sizeof t->name, "%s", type_name && *type_name ? type_name : "unknown");
+                snprintf(t->name, sizeof t->name, "%s",
+                         type_name && *type_name ? type_name : "unknown");
                 snprintf(t->label, sizeof t->label, "%s", t->name);
                 snprintf(t->pattern, sizeof t->pattern, "unknown");
                 t->sample_period_s = 1.0;

@@ -39,17 +39,30 @@ struct catalog_sensor {
     bool safety_critical; /* its alarm limit is a safety matter: the alarm is critical */
 };
 
+#define CATALOG_SIGNATURE_MAX 4
+
+/* A fault mode and the maintenance that answers it (core/maint.h builds the plan from these). */
 struct catalog_fault {
     char name[CATALOG_NAME_MAX]; /* "bearing_wear" */
     char description[160];
+    char component[CATALOG_NAME_MAX]; /* the part it wears: "bearings", "strainer"; "" if none */
+    char action[16];                  /* what fixes it: "inspect", "replace", "clean", "adjust" */
+    double lead_time_h;               /* hours that action needs before it can be done (parts,
+                                         people, a stop); 0 when the catalog gives none */
+    /* The sensors the fault moves and the way it moves them (+1 up, -1 down), the first the
+     * clearest; how a machine's drift is matched to its fault mode. */
+    int signature_count;
+    int signature[CATALOG_SIGNATURE_MAX];
+    int signature_dir[CATALOG_SIGNATURE_MAX];
 };
 
 struct catalog_type {
-    char name[CATALOG_NAME_MAX];  /* "centrifugal-pump" */
-    char label[CATALOG_NAME_MAX]; /* "Centrifugal pump" */
-    char pattern[CATALOG_NAME_MAX]; /* operating pattern: "continuous", "load-unload", "cyclic", ... */
-    double sample_period_s;       /* simulated seconds between samples (1, CNC 0.1) */
-    int sensor_count;             /* read with catalog_sensor_count() for learned types */
+    char name[CATALOG_NAME_MAX];    /* "centrifugal-pump" */
+    char label[CATALOG_NAME_MAX];   /* "Centrifugal pump" */
+    char pattern[CATALOG_NAME_MAX]; /* operating pattern: "continuous", "load-unload", "cyclic", ...
+                                     */
+    double sample_period_s;         /* simulated seconds between samples (1, CNC 0.1) */
+    int sensor_count;               /* read with catalog_sensor_count() for learned types */
     struct catalog_sensor sensors[CATALOG_SENSORS_MAX];
     int tile_count;
     int tile[CATALOG_TILE_MAX]; /* sensor indices shown on the overview tile */
