@@ -6,6 +6,7 @@
 #include "detect.h"
 #include "health.h"
 #include "clock.h"
+#include "maint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +66,8 @@ struct engine {
     struct event events[ENGINE_EVENTS_MAX];
     int event_count;
     struct alarm_manager *alarms;
+    struct maint *maint;
+    int64_t next_status_ms; /* plant time of the next EVENT_STATUS round */
 
     pthread_t thread;
     bool running;
@@ -160,6 +163,13 @@ static void emit(struct engine *e, const struct event *ev)
 {
     if (e->event_count < ENGINE_EVENTS_MAX)
         e->events[e->event_count++] = *ev;
+    if (e->maint && ev->kind == EVENT_ANOMALY)
+        maint_on_event(e->maint, ev);
+}
+
+void engine_set_maint(struct engine *e, struct maint *m)
+{
+    e->maint = m;
 }
 
 void engine_set_alarms(struct engine *e, struct alarm_manager *m)
@@ -316,6 +326,8 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
     detect_machine_update(tm->detect, s->sensor, s->u.value, s->ts_ms, &r);
     tm->sensors[s->sensor].anomaly = r.score;
     health_update(tm->health, s->sensor, s->u.value, s->ts_ms);
+    if (e->maint)
+        maint_on_sample(e->maint, mi, s->sensor, s->u.value, s->ts_ms);
     struct event ev;
     if (r.emit) {
         detect_machine_event(tm->detect, mi, m->id, s->sensor, s->ts_ms, &ev);
@@ -360,6 +372,67 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     detect_sample(e, tm, (int)s->machine, m, s);
 }
 
+static void status_event(struct engine *e, int mi, int64_t now)
+{
+    const struct twin_machine *tm = &e->machines[mi];
+    const struct catalog_machine *m = catalog_machine_at(e->cat, mi);
+    int state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
+    if (!tm->samples || now - tm->last_ts > 60000)
+        state = TWIN_STALE;
+    int run = maint_run_sensor(m->type);
+    double run_value =
+        run >= 0 && tm->sensors && tm->sensors[run].count ? tm->sensors[run].last : NAN;
+    struct event ev = {.kind = EVENT_STATUS, .ts_ms = now, .machine = mi, .sensor = -1};
+    snprintf(ev.machine_id, sizeof ev.machine_id, "%s", m->id);
+    ev.state = maint_status_of(m->type, state, run_value);
+    ev.value = NAN;
+    ev.maint.rul_hours = NAN;
+    if (tm->health) {
+        struct health_estimate h;
+        health_get(tm->health, &h);
+        ev.value = h.health;
+        ev.maint.rul_hours = h.rul_hours;
+    }
+    ev.score =
+        tm->detect && !detect_machine_warming(tm->detect) ? detect_machine_score(tm->detect) : NAN;
+    emit(e, &ev);
+}
+
+/* Once a plant minute: every machine's status, and each machine's plan judged again; then the
+ * work marked done restarts its machine's health baseline. */
+static void maint_feed(struct engine *e)
+{
+    if (!e->maint || !e->sim_time_ms)
+        return;
+    int n = catalog_machine_count(e->cat);
+    n = n < e->capacity ? n : e->capacity;
+    bool round = e->sim_time_ms >= e->next_status_ms;
+    if (round)
+        e->next_status_ms = (e->sim_time_ms / 60000 + 1) * 60000;
+    for (int i = 0; i < n; i++) {
+        struct twin_machine *tm = &e->machines[i];
+        if (round)
+            status_event(e, i, e->sim_time_ms);
+        if (!tm->health)
+            continue;
+        struct health_estimate h;
+        health_get(tm->health, &h);
+        struct event out[MAINT_ACTIONS_MAX * 2];
+        int k = maint_assess(e->maint, i, &h, tm->last_ts, out, MAINT_ACTIONS_MAX * 2);
+        for (int j = 0; j < k; j++)
+            emit(e, &out[j]);
+    }
+    struct event done;
+    int mi;
+    while (maint_take_done(e->maint, &done, &mi) == 1) {
+        pthread_mutex_lock(&e->state_lock);
+        health_free(e->machines[mi].health);
+        e->machines[mi].health = NULL; /* created again on the next sample: a fresh baseline */
+        pthread_mutex_unlock(&e->state_lock);
+        emit(e, &done);
+    }
+}
+
 void engine_process(struct engine *e, const struct sample *s, size_t n)
 {
     double wall = clock_monotonic_s();
@@ -371,6 +444,7 @@ void engine_process(struct engine *e, const struct sample *s, size_t n)
     for (int k = 0; k < e->sink_count; k++)
         if (e->sinks[k].on_samples)
             e->sinks[k].on_samples(e->sinks[k].ctx, s, n);
+    maint_feed(e);
     alarms_feed(e);
     flush_events(e);
 }
@@ -522,7 +596,8 @@ static void *engine_main(void *arg)
         size_t n = queue_pop(e->q, batch, ENGINE_BATCH, 50);
         if (n) {
             engine_process(e, batch, n);
-        } else if (e->alarms) { /* idle: operator actions still reach the sinks */
+        } else if (e->alarms || e->maint) { /* idle: operator actions still reach the sinks */
+            maint_feed(e);
             alarms_feed(e);
             flush_events(e);
         }
