@@ -46,7 +46,8 @@ struct twin_machine {
     uint64_t alarms_raised;
     struct detect_machine *detect; /* detector stack, created on the first value */
     struct health *health;
-    int alarm_sensors; /* sensors in TWIN_ALARM */
+    int64_t next_status_ms; /* plant time of its next EVENT_STATUS */
+    int alarm_sensors;      /* sensors in TWIN_ALARM */
     int warn_sensors;
 };
 
@@ -67,7 +68,6 @@ struct engine {
     int event_count;
     struct alarm_manager *alarms;
     struct maint *maint;
-    int64_t next_status_ms; /* plant time of the next EVENT_STATUS round */
 
     pthread_t thread;
     bool running;
@@ -339,6 +339,86 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
     }
 }
 
+/* Wall seconds without a sample before a machine is stale. A plant slowed below real time
+ * (or paused, a speed of almost nothing) samples less often in wall time, so the limit stretches
+ * with it; at real time and faster it is the configured one. */
+static double stale_after_wall_s(const struct engine *e)
+{
+    double speed = atomic_load(&((struct engine *)e)->speed);
+    if (speed > 0 && speed < 1)
+        return e->opt.stale_after_s / speed;
+    return e->opt.stale_after_s;
+}
+
+static void status_event(struct engine *e, int mi, int64_t now, bool stale)
+{
+    const struct twin_machine *tm = &e->machines[mi];
+    const struct catalog_machine *m = catalog_machine_at(e->cat, mi);
+    int state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
+    int run = maint_run_sensor(m->type);
+    double run_value =
+        run >= 0 && tm->sensors && tm->sensors[run].count ? tm->sensors[run].last : NAN;
+    struct event ev = {.kind = EVENT_STATUS, .ts_ms = now, .machine = mi, .sensor = -1};
+    snprintf(ev.machine_id, sizeof ev.machine_id, "%s", m->id);
+    ev.state = maint_status_of(m->type, stale ? TWIN_STALE : state, run_value);
+    ev.value = NAN;
+    ev.maint.rul_hours = NAN;
+    if (tm->health) {
+        struct health_estimate h;
+        health_get(tm->health, &h);
+        ev.value = h.health;
+        ev.maint.rul_hours = h.rul_hours;
+    }
+    ev.score =
+        tm->detect && !detect_machine_warming(tm->detect) ? detect_machine_score(tm->detect) : NAN;
+    emit(e, &ev);
+}
+
+/* Once a minute of the machine's own clock: its status, and its plan judged again. */
+static void maint_minute(struct engine *e, struct twin_machine *tm, int mi, int64_t ts_ms)
+{
+    if (!e->maint || ts_ms < tm->next_status_ms)
+        return;
+    tm->next_status_ms = (ts_ms / 60000 + 1) * 60000;
+    status_event(e, mi, ts_ms, false);
+    if (!tm->health)
+        return;
+    struct health_estimate h;
+    health_get(tm->health, &h);
+    struct event out[MAINT_ACTIONS_MAX * 2];
+    int k = maint_assess(e->maint, mi, &h, ts_ms, out, MAINT_ACTIONS_MAX * 2);
+    for (int j = 0; j < k; j++)
+        emit(e, &out[j]);
+}
+
+/* Machines gone quiet (stale by the wall clock, as in the snapshot) are recorded stale once a
+ * plant minute; work marked done restarts its machine's health baseline. */
+static void maint_feed(struct engine *e, double wall)
+{
+    if (!e->maint)
+        return;
+    int n = catalog_machine_count(e->cat);
+    n = n < e->capacity ? n : e->capacity;
+    /* a simulation at full speed only ever waits for the queue: its machines are never stale */
+    bool racing = atomic_load(&e->speed) == 0 && strcmp(e->opt.mode, "DEMO") == 0;
+    for (int i = 0; e->sim_time_ms && !e->input_ended && !racing && i < n; i++) {
+        struct twin_machine *tm = &e->machines[i];
+        if (wall - tm->last_wall > stale_after_wall_s(e) && e->sim_time_ms >= tm->next_status_ms) {
+            tm->next_status_ms = (e->sim_time_ms / 60000 + 1) * 60000;
+            status_event(e, i, e->sim_time_ms, true);
+        }
+    }
+    struct event done;
+    int mi;
+    while (maint_take_done(e->maint, &done, &mi) == 1) {
+        pthread_mutex_lock(&e->state_lock);
+        health_free(e->machines[mi].health);
+        e->machines[mi].health = NULL; /* created again on the next sample: a fresh baseline */
+        pthread_mutex_unlock(&e->state_lock);
+        emit(e, &done);
+    }
+}
+
 static void process_one(struct engine *e, const struct sample *s, double wall)
 {
     struct catalog_machine *m = catalog_machine_at(e->cat, (int)s->machine);
@@ -370,67 +450,7 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     if (!cs->is_text)
         limit_update(e, tm, (int)s->machine, s->sensor, cs, ts);
     detect_sample(e, tm, (int)s->machine, m, s);
-}
-
-static void status_event(struct engine *e, int mi, int64_t now)
-{
-    const struct twin_machine *tm = &e->machines[mi];
-    const struct catalog_machine *m = catalog_machine_at(e->cat, mi);
-    int state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
-    if (!tm->samples || now - tm->last_ts > 60000)
-        state = TWIN_STALE;
-    int run = maint_run_sensor(m->type);
-    double run_value =
-        run >= 0 && tm->sensors && tm->sensors[run].count ? tm->sensors[run].last : NAN;
-    struct event ev = {.kind = EVENT_STATUS, .ts_ms = now, .machine = mi, .sensor = -1};
-    snprintf(ev.machine_id, sizeof ev.machine_id, "%s", m->id);
-    ev.state = maint_status_of(m->type, state, run_value);
-    ev.value = NAN;
-    ev.maint.rul_hours = NAN;
-    if (tm->health) {
-        struct health_estimate h;
-        health_get(tm->health, &h);
-        ev.value = h.health;
-        ev.maint.rul_hours = h.rul_hours;
-    }
-    ev.score =
-        tm->detect && !detect_machine_warming(tm->detect) ? detect_machine_score(tm->detect) : NAN;
-    emit(e, &ev);
-}
-
-/* Once a plant minute: every machine's status, and each machine's plan judged again; then the
- * work marked done restarts its machine's health baseline. */
-static void maint_feed(struct engine *e)
-{
-    if (!e->maint || !e->sim_time_ms)
-        return;
-    int n = catalog_machine_count(e->cat);
-    n = n < e->capacity ? n : e->capacity;
-    bool round = e->sim_time_ms >= e->next_status_ms;
-    if (round)
-        e->next_status_ms = (e->sim_time_ms / 60000 + 1) * 60000;
-    for (int i = 0; i < n; i++) {
-        struct twin_machine *tm = &e->machines[i];
-        if (round)
-            status_event(e, i, e->sim_time_ms);
-        if (!tm->health)
-            continue;
-        struct health_estimate h;
-        health_get(tm->health, &h);
-        struct event out[MAINT_ACTIONS_MAX * 2];
-        int k = maint_assess(e->maint, i, &h, tm->last_ts, out, MAINT_ACTIONS_MAX * 2);
-        for (int j = 0; j < k; j++)
-            emit(e, &out[j]);
-    }
-    struct event done;
-    int mi;
-    while (maint_take_done(e->maint, &done, &mi) == 1) {
-        pthread_mutex_lock(&e->state_lock);
-        health_free(e->machines[mi].health);
-        e->machines[mi].health = NULL; /* created again on the next sample: a fresh baseline */
-        pthread_mutex_unlock(&e->state_lock);
-        emit(e, &done);
-    }
+    maint_minute(e, tm, (int)s->machine, s->ts_ms);
 }
 
 void engine_process(struct engine *e, const struct sample *s, size_t n)
@@ -444,7 +464,7 @@ void engine_process(struct engine *e, const struct sample *s, size_t n)
     for (int k = 0; k < e->sink_count; k++)
         if (e->sinks[k].on_samples)
             e->sinks[k].on_samples(e->sinks[k].ctx, s, n);
-    maint_feed(e);
+    maint_feed(e, wall);
     alarms_feed(e);
     flush_events(e);
 }
@@ -475,17 +495,6 @@ static void snapshot_sensor_fill(const struct engine *e, const struct twin_senso
     }
     out->min = lo;
     out->max = hi;
-}
-
-/* Wall seconds without a sample before a machine is stale. A plant slowed below real time
- * (or paused, a speed of almost nothing) samples less often in wall time, so the limit stretches
- * with it; at real time and faster it is the configured one. */
-static double stale_after_wall_s(const struct engine *e)
-{
-    double speed = atomic_load(&((struct engine *)e)->speed);
-    if (speed > 0 && speed < 1)
-        return e->opt.stale_after_s / speed;
-    return e->opt.stale_after_s;
 }
 
 static void snapshot_machine_fill(const struct engine *e, int mi, double wall,
@@ -597,7 +606,7 @@ static void *engine_main(void *arg)
         if (n) {
             engine_process(e, batch, n);
         } else if (e->alarms || e->maint) { /* idle: operator actions still reach the sinks */
-            maint_feed(e);
+            maint_feed(e, clock_monotonic_s());
             alarms_feed(e);
             flush_events(e);
         }

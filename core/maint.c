@@ -18,6 +18,7 @@
 #define MAINT_TREND_LEN 60 /* progress points a minute apart: the last hour */
 #define MAINT_DONE_MAX 16
 #define MAINT_TOOL_FAULT "tool_wear"
+#define MAINT_HOLD 1.25
 
 struct maint_sensor {
     bool seen, based;
@@ -294,15 +295,20 @@ static void diagnose(const struct catalog_type *t, struct maint_machine *mm,
                      const struct health_estimate *h, int64_t now_ms, struct maint_action *out)
 {
     int best = -1, primary = -1;
-    double best_score = MAINT_RECOMMEND_SCORE;
+    double best_rank = 0, best_score = 0;
     for (int i = 0; i < t->fault_count; i++) {
         const struct catalog_fault *f = &t->faults[i];
-        int p;
+        int p = -1;
         double sc =
             f->component[0] && strcmp(f->component, "tool") != 0 ? fault_score(t, mm, f, &p) : NAN;
         if (sc > mm->peak_score)
             mm->peak_score = sc;
-        if (sc >= best_score) {
+        /* hysteresis: the fault already planned stays until it falls to 0.8 of the score, and
+         * another must beat it by a quarter to take its place */
+        bool incumbent = strcmp(mm->act[0].fault, f->name) == 0;
+        double rank = incumbent ? sc * MAINT_HOLD : sc;
+        if (rank >= MAINT_RECOMMEND_SCORE && rank > best_rank) {
+            best_rank = rank;
             best_score = sc;
             best = i;
             primary = p;
