@@ -496,6 +496,7 @@ static const struct command commands[] = {
     {"export", cmd_export, "history to CSV, JSON lines or an SQLite copy"},
     {"replay", cmd_replay, "replay recorded history through the engine and console"},
     {"runs", cmd_runs, "the recordings (runs) in a history file"},
+    {"report", cmd_report, "maintenance report of a period: availability, alarms, plan"},
     {"detect", cmd_detect, "anomaly scores for a CSV time series (NAB results format)"},
 };
 
