@@ -423,7 +423,7 @@ static cJSON *report_machine(struct report_db *r, const struct catalog *cat, con
 
 /* ISA-18.2 figures over the period: the mean and the peak of new alarms per 10 minutes, the
  * share of 10-minute periods in flood. */
-static cJSON *report_kpis(struct report_db *r)
+static cJSON *report_kpis(struct report_db *r, const char *machine)
 {
     cJSON *o = cJSON_CreateObject();
     long periods = (long)((r->to - r->from + 599999) / 600000), flood = 0, peak = 0, total = 0;
@@ -431,7 +431,7 @@ static cJSON *report_kpis(struct report_db *r)
                                     "SELECT (ts_ms - ?2) / 600000, count(*) FROM alarm_events"
                                     " WHERE change = 'raise' AND (?1 IS NULL OR machine_id = ?1)"
                                     " AND ts_ms >= ?2 AND ts_ms < ?3 GROUP BY 1",
-                                    NULL);
+                                    machine);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         long n = sqlite3_column_int64(st, 1);
         total += n;
@@ -481,10 +481,11 @@ char *report_build_json(const struct report_options *opt, char *err, size_t errl
     int n = report_machines(&r, opt, list, recs);
     long minutes;
     cJSON_AddNumberToObject(plant, "machines", n);
-    cJSON_AddItemToObject(plant, "availability_pct", report_availability(&r, NULL, &minutes));
-    cJSON_AddItemToObject(plant, "alarms", report_alarms(&r, NULL));
-    cJSON_AddItemToObject(plant, "alarm_kpis", report_kpis(&r));
-    cJSON_AddItemToObject(plant, "anomalies", report_anomalies(&r, NULL));
+    const char *only = opt->machine_id && opt->machine_id[0] ? opt->machine_id : NULL;
+    cJSON_AddItemToObject(plant, "availability_pct", report_availability(&r, only, &minutes));
+    cJSON_AddItemToObject(plant, "alarms", report_alarms(&r, only));
+    cJSON_AddItemToObject(plant, "alarm_kpis", report_kpis(&r, only));
+    cJSON_AddItemToObject(plant, "anomalies", report_anomalies(&r, only));
     cJSON_AddItemToObject(root, "machines", list);
     cJSON_AddItemToObject(root, "recommendations", recs);
     char *text = NULL;

@@ -14,6 +14,7 @@
 #include "view_alarms.h"
 #include "view_detail.h"
 #include "view_overview.h"
+#include "view_plan.h"
 
 #define KEY_ESC 27
 #define CTRL(c) ((c) & 0x1f)
@@ -21,6 +22,7 @@
 #define DETAIL KEY_BINDING_IN(VIEW_DETAIL)
 #define HELP KEY_BINDING_IN(VIEW_HELP)
 #define ALARMS KEY_BINDING_IN(VIEW_ALARMS)
+#define PLAN KEY_BINDING_IN(VIEW_PLAN)
 
 static int key_quit(struct screen *s, int arg)
 {
@@ -199,6 +201,16 @@ static const struct key_binding rows[] = {
      NULL},
     {{'S'}, "S", ALARMS, view_alarms_toggle_hidden, 0,
      "switch to the shelved / suppressed / out-of-service list and back", NULL},
+    {{KEY_UP, 'k'}, "Up k", PLAN, view_plan_move, -1, "select the action above", NULL},
+    {{KEY_DOWN, 'j'}, "Down j", PLAN, view_plan_move, 1, "select the action below", NULL},
+    {{KEY_PPAGE}, "PgUp", PLAN, view_plan_move, -10, "ten actions up", NULL},
+    {{KEY_NPAGE}, "PgDn", PLAN, view_plan_move, 10, "ten actions down", NULL},
+    {{KEY_HOME}, "Home", PLAN, view_plan_move, -10000, "the first (soonest due) action", NULL},
+    {{KEY_END}, "End", PLAN, view_plan_move, 10000, "the last action", NULL},
+    {{KEY_ENTER, '\r', '\n'}, "Enter", PLAN, view_plan_open, 0,
+     "detail of the action's machine, on its evidence sensor", NULL},
+    {{'d'}, "d", PLAN, view_plan_done, 0,
+     "mark the selected action done (asks for a note; recorded in the audit trail)", NULL},
 };
 
 #define ROWS (sizeof rows / sizeof rows[0])

@@ -429,6 +429,7 @@ static int run_console(struct app *app)
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
         .alarms = app->alarms,
+        .maint = app->maint,
         .store = app->store,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;

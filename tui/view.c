@@ -9,6 +9,7 @@ const struct view_entry *const view_table[VIEW_COUNT] = {
     [VIEW_OVERVIEW] = &view_overview_entry,
     [VIEW_ALARMS] = &view_alarms_entry,
     [VIEW_DETAIL] = &view_detail_entry,
+    [VIEW_PLAN] = &view_plan_entry,
 };
 
 void view_set(struct screen *s, int view)
