@@ -18,7 +18,7 @@
 #define MAINT_TREND_LEN 60 /* progress points a minute apart: the last hour */
 #define MAINT_DONE_MAX 16
 #define MAINT_TOOL_FAULT "tool_wear"
-#define MAINT_HOLD 1.25
+#define MAINT_HOLD 1.1
 
 struct maint_sensor {
     bool seen, based;
@@ -52,6 +52,7 @@ struct maint_done_request {
 struct maint {
     const struct catalog *cat;
     int capacity;
+    double recommend_score;
     struct maint_machine *machines;
     pthread_mutex_t lock;
     struct maint_done_request done[MAINT_DONE_MAX];
@@ -119,6 +120,7 @@ struct maint *maint_create(const struct catalog *cat, int capacity, char *err, s
     }
     m->cat = cat;
     m->capacity = capacity;
+    m->recommend_score = MAINT_RECOMMEND_SCORE;
     pthread_mutex_init(&m->lock, NULL);
     return m;
 }
@@ -137,6 +139,11 @@ static struct maint_machine *machine_at(struct maint *m, int machine)
     if (machine < 0 || machine >= m->capacity || machine >= catalog_machine_count(m->cat))
         return NULL;
     return &m->machines[machine];
+}
+
+void maint_set_recommend_score(struct maint *m, double score)
+{
+    m->recommend_score = score;
 }
 
 void maint_on_sample(struct maint *m, int machine, int sensor, double value, int64_t ts_ms)
@@ -291,7 +298,7 @@ static void evidence_text(const struct catalog_type *t, struct maint_action *a)
 }
 
 /* The diagnosed fault's entry, or an empty one (fault[0] == 0) when nothing reaches the score. */
-static void diagnose(const struct catalog_type *t, struct maint_machine *mm,
+static void diagnose(const struct catalog_type *t, struct maint_machine *mm, double threshold,
                      const struct health_estimate *h, int64_t now_ms, struct maint_action *out)
 {
     int best = -1, primary = -1;
@@ -303,11 +310,11 @@ static void diagnose(const struct catalog_type *t, struct maint_machine *mm,
             f->component[0] && strcmp(f->component, "tool") != 0 ? fault_score(t, mm, f, &p) : NAN;
         if (sc > mm->peak_score)
             mm->peak_score = sc;
-        /* hysteresis: the fault already planned stays until it falls to 0.8 of the score, and
-         * another must beat it by a quarter to take its place */
+        /* hysteresis: the fault already planned stays until it falls to 1/1.1 of the score, and
+         * another must beat it by a tenth to take its place */
         bool incumbent = strcmp(mm->act[0].fault, f->name) == 0;
         double rank = incumbent ? sc * MAINT_HOLD : sc;
-        if (rank >= MAINT_RECOMMEND_SCORE && rank > best_rank) {
+        if (rank >= threshold && rank > best_rank) {
             best_rank = rank;
             best_score = sc;
             best = i;
@@ -471,7 +478,7 @@ int maint_assess(struct maint *m, int machine, const struct health_estimate *h, 
     const struct catalog_type *t = cm->type;
     trends_update(t, mm);
     struct maint_action fresh[MAINT_ACTIONS_MAX];
-    diagnose(t, mm, h, now_ms, &fresh[0]);
+    diagnose(t, mm, m->recommend_score, h, now_ms, &fresh[0]);
     tool_entry(t, h, now_ms, &fresh[1]);
     int n = 0;
     pthread_mutex_lock(&m->lock);

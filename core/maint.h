@@ -74,6 +74,9 @@ struct maint;
 struct maint *maint_create(const struct catalog *cat, int capacity, char *err, size_t errlen);
 void maint_free(struct maint *m);
 
+/* Changes the recommendation score (before the engine starts; benchmarks sweep it). */
+void maint_set_recommend_score(struct maint *m, double score);
+
 /* Every value sample (engine thread). */
 void maint_on_sample(struct maint *m, int machine, int sensor, double value, int64_t ts_ms);
 /* Anomaly events: which detector fired on which sensor, since when (engine thread). */

@@ -493,7 +493,7 @@ char *report_build_json(const struct report_options *opt, char *err, size_t errl
         snprintf(err, errlen, "--machine %s: no record of that machine in the period",
                  opt->machine_id);
     else if (!r.failed)
-        text = cJSON_Print(root);
+        text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     sqlite3_close(r.db);
     return text;

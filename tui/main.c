@@ -283,6 +283,11 @@ static int app_open(struct app *app, char *err, size_t len)
         if (!app->alarm_sync)
             return 2;
     }
+    char report_db[CONFIG_PATH_MAX];
+    if (app->cfg.db_path[0])
+        snprintf(report_db, sizeof report_db, "%s", app->cfg.db_path);
+    else
+        config_default_db_path(report_db, sizeof report_db);
     if (app->cfg.publish_url[0]) {
         struct mqtt_publish_options po = {.conn = feed.conn,
                                           .url = app->cfg.publish_url,
@@ -292,7 +297,9 @@ static int app_open(struct app *app, char *err, size_t len)
                                           .sparkplug =
                                               strcmp(app->cfg.publish_format, "sparkplug") == 0,
                                           .sparkplug_group = app->cfg.sparkplug_group,
-                                          .sparkplug_node = app->cfg.sparkplug_node};
+                                          .sparkplug_node = app->cfg.sparkplug_node,
+                                          .maint = app->maint,
+                                          .report_db = app->cfg.no_db ? NULL : report_db};
         if (app->cfg.publish_format[0] && strcmp(app->cfg.publish_format, "json") != 0 &&
             !po.sparkplug) {
             snprintf(err, len, "--publish-format %s: expected json or sparkplug",

@@ -3,7 +3,8 @@
  * the healthy plant (24 plant hours, seed 1 or argv) through the engine with a planner, and
  * reports per fault the first recommendation naming the fault's own component, its lead as a
  * fraction of onset-to-failure and how far its due time was from the true failure.
- * Usage: maint_faults [SEED [CATALOG FAULTS HEALTHY]]
+ * Usage: maint_faults [SEED [SCORE [CATALOG FAULTS HEALTHY]]] (SCORE: the recommendation score,
+ * default MAINT_RECOMMEND_SCORE)
  */
 #include <math.h>
 #include <stdio.h>
@@ -66,6 +67,8 @@ static void maint_eval_event(void *ctx, const struct event *ev)
     }
 }
 
+static double recommend_score = MAINT_RECOMMEND_SCORE;
+
 static int run(struct catalog *cat, const char *scen_path, uint64_t seed, struct maint_eval *me)
 {
     char err[512];
@@ -80,6 +83,7 @@ static int run(struct catalog *cat, const char *scen_path, uint64_t seed, struct
         fprintf(stderr, "maint_faults: %s\n", err);
         return -1;
     }
+    maint_set_recommend_score(m, recommend_score);
     engine_set_maint(e, m);
     struct engine_sink sink = {.ctx = me, .on_event = maint_eval_event};
     engine_add_sink(e, &sink);
@@ -118,9 +122,11 @@ static int dbl_cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    const char *cat_path = argc > 4 ? argv[2] : "data/machines.json";
-    const char *faults = argc > 4 ? argv[3] : "data/scenarios/faults.json";
-    const char *healthy = argc > 4 ? argv[4] : "data/scenarios/healthy.json";
+    if (argc > 2)
+        recommend_score = strtod(argv[2], NULL);
+    const char *cat_path = argc > 5 ? argv[3] : "data/machines.json";
+    const char *faults = argc > 5 ? argv[4] : "data/scenarios/faults.json";
+    const char *healthy = argc > 5 ? argv[5] : "data/scenarios/healthy.json";
     char err[512];
     struct catalog *cat = catalog_load(cat_path, err, sizeof err);
     static struct scenario sc;
