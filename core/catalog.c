@@ -163,8 +163,14 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
     return *why ? -1 : 0;
 }
 
-/* A fault's "component", "action", "lead_time_h" and "signature" ({"sensor": "up"|"down"}):
- * all optional, but a component needs an action and signature sensors must exist. */
+/* A fault's "component", "action", "lead_time_h", "signature" ({"sensor": "up"|"down"|"steady"})
+ * and "compensate" (a sensor name): all optional, but a component needs an action and the
+ * sensors must exist. */
+static bool k_first(const struct catalog_fault *f)
+{
+    return f->signature_count == 0;
+}
+
 static int parse_fault_maintenance(const struct catalog_type *t, struct catalog_fault *f,
                                    const cJSON *js, const char *file, char *err, size_t len)
 {
@@ -200,15 +206,27 @@ static int parse_fault_maintenance(const struct catalog_type *t, struct catalog_
     {
         int idx = catalog_sensor_find(t, js_sensor->string);
         const char *dir = cJSON_IsString(js_sensor) ? js_sensor->valuestring : "";
-        int sign = strcmp(dir, "up") == 0 ? 1 : strcmp(dir, "down") == 0 ? -1 : 0;
-        if (idx < 0 || t->sensors[idx].is_text || !sign) {
+        int sign = strcmp(dir, "up") == 0       ? 1
+                   : strcmp(dir, "down") == 0   ? -1
+                   : strcmp(dir, "steady") == 0 ? 0
+                                                : 2;
+        if (idx < 0 || t->sensors[idx].is_text || sign == 2 || (k_first(f) && sign == 0)) {
             fail(err, len, "%s: type %s fault %s: signature %s: %s", file, t->name, f->name,
                  js_sensor->string,
-                 idx < 0 ? "no such numeric sensor" : "must be \"up\" or \"down\"");
+                 idx < 0     ? "no such numeric sensor"
+                 : sign == 2 ? "must be \"up\", \"down\" or \"steady\""
+                             : "the first sensor must move (\"up\" or \"down\")");
             return -1;
         }
         f->signature[f->signature_count] = idx;
         f->signature_dir[f->signature_count++] = sign;
+    }
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(js, "compensate");
+    f->compensate = jp && cJSON_IsString(jp) ? catalog_sensor_find(t, jp->valuestring) : -1;
+    if (jp && (f->compensate < 0 || t->sensors[f->compensate].is_text)) {
+        fail(err, len, "%s: type %s fault %s: \"compensate\" must name a numeric sensor", file,
+             t->name, f->name);
+        return -1;
     }
     return 0;
 }

@@ -208,18 +208,37 @@ static double sensor_progress(const struct catalog_type *t, const struct maint_s
     return dir * (s->level - s->baseline) / progress_scale(cs, s->baseline, dir);
 }
 
-/* Weighted mean of the signature's progress, clamped per sensor to 0..1.5; primary: the sensor
+/* As sensor_progress, the compensating sensor's drift (ref, may be NULL) taken off first. */
+static double fault_progress(const struct catalog_type *t, const struct maint_sensor *s,
+                             const struct maint_sensor *ref, int sensor, int dir)
+{
+    if (!s->based || (ref && !ref->based))
+        return NAN;
+    const struct catalog_sensor *cs = &t->sensors[sensor];
+    double drift = s->level - s->baseline - (ref ? ref->level - ref->baseline : 0);
+    return dir * drift / progress_scale(cs, s->baseline, dir);
+}
+
+/* Weighted mean of the signature's progress, clamped per sensor to 0..1.5 (the first sensor
+ * counts twice), less what its "steady" sensors moved either way; primary: the moving sensor
  * that moved most. NAN while a signature sensor has no baseline. */
 static double fault_score(const struct catalog_type *t, const struct maint_machine *mm,
                           const struct catalog_fault *f, int *primary)
 {
     double sum = 0, weight = 0, best = -INFINITY;
+    const struct maint_sensor *ref = f->compensate >= 0 ? &mm->s[f->compensate] : NULL;
     *primary = f->signature_count ? f->signature[0] : -1;
     for (int k = 0; k < f->signature_count; k++) {
-        int si = f->signature[k];
-        double p = sensor_progress(t, &mm->s[si], si, f->signature_dir[k]);
+        int si = f->signature[k], dir = f->signature_dir[k];
+        double p = dir ? fault_progress(t, &mm->s[si], ref, si, dir)
+                       : fmax(sensor_progress(t, &mm->s[si], si, 1),
+                              sensor_progress(t, &mm->s[si], si, -1));
         if (isnan(p))
             return NAN;
+        if (!dir) {
+            sum -= fmin(1.5, fmax(0.0, p));
+            continue;
+        }
         double w = k == 0 ? 2.0 : 1.0;
         sum += w * fmin(1.5, fmax(0.0, p));
         weight += w;

@@ -125,9 +125,6 @@ static void json_time(cJSON *o, const char *name, int64_t ms)
         return;
     }
     clock_format_iso8601(ms, iso, sizeof iso);
-    char *dot = strchr(iso, '.');
-    if (dot)
-        snprintf(dot, sizeof iso - (size_t)(dot - iso), "Z");
     cJSON_AddStringToObject(o, name, iso);
 }
 
