@@ -23,6 +23,7 @@ struct report_db {
     char *err;
     size_t errlen;
     bool failed;
+    long plant_counts[MAINT_STATUS_COUNT]; /* status minutes of the machines reported so far */
 };
 
 int report_parse_period(const char *text, int64_t *span_ms, int64_t *from_ms, int64_t *to_ms,
@@ -109,7 +110,8 @@ int report_newest_ms(const char *db_path, int64_t *newest_ms, char *err, size_t 
     *newest_ms = 0;
     if (report_open(&r, db_path, err, errlen) < 0)
         return -1;
-    sqlite3_stmt *st = report_prepare(&r, "SELECT max(ts_ms) FROM machine_status");
+    sqlite3_stmt *st = report_prepare(&r, "SELECT max((SELECT max(ts_ms) FROM machine_status s"
+                                          " WHERE s.machine_id = m.machine_id)) FROM machines m");
     if (st && sqlite3_step(st) == SQLITE_ROW)
         *newest_ms = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -163,19 +165,28 @@ static void availability(cJSON *o, const long counts[MAINT_STATUS_COUNT])
         cJSON_AddNumberToObject(o, maint_status_name(i), (double)tenths[i] / 10.0);
 }
 
+/* One machine's minutes by state (through the (machine_id, ts_ms) index), added to the plant's;
+ * machine NULL: the plant's sum so far. */
 static cJSON *report_availability(struct report_db *r, const char *machine, long *minutes)
 {
     long counts[MAINT_STATUS_COUNT] = {0};
-    sqlite3_stmt *st =
-        report_query(r,
-                     "SELECT state, count(*) FROM machine_status WHERE (?1 IS NULL"
-                     " OR machine_id = ?1) AND ts_ms >= ?2 AND ts_ms < ?3 GROUP BY 1",
-                     machine);
+    sqlite3_stmt *st = machine ? report_query(r,
+                                              "SELECT state, count(*) FROM machine_status WHERE"
+                                              " machine_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
+                                              " GROUP BY 1",
+                                              machine)
+                               : NULL;
     while (st && sqlite3_step(st) == SQLITE_ROW)
         for (int i = 0; i < MAINT_STATUS_COUNT; i++)
             if (strcmp((const char *)sqlite3_column_text(st, 0), maint_status_name(i)) == 0)
                 counts[i] += sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
+    for (int i = 0; i < MAINT_STATUS_COUNT; i++) {
+        if (machine)
+            r->plant_counts[i] += counts[i];
+        else
+            counts[i] = r->plant_counts[i];
+    }
     cJSON *o = cJSON_CreateObject();
     availability(o, counts);
     *minutes = 0;
@@ -447,9 +458,10 @@ static int report_machines(struct report_db *r, const struct report_options *opt
                            cJSON *recs)
 {
     sqlite3_stmt *st = report_query(r,
-                                    "SELECT DISTINCT machine_id FROM machine_status WHERE (?1 IS"
-                                    " NULL OR machine_id = ?1) AND ts_ms >= ?2 AND ts_ms < ?3"
-                                    " ORDER BY 1",
+                                    "SELECT m.machine_id FROM machines m WHERE (?1 IS NULL OR"
+                                    " m.machine_id = ?1) AND EXISTS (SELECT 1 FROM machine_status"
+                                    " s WHERE s.machine_id = m.machine_id AND s.ts_ms >= ?2 AND"
+                                    " s.ts_ms < ?3) ORDER BY 1",
                                     opt->machine_id && opt->machine_id[0] ? opt->machine_id : NULL);
     int n = 0;
     while (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -479,7 +491,7 @@ char *report_build_json(const struct report_options *opt, char *err, size_t errl
     long minutes;
     cJSON_AddNumberToObject(plant, "machines", n);
     const char *only = opt->machine_id && opt->machine_id[0] ? opt->machine_id : NULL;
-    cJSON_AddItemToObject(plant, "availability_pct", report_availability(&r, only, &minutes));
+    cJSON_AddItemToObject(plant, "availability_pct", report_availability(&r, NULL, &minutes));
     cJSON_AddItemToObject(plant, "alarms", report_alarms(&r, only));
     cJSON_AddItemToObject(plant, "alarm_kpis", report_kpis(&r, only));
     cJSON_AddItemToObject(plant, "anomalies", report_anomalies(&r, only));

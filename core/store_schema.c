@@ -141,7 +141,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  health REAL,"
     "  rul_hours REAL,"
     "  anomaly REAL);"
-    "CREATE INDEX IF NOT EXISTS machine_status_ts ON machine_status(machine_id, ts_ms);"
+    "CREATE INDEX IF NOT EXISTS machine_status_ts ON machine_status(machine_id, ts_ms, state);"
     "CREATE TABLE IF NOT EXISTS maint_actions("
     "  id INTEGER PRIMARY KEY,"
     "  run INTEGER NOT NULL DEFAULT 1,"
