@@ -14,6 +14,8 @@
 #include "catalog.h"
 #include "fixture.h"
 #include "maint.h"
+#include "queue.h"
+#include "sim.h"
 
 #define T0 1700000000000LL
 
@@ -232,6 +234,61 @@ static void test_status_and_names(void **state)
     catalog_free(c);
 }
 
+/* The simulator side of "done": the pump's cavitation from the faults scenario, repaired at 4 plant
+ * hours, shows its repair time; its suction pressure comes back. */
+static void test_simulator_repair(void **state)
+{
+    (void)state;
+    struct catalog *c = fixture_catalog("data/machines.json");
+    struct queue *q = queue_create(1 << 16);
+    char err[256];
+    struct simulator_options opt = {.seed = 1,
+                                    .speed = 0,
+                                    .duration_s = 5 * 3600,
+                                    .scenario = "data/scenarios/faults.json",
+                                    .start_ms = T0};
+    struct simulator *s = simulator_create(c, q, &opt, err, sizeof err);
+    assert_non_null(s);
+    int pump = catalog_machine_find(c, "PUMP_001");
+    assert_int_equal(simulator_repair(s, pump, "no_such_fault", err, sizeof err), -1);
+    assert_non_null(strstr(err, "no simulated fault mode no_such_fault"));
+    int suction = catalog_sensor_find(catalog_machine_at(c, pump)->type, "suction_pressure_bar");
+    assert_int_equal(simulator_start(s), 0);
+    static struct sample buf[4096];
+    bool asked = false;
+    double before = NAN, after = NAN;
+    for (;;) {
+        size_t n = queue_pop(q, buf, 4096, 20);
+        for (size_t i = 0; i < n; i++) {
+            if ((int)buf[i].machine != pump || buf[i].sensor != suction)
+                continue;
+            double t = (double)(buf[i].ts_ms - T0) / 1000.0;
+            if (!asked && t >= 4 * 3600) {
+                before = buf[i].u.value;
+                assert_int_equal(simulator_repair(s, pump, "cavitation", err, sizeof err), 0);
+                asked = true;
+            }
+            if (t >= 4.9 * 3600)
+                after = buf[i].u.value;
+        }
+        if (n == 0 && simulator_finished(s) && queue_length(q) == 0)
+            break;
+    }
+    simulator_stop(s);
+    bool repaired = false;
+    for (int i = 0; i < simulator_fault_count(s); i++) {
+        struct simulator_fault f;
+        simulator_fault_get(s, i, &f);
+        if (f.machine == pump)
+            repaired = isfinite(f.repair_s) && f.repair_s >= 4 * 3600 && f.repair_s < 5 * 3600;
+    }
+    assert_true(repaired);
+    assert_true(after > before + 0.1); /* suction recovers towards its 1.2 bar */
+    simulator_destroy(s);
+    queue_destroy(q);
+    catalog_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_cavitation_is_diagnosed_and_escalates),
         cmocka_unit_test(test_done_records_and_restarts),
         cmocka_unit_test(test_status_and_names),
+        cmocka_unit_test(test_simulator_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
