@@ -454,12 +454,19 @@ static void mqtt_publish_day_report(struct mqtt_publisher *p, int64_t day, int64
 }
 
 /* The plant day's maintenance report from the history file, retained: the day so far once a
- * plant hour, the whole day once it is over. */
-static void mqtt_publish_daily(struct mqtt_publisher *p, int64_t plant_ms)
+ * plant hour and when the publisher stops (final: the recorder has flushed by then), the whole
+ * day once it is over. */
+static void mqtt_publish_daily(struct mqtt_publisher *p, int64_t plant_ms, bool final)
 {
     const int64_t day_ms = 86400000, hour_ms = 3600000;
     int64_t hour = plant_ms - plant_ms % hour_ms, day = plant_ms - plant_ms % day_ms;
-    if (!p->report_db[0] || plant_ms <= 0 || hour <= p->report_hour)
+    if (!p->report_db[0] || plant_ms <= 0)
+        return;
+    if (final) {
+        mqtt_publish_day_report(p, day, plant_ms + 1);
+        return;
+    }
+    if (hour <= p->report_hour)
         return;
     if (p->report_hour && p->report_hour - p->report_hour % day_ms < day)
         mqtt_publish_day_report(p, p->report_hour - p->report_hour % day_ms, day);
@@ -604,10 +611,10 @@ static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct sn
         p->report_wall[i] = now;
 }
 
-static void mqtt_publish_snapshot(struct mqtt_publisher *p, double now)
+static void mqtt_publish_snapshot(struct mqtt_publisher *p, double now, bool final)
 {
     engine_snapshot(p->engine, p->snap);
-    mqtt_publish_daily(p, p->snap->sim_time_ms);
+    mqtt_publish_daily(p, p->snap->sim_time_ms, final);
     int n = p->snap->machine_count < p->cap ? p->snap->machine_count : p->cap;
     for (int i = 0; i < n; i++) {
         const struct snapshot_machine *sm = &p->snap->machines[i];
@@ -644,7 +651,7 @@ static void *mqtt_publish_thread(void *arg)
         double now = clock_monotonic_s();
         if (now - p->last_snapshot_wall >= 1.0 || (stopping && n == 0)) {
             p->last_snapshot_wall = now;
-            mqtt_publish_snapshot(p, now);
+            mqtt_publish_snapshot(p, now, stopping && n == 0);
         }
         if (stopping && n == 0)
             break;

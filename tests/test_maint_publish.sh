@@ -3,7 +3,7 @@
 # Issue 14's publication against a real mosquitto: 4 plant hours of the faults scenario,
 # published; the broker then holds a retained dt/maintenance/<machine_id> plan (component,
 # action, urgency, ISO-8601 times) and a retained dt/reports/daily/<date> report of the plant
-# day so far (published once a plant hour), whose machines carry the report's fields.
+# day so far (published once a plant hour and when the publisher stops), whose machines carry the report's fields.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
