@@ -183,6 +183,74 @@ static int parse_sensor(const cJSON *js, struct catalog_sensor *s, const char *w
     return *why ? -1 : 0;
 }
 
+/* A fault's "component", "action", "lead_time_h", "signature" ({"sensor": "up"|"down"|"steady"})
+ * and "compensate" (a sensor name): all optional, but a component needs an action and the
+ * sensors must exist. */
+static bool k_first(const struct catalog_fault *f)
+{
+    return f->signature_count == 0;
+}
+
+static int parse_fault_maintenance(const struct catalog_type *t, struct catalog_fault *f,
+                                   const cJSON *js, const char *file, char *err, size_t len)
+{
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(js, "component");
+    const cJSON *ja = cJSON_GetObjectItemCaseSensitive(js, "action");
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(js, "lead_time_h");
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(js, "signature");
+    if ((jc &&
+         (!cJSON_IsString(jc) || copy_name(f->component, sizeof f->component, jc->valuestring))) ||
+        (ja && (!cJSON_IsString(ja) || copy_name(f->action, sizeof f->action, ja->valuestring))) ||
+        (jc && !ja)) {
+        fail(err, len,
+             "%s: type %s fault %s: \"component\" and \"action\" must be short names, "
+             "given together",
+             file, t->name, f->name);
+        return -1;
+    }
+    if (jl && (!cJSON_IsNumber(jl) || !(jl->valuedouble >= 0))) {
+        fail(err, len, "%s: type %s fault %s: \"lead_time_h\" must be hours >= 0", file, t->name,
+             f->name);
+        return -1;
+    }
+    f->lead_time_h = jl ? jl->valuedouble : 0;
+    if (sig && (!cJSON_IsObject(sig) || cJSON_GetArraySize(sig) > CATALOG_SIGNATURE_MAX)) {
+        fail(err, len,
+             "%s: type %s fault %s: \"signature\" must be an object of at most %d "
+             "sensors",
+             file, t->name, f->name, CATALOG_SIGNATURE_MAX);
+        return -1;
+    }
+    const cJSON *js_sensor;
+    cJSON_ArrayForEach(js_sensor, sig)
+    {
+        int idx = catalog_sensor_find(t, js_sensor->string);
+        const char *dir = cJSON_IsString(js_sensor) ? js_sensor->valuestring : "";
+        int sign = strcmp(dir, "up") == 0       ? 1
+                   : strcmp(dir, "down") == 0   ? -1
+                   : strcmp(dir, "steady") == 0 ? 0
+                                                : 2;
+        if (idx < 0 || t->sensors[idx].is_text || sign == 2 || (k_first(f) && sign == 0)) {
+            fail(err, len, "%s: type %s fault %s: signature %s: %s", file, t->name, f->name,
+                 js_sensor->string,
+                 idx < 0     ? "no such numeric sensor"
+                 : sign == 2 ? "must be \"up\", \"down\" or \"steady\""
+                             : "the first sensor must move (\"up\" or \"down\")");
+            return -1;
+        }
+        f->signature[f->signature_count] = idx;
+        f->signature_dir[f->signature_count++] = sign;
+    }
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(js, "compensate");
+    f->compensate = jp && cJSON_IsString(jp) ? catalog_sensor_find(t, jp->valuestring) : -1;
+    if (jp && (f->compensate < 0 || t->sensors[f->compensate].is_text)) {
+        fail(err, len, "%s: type %s fault %s: \"compensate\" must name a numeric sensor", file,
+             t->name, f->name);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file, char *err,
                       size_t len)
 {
@@ -262,6 +330,8 @@ static int parse_type(const cJSON *jt, struct catalog_type *t, const char *file,
         }
         snprintf(f->description, sizeof f->description, "%s",
                  cJSON_IsString(fd) ? fd->valuestring : "");
+        if (parse_fault_maintenance(t, f, js, file, err, len) < 0)
+            return -1;
         t->fault_count++;
     }
     return 0;

@@ -43,9 +43,25 @@ struct catalog_sensor {
     bool safety_critical; /* its alarm limit is a safety matter: the alarm is critical */
 };
 
+#define CATALOG_SIGNATURE_MAX 4
+
+/* A fault mode and the maintenance that answers it (core/maint.h builds the plan from these). */
 struct catalog_fault {
     char name[CATALOG_NAME_MAX]; /* "bearing_wear" */
     char description[160];
+    char component[CATALOG_NAME_MAX]; /* the part it wears: "bearings", "strainer"; "" if none */
+    char action[16];                  /* what fixes it: "inspect", "replace", "clean", "adjust" */
+    double lead_time_h;               /* hours that action needs before it can be done (parts,
+                                         people, a stop); 0 when the catalog gives none */
+    /* The sensors the fault moves and the way it moves them (+1 up, -1 down; 0 "steady": one it
+     * leaves alone, which tells it from a look-alike), the first the clearest; how a machine's
+     * drift is matched to its fault mode. */
+    int signature_count;
+    int signature[CATALOG_SIGNATURE_MAX];
+    int signature_dir[CATALOG_SIGNATURE_MAX];
+    /* A sensor whose own drift is taken off the signature sensors' (same unit: the cooling
+     * tower's approach is water out minus wet bulb); -1 when none. */
+    int compensate;
 };
 
 struct catalog_type {

@@ -6,6 +6,7 @@
 #include "detect.h"
 #include "health.h"
 #include "clock.h"
+#include "maint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +55,8 @@ struct twin_machine {
     uint64_t alarms_raised;
     struct detect_machine *detect; /* detector stack, created on the first value */
     struct health *health;
-    int alarm_sensors; /* sensors in TWIN_ALARM */
+    int64_t next_status_ms; /* plant time of its next EVENT_STATUS */
+    int alarm_sensors;      /* sensors in TWIN_ALARM */
     int warn_sensors;
     bool offline; /* its source said it died (SAMPLE_OFFLINE); cleared by the next reading */
 };
@@ -85,6 +87,7 @@ struct engine {
     int merged_count;
     int event_count;
     struct alarm_manager *alarms;
+    struct maint *maint;
 
     pthread_t thread;
     bool running;
@@ -216,6 +219,13 @@ static void emit(struct engine *e, const struct event *ev)
 {
     if (e->event_count < ENGINE_EVENTS_MAX)
         e->events[e->event_count++] = *ev;
+    if (e->maint && ev->kind == EVENT_ANOMALY)
+        maint_on_event(e->maint, ev);
+}
+
+void engine_set_maint(struct engine *e, struct maint *m)
+{
+    e->maint = m;
 }
 
 void engine_set_alarms(struct engine *e, struct alarm_manager *m)
@@ -465,6 +475,8 @@ static void detect_sample(struct engine *e, struct twin_machine *tm, int mi,
     detect_machine_update(tm->detect, s->sensor, s->u.value, s->ts_ms, &r);
     tm->sensors[s->sensor].anomaly = r.score;
     health_update(tm->health, s->sensor, s->u.value, s->ts_ms);
+    if (e->maint)
+        maint_on_sample(e->maint, mi, s->sensor, s->u.value, s->ts_ms);
     struct event ev;
     if (r.emit) {
         detect_machine_event(tm->detect, mi, m->id, s->sensor, s->ts_ms, &ev);
@@ -494,6 +506,88 @@ static void twin_mark_changed(struct engine *e, struct twin_machine *tm, int mi)
         e->dirty_cap = cap;
     }
     e->dirty[e->dirty_count++] = mi;
+}
+
+/* Wall seconds without a sample before a machine is stale. A plant slowed below real time
+ * (or paused, a speed of almost nothing) samples less often in wall time, so the limit stretches
+ * with it; at real time and faster it is the configured one. */
+static double stale_after_wall_s(const struct engine *e)
+{
+    double speed = atomic_load(&((struct engine *)e)->speed);
+    if (speed > 0 && speed < 1)
+        return e->opt.stale_after_s / speed;
+    return e->opt.stale_after_s;
+}
+
+static void status_event(struct engine *e, int mi, int64_t now, bool stale)
+{
+    const struct twin_machine *tm = &e->machines[mi];
+    const struct catalog_machine *m = catalog_machine_at(e->cat, mi);
+    int state = tm->alarm_sensors ? TWIN_ALARM : tm->warn_sensors ? TWIN_WARN : TWIN_OK;
+    int run = maint_run_sensor(m->type);
+    double run_value =
+        run >= 0 && run < tm->sensor_cap && tm->sensors[run].count ? tm->sensors[run].last : NAN;
+    struct event ev = {.kind = EVENT_STATUS, .ts_ms = now, .machine = mi, .sensor = -1};
+    snprintf(ev.machine_id, sizeof ev.machine_id, "%s", m->id);
+    ev.state = maint_status_of(m->type, stale ? TWIN_STALE : state, run_value);
+    ev.value = NAN;
+    ev.maint.rul_hours = NAN;
+    if (tm->health) {
+        struct health_estimate h;
+        health_get(tm->health, &h);
+        ev.value = h.health;
+        ev.maint.rul_hours = h.rul_hours;
+    }
+    ev.score =
+        tm->detect && !detect_machine_warming(tm->detect) ? detect_machine_score(tm->detect) : NAN;
+    emit(e, &ev);
+}
+
+/* Once a minute of the machine's own clock: its status, and its plan judged again. */
+static void maint_minute(struct engine *e, struct twin_machine *tm, int mi, int64_t ts_ms)
+{
+    if (!e->maint || ts_ms < tm->next_status_ms)
+        return;
+    tm->next_status_ms = (ts_ms / 60000 + 1) * 60000;
+    status_event(e, mi, ts_ms, false);
+    if (!tm->health)
+        return;
+    struct health_estimate h;
+    health_get(tm->health, &h);
+    struct event out[MAINT_ACTIONS_MAX * 2];
+    int k = maint_assess(e->maint, mi, &h, ts_ms, out, MAINT_ACTIONS_MAX * 2);
+    for (int j = 0; j < k; j++)
+        emit(e, &out[j]);
+}
+
+/* Machines gone quiet (stale by the wall clock, as in the snapshot) are recorded stale once a
+ * plant minute; work marked done restarts its machine's health baseline. */
+static void maint_feed(struct engine *e, double wall)
+{
+    if (!e->maint)
+        return;
+    int n = catalog_machine_count(e->cat);
+    n = n < e->capacity ? n : e->capacity;
+    /* a simulation at full speed only ever waits for the queue: its machines are never stale */
+    bool racing = atomic_load(&e->speed) == 0 && strcmp(e->opt.mode, "DEMO") == 0;
+    for (int i = 0; e->sim_time_ms && !e->input_ended && !racing && i < n; i++) {
+        struct twin_machine *tm = &e->machines[i];
+        if (wall - tm->last_wall > stale_after_wall_s(e) && e->sim_time_ms >= tm->next_status_ms) {
+            tm->next_status_ms = (e->sim_time_ms / 60000 + 1) * 60000;
+            status_event(e, i, e->sim_time_ms, true);
+        }
+    }
+    struct event done;
+    int mi;
+    while (maint_take_done(e->maint, &done, &mi) == 1) {
+        if (mi < 0 || mi >= e->capacity)
+            continue;
+        pthread_mutex_lock(&e->state_lock);
+        health_free(e->machines[mi].health);
+        e->machines[mi].health = NULL; /* created again on the next sample: a fresh baseline */
+        pthread_mutex_unlock(&e->state_lock);
+        emit(e, &done);
+    }
 }
 
 static void process_one(struct engine *e, const struct sample *s, double wall)
@@ -545,6 +639,7 @@ static void process_one(struct engine *e, const struct sample *s, double wall)
     if (!cs->is_text)
         limit_update(e, tm, (int)s->machine, s->sensor, cs, ts);
     detect_sample(e, tm, (int)s->machine, m, s);
+    maint_minute(e, tm, (int)s->machine, s->ts_ms);
 }
 
 /* Hands the sinks the readings of a batch: the offline markers are the engine's alone, so the
@@ -574,6 +669,7 @@ void engine_process(struct engine *e, const struct sample *s, size_t n)
     e->samples_total += n - offline;
     pthread_mutex_unlock(&e->state_lock);
     engine_to_sinks(e, s, n);
+    maint_feed(e, wall);
     alarms_feed(e);
     flush_events(e);
 }
@@ -600,16 +696,6 @@ static void snapshot_sensor_fill(struct twin_sensor *ts, struct snapshot_sensor 
     out->max = ts->max;
 }
 
-/* Wall seconds without a sample before a machine is stale. A plant slowed below real time
- * (or paused, a speed of almost nothing) samples less often in wall time, so the limit stretches
- * with it; at real time and faster it is the configured one. */
-static double stale_after_wall_s(const struct engine *e)
-{
-    double speed = atomic_load(&((struct engine *)e)->speed);
-    if (speed > 0 && speed < 1)
-        return e->opt.stale_after_s / speed;
-    return e->opt.stale_after_s;
-}
 
 /* A machine with no samples for longer than the stale limit (or none yet, or its source said it
  * died: SAMPLE_OFFLINE). Once the producers
@@ -776,7 +862,8 @@ static void *engine_main(void *arg)
         size_t n = queue_pop(e->q, batch, ENGINE_BATCH, 50);
         if (n) {
             engine_process(e, batch, n);
-        } else if (e->alarms) { /* idle: operator actions still reach the sinks */
+        } else if (e->alarms || e->maint) { /* idle: operator actions still reach the sinks */
+            maint_feed(e, clock_monotonic_s());
             alarms_feed(e);
             flush_events(e);
         }

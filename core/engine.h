@@ -95,6 +95,12 @@ int engine_add_sink(struct engine *e, const struct engine_sink *sink);
  * limit and anomaly events feed it, the plant clock ticks it, and its EVENT_ALARM records
  * (process changes and operator actions) go to the sinks. See core/alarm.h. */
 void engine_set_alarms(struct engine *e, struct alarm_manager *m);
+/* Hands the engine a maintenance planner, before engine_start (NULL: none). On the engine thread
+ * it sees every value and anomaly event, judges each machine's plan once a plant minute, and its
+ * EVENT_MAINT records go to the sinks, with an EVENT_STATUS per machine a plant minute. A done
+ * action restarts the machine's health baseline (and the CNC's tool RUL). See core/maint.h. */
+struct maint;
+void engine_set_maint(struct engine *e, struct maint *m);
 int engine_start(struct engine *e);
 /* Drains what is queued, stops the thread. Safe to call twice. */
 void engine_stop(struct engine *e);

@@ -19,6 +19,8 @@
 #include "queue.h"
 #include "clock.h"
 #include "json_escape.h"
+#include "maint.h"
+#include "report.h"
 #include "sparkplug.h"
 
 #define MQTT_PUBLISH_SAMPLE_QUEUE (1u << 16)
@@ -54,6 +56,10 @@ struct mqtt_publisher {
     double last_snapshot_wall;
 
     _Atomic uint64_t n_telemetry, n_states, n_anomalies, n_reports, n_refused;
+    _Atomic uint64_t n_plans, n_daily;
+    struct maint *maint;
+    char report_db[1024];
+    int64_t report_hour; /* plant hour of the last daily report publication; 0: none yet */
 
     /* Sparkplug B edge node; everything but spb_rebirth belongs to the publisher thread. */
     bool spb;
@@ -209,6 +215,8 @@ struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *op
     p->qos = opt->qos;
     p->cat = cat;
     p->engine = engine;
+    p->maint = opt->maint;
+    snprintf(p->report_db, sizeof p->report_db, "%s", opt->report_db ? opt->report_db : "");
     p->telemetry = !mqtt_publish_loops_back(opt);
     pthread_mutex_init(&p->ev_lock, NULL);
     p->cap = catalog_max_machines(cat);
@@ -253,7 +261,8 @@ static void mqtt_publish_on_samples(void *ctx, const struct sample *s, size_t n)
 static void mqtt_publish_on_event(void *ctx, const struct event *ev)
 {
     struct mqtt_publisher *p = ctx;
-    if (ev->kind != EVENT_ANOMALY && ev->kind != EVENT_LIMIT)
+    if (ev->kind != EVENT_ANOMALY && ev->kind != EVENT_LIMIT &&
+        !(ev->kind == EVENT_MAINT && p->maint))
         return;
     pthread_mutex_lock(&p->ev_lock);
     if (p->ev_count < MQTT_PUBLISH_EVENTS_MAX) {
@@ -450,6 +459,51 @@ static int mqtt_publish_event_json(struct mqtt_publisher *p, const struct event 
     return o.overflow ? -1 : (int)o.off;
 }
 
+/* The machine's whole plan, retained, so a late subscriber sees what is to do now. */
+static void mqtt_publish_plan(struct mqtt_publisher *p, int machine, int64_t ts_ms)
+{
+    char *json = maint_plan_json(p->maint, machine, ts_ms);
+    char topic[300], id[CATALOG_NAME_MAX];
+    mqtt_publish_level(catalog_machine_at(p->cat, machine)->id, id, sizeof id);
+    snprintf(topic, sizeof topic, "%s/maintenance/%s", p->prefix, id);
+    mqtt_publish_send(p, topic, json, json ? (int)strlen(json) : -1, true, &p->n_plans);
+    free(json);
+}
+
+static void mqtt_publish_day_report(struct mqtt_publisher *p, int64_t day, int64_t to_ms)
+{
+    struct report_options o = {
+        .db_path = p->report_db, .from_ms = day, .to_ms = to_ms, .cat = p->cat};
+    char err[256], date[32], topic[300];
+    char *json = report_build_json(&o, err, sizeof err);
+    clock_format_iso8601(day, date, sizeof date);
+    snprintf(topic, sizeof topic, "%s/reports/daily/%.10s", p->prefix, date);
+    mqtt_publish_send(p, topic, json, json ? (int)strlen(json) : -1, true, &p->n_daily);
+    free(json);
+}
+
+/* The plant day's maintenance report from the history file, retained: the day so far once a
+ * plant hour and when the publisher stops (final: the recorder has flushed by then), the whole
+ * day once it is over. */
+static void mqtt_publish_daily(struct mqtt_publisher *p, int64_t plant_ms, bool final)
+{
+    const int64_t day_ms = 86400000, hour_ms = 3600000;
+    int64_t hour = plant_ms - plant_ms % hour_ms, day = plant_ms - plant_ms % day_ms;
+    if (!p->report_db[0] || plant_ms <= 0)
+        return;
+    if (final) {
+        mqtt_publish_day_report(p, day, plant_ms + 1);
+        return;
+    }
+    if (hour <= p->report_hour)
+        return;
+    if (p->report_hour && p->report_hour - p->report_hour % day_ms < day)
+        mqtt_publish_day_report(p, p->report_hour - p->report_hour % day_ms, day);
+    if (p->report_hour)
+        mqtt_publish_day_report(p, day, hour);
+    p->report_hour = hour;
+}
+
 static void mqtt_publish_events(struct mqtt_publisher *p)
 {
     for (;;) {
@@ -468,6 +522,10 @@ static void mqtt_publish_events(struct mqtt_publisher *p)
             const struct event *ev = &p->ev_batch[i];
             if (ev->machine < 0 || ev->machine >= catalog_machine_count(p->cat))
                 continue;
+            if (ev->kind == EVENT_MAINT) {
+                mqtt_publish_plan(p, ev->machine, ev->ts_ms);
+                continue;
+            }
             mqtt_publish_machine_topic(p, ev->machine, "anomaly", topic, sizeof topic);
             mqtt_publish_send(p, topic, p->buf, mqtt_publish_event_json(p, ev), false,
                               &p->n_anomalies);
@@ -582,9 +640,10 @@ static void mqtt_publish_report(struct mqtt_publisher *p, int i, const struct sn
         p->report_wall[i] = now;
 }
 
-static void mqtt_publish_snapshot(struct mqtt_publisher *p, double now)
+static void mqtt_publish_snapshot(struct mqtt_publisher *p, double now, bool final)
 {
     engine_snapshot(p->engine, p->snap);
+    mqtt_publish_daily(p, p->snap->sim_time_ms, final);
     int n = p->snap->machine_count < p->cap ? p->snap->machine_count : p->cap;
     for (int i = 0; i < n; i++) {
         const struct snapshot_machine *sm = &p->snap->machines[i];
@@ -621,7 +680,7 @@ static void *mqtt_publish_thread(void *arg)
         double now = clock_monotonic_s();
         if (now - p->last_snapshot_wall >= 1.0 || (stopping && n == 0)) {
             p->last_snapshot_wall = now;
-            mqtt_publish_snapshot(p, now);
+            mqtt_publish_snapshot(p, now, stopping && n == 0);
         }
         if (stopping && n == 0)
             break;
@@ -688,6 +747,8 @@ void mqtt_publish_get_stats(struct mqtt_publisher *p, struct mqtt_publish_stats 
     out->states = atomic_load(&p->n_states);
     out->anomalies = atomic_load(&p->n_anomalies);
     out->reports = atomic_load(&p->n_reports);
+    out->plans = atomic_load(&p->n_plans);
+    out->daily_reports = atomic_load(&p->n_daily);
     out->dropped =
         atomic_load(&p->n_refused) + atomic_load(&p->ev_dropped) + queue_drops(p->samples);
 }
@@ -702,11 +763,13 @@ void mqtt_publish_headless_json(void *publisher, char *out, size_t len)
     snprintf(out, len,
              ",\"publish\":{\"state\":\"%s\",\"attempt\":%d,\"telemetry_enabled\":%s,"
              "\"telemetry\":%llu,\"states\":%llu,\"anomalies\":%llu,\"reports\":%llu,"
-             "\"dropped\":%llu,\"format\":\"%s\",\"births\":%llu,\"rebirth_requests\":%llu}",
+             "\"dropped\":%llu,\"format\":\"%s\",\"births\":%llu,\"rebirth_requests\":%llu,"
+             "\"plans\":%llu,\"daily_reports\":%llu}",
              mqtt_state_name(st.state), st.attempt, p->telemetry ? "true" : "false",
              (unsigned long long)ps.telemetry, (unsigned long long)ps.states,
              (unsigned long long)ps.anomalies, (unsigned long long)ps.reports,
              (unsigned long long)ps.dropped, p->spb ? "sparkplug" : "json",
              (unsigned long long)atomic_load(&p->n_births),
-             (unsigned long long)atomic_load(&p->n_rebirth_requests));
+             (unsigned long long)atomic_load(&p->n_rebirth_requests), (unsigned long long)ps.plans,
+             (unsigned long long)ps.daily_reports);
 }

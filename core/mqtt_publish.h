@@ -7,6 +7,8 @@
  *   P/<type>/<id>/state      twin state (status, health, RUL, anomaly), retained, on change
  *   P/<type>/<id>/anomaly    anomaly and limit events
  *   P/reports/<id>           periodic analytics report, retained
+ *   P/maintenance/<id>       the machine's maintenance plan (maint_plan_json), retained, on change
+ *   P/reports/daily/<date>   the maintenance report of a plant day (core/report.h), retained
  * (alarms, P/alarms/<machine_id>/<condition>, are core/alarm_sync.h's.)
  *
  * It is an engine sink: on_samples and on_event run on the engine thread and only copy into
@@ -47,6 +49,8 @@ struct mqtt_publish_options {
     bool sparkplug;
     const char *sparkplug_group; /* --sparkplug-group; NULL or "": "twintop" */
     const char *sparkplug_node;  /* --sparkplug-node; NULL or "": "demo" */
+    struct maint *maint;         /* the maintenance plan to publish; NULL: none */
+    const char *report_db;       /* history file for the daily report; NULL or "": none */
 };
 
 /* Publishes to opt->url with its own connection. When the feed is attached to the same broker
@@ -67,6 +71,7 @@ bool mqtt_publish_telemetry_enabled(const struct mqtt_publisher *p);
 
 struct mqtt_publish_stats {
     uint64_t telemetry, states, anomalies, reports; /* messages handed to the connection */
+    uint64_t plans, daily_reports;
     uint64_t dropped; /* samples or events that did not fit, or messages refused */
 };
 void mqtt_publish_get_stats(struct mqtt_publisher *p, struct mqtt_publish_stats *out);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* The history recorder: one SQLite writer thread, batched transactions, rollups, retention. */
 #include "store.h"
+#include "maint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -50,6 +52,9 @@ enum store_stmt {
     STMT_PRUNE_ROLLUP,
     STMT_PRUNE_ANOMALY,
     STMT_PRUNE_ALARM_EVENT,
+    STMT_PRUNE_STATUS,
+    STMT_INSERT_STATUS,
+    STMT_INSERT_MAINT,
     STMT_UPDATE_RUN,
     STMT_COUNT
 };
@@ -85,6 +90,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
                            " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
     [STMT_PRUNE_ALARM_EVENT] = "DELETE FROM alarm_events WHERE id IN (SELECT id FROM alarm_events"
                                " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
+    [STMT_PRUNE_STATUS] = "DELETE FROM machine_status WHERE id IN (SELECT id FROM machine_status"
+                          " WHERE ts_ms < ?1 ORDER BY ts_ms LIMIT 500)",
+    [STMT_INSERT_STATUS] = "INSERT INTO machine_status(run, ts_ms, machine_id, state, health,"
+                           " rul_hours, anomaly) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_INSERT_MAINT] =
+        "INSERT INTO maint_actions(run, ts_ms, machine_id, fault, component, action, change,"
+        " urgency, first_recommended_ms, due_ms, due_earliest_ms, due_latest_ms, rul_hours, sensor,"
+        " evidence, operator, host, wall_ts_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [STMT_UPDATE_RUN] = "UPDATE runs SET ended_wall_ms = ?2, samples = samples + ?5,"
                         " first_ts_ms = coalesce(min(first_ts_ms, ?3), ?3),"
                         " last_ts_ms = coalesce(max(last_ts_ms, ?4), ?4) WHERE id = ?1",
@@ -516,10 +530,74 @@ static int store_insert_samples(struct store *st, size_t n, uint64_t *inserted)
     return SQLITE_OK;
 }
 
+static void bind_real_or_null(sqlite3_stmt *q, int i, double v)
+{
+    if (isfinite(v))
+        sqlite3_bind_double(q, i, v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static void bind_time_or_null(sqlite3_stmt *q, int i, int64_t ms)
+{
+    if (ms)
+        sqlite3_bind_int64(q, i, ms);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static sqlite3_stmt *store_bind_status(struct store *st, const struct event *e)
+{
+    sqlite3_stmt *q = st->stmt[STMT_INSERT_STATUS];
+    sqlite3_bind_int64(q, 1, atomic_load(&st->run_id));
+    sqlite3_bind_int64(q, 2, e->ts_ms);
+    sqlite3_bind_text(q, 3, e->machine_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, maint_status_name(e->state), -1, SQLITE_STATIC);
+    bind_real_or_null(q, 5, e->value);
+    bind_real_or_null(q, 6, e->maint.rul_hours);
+    bind_real_or_null(q, 7, e->score);
+    return q;
+}
+
+static sqlite3_stmt *store_bind_maint(struct store *st, const struct event *e)
+{
+    sqlite3_stmt *q = st->stmt[STMT_INSERT_MAINT];
+    const struct event_maint *m = &e->maint;
+    bool done = strcmp(e->detector, "done") == 0;
+    sqlite3_bind_int64(q, 1, atomic_load(&st->run_id));
+    sqlite3_bind_int64(q, 2, e->ts_ms);
+    sqlite3_bind_text(q, 3, e->machine_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, m->fault, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, m->component, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, m->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, e->detector, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, maint_urgency_name(e->priority), -1, SQLITE_STATIC);
+    bind_time_or_null(q, 9, m->first_ms);
+    bind_time_or_null(q, 10, m->due_ms);
+    bind_time_or_null(q, 11, m->due_lo_ms);
+    bind_time_or_null(q, 12, m->due_hi_ms);
+    bind_real_or_null(q, 13, m->rul_hours);
+    sqlite3_bind_text(q, 14, e->sensor_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 15, e->reason, -1, SQLITE_STATIC);
+    if (done) {
+        sqlite3_bind_text(q, 16, m->who, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 17, m->host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 18, (int64_t)e->value);
+    } else {
+        for (int i = 16; i <= 18; i++)
+            sqlite3_bind_null(q, i);
+    }
+    return q;
+}
+
 static int store_insert_event(struct store *st, const struct event *e)
 {
     sqlite3_stmt *q;
-    if (e->kind == EVENT_ALARM) {
+    if (e->kind == EVENT_STATUS) {
+        q = store_bind_status(st, e);
+    } else if (e->kind == EVENT_MAINT) {
+        q = store_bind_maint(st, e);
+    } else if (e->kind == EVENT_ALARM) {
         q = st->stmt[STMT_INSERT_ALARM_EVENT];
         sqlite3_bind_int64(q, 1, e->ts_ms);
         sqlite3_bind_text(q, 2, e->machine_id, -1, SQLITE_STATIC);
@@ -629,7 +707,7 @@ static int store_prune(struct store *st, size_t batch)
                     return rc;
             }
         }
-        for (int k = STMT_PRUNE_ANOMALY; k <= STMT_PRUNE_ALARM_EVENT; k++) {
+        for (int k = STMT_PRUNE_ANOMALY; k <= STMT_PRUNE_STATUS; k++) {
             sqlite3_stmt *q = st->stmt[k];
             sqlite3_bind_int64(q, 1, cutoff);
             int rc = sqlite3_step(q);
@@ -776,7 +854,7 @@ static void store_on_event(void *ctx, const struct event *ev)
 {
     struct store *st = ctx;
     /* Anomalies, and alarm changes except value-only updates (they would flood the log). */
-    if (ev->kind != EVENT_ANOMALY &&
+    if (ev->kind != EVENT_ANOMALY && ev->kind != EVENT_MAINT && ev->kind != EVENT_STATUS &&
         !(ev->kind == EVENT_ALARM && strcmp(ev->detector, "update") != 0))
         return;
     pthread_mutex_lock(&st->ev_lock);

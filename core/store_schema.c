@@ -21,7 +21,8 @@ int store_window_find(const char *name)
  * samples only); version 2 adds rollups and anomalies and backfills the rollups from raw data;
  * version 3 adds the alarm change log; version 4 adds runs: every sensor row, anomaly and alarm
  * change belongs to one run, so two runs that record the same plant time get different raw keys.
- * What an older file holds becomes run 1, "legacy". */
+ * What an older file holds becomes run 1, "legacy". Version 5 adds the maintenance record: each
+ * machine's status once a plant minute (availability, health, RUL) and the plan's log. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE IF NOT EXISTS machines("
     "  id INTEGER PRIMARY KEY,"
@@ -130,6 +131,38 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  JOIN machines m ON m.id = s.machine;"
     "ALTER TABLE anomalies ADD COLUMN run INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE alarm_events ADD COLUMN run INTEGER NOT NULL DEFAULT 1;",
+
+    "CREATE TABLE IF NOT EXISTS machine_status("
+    "  id INTEGER PRIMARY KEY,"
+    "  run INTEGER NOT NULL DEFAULT 1,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  machine_id TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  health REAL,"
+    "  rul_hours REAL,"
+    "  anomaly REAL);"
+    "CREATE INDEX IF NOT EXISTS machine_status_ts ON machine_status(machine_id, ts_ms, state);"
+    "CREATE TABLE IF NOT EXISTS maint_actions("
+    "  id INTEGER PRIMARY KEY,"
+    "  run INTEGER NOT NULL DEFAULT 1,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  machine_id TEXT NOT NULL,"
+    "  fault TEXT NOT NULL,"
+    "  component TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  change TEXT NOT NULL,"
+    "  urgency TEXT NOT NULL,"
+    "  first_recommended_ms INTEGER,"
+    "  due_ms INTEGER,"
+    "  due_earliest_ms INTEGER,"
+    "  due_latest_ms INTEGER,"
+    "  rul_hours REAL,"
+    "  sensor TEXT NOT NULL DEFAULT '',"
+    "  evidence TEXT NOT NULL DEFAULT '',"
+    "  operator TEXT,"
+    "  host TEXT,"
+    "  wall_ts_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS maint_actions_ts ON maint_actions(ts_ms);",
 };
 
 static int schema_version(sqlite3 *db, int *version)

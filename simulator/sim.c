@@ -32,6 +32,9 @@ struct sim_thread {
     int inject_list_index; /* entry of sim->faults to complete with the onset */
     char inject_fault[CATALOG_NAME_MAX];
     double inject_ttf_s;
+    /* Repair request slot: written under sim->lock by simulator_repair, taken by the thread. */
+    _Atomic bool repair_pending;
+    char repair_fault[CATALOG_NAME_MAX];
     struct sample batch[SIM_BATCH];
 };
 
@@ -169,10 +172,33 @@ static void take_injection(struct simulator *s, struct sim_thread *t)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Takes a pending repair: the named fault's runs that have begun end at the machine's clock. */
+static void take_repair(struct simulator *s, struct sim_thread *t)
+{
+    pthread_mutex_lock(&s->lock);
+    double now = t->m.t_s;
+    int model = sim_machine_fault_index(&t->m, t->repair_fault);
+    for (int k = 0; k < t->m.fault_count; k++) {
+        struct sim_fault_run *f = &t->m.faults[k];
+        if (f->model_fault == model && f->onset_s <= now && f->repair_s > now)
+            f->repair_s = now;
+    }
+    for (int k = 0; k < s->faults->fault_count; k++) {
+        struct simulator_fault *f = &s->faults->faults[k];
+        if (f->machine == t->m.index && strcmp(f->fault, t->repair_fault) == 0 &&
+            f->onset_s <= now && f->repair_s > now)
+            f->repair_s = now;
+    }
+    atomic_store(&t->repair_pending, false);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static size_t thread_tick(struct simulator *s, struct sim_thread *t, struct sample *out)
 {
     if (atomic_load_explicit(&t->inject_pending, memory_order_acquire))
         take_injection(s, t);
+    if (atomic_load_explicit(&t->repair_pending, memory_order_acquire))
+        take_repair(s, t);
     size_t n = sim_machine_tick(&t->m, out);
     atomic_store_explicit(&t->clock_ms, t->m.t_ms, memory_order_relaxed);
     return n;
@@ -349,6 +375,22 @@ int simulator_inject_fault(struct simulator *s, int machine, const char *fault, 
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+int simulator_repair(struct simulator *s, int machine, const char *fault, char *err, size_t errlen)
+{
+    struct sim_thread *t = thread_of(s, machine);
+    if (!t || !fault || sim_machine_fault_index(&t->m, fault) < 0) {
+        snprintf(err, errlen, "%s: no simulated fault mode %s",
+                 t ? catalog_machine_at(s->cat, machine)->id : "unknown machine",
+                 fault ? fault : "(none)");
+        return -1;
+    }
+    pthread_mutex_lock(&s->lock);
+    snprintf(t->repair_fault, sizeof t->repair_fault, "%s", fault);
+    atomic_store_explicit(&t->repair_pending, true, memory_order_release);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
 }
 
 int simulator_fault_count(const struct simulator *s)

@@ -41,6 +41,10 @@ bool simulator_finished(const struct simulator *s);
  * next tick. Returns 0, or -1 with a message (unknown machine or fault mode, too many faults). */
 int simulator_inject_fault(struct simulator *s, int machine, const char *fault, double ttf_s,
                            char *err, size_t errlen);
+/* Maintenance done: every run of the named fault on machine that has begun ends at the machine's
+ * next tick, as a scenario's repair_s does (the fault list shows the repair time). Thread-safe.
+ * Returns 0, or -1 with a message when the machine has no such simulated fault mode. */
+int simulator_repair(struct simulator *s, int machine, const char *fault, char *err, size_t errlen);
 void simulator_set_speed(struct simulator *s, double speed);
 double simulator_speed(const struct simulator *s);
 

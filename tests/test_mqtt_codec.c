@@ -367,7 +367,7 @@ static void test_sparkplug_group_and_node_become_area_and_line(void **state)
     int len = sparkplug_encode_node_birth(1, 1000, buf, sizeof buf);
     assert_true(sparkplug_decode(sp, "spBv1.0/Plant_A/NBIRTH/Edge_3", buf, (size_t)len, 1000,
                                  f->out, 256) >= 0);
-    len = sparkplug_encode_device_birth(f->cat, 0, NULL, 1, 1000, buf, sizeof buf);
+    len = sparkplug_encode_device_birth(f->cat, 0, NULL, NULL, 1, 1000, buf, sizeof buf);
     assert_true(sparkplug_decode(sp, "spBv1.0/Plant_A/DBIRTH/Edge_3/PUMP_9", buf, (size_t)len, 1000,
                                  f->out, 256) >= 0);
     struct sample smp = {.ts_ms = 1000, .machine = 0, .sensor = 0, .kind = SAMPLE_VALUE};

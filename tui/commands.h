@@ -6,4 +6,5 @@ int cmd_export(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 #endif

@@ -27,6 +27,7 @@ struct tui_player {
 
 struct alarm_manager;
 struct store;
+struct maint;
 
 /* A producer's status for the header (the MQTT feed: connected, reconnecting (attempt n) with
  * the last error, received and rejected counts). line may be NULL. */
@@ -44,6 +45,7 @@ struct tui_context {
     struct alarm_manager *alarms; /* NULL when there is none (replay); see core/alarm.h */
     struct store *store; /* the history recorder, NULL with --no-db or in replay; core/store.h */
     struct tui_status feed_status; /* --mqtt: the broker's state for the header */
+    struct maint *maint;           /* the maintenance plan, NULL in replay; see core/maint.h */
 };
 
 #endif

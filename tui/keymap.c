@@ -15,6 +15,7 @@
 #include "view_detail.h"
 #include "view_fleet.h"
 #include "view_overview.h"
+#include "view_plan.h"
 
 #define KEY_ESC 27
 #define CTRL(c) ((c) & 0x1f)
@@ -23,6 +24,7 @@
 #define HELP KEY_BINDING_IN(VIEW_HELP)
 #define ALARMS KEY_BINDING_IN(VIEW_ALARMS)
 #define FLEET KEY_BINDING_IN(VIEW_FLEET)
+#define PLAN KEY_BINDING_IN(VIEW_PLAN)
 
 static int key_quit(struct screen *s, int arg)
 {
@@ -220,6 +222,16 @@ static const struct key_binding rows[] = {
     {{'g'}, "g", FLEET, view_fleet_group, 0, "group the machines by area, or not", NULL},
     {{KEY_ENTER, '\r', '\n'}, "Enter", FLEET, view_fleet_open, 0,
      "detail of the selected machine", NULL},
+    {{KEY_UP, 'k'}, "Up k", PLAN, view_plan_move, -1, "select the action above", NULL},
+    {{KEY_DOWN, 'j'}, "Down j", PLAN, view_plan_move, 1, "select the action below", NULL},
+    {{KEY_PPAGE}, "PgUp", PLAN, view_plan_move, -10, "ten actions up", NULL},
+    {{KEY_NPAGE}, "PgDn", PLAN, view_plan_move, 10, "ten actions down", NULL},
+    {{KEY_HOME}, "Home", PLAN, view_plan_move, -10000, "the first (soonest due) action", NULL},
+    {{KEY_END}, "End", PLAN, view_plan_move, 10000, "the last action", NULL},
+    {{KEY_ENTER, '\r', '\n'}, "Enter", PLAN, view_plan_open, 0,
+     "detail of the action's machine, on its evidence sensor", NULL},
+    {{'d'}, "d", PLAN, view_plan_done, 0,
+     "mark the selected action done (asks for a note; recorded in the audit trail)", NULL},
 };
 
 #define ROWS (sizeof rows / sizeof rows[0])

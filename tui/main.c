@@ -27,6 +27,7 @@
 #include "alarm_notify.h"
 #include "mqtt.h"
 #include "alarm_sync.h"
+#include "maint.h"
 #include "mqtt_publish.h"
 #include "queue.h"
 #include "sim.h"
@@ -74,6 +75,7 @@ struct app {
     struct alarm_manager *alarms;
     struct alarm_store *alarm_store;
     struct notify *notify;
+    struct maint *maint; /* the maintenance plan, judged by the engine */
 };
 
 /* The MQTT modules' options from the command line; the strings point into cfg. */
@@ -231,6 +233,28 @@ static int app_journal_open(struct app *app, struct store_options *so, char *err
     return 0;
 }
 
+/* Work marked done on a simulated machine repairs the fault it answers. */
+static void app_maint_done(void *ctx, int machine, const char *fault)
+{
+    struct app *app = ctx;
+    char why[200];
+    if (app->sim)
+        simulator_repair(app->sim, machine, fault, why, sizeof why);
+}
+
+static void maint_headless_json(void *ctx, char *out, size_t len)
+{
+    struct app *app = ctx;
+    struct maint_action plan[64];
+    int n = maint_plan(app->maint, plan, 64), by[4] = {0};
+    for (int i = 0; i < n; i++)
+        by[plan[i].urgency & 3]++;
+    snprintf(out, len,
+             ",\"maintenance\":{\"actions\":%d,\"by_urgency\":{\"low\":%d,\"medium\":%d,"
+             "\"high\":%d,\"critical\":%d}}",
+             n, by[0], by[1], by[2], by[3]);
+}
+
 static int app_open(struct app *app, char *err, size_t len)
 {
     app->cat = catalog_load(app->cfg.catalog, err, len);
@@ -248,6 +272,11 @@ static int app_open(struct app *app, char *err, size_t len)
             snprintf(err, len, "out of memory");
         return 1;
     }
+    app->maint = maint_create(app->cat, catalog_max_machines(app->cat), err, len);
+    if (!app->maint)
+        return 1;
+    engine_set_maint(app->engine, app->maint);
+    maint_set_done_hook(app->maint, app_maint_done, app);
     if (!app->cfg.no_db) {
         struct store_options so;
         store_options_default(&so);
@@ -294,6 +323,11 @@ static int app_open(struct app *app, char *err, size_t len)
         if (!app->alarm_sync)
             return 2;
     }
+    char report_db[CONFIG_PATH_MAX];
+    if (app->cfg.db_path[0])
+        snprintf(report_db, sizeof report_db, "%s", app->cfg.db_path);
+    else
+        config_default_db_path(report_db, sizeof report_db);
     if (app->cfg.publish_url[0]) {
         struct mqtt_publish_options po = {.conn = feed.conn,
                                           .url = app->cfg.publish_url,
@@ -303,7 +337,9 @@ static int app_open(struct app *app, char *err, size_t len)
                                           .sparkplug =
                                               strcmp(app->cfg.publish_format, "sparkplug") == 0,
                                           .sparkplug_group = app->cfg.sparkplug_group,
-                                          .sparkplug_node = app->cfg.sparkplug_node};
+                                          .sparkplug_node = app->cfg.sparkplug_node,
+                                          .maint = app->maint,
+                                          .report_db = app->cfg.no_db ? NULL : report_db};
         if (app->cfg.publish_format[0] && strcmp(app->cfg.publish_format, "json") != 0 &&
             !po.sparkplug) {
             snprintf(err, len, "--publish-format %s: expected json or sparkplug",
@@ -365,6 +401,7 @@ static void app_close(struct app *app)
     engine_destroy(app->engine);
     detect_leadtime_free(app->leadtime);
     alarm_manager_destroy(app->alarms);
+    maint_free(app->maint);
     queue_destroy(app->queue);
     catalog_free(app->cat);
 }
@@ -406,6 +443,7 @@ static int run_headless(struct app *app)
     if (app->alarm_sync)
         headless_add_extra(app->headless,
                            &(struct headless_extra){app->alarm_sync, alarm_sync_headless_json});
+    headless_add_extra(app->headless, &(struct headless_extra){app, maint_headless_json});
     if (app->leadtime) {
         struct headless_extra x = {.ctx = app->leadtime, .write = detect_leadtime_json};
         headless_add_extra(app->headless, &x);
@@ -447,6 +485,7 @@ static int run_console(struct app *app)
                            : (struct tui_player){0},
         .stop = (volatile int *)&stop_requested,
         .alarms = app->alarms,
+        .maint = app->maint,
         .store = app->store,
     };
     return tui_run(&ctx) == 0 ? 0 : 1;
@@ -527,6 +566,7 @@ static const struct command commands[] = {
     {"export", cmd_export, "history to CSV, JSON lines or an SQLite copy"},
     {"replay", cmd_replay, "replay recorded history through the engine and console"},
     {"runs", cmd_runs, "the recordings (runs) in a history file"},
+    {"report", cmd_report, "maintenance report of a period: availability, alarms, plan"},
     {"detect", cmd_detect, "anomaly scores for a CSV time series (NAB results format)"},
 };
 

@@ -11,6 +11,7 @@ const struct view_entry *const view_table[VIEW_COUNT] = {
     [VIEW_FLEET] = &view_fleet_entry,
     [VIEW_ALARMS] = &view_alarms_entry,
     [VIEW_DETAIL] = &view_detail_entry,
+    [VIEW_PLAN] = &view_plan_entry,
 };
 // clang-format on
 

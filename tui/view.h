@@ -16,8 +16,16 @@
 struct screen;
 
 /* The table's order is the order of the keys that select them (F1 help, F2 1 overview, 2 fleet,
- * F3 3 alarms, F4 detail) in the help screen. */
-enum view_id { VIEW_HELP, VIEW_OVERVIEW, VIEW_FLEET, VIEW_ALARMS, VIEW_DETAIL, VIEW_COUNT };
+ * F3 3 alarms, F4 detail, 4 plan) in the help screen. */
+enum view_id {
+    VIEW_HELP,
+    VIEW_OVERVIEW,
+    VIEW_FLEET,
+    VIEW_ALARMS,
+    VIEW_DETAIL,
+    VIEW_PLAN,
+    VIEW_COUNT
+};
 
 /* The view the console starts in and Esc leads back to. */
 #define VIEW_HOME VIEW_OVERVIEW
@@ -42,6 +50,7 @@ extern const struct view_entry view_overview_entry;
 extern const struct view_entry view_fleet_entry;
 extern const struct view_entry view_alarms_entry;
 extern const struct view_entry view_detail_entry;
+extern const struct view_entry view_plan_entry;
 
 /* Indexed by enum view_id. */
 extern const struct view_entry *const view_table[VIEW_COUNT];
