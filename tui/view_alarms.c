@@ -389,6 +389,62 @@ int view_alarms_toggle_hidden(struct screen *s, int arg)
     return SCREEN_REDRAW;
 }
 
+/* The unit of the alarm's sensor ("" for detector alarms or unknown machines). */
+static const char *alarm_unit(struct screen *s, const struct alarm_info *a)
+{
+    size_t len = strcspn(a->condition, ":");
+    for (int m = 0; m < s->machines; m++) {
+        if (strcmp(screen_machine_id(s, m), a->machine_id) != 0)
+            continue;
+        const struct catalog_type *t = screen_type(s, m);
+        for (int i = 0; i < catalog_sensor_count(t); i++)
+            if (strlen(t->sensors[i].name) == len &&
+                strncmp(t->sensors[i].name, a->condition, len) == 0)
+                return t->sensors[i].unit;
+    }
+    return "";
+}
+
+/* "crit FAN_001 vibration_mm_s hi 7.31 mm/s 2m ago": the newest highest-priority unacked alarm.
+ * alarm_list sorts by priority then newest first, so the first unacked row is the one. */
+static int named_alarm(struct screen *s, struct alarm_manager *m, char *buf, size_t len)
+{
+    static struct alarm_info rows[64];
+    int n = alarm_list(m, ALARM_LIST_CURRENT, NULL, rows, 64);
+    for (int i = 0; i < n; i++) {
+        const struct alarm_info *a = &rows[i];
+        if (a->acked)
+            continue;
+        char cond[ALARM_CONDITION_MAX], value[24];
+        snprintf(cond, sizeof cond, "%s", a->condition);
+        char *colon = strchr(cond, ':');
+        if (colon)
+            *colon = ' ';
+        widget_format_value(a->last_value, value, sizeof value);
+        int64_t since = a->active_since_ms ? a->active_since_ms : a->last_ts_ms;
+        int64_t now = s->snap && s->snap->sim_time_ms > since ? s->snap->sim_time_ms : since;
+        long age = (long)((now - since) / 1000);
+        const char *unit = alarm_unit(s, a);
+        char age_text[24];
+        if (age < 60)
+            snprintf(age_text, sizeof age_text, "%lds", age);
+        else if (age < 3600)
+            snprintf(age_text, sizeof age_text, "%ldm", age / 60);
+        else
+            snprintf(age_text, sizeof age_text, "%ldh%02ldm", age / 3600, age / 60 % 60);
+        return snprintf(buf, len, "%s %s %s %s%s%s %s ago  ", alarm_priority_name(a->priority),
+                        a->machine_id, cond, value, unit[0] ? " " : "", unit, age_text);
+    }
+    buf[0] = '\0';
+    return 0;
+}
+
+static int count_by_priority(char *buf, size_t len, const char *what, const int *by)
+{
+    return snprintf(buf, len, "%s %d/%d/%d/%d", what, by[ALARM_PRIO_CRITICAL], by[ALARM_PRIO_HIGH],
+                    by[ALARM_PRIO_MEDIUM], by[ALARM_PRIO_LOW]);
+}
+
 bool view_alarms_banner(struct screen *s, int y, int x, int width)
 {
     struct alarm_manager *m = manager(s);
@@ -405,13 +461,15 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
         if (!s->ctx->cfg || !s->ctx->cfg->no_bell)
             beep();
     }
-    int unacked = 0;
-    for (int p = 0; p < ALARM_PRIO_COUNT; p++)
+    int unacked = 0, active = 0;
+    for (int p = 0; p < ALARM_PRIO_COUNT; p++) {
         unacked += b.unacked[p];
-    char text[256];
-    int n = snprintf(text, sizeof text, "Unacked: crit %d  high %d  med %d  low %d",
-                     b.unacked[ALARM_PRIO_CRITICAL], b.unacked[ALARM_PRIO_HIGH],
-                     b.unacked[ALARM_PRIO_MEDIUM], b.unacked[ALARM_PRIO_LOW]);
+        active += b.active[p];
+    }
+    char text[512];
+    int n = named_alarm(s, m, text, sizeof text);
+    n += count_by_priority(text + n, sizeof text - (size_t)n, "active", b.active);
+    n += count_by_priority(text + n, sizeof text - (size_t)n, "  unacked", b.unacked);
     if (b.shelved && n < (int)sizeof text)
         n += snprintf(text + n, sizeof text - (size_t)n, "  shelved %d", b.shelved);
     if (b.flood && n < (int)sizeof text)
@@ -419,7 +477,7 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
     bool loud = b.flood || b.unacked[ALARM_PRIO_CRITICAL] || b.unacked[ALARM_PRIO_HIGH];
     widget_text(stdscr, y, x, width, WIDGET_RIGHT,
                 screen_attr(s, loud ? THEME_BANNER_ALARM : THEME_BANNER), s->g,
-                unacked || b.shelved || b.flood ? text : "No unacknowledged alarms");
+                active || unacked || b.shelved || b.flood ? text : "No active alarms");
     return true;
 }
 
