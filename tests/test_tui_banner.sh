@@ -34,6 +34,11 @@ tui_screen | sed -n 2p | grep -Eq 'active [0-9]+/[0-9]+/[0-9]+/[0-9]+ +unacked [
 tui_keys 3
 tui_wait_for 'Alarms: ' 5 || fail "the alarm view did not open"
 tui_screen | sed -n 2p | grep -Eq "$banner" || fail "the banner is not on the alarm view"
+# prompts name the alarm they act on (item 3)
+tui_keys n
+tui_wait_for 'Note for COMP_001 oil_pressure_bar lo:' 5 || fail "the note prompt does not name its target"
+tui_keys "oil low, checked" Enter
+tui_wait_for 'note' 5 || fail "no outcome of the note"
 tui_tmux resize-window -t main -x 50 -y 10
 tui_wait_for 'terminal too small' 5 || fail "no too-small screen"
 tui_screen | sed -n 1p | grep -q 'COMP_001' || fail "the too-small screen does not name the alarm"

@@ -91,6 +91,15 @@ static const struct alarm_info *selected(struct screen *s)
     return &v.rows[v.selected];
 }
 
+/* "FAN_001 vibration_mm_s hi": the alarm a prompt acts on, named when the prompt opens. */
+static void target_name(const struct alarm_info *a, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s", a->machine_id, a->condition);
+    char *colon = strrchr(buf, ':');
+    if (colon)
+        *colon = ' ';
+}
+
 static void format_time(struct screen *s, int64_t ts_ms, char *buf, size_t len)
 {
     if (ts_ms <= 0) {
@@ -290,8 +299,11 @@ int view_alarms_ack_all(struct screen *s, int arg)
         screen_status(s, true, "no visible alarm awaits acknowledgement");
         return SCREEN_REDRAW;
     }
-    snprintf(question, sizeof question, "Acknowledge %d visible alarm%s? (y/n)", n,
-             n == 1 ? "" : "s");
+    int critical = 0;
+    for (int i = 0; i < v.count; i++)
+        critical += !v.rows[i].acked && v.rows[i].priority == ALARM_PRIO_CRITICAL;
+    snprintf(question, sizeof question, "acknowledge %d alarm%s, %d critical? y/n", n,
+             n == 1 ? "" : "s", critical);
     if (screen_prompt(s, question, answer, sizeof answer) != 0 ||
         (answer[0] != 'y' && answer[0] != 'Y')) {
         screen_status(s, false, "nothing acknowledged");
@@ -309,15 +321,18 @@ int view_alarms_shelve(struct screen *s, int arg)
     if (!a)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
-    if (screen_prompt(s, "Shelve for (30m, 2h, 0 = until it clears):", duration, sizeof duration) !=
-        0)
+    char target[CATALOG_NAME_MAX + ALARM_CONDITION_MAX], question[256];
+    target_name(a, target, sizeof target);
+    snprintf(question, sizeof question, "Shelve %s for (30m, 2h, 0 = until it clears):", target);
+    if (screen_prompt(s, question, duration, sizeof duration) != 0)
         return outcome(s, 0, "shelve cancelled");
     double seconds;
     if (clock_parse_duration(duration, &seconds) != 0 || seconds < 0) {
         snprintf(msg, sizeof msg, "'%.20s' is not a duration (examples: 30m, 2h, 0)", duration);
         return outcome(s, -1, msg);
     }
-    if (screen_prompt(s, "Reason for shelving:", reason, sizeof reason) != 0)
+    snprintf(question, sizeof question, "Reason for shelving %s:", target);
+    if (screen_prompt(s, question, reason, sizeof reason) != 0)
         return outcome(s, 0, "shelve cancelled");
     int rc =
         alarm_shelve(manager(s), id, op(s), (int64_t)(seconds * 1000), reason, msg, sizeof msg);
@@ -343,7 +358,10 @@ int view_alarms_note(struct screen *s, int arg)
     if (!a)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
-    if (screen_prompt(s, "Note:", text, sizeof text) != 0)
+    char target[CATALOG_NAME_MAX + ALARM_CONDITION_MAX], question[256];
+    target_name(a, target, sizeof target);
+    snprintf(question, sizeof question, "Note for %s:", target);
+    if (screen_prompt(s, question, text, sizeof text) != 0)
         return outcome(s, 0, "note cancelled");
     return outcome(s, alarm_note(manager(s), id, op(s), text, msg, sizeof msg), msg);
 }
@@ -357,7 +375,10 @@ int view_alarms_out_of_service(struct screen *s, int arg)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
     bool on = !a->out_of_service;
-    if (on && screen_prompt(s, "Reason for removing from service:", reason, sizeof reason) != 0)
+    char target[CATALOG_NAME_MAX + ALARM_CONDITION_MAX], question[256];
+    target_name(a, target, sizeof target);
+    snprintf(question, sizeof question, "Reason for removing %s from service:", target);
+    if (on && screen_prompt(s, question, reason, sizeof reason) != 0)
         return outcome(s, 0, "cancelled");
     return outcome(s,
                    alarm_set_out_of_service(manager(s), id, op(s), on,
