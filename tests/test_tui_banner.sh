@@ -39,7 +39,12 @@ tui_keys n
 tui_wait_for 'Note for COMP_001 oil_pressure_bar lo:' 5 || fail "the note prompt does not name its target"
 tui_keys "oil low, checked" Enter
 tui_wait_for 'note' 5 || fail "no outcome of the note"
+# A confirms with one key, no Enter, and says what it acts on
+tui_keys A
+tui_wait_for 'acknowledge 1 alarm, 0 critical\? y/n' 5 || fail "A does not say what it acknowledges"
+tui_keys y
+tui_wait_for 'ACKED' 5 || fail "y alone did not acknowledge"
 tui_tmux resize-window -t main -x 50 -y 10
 tui_wait_for 'terminal too small' 5 || fail "no too-small screen"
-tui_screen | sed -n 1p | grep -q 'COMP_001' || fail "the too-small screen does not name the alarm"
+tui_screen | sed -n 1p | grep -Eq 'active 0/1/0/0 +unacked 0/0/0/0' || fail "the too-small screen lacks the banner"
 echo "ok test_tui_banner: the banner names the alarm on every view and when too small"

@@ -289,7 +289,7 @@ int view_alarms_ack_all(struct screen *s, int arg)
 {
     (void)arg;
     static uint32_t ids[VIEW_ALARMS_MAX];
-    char msg[256], answer[8], question[96];
+    char msg[256], question[96];
     refresh_rows(s);
     int n = 0;
     for (int i = 0; i < v.count; i++)
@@ -304,8 +304,7 @@ int view_alarms_ack_all(struct screen *s, int arg)
         critical += !v.rows[i].acked && v.rows[i].priority == ALARM_PRIO_CRITICAL;
     snprintf(question, sizeof question, "acknowledge %d alarm%s, %d critical? y/n", n,
              n == 1 ? "" : "s", critical);
-    if (screen_prompt(s, question, answer, sizeof answer) != 0 ||
-        (answer[0] != 'y' && answer[0] != 'Y')) {
+    if (!screen_confirm(s, question)) {
         screen_status(s, false, "nothing acknowledged");
         return SCREEN_REDRAW;
     }
