@@ -44,6 +44,15 @@ tui_keys A
 tui_wait_for 'acknowledge 1 alarm, 0 critical\? y/n' 5 || fail "A does not say what it acknowledges"
 tui_keys y
 tui_wait_for 'ACKED' 5 || fail "y alone did not acknowledge"
+# shelve durations need a unit and stay within the shift
+tui_keys s
+tui_wait_for 'Shelve COMP_001 oil_pressure_bar lo for' 5 || fail "the shelve prompt does not name its target"
+tui_keys 30 Enter
+tui_wait_for "'30' has no unit" 5 || fail "a bare number was not refused"
+tui_keys s
+tui_wait_for 'Shelve COMP_001' 5 || fail "no second shelve prompt"
+tui_keys 9h Enter
+tui_wait_for 'longer than the shift' 5 || fail "a shelve past 8 h was not refused"
 tui_tmux resize-window -t main -x 50 -y 10
 tui_wait_for 'terminal too small' 5 || fail "no too-small screen"
 tui_screen | sed -n 1p | grep -Eq 'active 0/1/0/0 +unacked 0/0/0/0' || fail "the too-small screen lacks the banner"

@@ -18,6 +18,8 @@
 
 #define VIEW_ALARMS_MAX 1024
 #define KEY_ESC_CODE 27
+/* The longest shelve: one shift (ISA-18.2 wants shelving bounded). */
+#define VIEW_ALARMS_SHELVE_MAX_S (8 * 3600)
 
 enum column {
     COL_TIME,
@@ -328,6 +330,15 @@ int view_alarms_shelve(struct screen *s, int arg)
     double seconds;
     if (clock_parse_duration(duration, &seconds) != 0 || seconds < 0) {
         snprintf(msg, sizeof msg, "'%.20s' is not a duration (examples: 30m, 2h, 0)", duration);
+        return outcome(s, -1, msg);
+    }
+    if (seconds > 0 && duration[strspn(duration, "0123456789. ")] == '\0') {
+        snprintf(msg, sizeof msg, "'%.20s' has no unit: say 30s, 30m or 2h", duration);
+        return outcome(s, -1, msg); /* a bare 30 once meant 30 seconds to one, minutes to another */
+    }
+    if (seconds > VIEW_ALARMS_SHELVE_MAX_S) {
+        snprintf(msg, sizeof msg, "'%.20s' is longer than the shift: shelve for 8h at most",
+                 duration);
         return outcome(s, -1, msg);
     }
     snprintf(question, sizeof question, "Reason for shelving %s:", target);
