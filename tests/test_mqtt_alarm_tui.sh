@@ -24,7 +24,7 @@ tui_start bob 120 36 "$run --mqtt $url --operator bob; sleep 60"
 sleep 1
 tui_start alice 120 36 "$run --publish $url --scenario demo --speed 60 --operator alice; sleep 60"
 for w in alice bob; do
-    wait_for $w 'Unacked' 60 || fail "no alarm banner on $w's console"
+    wait_for $w 'active [0-9]+/|No active alarms' 60 || fail "no alarm banner on $w's console"
     tui_keys -t $w 3
     wait_for $w 'Alarms: ' 10 || fail "the alarm list did not open on $w's console"
     tui_keys -t $w / && sleep 0.5

@@ -189,3 +189,34 @@ int screen_prompt(struct screen *s, const char *question, char *answer, size_t l
             read_errors = 0;
     }
 }
+
+bool screen_confirm(struct screen *s, const char *question)
+{
+    int read_errors = 0;
+    for (;;) {
+        if (*s->ctx->stop)
+            return false;
+        widget_printf(stdscr, s->rows - 2, 0, s->cols, WIDGET_LEFT, screen_attr(s, THEME_STATUS),
+                      s->g, " %s ", question);
+        wnoutrefresh(stdscr);
+        doupdate();
+        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+        int ready = poll(&pfd, 1, SCREEN_POLL_MAX_MS);
+        if (ready < 0 && errno != EINTR)
+            return false;
+        if (ready <= 0)
+            continue;
+        wint_t wc;
+        int kind = wget_wch(stdscr, &wc);
+        if (kind == ERR) {
+            if (++read_errors >= SCREEN_READ_ERRORS_MAX)
+                return false; /* the terminal went away */
+            continue;
+        }
+        if (kind == KEY_CODE_YES && wc == KEY_RESIZE) {
+            s->repaint(s);
+            continue;
+        }
+        return kind != KEY_CODE_YES && (wc == 'y' || wc == 'Y');
+    }
+}

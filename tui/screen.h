@@ -92,5 +92,8 @@ void screen_hit_add(struct screen *s, int y, int x, int h, int w, int kind, int 
 /* Asks a question in the status line and reads a line of text (for confirmations, durations,
  * reasons). Returns 0 with the answer, or -1 when cancelled with Esc or when stopping. */
 int screen_prompt(struct screen *s, const char *question, char *answer, size_t len);
+/* Asks a yes/no question answered by one key, no Enter. Returns true only for y or Y; any
+ * other key, Esc or stopping answers no. */
+bool screen_confirm(struct screen *s, const char *question);
 
 #endif

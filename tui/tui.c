@@ -199,6 +199,7 @@ static void draw_too_small(struct screen *s)
     if (y + 1 < s->rows)
         widget_text(stdscr, y + 1, x, s->cols - x, WIDGET_LEFT, screen_attr(s, THEME_DIM), s->g,
                     "enlarge the window, or press q to quit");
+    banner_draw(s, 0, 0, s->cols); /* the alarm stays named however small the window */
 }
 
 static void draw_frame(struct screen *s)

@@ -18,6 +18,8 @@
 
 #define VIEW_ALARMS_MAX 1024
 #define KEY_ESC_CODE 27
+/* The longest shelve: one shift (ISA-18.2 wants shelving bounded). */
+#define VIEW_ALARMS_SHELVE_MAX_S (8 * 3600)
 
 enum column {
     COL_TIME,
@@ -89,6 +91,15 @@ static const struct alarm_info *selected(struct screen *s)
         return NULL;
     }
     return &v.rows[v.selected];
+}
+
+/* "FAN_001 vibration_mm_s hi": the alarm a prompt acts on, named when the prompt opens. */
+static void target_name(const struct alarm_info *a, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s", a->machine_id, a->condition);
+    char *colon = strrchr(buf, ':');
+    if (colon)
+        *colon = ' ';
 }
 
 static void format_time(struct screen *s, int64_t ts_ms, char *buf, size_t len)
@@ -280,7 +291,7 @@ int view_alarms_ack_all(struct screen *s, int arg)
 {
     (void)arg;
     static uint32_t ids[VIEW_ALARMS_MAX];
-    char msg[256], answer[8], question[96];
+    char msg[256], question[96];
     refresh_rows(s);
     int n = 0;
     for (int i = 0; i < v.count; i++)
@@ -290,10 +301,12 @@ int view_alarms_ack_all(struct screen *s, int arg)
         screen_status(s, true, "no visible alarm awaits acknowledgement");
         return SCREEN_REDRAW;
     }
-    snprintf(question, sizeof question, "Acknowledge %d visible alarm%s? (y/n)", n,
-             n == 1 ? "" : "s");
-    if (screen_prompt(s, question, answer, sizeof answer) != 0 ||
-        (answer[0] != 'y' && answer[0] != 'Y')) {
+    int critical = 0;
+    for (int i = 0; i < v.count; i++)
+        critical += !v.rows[i].acked && v.rows[i].priority == ALARM_PRIO_CRITICAL;
+    snprintf(question, sizeof question, "acknowledge %d alarm%s, %d critical? y/n", n,
+             n == 1 ? "" : "s", critical);
+    if (!screen_confirm(s, question)) {
         screen_status(s, false, "nothing acknowledged");
         return SCREEN_REDRAW;
     }
@@ -309,15 +322,27 @@ int view_alarms_shelve(struct screen *s, int arg)
     if (!a)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
-    if (screen_prompt(s, "Shelve for (30m, 2h, 0 = until it clears):", duration, sizeof duration) !=
-        0)
+    char target[CATALOG_NAME_MAX + ALARM_CONDITION_MAX], question[256];
+    target_name(a, target, sizeof target);
+    snprintf(question, sizeof question, "Shelve %s for (30m, 2h, 0 = until it clears):", target);
+    if (screen_prompt(s, question, duration, sizeof duration) != 0)
         return outcome(s, 0, "shelve cancelled");
     double seconds;
     if (clock_parse_duration(duration, &seconds) != 0 || seconds < 0) {
         snprintf(msg, sizeof msg, "'%.20s' is not a duration (examples: 30m, 2h, 0)", duration);
         return outcome(s, -1, msg);
     }
-    if (screen_prompt(s, "Reason for shelving:", reason, sizeof reason) != 0)
+    if (seconds > 0 && duration[strspn(duration, "0123456789. ")] == '\0') {
+        snprintf(msg, sizeof msg, "'%.20s' has no unit: say 30s, 30m or 2h", duration);
+        return outcome(s, -1, msg); /* a bare 30 once meant 30 seconds to one, minutes to another */
+    }
+    if (seconds > VIEW_ALARMS_SHELVE_MAX_S) {
+        snprintf(msg, sizeof msg, "'%.20s' is longer than the shift: shelve for 8h at most",
+                 duration);
+        return outcome(s, -1, msg);
+    }
+    snprintf(question, sizeof question, "Reason for shelving %s:", target);
+    if (screen_prompt(s, question, reason, sizeof reason) != 0)
         return outcome(s, 0, "shelve cancelled");
     int rc =
         alarm_shelve(manager(s), id, op(s), (int64_t)(seconds * 1000), reason, msg, sizeof msg);
@@ -343,7 +368,10 @@ int view_alarms_note(struct screen *s, int arg)
     if (!a)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
-    if (screen_prompt(s, "Note:", text, sizeof text) != 0)
+    char target[CATALOG_NAME_MAX + ALARM_CONDITION_MAX], question[256];
+    target_name(a, target, sizeof target);
+    snprintf(question, sizeof question, "Note for %s:", target);
+    if (screen_prompt(s, question, text, sizeof text) != 0)
         return outcome(s, 0, "note cancelled");
     return outcome(s, alarm_note(manager(s), id, op(s), text, msg, sizeof msg), msg);
 }
@@ -357,7 +385,10 @@ int view_alarms_out_of_service(struct screen *s, int arg)
         return SCREEN_REDRAW;
     uint32_t id = a->id;
     bool on = !a->out_of_service;
-    if (on && screen_prompt(s, "Reason for removing from service:", reason, sizeof reason) != 0)
+    char target[CATALOG_NAME_MAX + ALARM_CONDITION_MAX], question[256];
+    target_name(a, target, sizeof target);
+    snprintf(question, sizeof question, "Reason for removing %s from service:", target);
+    if (on && screen_prompt(s, question, reason, sizeof reason) != 0)
         return outcome(s, 0, "cancelled");
     return outcome(s,
                    alarm_set_out_of_service(manager(s), id, op(s), on,
@@ -389,6 +420,62 @@ int view_alarms_toggle_hidden(struct screen *s, int arg)
     return SCREEN_REDRAW;
 }
 
+/* The unit of the alarm's sensor ("" for detector alarms or unknown machines). */
+static const char *alarm_unit(struct screen *s, const struct alarm_info *a)
+{
+    size_t len = strcspn(a->condition, ":");
+    for (int m = 0; m < s->machines; m++) {
+        if (strcmp(screen_machine_id(s, m), a->machine_id) != 0)
+            continue;
+        const struct catalog_type *t = screen_type(s, m);
+        for (int i = 0; i < catalog_sensor_count(t); i++)
+            if (strlen(t->sensors[i].name) == len &&
+                strncmp(t->sensors[i].name, a->condition, len) == 0)
+                return t->sensors[i].unit;
+    }
+    return "";
+}
+
+/* "crit FAN_001 vibration_mm_s hi 7.31 mm/s 2m ago": the newest highest-priority unacked alarm.
+ * alarm_list sorts by priority then newest first, so the first unacked row is the one. */
+static int named_alarm(struct screen *s, struct alarm_manager *m, char *buf, size_t len)
+{
+    static struct alarm_info rows[64];
+    int n = alarm_list(m, ALARM_LIST_CURRENT, NULL, rows, 64);
+    for (int i = 0; i < n; i++) {
+        const struct alarm_info *a = &rows[i];
+        if (a->acked)
+            continue;
+        char cond[ALARM_CONDITION_MAX], value[24];
+        snprintf(cond, sizeof cond, "%s", a->condition);
+        char *colon = strchr(cond, ':');
+        if (colon)
+            *colon = ' ';
+        widget_format_value(a->last_value, value, sizeof value);
+        int64_t since = a->active_since_ms ? a->active_since_ms : a->last_ts_ms;
+        int64_t now = s->snap && s->snap->sim_time_ms > since ? s->snap->sim_time_ms : since;
+        long age = (long)((now - since) / 1000);
+        const char *unit = alarm_unit(s, a);
+        char age_text[24];
+        if (age < 60)
+            snprintf(age_text, sizeof age_text, "%lds", age);
+        else if (age < 3600)
+            snprintf(age_text, sizeof age_text, "%ldm", age / 60);
+        else
+            snprintf(age_text, sizeof age_text, "%ldh%02ldm", age / 3600, age / 60 % 60);
+        return snprintf(buf, len, "%s %s %s %s%s%s %s ago  ", alarm_priority_name(a->priority),
+                        a->machine_id, cond, value, unit[0] ? " " : "", unit, age_text);
+    }
+    buf[0] = '\0';
+    return 0;
+}
+
+static int count_by_priority(char *buf, size_t len, const char *what, const int *by)
+{
+    return snprintf(buf, len, "%s %d/%d/%d/%d", what, by[ALARM_PRIO_CRITICAL], by[ALARM_PRIO_HIGH],
+                    by[ALARM_PRIO_MEDIUM], by[ALARM_PRIO_LOW]);
+}
+
 bool view_alarms_banner(struct screen *s, int y, int x, int width)
 {
     struct alarm_manager *m = manager(s);
@@ -405,13 +492,15 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
         if (!s->ctx->cfg || !s->ctx->cfg->no_bell)
             beep();
     }
-    int unacked = 0;
-    for (int p = 0; p < ALARM_PRIO_COUNT; p++)
+    int unacked = 0, active = 0;
+    for (int p = 0; p < ALARM_PRIO_COUNT; p++) {
         unacked += b.unacked[p];
-    char text[256];
-    int n = snprintf(text, sizeof text, "Unacked: crit %d  high %d  med %d  low %d",
-                     b.unacked[ALARM_PRIO_CRITICAL], b.unacked[ALARM_PRIO_HIGH],
-                     b.unacked[ALARM_PRIO_MEDIUM], b.unacked[ALARM_PRIO_LOW]);
+        active += b.active[p];
+    }
+    char text[512];
+    int n = named_alarm(s, m, text, sizeof text);
+    n += count_by_priority(text + n, sizeof text - (size_t)n, "active", b.active);
+    n += count_by_priority(text + n, sizeof text - (size_t)n, "  unacked", b.unacked);
     if (b.shelved && n < (int)sizeof text)
         n += snprintf(text + n, sizeof text - (size_t)n, "  shelved %d", b.shelved);
     if (b.flood && n < (int)sizeof text)
@@ -419,7 +508,7 @@ bool view_alarms_banner(struct screen *s, int y, int x, int width)
     bool loud = b.flood || b.unacked[ALARM_PRIO_CRITICAL] || b.unacked[ALARM_PRIO_HIGH];
     widget_text(stdscr, y, x, width, WIDGET_RIGHT,
                 screen_attr(s, loud ? THEME_BANNER_ALARM : THEME_BANNER), s->g,
-                unacked || b.shelved || b.flood ? text : "No unacknowledged alarms");
+                active || unacked || b.shelved || b.flood ? text : "No active alarms");
     return true;
 }
 
