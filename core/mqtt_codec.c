@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,48 @@
 /* Epoch numbers above this are milliseconds, below seconds (1e11 s is year 5138). */
 #define MQTT_CODEC_TS_MS_THRESHOLD 1e11
 #define MQTT_CODEC_DEPTH_MAX 8
+/* cJSON's nodes and strings of one payload: a typical message needs 1-2 KB; beyond, malloc. */
+#define MQTT_CODEC_ARENA_BYTES (32 * 1024)
+
+/* While a codec parses on a thread, cJSON allocates from that codec's arena (bump pointer,
+ * emptied per message, no free per node); every other cJSON user in the process, and what does
+ * not fit, gets malloc. The hooks are process-wide (cJSON_InitHooks), the arena per thread. */
+struct mqtt_codec_arena {
+    size_t used;
+    bool spilled; /* something of this message came from malloc: cJSON_Delete must run */
+    alignas(max_align_t) unsigned char mem[MQTT_CODEC_ARENA_BYTES];
+};
+
+static _Thread_local struct mqtt_codec_arena *mqtt_codec_tls_arena;
+
+static void *mqtt_codec_arena_alloc(size_t size)
+{
+    struct mqtt_codec_arena *a = mqtt_codec_tls_arena;
+    size_t need = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (a && need >= size && need <= sizeof a->mem - a->used) {
+        void *p = a->mem + a->used;
+        a->used += need;
+        return p;
+    }
+    if (a)
+        a->spilled = true;
+    return malloc(size);
+}
+
+static void mqtt_codec_arena_free(void *p)
+{
+    const struct mqtt_codec_arena *a = mqtt_codec_tls_arena;
+    uintptr_t u = (uintptr_t)p, lo = a ? (uintptr_t)a->mem : 0;
+    if (a && u >= lo && u < lo + sizeof a->mem)
+        return; /* emptied with the arena */
+    free(p);
+}
+
+static void mqtt_codec_install_hooks(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = mqtt_codec_arena_alloc, .free_fn = mqtt_codec_arena_free};
+    cJSON_InitHooks(&hooks);
+}
 
 static const char *const reject_names[MQTT_CODEC_REJECT_COUNT] = {
     [MQTT_CODEC_OK] = "ok",
@@ -97,14 +141,30 @@ static int mqtt_codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
     return mqtt_codec_epoch_ms(v, ms);
 }
 
-static bool mqtt_codec_is_meta(const char *key)
+/* The members twintop reads itself; the rest are fields. */
+enum mqtt_codec_meta {
+    MQTT_CODEC_META_NONE,
+    MQTT_CODEC_META_ID,
+    MQTT_CODEC_META_ID_CAMEL,
+    MQTT_CODEC_META_TYPE,
+    MQTT_CODEC_META_TYPE_CAMEL,
+    MQTT_CODEC_META_TS,
+    MQTT_CODEC_META_TIMESTAMP,
+    MQTT_CODEC_META_COUNT
+};
+
+static enum mqtt_codec_meta mqtt_codec_meta_of(const char *key)
 {
-    static const char *const meta[] = {"machine_id",  "machineId", "type",
-                                       "machineType", "ts",        "timestamp"};
-    for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
+    static const char *const meta[MQTT_CODEC_META_COUNT] = {
+        [MQTT_CODEC_META_ID] = "machine_id", [MQTT_CODEC_META_ID_CAMEL] = "machineId",
+        [MQTT_CODEC_META_TYPE] = "type",     [MQTT_CODEC_META_TYPE_CAMEL] = "machineType",
+        [MQTT_CODEC_META_TS] = "ts",         [MQTT_CODEC_META_TIMESTAMP] = "timestamp"};
+    if (key[0] != 'm' && key[0] != 't')
+        return MQTT_CODEC_META_NONE; /* most members: one comparison */
+    for (int i = 1; i < MQTT_CODEC_META_COUNT; i++)
         if (strcmp(key, meta[i]) == 0)
-            return true;
-    return false;
+            return (enum mqtt_codec_meta)i;
+    return MQTT_CODEC_META_NONE;
 }
 
 static void mqtt_codec_add_field(struct mqtt_codec_record *rec, const char *name, const cJSON *item)
@@ -131,32 +191,40 @@ static void mqtt_codec_add_field(struct mqtt_codec_record *rec, const char *name
     rec->field_count++;
 }
 
-/* Flattens item under prefix ("" at the top) into rec: objects recurse with dotted names. */
+static void mqtt_codec_flatten(struct mqtt_codec_record *rec, const char *prefix, const cJSON *obj,
+                               int depth);
+
+/* One member under prefix ("" at the top): objects recurse with dotted names. */
+static void mqtt_codec_flatten_item(struct mqtt_codec_record *rec, const char *prefix,
+                                    const cJSON *it, int depth)
+{
+    if (!it->string)
+        return;
+    char name[CATALOG_NAME_MAX];
+    size_t klen = strlen(it->string), plen = strlen(prefix);
+    if (klen == 0 || klen >= CATALOG_NAME_MAX)
+        return;
+    size_t w = plen + (plen ? 1 : 0) + klen;
+    if (w >= sizeof name)
+        return; /* a truncated name could alias another sensor */
+    memcpy(name, prefix, plen);
+    if (plen)
+        name[plen++] = '.';
+    mqtt_codec_sanitize_id(it->string, name + plen, klen + 1);
+    if (cJSON_IsObject(it))
+        mqtt_codec_flatten(rec, name, it, depth + 1);
+    else
+        mqtt_codec_add_field(rec, name, it);
+}
+
+/* Flattens the members of obj under prefix into rec. */
 static void mqtt_codec_flatten(struct mqtt_codec_record *rec, const char *prefix, const cJSON *obj,
                                int depth)
 {
     if (depth > MQTT_CODEC_DEPTH_MAX)
         return;
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        if (!it->string)
-            continue;
-        char key[CATALOG_NAME_MAX], name[CATALOG_NAME_MAX];
-        size_t klen = strlen(it->string);
-        if (klen == 0 || klen >= sizeof key)
-            continue;
-        mqtt_codec_sanitize_id(it->string, key, sizeof key);
-        size_t plen = strlen(prefix), w = plen + (plen ? 1 : 0) + klen;
-        if (w >= sizeof name)
-            continue; /* a truncated name could alias another sensor */
-        memcpy(name, prefix, plen);
-        if (plen)
-            name[plen++] = '.';
-        memcpy(name + plen, key, klen + 1);
-        if (cJSON_IsObject(it))
-            mqtt_codec_flatten(rec, name, it, depth + 1);
-        else
-            mqtt_codec_add_field(rec, name, it);
-    }
+    for (const cJSON *it = obj->child; it; it = it->next)
+        mqtt_codec_flatten_item(rec, prefix, it, depth);
 }
 
 /* The <type> of .../<type>/<id>/telemetry, or "". */
@@ -189,11 +257,8 @@ static void mqtt_codec_topic_type(const char *topic, char *out, size_t len)
     mqtt_codec_sanitize_id(raw, out, len);
 }
 
-static int mqtt_codec_machine_id(const cJSON *root, char *out, size_t len)
+static int mqtt_codec_machine_id(const cJSON *id, char *out, size_t len)
 {
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "machine_id");
-    if (!id)
-        id = cJSON_GetObjectItemCaseSensitive(root, "machineId");
     char raw[64];
     if (cJSON_IsString(id)) {
         if (strlen(id->valuestring) >= len)
@@ -207,50 +272,54 @@ static int mqtt_codec_machine_id(const cJSON *root, char *out, size_t len)
     return mqtt_codec_sanitize_id(raw, out, len) > 0 ? 0 : -1;
 }
 
+/* One pass over the members: the meta ones are kept (the first of each name), the others
+ * flattened into fields as they come. */
 static int mqtt_codec_parse_root(const cJSON *root, const char *topic, int64_t now_ms,
                                  struct mqtt_codec_record *rec)
 {
     if (!cJSON_IsObject(root))
         return MQTT_CODEC_NOT_JSON;
-    if (mqtt_codec_machine_id(root, rec->machine_id, sizeof rec->machine_id) < 0)
+    const cJSON *meta[MQTT_CODEC_META_COUNT] = {0};
+    for (const cJSON *it = root->child; it; it = it->next) {
+        if (!it->string)
+            continue;
+        enum mqtt_codec_meta k = mqtt_codec_meta_of(it->string);
+        if (k != MQTT_CODEC_META_NONE) {
+            if (!meta[k])
+                meta[k] = it;
+            continue;
+        }
+        bool envelope = strcmp(it->string, "data") == 0 || strcmp(it->string, "sensorData") == 0;
+        if (envelope && cJSON_IsObject(it))
+            mqtt_codec_flatten(rec, "", it, 1);
+        else
+            mqtt_codec_flatten_item(rec, "", it, 0);
+    }
+    const cJSON *id =
+        meta[MQTT_CODEC_META_ID] ? meta[MQTT_CODEC_META_ID] : meta[MQTT_CODEC_META_ID_CAMEL];
+    if (mqtt_codec_machine_id(id, rec->machine_id, sizeof rec->machine_id) < 0)
         return MQTT_CODEC_NO_MACHINE_ID;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    const cJSON *type = meta[MQTT_CODEC_META_TYPE];
     if (!cJSON_IsString(type))
-        type = cJSON_GetObjectItemCaseSensitive(root, "machineType");
+        type = meta[MQTT_CODEC_META_TYPE_CAMEL];
     rec->type[0] = '\0';
     if (cJSON_IsString(type) && strlen(type->valuestring) < sizeof rec->type)
         mqtt_codec_sanitize_id(type->valuestring, rec->type, sizeof rec->type);
     if (!rec->type[0])
         mqtt_codec_topic_type(topic, rec->type, sizeof rec->type);
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
-    if (!ts)
-        ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
+    const cJSON *ts =
+        meta[MQTT_CODEC_META_TS] ? meta[MQTT_CODEC_META_TS] : meta[MQTT_CODEC_META_TIMESTAMP];
     if (mqtt_codec_timestamp(ts, now_ms, &rec->ts_ms) < 0)
         return MQTT_CODEC_BAD_TIMESTAMP;
-    for (const cJSON *it = root->child; it; it = it->next) {
-        if (!it->string || mqtt_codec_is_meta(it->string))
-            continue;
-        bool envelope = strcmp(it->string, "data") == 0 || strcmp(it->string, "sensorData") == 0;
-        if (envelope && cJSON_IsObject(it)) {
-            mqtt_codec_flatten(rec, "", it, 1);
-        } else {
-            /* A one-member object reuses the flattener so top-level names get sanitised too. */
-            cJSON wrapper = {0};
-            wrapper.type = cJSON_Object;
-            cJSON copy = *it;
-            copy.next = copy.prev = NULL;
-            wrapper.child = &copy;
-            mqtt_codec_flatten(rec, "", &wrapper, 0);
-        }
-    }
     for (int i = 0; i < rec->field_count; i++)
         if (!rec->fields[i].is_text)
             return MQTT_CODEC_OK;
     return MQTT_CODEC_NO_NUMERIC_FIELD;
 }
 
-int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
-                     struct mqtt_codec_record *rec)
+/* Parses with cJSON allocating from arena (NULL: malloc). */
+static int mqtt_codec_parse_in(const void *payload, size_t len, const char *topic, int64_t now_ms,
+                               struct mqtt_codec_record *rec, struct mqtt_codec_arena *arena)
 {
     rec->field_count = 0;
     rec->machine_id[0] = rec->type[0] = '\0';
@@ -259,21 +328,31 @@ int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t
         return MQTT_CODEC_TOO_LARGE;
     if (!payload || len == 0)
         return MQTT_CODEC_NOT_JSON;
+    if (arena) {
+        arena->used = 0;
+        arena->spilled = false;
+    }
+    mqtt_codec_tls_arena = arena;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
-    if (!root)
-        return MQTT_CODEC_NOT_JSON;
+    int rc = root ? MQTT_CODEC_OK : MQTT_CODEC_NOT_JSON;
     /* Trailing bytes other than blanks (or the NUL some publishers add) mean garbage. */
     const char *stop = (const char *)payload + len;
-    for (; end && end < stop; end++) {
-        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
-            cJSON_Delete(root);
-            return MQTT_CODEC_NOT_JSON;
-        }
-    }
-    int rc = mqtt_codec_parse_root(root, topic, now_ms, rec);
-    cJSON_Delete(root);
+    for (; root && end && end < stop && rc == MQTT_CODEC_OK; end++)
+        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0')
+            rc = MQTT_CODEC_NOT_JSON;
+    if (rc == MQTT_CODEC_OK)
+        rc = mqtt_codec_parse_root(root, topic, now_ms, rec);
+    if (!arena || arena->spilled)
+        cJSON_Delete(root); /* arena blocks are skipped by the free hook */
+    mqtt_codec_tls_arena = NULL;
     return rc;
+}
+
+int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
+                     struct mqtt_codec_record *rec)
+{
+    return mqtt_codec_parse_in(payload, len, topic, now_ms, rec, NULL);
 }
 
 /* ---- mapping onto the catalog ---- */
@@ -286,6 +365,7 @@ struct mqtt_codec_slot {
 struct mqtt_codec {
     struct catalog *cat;
     struct mqtt_codec_record rec;
+    struct mqtt_codec_arena arena;
     struct mqtt_codec_slot *slots; /* open addressing, id -> machine index */
     size_t slot_count;             /* power of two */
     size_t slot_used;
@@ -353,6 +433,8 @@ static void mqtt_codec_cache_put(struct mqtt_codec *c, const char *id, int machi
 
 struct mqtt_codec *mqtt_codec_create(struct catalog *cat)
 {
+    static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+    pthread_once(&hooks_once, mqtt_codec_install_hooks);
     struct mqtt_codec *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -473,7 +555,7 @@ int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *paylo
 {
     atomic_fetch_add(&c->received, 1);
     struct mqtt_codec_record *rec = &c->rec;
-    int rc = mqtt_codec_parse(payload, len, topic, now_ms, rec);
+    int rc = mqtt_codec_parse_in(payload, len, topic, now_ms, rec, &c->arena);
     if (rc != MQTT_CODEC_OK)
         return mqtt_codec_reject(c, rc);
     if (c->max_skew_ms >= 0 && rec->ts_ms - now_ms > c->max_skew_ms)
