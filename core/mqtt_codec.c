@@ -639,10 +639,155 @@ struct mqtt_codec_named {
     const struct sample *s;
 };
 
-static int mqtt_codec_named_cmp(const void *a, const void *b)
+/* By name; a message has a few dozen members at most, insertion sort is cheapest. */
+static void mqtt_codec_sort_named(struct mqtt_codec_named *named, size_t n)
 {
-    return strcmp(((const struct mqtt_codec_named *)a)->name,
-                  ((const struct mqtt_codec_named *)b)->name);
+    for (size_t i = 1; i < n; i++) {
+        struct mqtt_codec_named x = named[i];
+        size_t j = i;
+        for (; j > 0 && strcmp(named[j - 1].name, x.name) > 0; j--)
+            named[j] = named[j - 1];
+        named[j] = x;
+    }
+}
+
+/* The encoder writes its bytes itself: vsnprintf cost ~60,000 instructions a message. */
+static void mqtt_codec_put(struct json_out *o, const char *s, size_t n)
+{
+    if (o->overflow || n >= o->len - o->off) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->buf + o->off, s, n);
+    o->off += n;
+    o->buf[o->off] = '\0';
+}
+
+/* Exactly width decimal digits of v (zero-padded) at p. */
+static void mqtt_codec_digits(char *p, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+static int mqtt_codec_digit_count(uint64_t v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static const double mqtt_codec_pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
+                                          1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
+
+/* v as printf's "%.10g" writes it: fixed notation for 1e-4 <= |v| < 1e10 written here (the
+ * product is rounded once, so only a tie in the eleventh digit may differ), the rest by
+ * snprintf. */
+static void mqtt_codec_put_number(struct json_out *o, double v)
+{
+    double a = fabs(v);
+    char text[40];
+    size_t n = 0;
+    if (v == 0) {
+        mqtt_codec_put(o, signbit(v) ? "-0" : "0", signbit(v) ? 2 : 1);
+        return;
+    }
+    if (a >= 1e-4 && a < 1e10) {
+        int e = 9; /* a's decimal exponent: 10^e <= a */
+        while (e > 0 && a < mqtt_codec_pow10[e])
+            e--;
+        while (e > -4 && e <= 0 && a * mqtt_codec_pow10[-e] < 1)
+            e--;
+        int frac = 9 - e; /* ten significant digits, frac of them after the point */
+        double scaled = a * mqtt_codec_pow10[frac];
+        uint64_t m = (uint64_t)llround(scaled);
+        if (m < 10000000000ULL && m >= 1000000000ULL) {
+            uint64_t unit = (uint64_t)mqtt_codec_pow10[frac];
+            uint64_t ip = m / unit, fp = m % unit;
+            if (v < 0)
+                text[n++] = '-';
+            int id = mqtt_codec_digit_count(ip);
+            mqtt_codec_digits(text + n, ip, id);
+            n += (size_t)id;
+            if (fp) {
+                int width = frac;
+                while (fp % 10 == 0) {
+                    fp /= 10;
+                    width--;
+                }
+                text[n++] = '.';
+                mqtt_codec_digits(text + n, fp, width);
+                n += (size_t)width;
+            }
+            mqtt_codec_put(o, text, n);
+            return;
+        }
+    }
+    int w = snprintf(text, sizeof text, "%.10g", v);
+    mqtt_codec_put(o, text, w > 0 ? (size_t)w : 0);
+}
+
+/* "YYYY-MM-DDThh:mm:ss.mmmZ" as clock_format_iso8601 writes it, without gmtime and snprintf
+ * (days to civil date: H. Hinnant's algorithm). */
+static void mqtt_codec_put_time(struct json_out *o, int64_t ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t sod = secs - days * 86400, frac = ms - secs * 1000;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (month <= 2);
+    if (year < 0 || year > 9999) {
+        char when[40];
+        clock_format_iso8601(ms, when, sizeof when);
+        mqtt_codec_put(o, when, strlen(when));
+        return;
+    }
+    char t[24] = "0000-00-00T00:00:00.000Z";
+    mqtt_codec_digits(t, (uint64_t)year, 4);
+    mqtt_codec_digits(t + 5, (uint64_t)month, 2);
+    mqtt_codec_digits(t + 8, (uint64_t)day, 2);
+    mqtt_codec_digits(t + 11, (uint64_t)(sod / 3600), 2);
+    mqtt_codec_digits(t + 14, (uint64_t)(sod / 60 % 60), 2);
+    mqtt_codec_digits(t + 17, (uint64_t)(sod % 60), 2);
+    mqtt_codec_digits(t + 20, (uint64_t)frac, 3);
+    mqtt_codec_put(o, t, sizeof t);
+}
+
+#define MQTT_CODEC_PUT_LIT(o, lit) mqtt_codec_put((o), (lit), sizeof(lit) - 1)
+
+/* A quoted string: ids and names need no escape, copied as they are; the rest json_escape. */
+static void mqtt_codec_put_string(struct json_out *o, const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] == '"' || s[n] == '\\' || (unsigned char)s[n] < 0x20)
+            break;
+    if (s[n]) {
+        json_out_string(o, s);
+        return;
+    }
+    MQTT_CODEC_PUT_LIT(o, "\"");
+    mqtt_codec_put(o, s, n);
+    MQTT_CODEC_PUT_LIT(o, "\"");
+}
+
+/* ,"name": (or without the comma for the first member of an object). */
+static void mqtt_codec_put_key(struct json_out *o, bool first, const char *name, size_t len)
+{
+    if (!first)
+        MQTT_CODEC_PUT_LIT(o, ",");
+    MQTT_CODEC_PUT_LIT(o, "\"");
+    mqtt_codec_put(o, name, len);
+    MQTT_CODEC_PUT_LIT(o, "\":");
 }
 
 /* Length of the object path of a dotted name (up to its last dot), in components. */
@@ -671,9 +816,9 @@ static void mqtt_codec_put_value(struct json_out *o, const struct sample *s)
         char text[SAMPLE_TEXT_MAX];
         memcpy(text, s->u.text, sizeof text);
         text[SAMPLE_TEXT_MAX - 1] = '\0';
-        json_out_string(o, text);
+        mqtt_codec_put_string(o, text);
     } else {
-        json_out_printf(o, "%.10g", s->u.value);
+        mqtt_codec_put_number(o, s->u.value);
     }
 }
 
@@ -693,15 +838,15 @@ int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, con
         named[count].s = &s[i];
         count++;
     }
-    qsort(named, count, sizeof *named, mqtt_codec_named_cmp);
+    mqtt_codec_sort_named(named, count);
     struct json_out o = {.buf = buf, .len = len};
-    char ts[40];
-    clock_format_iso8601(ts_ms, ts, sizeof ts);
-    json_out_printf(&o, "{\"machine_id\":");
-    json_out_string(&o, m->id);
-    json_out_printf(&o, ",\"type\":");
-    json_out_string(&o, m->type->name);
-    json_out_printf(&o, ",\"ts\":\"%s\",\"data\":{", ts);
+    MQTT_CODEC_PUT_LIT(&o, "{\"machine_id\":");
+    mqtt_codec_put_string(&o, m->id);
+    MQTT_CODEC_PUT_LIT(&o, ",\"type\":");
+    mqtt_codec_put_string(&o, m->type->name);
+    MQTT_CODEC_PUT_LIT(&o, ",\"ts\":\"");
+    mqtt_codec_put_time(&o, ts_ms);
+    MQTT_CODEC_PUT_LIT(&o, "\",\"data\":{");
     const char *prev[MQTT_CODEC_DEPTH_MAX + 1];
     size_t prev_len[MQTT_CODEC_DEPTH_MAX + 1];
     int prev_depth = 0; /* open objects below "data" */
@@ -717,21 +862,22 @@ int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, con
                memcmp(parts[common], prev[common], lens[common]) == 0)
             common++;
         for (; prev_depth > common; prev_depth--)
-            json_out_printf(&o, "}");
+            MQTT_CODEC_PUT_LIT(&o, "}");
         for (int d = common; d < k - 1; d++) {
-            json_out_printf(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
+            mqtt_codec_put_key(&o, first[d], parts[d], lens[d]);
+            MQTT_CODEC_PUT_LIT(&o, "{");
             first[d] = false;
             prev[d] = parts[d];
             prev_len[d] = lens[d];
             first[d + 1] = true;
             prev_depth = d + 1;
         }
-        json_out_printf(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
+        mqtt_codec_put_key(&o, first[k - 1], parts[k - 1], lens[k - 1]);
         first[k - 1] = false;
         mqtt_codec_put_value(&o, named[i].s);
     }
     for (; prev_depth > 0; prev_depth--)
-        json_out_printf(&o, "}");
-    json_out_printf(&o, "}}");
+        MQTT_CODEC_PUT_LIT(&o, "}");
+    MQTT_CODEC_PUT_LIT(&o, "}}");
     return o.overflow ? -1 : (int)o.off;
 }
