@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,48 @@
 /* Epoch numbers above this are milliseconds, below seconds (1e11 s is year 5138). */
 #define MQTT_CODEC_TS_MS_THRESHOLD 1e11
 #define MQTT_CODEC_DEPTH_MAX 8
+/* cJSON's nodes and strings of one payload: a typical message needs 1-2 KB; beyond, malloc. */
+#define MQTT_CODEC_ARENA_BYTES (32 * 1024)
+
+/* While a codec parses on a thread, cJSON allocates from that codec's arena (bump pointer,
+ * emptied per message, no free per node); every other cJSON user in the process, and what does
+ * not fit, gets malloc. The hooks are process-wide (cJSON_InitHooks), the arena per thread. */
+struct mqtt_codec_arena {
+    size_t used;
+    bool spilled; /* something of this message came from malloc: cJSON_Delete must run */
+    alignas(max_align_t) unsigned char mem[MQTT_CODEC_ARENA_BYTES];
+};
+
+static _Thread_local struct mqtt_codec_arena *mqtt_codec_tls_arena;
+
+static void *mqtt_codec_arena_alloc(size_t size)
+{
+    struct mqtt_codec_arena *a = mqtt_codec_tls_arena;
+    size_t need = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (a && need >= size && need <= sizeof a->mem - a->used) {
+        void *p = a->mem + a->used;
+        a->used += need;
+        return p;
+    }
+    if (a)
+        a->spilled = true;
+    return malloc(size);
+}
+
+static void mqtt_codec_arena_free(void *p)
+{
+    const struct mqtt_codec_arena *a = mqtt_codec_tls_arena;
+    uintptr_t u = (uintptr_t)p, lo = a ? (uintptr_t)a->mem : 0;
+    if (a && u >= lo && u < lo + sizeof a->mem)
+        return; /* emptied with the arena */
+    free(p);
+}
+
+static void mqtt_codec_install_hooks(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = mqtt_codec_arena_alloc, .free_fn = mqtt_codec_arena_free};
+    cJSON_InitHooks(&hooks);
+}
 
 static const char *const reject_names[MQTT_CODEC_REJECT_COUNT] = {
     [MQTT_CODEC_OK] = "ok",
@@ -97,14 +141,30 @@ static int mqtt_codec_timestamp(const cJSON *item, int64_t now_ms, int64_t *ms)
     return mqtt_codec_epoch_ms(v, ms);
 }
 
-static bool mqtt_codec_is_meta(const char *key)
+/* The members twintop reads itself; the rest are fields. */
+enum mqtt_codec_meta {
+    MQTT_CODEC_META_NONE,
+    MQTT_CODEC_META_ID,
+    MQTT_CODEC_META_ID_CAMEL,
+    MQTT_CODEC_META_TYPE,
+    MQTT_CODEC_META_TYPE_CAMEL,
+    MQTT_CODEC_META_TS,
+    MQTT_CODEC_META_TIMESTAMP,
+    MQTT_CODEC_META_COUNT
+};
+
+static enum mqtt_codec_meta mqtt_codec_meta_of(const char *key)
 {
-    static const char *const meta[] = {"machine_id",  "machineId", "type",
-                                       "machineType", "ts",        "timestamp"};
-    for (size_t i = 0; i < sizeof meta / sizeof *meta; i++)
+    static const char *const meta[MQTT_CODEC_META_COUNT] = {
+        [MQTT_CODEC_META_ID] = "machine_id", [MQTT_CODEC_META_ID_CAMEL] = "machineId",
+        [MQTT_CODEC_META_TYPE] = "type",     [MQTT_CODEC_META_TYPE_CAMEL] = "machineType",
+        [MQTT_CODEC_META_TS] = "ts",         [MQTT_CODEC_META_TIMESTAMP] = "timestamp"};
+    if (key[0] != 'm' && key[0] != 't')
+        return MQTT_CODEC_META_NONE; /* most members: one comparison */
+    for (int i = 1; i < MQTT_CODEC_META_COUNT; i++)
         if (strcmp(key, meta[i]) == 0)
-            return true;
-    return false;
+            return (enum mqtt_codec_meta)i;
+    return MQTT_CODEC_META_NONE;
 }
 
 static void mqtt_codec_add_field(struct mqtt_codec_record *rec, const char *name, const cJSON *item)
@@ -131,32 +191,40 @@ static void mqtt_codec_add_field(struct mqtt_codec_record *rec, const char *name
     rec->field_count++;
 }
 
-/* Flattens item under prefix ("" at the top) into rec: objects recurse with dotted names. */
+static void mqtt_codec_flatten(struct mqtt_codec_record *rec, const char *prefix, const cJSON *obj,
+                               int depth);
+
+/* One member under prefix ("" at the top): objects recurse with dotted names. */
+static void mqtt_codec_flatten_item(struct mqtt_codec_record *rec, const char *prefix,
+                                    const cJSON *it, int depth)
+{
+    if (!it->string)
+        return;
+    char name[CATALOG_NAME_MAX];
+    size_t klen = strlen(it->string), plen = strlen(prefix);
+    if (klen == 0 || klen >= CATALOG_NAME_MAX)
+        return;
+    size_t w = plen + (plen ? 1 : 0) + klen;
+    if (w >= sizeof name)
+        return; /* a truncated name could alias another sensor */
+    memcpy(name, prefix, plen);
+    if (plen)
+        name[plen++] = '.';
+    mqtt_codec_sanitize_id(it->string, name + plen, klen + 1);
+    if (cJSON_IsObject(it))
+        mqtt_codec_flatten(rec, name, it, depth + 1);
+    else
+        mqtt_codec_add_field(rec, name, it);
+}
+
+/* Flattens the members of obj under prefix into rec. */
 static void mqtt_codec_flatten(struct mqtt_codec_record *rec, const char *prefix, const cJSON *obj,
                                int depth)
 {
     if (depth > MQTT_CODEC_DEPTH_MAX)
         return;
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        if (!it->string)
-            continue;
-        char key[CATALOG_NAME_MAX], name[CATALOG_NAME_MAX];
-        size_t klen = strlen(it->string);
-        if (klen == 0 || klen >= sizeof key)
-            continue;
-        mqtt_codec_sanitize_id(it->string, key, sizeof key);
-        size_t plen = strlen(prefix), w = plen + (plen ? 1 : 0) + klen;
-        if (w >= sizeof name)
-            continue; /* a truncated name could alias another sensor */
-        memcpy(name, prefix, plen);
-        if (plen)
-            name[plen++] = '.';
-        memcpy(name + plen, key, klen + 1);
-        if (cJSON_IsObject(it))
-            mqtt_codec_flatten(rec, name, it, depth + 1);
-        else
-            mqtt_codec_add_field(rec, name, it);
-    }
+    for (const cJSON *it = obj->child; it; it = it->next)
+        mqtt_codec_flatten_item(rec, prefix, it, depth);
 }
 
 /* The <type> of .../<type>/<id>/telemetry, or "". */
@@ -189,11 +257,8 @@ static void mqtt_codec_topic_type(const char *topic, char *out, size_t len)
     mqtt_codec_sanitize_id(raw, out, len);
 }
 
-static int mqtt_codec_machine_id(const cJSON *root, char *out, size_t len)
+static int mqtt_codec_machine_id(const cJSON *id, char *out, size_t len)
 {
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "machine_id");
-    if (!id)
-        id = cJSON_GetObjectItemCaseSensitive(root, "machineId");
     char raw[64];
     if (cJSON_IsString(id)) {
         if (strlen(id->valuestring) >= len)
@@ -207,50 +272,54 @@ static int mqtt_codec_machine_id(const cJSON *root, char *out, size_t len)
     return mqtt_codec_sanitize_id(raw, out, len) > 0 ? 0 : -1;
 }
 
+/* One pass over the members: the meta ones are kept (the first of each name), the others
+ * flattened into fields as they come. */
 static int mqtt_codec_parse_root(const cJSON *root, const char *topic, int64_t now_ms,
                                  struct mqtt_codec_record *rec)
 {
     if (!cJSON_IsObject(root))
         return MQTT_CODEC_NOT_JSON;
-    if (mqtt_codec_machine_id(root, rec->machine_id, sizeof rec->machine_id) < 0)
+    const cJSON *meta[MQTT_CODEC_META_COUNT] = {0};
+    for (const cJSON *it = root->child; it; it = it->next) {
+        if (!it->string)
+            continue;
+        enum mqtt_codec_meta k = mqtt_codec_meta_of(it->string);
+        if (k != MQTT_CODEC_META_NONE) {
+            if (!meta[k])
+                meta[k] = it;
+            continue;
+        }
+        bool envelope = strcmp(it->string, "data") == 0 || strcmp(it->string, "sensorData") == 0;
+        if (envelope && cJSON_IsObject(it))
+            mqtt_codec_flatten(rec, "", it, 1);
+        else
+            mqtt_codec_flatten_item(rec, "", it, 0);
+    }
+    const cJSON *id =
+        meta[MQTT_CODEC_META_ID] ? meta[MQTT_CODEC_META_ID] : meta[MQTT_CODEC_META_ID_CAMEL];
+    if (mqtt_codec_machine_id(id, rec->machine_id, sizeof rec->machine_id) < 0)
         return MQTT_CODEC_NO_MACHINE_ID;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    const cJSON *type = meta[MQTT_CODEC_META_TYPE];
     if (!cJSON_IsString(type))
-        type = cJSON_GetObjectItemCaseSensitive(root, "machineType");
+        type = meta[MQTT_CODEC_META_TYPE_CAMEL];
     rec->type[0] = '\0';
     if (cJSON_IsString(type) && strlen(type->valuestring) < sizeof rec->type)
         mqtt_codec_sanitize_id(type->valuestring, rec->type, sizeof rec->type);
     if (!rec->type[0])
         mqtt_codec_topic_type(topic, rec->type, sizeof rec->type);
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
-    if (!ts)
-        ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
+    const cJSON *ts =
+        meta[MQTT_CODEC_META_TS] ? meta[MQTT_CODEC_META_TS] : meta[MQTT_CODEC_META_TIMESTAMP];
     if (mqtt_codec_timestamp(ts, now_ms, &rec->ts_ms) < 0)
         return MQTT_CODEC_BAD_TIMESTAMP;
-    for (const cJSON *it = root->child; it; it = it->next) {
-        if (!it->string || mqtt_codec_is_meta(it->string))
-            continue;
-        bool envelope = strcmp(it->string, "data") == 0 || strcmp(it->string, "sensorData") == 0;
-        if (envelope && cJSON_IsObject(it)) {
-            mqtt_codec_flatten(rec, "", it, 1);
-        } else {
-            /* A one-member object reuses the flattener so top-level names get sanitised too. */
-            cJSON wrapper = {0};
-            wrapper.type = cJSON_Object;
-            cJSON copy = *it;
-            copy.next = copy.prev = NULL;
-            wrapper.child = &copy;
-            mqtt_codec_flatten(rec, "", &wrapper, 0);
-        }
-    }
     for (int i = 0; i < rec->field_count; i++)
         if (!rec->fields[i].is_text)
             return MQTT_CODEC_OK;
     return MQTT_CODEC_NO_NUMERIC_FIELD;
 }
 
-int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
-                     struct mqtt_codec_record *rec)
+/* Parses with cJSON allocating from arena (NULL: malloc). */
+static int mqtt_codec_parse_in(const void *payload, size_t len, const char *topic, int64_t now_ms,
+                               struct mqtt_codec_record *rec, struct mqtt_codec_arena *arena)
 {
     rec->field_count = 0;
     rec->machine_id[0] = rec->type[0] = rec->area[0] = rec->line[0] = '\0';
@@ -259,21 +328,31 @@ int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t
         return MQTT_CODEC_TOO_LARGE;
     if (!payload || len == 0)
         return MQTT_CODEC_NOT_JSON;
+    if (arena) {
+        arena->used = 0;
+        arena->spilled = false;
+    }
+    mqtt_codec_tls_arena = arena;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
-    if (!root)
-        return MQTT_CODEC_NOT_JSON;
+    int rc = root ? MQTT_CODEC_OK : MQTT_CODEC_NOT_JSON;
     /* Trailing bytes other than blanks (or the NUL some publishers add) mean garbage. */
     const char *stop = (const char *)payload + len;
-    for (; end && end < stop; end++) {
-        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
-            cJSON_Delete(root);
-            return MQTT_CODEC_NOT_JSON;
-        }
-    }
-    int rc = mqtt_codec_parse_root(root, topic, now_ms, rec);
-    cJSON_Delete(root);
+    for (; root && end && end < stop && rc == MQTT_CODEC_OK; end++)
+        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0')
+            rc = MQTT_CODEC_NOT_JSON;
+    if (rc == MQTT_CODEC_OK)
+        rc = mqtt_codec_parse_root(root, topic, now_ms, rec);
+    if (!arena || arena->spilled)
+        cJSON_Delete(root); /* arena blocks are skipped by the free hook */
+    mqtt_codec_tls_arena = NULL;
     return rc;
+}
+
+int mqtt_codec_parse(const void *payload, size_t len, const char *topic, int64_t now_ms,
+                     struct mqtt_codec_record *rec)
+{
+    return mqtt_codec_parse_in(payload, len, topic, now_ms, rec, NULL);
 }
 
 /* ---- mapping onto the catalog ---- */
@@ -286,6 +365,7 @@ struct mqtt_codec_slot {
 struct mqtt_codec {
     struct catalog *cat;
     struct mqtt_codec_record rec;
+    struct mqtt_codec_arena arena;
     struct mqtt_codec_slot *slots; /* open addressing, id -> machine index */
     size_t slot_count;             /* power of two */
     size_t slot_used;
@@ -353,6 +433,8 @@ static void mqtt_codec_cache_put(struct mqtt_codec *c, const char *id, int machi
 
 struct mqtt_codec *mqtt_codec_create(struct catalog *cat)
 {
+    static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+    pthread_once(&hooks_once, mqtt_codec_install_hooks);
     struct mqtt_codec *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -474,7 +556,7 @@ int mqtt_codec_decode(struct mqtt_codec *c, const char *topic, const void *paylo
 {
     atomic_fetch_add(&c->received, 1);
     struct mqtt_codec_record *rec = &c->rec;
-    int rc = mqtt_codec_parse(payload, len, topic, now_ms, rec);
+    int rc = mqtt_codec_parse_in(payload, len, topic, now_ms, rec, &c->arena);
     if (rc != MQTT_CODEC_OK)
         return mqtt_codec_reject(c, rc);
     rc = mqtt_codec_check_time(c, rec->ts_ms, now_ms);
@@ -564,10 +646,155 @@ struct mqtt_codec_named {
     const struct sample *s;
 };
 
-static int mqtt_codec_named_cmp(const void *a, const void *b)
+/* By name; a message has a few dozen members at most, insertion sort is cheapest. */
+static void mqtt_codec_sort_named(struct mqtt_codec_named *named, size_t n)
 {
-    return strcmp(((const struct mqtt_codec_named *)a)->name,
-                  ((const struct mqtt_codec_named *)b)->name);
+    for (size_t i = 1; i < n; i++) {
+        struct mqtt_codec_named x = named[i];
+        size_t j = i;
+        for (; j > 0 && strcmp(named[j - 1].name, x.name) > 0; j--)
+            named[j] = named[j - 1];
+        named[j] = x;
+    }
+}
+
+/* The encoder writes its bytes itself: vsnprintf cost ~60,000 instructions a message. */
+static void mqtt_codec_put(struct json_out *o, const char *s, size_t n)
+{
+    if (o->overflow || n >= o->len - o->off) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->buf + o->off, s, n);
+    o->off += n;
+    o->buf[o->off] = '\0';
+}
+
+/* Exactly width decimal digits of v (zero-padded) at p. */
+static void mqtt_codec_digits(char *p, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+static int mqtt_codec_digit_count(uint64_t v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static const double mqtt_codec_pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
+                                          1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
+
+/* v as printf's "%.10g" writes it: fixed notation for 1e-4 <= |v| < 1e10 written here (the
+ * product is rounded once, so only a tie in the eleventh digit may differ), the rest by
+ * snprintf. */
+static void mqtt_codec_put_number(struct json_out *o, double v)
+{
+    double a = fabs(v);
+    char text[40];
+    size_t n = 0;
+    if (v == 0) {
+        mqtt_codec_put(o, signbit(v) ? "-0" : "0", signbit(v) ? 2 : 1);
+        return;
+    }
+    if (a >= 1e-4 && a < 1e10) {
+        int e = 9; /* a's decimal exponent: 10^e <= a */
+        while (e > 0 && a < mqtt_codec_pow10[e])
+            e--;
+        while (e > -4 && e <= 0 && a * mqtt_codec_pow10[-e] < 1)
+            e--;
+        int frac = 9 - e; /* ten significant digits, frac of them after the point */
+        double scaled = a * mqtt_codec_pow10[frac];
+        uint64_t m = (uint64_t)llround(scaled);
+        if (m < 10000000000ULL && m >= 1000000000ULL) {
+            uint64_t unit = (uint64_t)mqtt_codec_pow10[frac];
+            uint64_t ip = m / unit, fp = m % unit;
+            if (v < 0)
+                text[n++] = '-';
+            int id = mqtt_codec_digit_count(ip);
+            mqtt_codec_digits(text + n, ip, id);
+            n += (size_t)id;
+            if (fp) {
+                int width = frac;
+                while (fp % 10 == 0) {
+                    fp /= 10;
+                    width--;
+                }
+                text[n++] = '.';
+                mqtt_codec_digits(text + n, fp, width);
+                n += (size_t)width;
+            }
+            mqtt_codec_put(o, text, n);
+            return;
+        }
+    }
+    int w = snprintf(text, sizeof text, "%.10g", v);
+    mqtt_codec_put(o, text, w > 0 ? (size_t)w : 0);
+}
+
+/* "YYYY-MM-DDThh:mm:ss.mmmZ" as clock_format_iso8601 writes it, without gmtime and snprintf
+ * (days to civil date: H. Hinnant's algorithm). */
+static void mqtt_codec_put_time(struct json_out *o, int64_t ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t sod = secs - days * 86400, frac = ms - secs * 1000;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (month <= 2);
+    if (year < 0 || year > 9999) {
+        char when[40];
+        clock_format_iso8601(ms, when, sizeof when);
+        mqtt_codec_put(o, when, strlen(when));
+        return;
+    }
+    char t[24] = "0000-00-00T00:00:00.000Z";
+    mqtt_codec_digits(t, (uint64_t)year, 4);
+    mqtt_codec_digits(t + 5, (uint64_t)month, 2);
+    mqtt_codec_digits(t + 8, (uint64_t)day, 2);
+    mqtt_codec_digits(t + 11, (uint64_t)(sod / 3600), 2);
+    mqtt_codec_digits(t + 14, (uint64_t)(sod / 60 % 60), 2);
+    mqtt_codec_digits(t + 17, (uint64_t)(sod % 60), 2);
+    mqtt_codec_digits(t + 20, (uint64_t)frac, 3);
+    mqtt_codec_put(o, t, sizeof t);
+}
+
+#define MQTT_CODEC_PUT_LIT(o, lit) mqtt_codec_put((o), (lit), sizeof(lit) - 1)
+
+/* A quoted string: ids and names need no escape, copied as they are; the rest json_escape. */
+static void mqtt_codec_put_string(struct json_out *o, const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] == '"' || s[n] == '\\' || (unsigned char)s[n] < 0x20)
+            break;
+    if (s[n]) {
+        json_out_string(o, s);
+        return;
+    }
+    MQTT_CODEC_PUT_LIT(o, "\"");
+    mqtt_codec_put(o, s, n);
+    MQTT_CODEC_PUT_LIT(o, "\"");
+}
+
+/* ,"name": (or without the comma for the first member of an object). */
+static void mqtt_codec_put_key(struct json_out *o, bool first, const char *name, size_t len)
+{
+    if (!first)
+        MQTT_CODEC_PUT_LIT(o, ",");
+    MQTT_CODEC_PUT_LIT(o, "\"");
+    mqtt_codec_put(o, name, len);
+    MQTT_CODEC_PUT_LIT(o, "\":");
 }
 
 /* Length of the object path of a dotted name (up to its last dot), in components. */
@@ -596,9 +823,9 @@ static void mqtt_codec_put_value(struct json_out *o, const struct sample *s)
         char text[SAMPLE_TEXT_MAX];
         memcpy(text, s->u.text, sizeof text);
         text[SAMPLE_TEXT_MAX - 1] = '\0';
-        json_out_string(o, text);
+        mqtt_codec_put_string(o, text);
     } else {
-        json_out_printf(o, "%.10g", s->u.value);
+        mqtt_codec_put_number(o, s->u.value);
     }
 }
 
@@ -618,15 +845,15 @@ int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, con
         named[count].s = &s[i];
         count++;
     }
-    qsort(named, count, sizeof *named, mqtt_codec_named_cmp);
+    mqtt_codec_sort_named(named, count);
     struct json_out o = {.buf = buf, .len = len};
-    char ts[40];
-    clock_format_iso8601(ts_ms, ts, sizeof ts);
-    json_out_printf(&o, "{\"machine_id\":");
-    json_out_string(&o, m->id);
-    json_out_printf(&o, ",\"type\":");
-    json_out_string(&o, m->type->name);
-    json_out_printf(&o, ",\"ts\":\"%s\",\"data\":{", ts);
+    MQTT_CODEC_PUT_LIT(&o, "{\"machine_id\":");
+    mqtt_codec_put_string(&o, m->id);
+    MQTT_CODEC_PUT_LIT(&o, ",\"type\":");
+    mqtt_codec_put_string(&o, m->type->name);
+    MQTT_CODEC_PUT_LIT(&o, ",\"ts\":\"");
+    mqtt_codec_put_time(&o, ts_ms);
+    MQTT_CODEC_PUT_LIT(&o, "\",\"data\":{");
     const char *prev[MQTT_CODEC_DEPTH_MAX + 1];
     size_t prev_len[MQTT_CODEC_DEPTH_MAX + 1];
     int prev_depth = 0; /* open objects below "data" */
@@ -642,21 +869,22 @@ int mqtt_codec_encode(const struct catalog *cat, int machine, int64_t ts_ms, con
                memcmp(parts[common], prev[common], lens[common]) == 0)
             common++;
         for (; prev_depth > common; prev_depth--)
-            json_out_printf(&o, "}");
+            MQTT_CODEC_PUT_LIT(&o, "}");
         for (int d = common; d < k - 1; d++) {
-            json_out_printf(&o, "%s\"%.*s\":{", first[d] ? "" : ",", (int)lens[d], parts[d]);
+            mqtt_codec_put_key(&o, first[d], parts[d], lens[d]);
+            MQTT_CODEC_PUT_LIT(&o, "{");
             first[d] = false;
             prev[d] = parts[d];
             prev_len[d] = lens[d];
             first[d + 1] = true;
             prev_depth = d + 1;
         }
-        json_out_printf(&o, "%s\"%.*s\":", first[k - 1] ? "" : ",", (int)lens[k - 1], parts[k - 1]);
+        mqtt_codec_put_key(&o, first[k - 1], parts[k - 1], lens[k - 1]);
         first[k - 1] = false;
         mqtt_codec_put_value(&o, named[i].s);
     }
     for (; prev_depth > 0; prev_depth--)
-        json_out_printf(&o, "}");
-    json_out_printf(&o, "}}");
+        MQTT_CODEC_PUT_LIT(&o, "}");
+    MQTT_CODEC_PUT_LIT(&o, "}}");
     return o.overflow ? -1 : (int)o.off;
 }

@@ -38,6 +38,7 @@ struct mqtt_publisher {
     struct mqtt *conn;
     struct queue *samples;
     bool telemetry;
+    bool block_when_full; /* the sink waits for room: --speed max loses no telemetry */
 
     pthread_mutex_t ev_lock;
     struct event events[MQTT_PUBLISH_EVENTS_MAX];
@@ -87,14 +88,33 @@ static void mqtt_publish_level(const char *src, char *dst, size_t len)
     dst[i] = '\0';
 }
 
+/* Appends level src (sanitised, at most CATALOG_NAME_MAX - 1 bytes) and a '/' or the end. */
+static size_t mqtt_publish_put_level(char *out, size_t off, size_t len, const char *src, bool last)
+{
+    size_t n = 0;
+    for (; src[n] && n + 1 < CATALOG_NAME_MAX && off + 1 < len; n++, off++)
+        out[off] = (src[n] == '/' || src[n] == '+' || src[n] == '#') ? '_' : src[n];
+    if (!last && off + 1 < len)
+        out[off++] = '/';
+    out[off] = '\0';
+    return off;
+}
+
+/* P/<type>/<id>/<leaf>, written without snprintf: it runs once per telemetry message. */
 static void mqtt_publish_machine_topic(struct mqtt_publisher *p, int machine, const char *leaf,
                                        char *out, size_t len)
 {
     const struct catalog_machine *m = catalog_machine_at(p->cat, machine);
-    char type[CATALOG_NAME_MAX], id[CATALOG_NAME_MAX];
-    mqtt_publish_level(m->type->name, type, sizeof type);
-    mqtt_publish_level(m->id, id, sizeof id);
-    snprintf(out, len, "%s/%s/%s/%s", p->prefix, type, id, leaf);
+    size_t plen = strnlen(p->prefix, sizeof p->prefix), off;
+    if (len < plen + 2 * CATALOG_NAME_MAX + 16) {
+        snprintf(out, len, "%s/", p->prefix); /* callers pass 300 bytes: not reached */
+        return;
+    }
+    memcpy(out, p->prefix, plen);
+    out[plen] = '/';
+    off = mqtt_publish_put_level(out, plen + 1, len, m->type->name, false);
+    off = mqtt_publish_put_level(out, off, len, m->id, false);
+    mqtt_publish_put_level(out, off, len, leaf, true);
 }
 
 static bool mqtt_publish_loops_back(const struct mqtt_publish_options *opt)
@@ -218,6 +238,7 @@ struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *op
     p->maint = opt->maint;
     snprintf(p->report_db, sizeof p->report_db, "%s", opt->report_db ? opt->report_db : "");
     p->telemetry = !mqtt_publish_loops_back(opt);
+    p->block_when_full = opt->block_when_full;
     pthread_mutex_init(&p->ev_lock, NULL);
     p->cap = catalog_max_machines(cat);
     if (p->cap < catalog_machine_count(cat))
@@ -248,11 +269,13 @@ struct mqtt_publisher *mqtt_publish_create(const struct mqtt_publish_options *op
 static void mqtt_publish_on_samples(void *ctx, const struct sample *s, size_t n)
 {
     struct mqtt_publisher *p = ctx;
+    /* Historical readings are history only. Waiting for room paces the engine, and through its
+     * queue the simulator, to the publisher. */
     for (size_t a = 0; p->telemetry && a < n;) {
         size_t b = a;
         while (b < n && s[b].kind != SAMPLE_HISTORICAL)
             b++;
-        if (b > a)
+        if (b > a && (!p->block_when_full || queue_push_wait(p->samples, s + a, b - a) < 0))
             queue_push(p->samples, s + a, b - a); /* full: counted by the queue */
         a = b + 1;
     }
@@ -708,6 +731,7 @@ void mqtt_publish_stop(struct mqtt_publisher *p)
     if (!p || !p->running)
         return;
     atomic_store(&p->stop, true);
+    queue_close(p->samples); /* a sink waiting for room gives up; what is queued still goes */
     pthread_join(p->thread, NULL);
     p->running = false;
     mqtt_stop(p->conn);

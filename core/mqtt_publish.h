@@ -12,9 +12,10 @@
  * (alarms, P/alarms/<machine_id>/<condition>, are core/alarm_sync.h's.)
  *
  * It is an engine sink: on_samples and on_event run on the engine thread and only copy into
- * the publisher's own bounded queues (what does not fit is counted, never waited for). The
- * publisher thread groups samples per machine tick, encodes them with mqtt_codec_encode, reads the
- * engine snapshot once a second for state and reports, and hands messages to libmosquitto.
+ * the publisher's own bounded queues (what does not fit is counted, never waited for, unless
+ * block_when_full). The publisher thread groups samples per machine tick, encodes them with
+ * mqtt_codec_encode, reads the engine snapshot once a second for state and reports, and hands
+ * messages to libmosquitto.
  *
  * As a Sparkplug B edge node: NBIRTH (bdSeq, Node Control/Rebirth) on every connection, a DBIRTH
  * per machine before its first DDATA, DDATA by alias with report by exception (a value goes out
@@ -51,6 +52,9 @@ struct mqtt_publish_options {
     const char *sparkplug_node;  /* --sparkplug-node; NULL or "": "demo" */
     struct maint *maint;         /* the maintenance plan to publish; NULL: none */
     const char *report_db;       /* history file for the daily report; NULL or "": none */
+    /* The sink waits for room instead of dropping telemetry (--speed max and replay runs, as
+     * store_options.block_when_full): the plant runs at the publisher's pace. */
+    bool block_when_full;
 };
 
 /* Publishes to opt->url with its own connection. When the feed is attached to the same broker

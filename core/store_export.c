@@ -230,8 +230,10 @@ static long long export_raw(struct store_reader *r, const struct store_query *q,
     struct ts_cache tc = {.sec = INT64_MIN};
     long long rows = 0;
     int rc;
+    int64_t next = lo;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t key = (uint64_t)sqlite3_column_int64(st, 0);
+        next = (int64_t)key + 1;
         int id = (int)(key & STORE_SENSOR_MAX);
         if (id >= r->sensor_cap || r->sensors[id].machine < 0 || (allow && !allow[id]))
             continue;
@@ -259,6 +261,8 @@ static long long export_raw(struct store_reader *r, const struct store_query *q,
     }
     if (rc != SQLITE_DONE) {
         snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        rows = -1;
+    } else if (store_read_scan_short(r, next, hi, err, errlen) != 0) {
         rows = -1;
     }
     sqlite3_finalize(st);

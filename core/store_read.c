@@ -564,6 +564,36 @@ void store_read_key_range(const struct store_reader *r, const struct store_query
     }
 }
 
+int store_read_scan_short(struct store_reader *r, int64_t next, int64_t hi, char *err,
+                          size_t errlen)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(r->db, "SELECT max(key) FROM raw_samples WHERE key >= ?1 AND key < ?2",
+                           -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+        return -1;
+    }
+    sqlite3_bind_int64(q, 1, next);
+    sqlite3_bind_int64(q, 2, hi);
+    int rc = sqlite3_step(q), result = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        /* A forward scan that stops before rows a seek from the right still finds: a page
+         * between them is damaged (a WITHOUT ROWID b-tree can end a scan without an error). */
+        int64_t last = sqlite3_column_int64(q, 0);
+        snprintf(err, errlen,
+                 "%s: database disk image is malformed (raw_samples: the scan ends at %lld ms,"
+                 " rows up to %lld ms are beyond a damaged page)",
+                 r->path, (long long)(next >> STORE_SENSOR_BITS),
+                 (long long)(last >> STORE_SENSOR_BITS));
+        result = 1;
+    } else if (rc != SQLITE_ROW) {
+        snprintf(err, errlen, "%s: %s", r->path, sqlite3_errstr(rc));
+        result = -1;
+    }
+    sqlite3_finalize(q);
+    return result;
+}
+
 int store_read_each(struct store_reader *r, const struct store_query *q,
                     int (*fn)(void *ctx, const struct store_row *row), void *ctx, char *err,
                     size_t errlen)
@@ -586,6 +616,7 @@ int store_read_each(struct store_reader *r, const struct store_query *q,
     int result = 0;
     /* Chunks of 8192 rows, each its own short read: a long replay never pins the WAL. */
     int64_t reloaded_at = -1;
+    bool short_once = false;
     for (bool more = true; more && !result;) {
         sqlite3_bind_int64(st, 1, lo);
         sqlite3_bind_int64(st, 2, hi);
@@ -636,6 +667,16 @@ int store_read_each(struct store_reader *r, const struct store_query *q,
             allow = store_read_allowed(r, q, &oom);
         }
         more = rows > 0 && !result;
+        if (!more && !result) {
+            /* rows beyond the scan's end: recorded meanwhile (scan once more), or a damaged page */
+            int short_scan = store_read_scan_short(r, lo, hi, err, errlen);
+            if (short_scan < 0 || (short_scan > 0 && short_once))
+                result = -1;
+            else if (short_scan > 0)
+                more = short_once = true;
+        } else if (rows > 0) {
+            short_once = false;
+        }
     }
     free(allow);
     sqlite3_finalize(st);

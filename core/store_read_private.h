@@ -50,6 +50,11 @@ bool *store_read_allowed(const struct store_reader *r, const struct store_query 
 /* The raw_samples key range [lo, hi) of the query's time range, within the checked run's span. */
 void store_read_key_range(const struct store_reader *r, const struct store_query *q, int64_t *lo,
                           int64_t *hi);
+/* After a forward scan of raw_samples [lo, hi) whose last row was next - 1 (next = lo: none):
+ * 1 with "PATH: database disk image is malformed (...)" in err when the file still holds a key
+ * in [next, hi), 0 when not, -1 with SQLite's words on error. */
+int store_read_scan_short(struct store_reader *r, int64_t next, int64_t hi, char *err,
+                          size_t errlen);
 bool store_read_machine_chosen(const struct store_query *q, const char *id);
 /* Writes s as one CSV field (quoted when it holds a separator, a quote or a line break) to dst
  * unless NULL; returns its length. */

@@ -17,12 +17,28 @@ int store_window_find(const char *name)
     return -1;
 }
 
+/* The samples and rollups views since version 4 (a table they read is rebuilt: drop, then this). */
+#define STORE_SCHEMA_VIEWS_V4                                                                      \
+    "CREATE VIEW samples AS"                                                                       \
+    "  SELECT s.run AS run, m.machine_id AS machine_id, s.name AS sensor, r.key >> 14 AS ts_ms,"   \
+    "         r.value AS value"                                                                    \
+    "  FROM raw_samples r JOIN sensors s ON s.id = (r.key & 16383)"                                \
+    "  JOIN machines m ON m.id = s.machine;"                                                       \
+    "CREATE VIEW rollups AS"                                                                       \
+    "  SELECT s.run AS run,"                                                                       \
+    "         CASE d.win WHEN 0 THEN '1min' WHEN 1 THEN '5min' ELSE '1hour' END AS \"window\","    \
+    "         m.machine_id AS machine_id, s.name AS sensor, d.bucket_start_ms AS bucket_start_ms," \
+    "         d.count AS count, d.min AS min, d.max AS max, d.sum / d.count AS mean"               \
+    "  FROM rollup_data d JOIN sensors s ON s.id = d.sensor"                                       \
+    "  JOIN machines m ON m.id = s.machine;"
+
 /* migrations[v] takes a file from user_version v to v + 1. Version 1 was the first cut (raw
  * samples only); version 2 adds rollups and anomalies and backfills the rollups from raw data;
  * version 3 adds the alarm change log; version 4 adds runs: every sensor row, anomaly and alarm
  * change belongs to one run, so two runs that record the same plant time get different raw keys.
  * What an older file holds becomes run 1, "legacy". Version 5 adds the maintenance record: each
- * machine's status once a plant minute (availability, health, RUL) and the plan's log. */
+ * machine's status once a plant minute (availability, health, RUL) and the plan's log. Version 6
+ * rebuilds raw_samples WITHOUT ROWID. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE IF NOT EXISTS machines("
     "  id INTEGER PRIMARY KEY,"
@@ -116,19 +132,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  UNIQUE(run, machine, name));"
     "INSERT INTO sensors_v4 SELECT id, machine, name, unit, is_text, 1 FROM sensors;"
     "DROP TABLE sensors;"
-    "ALTER TABLE sensors_v4 RENAME TO sensors;"
-    "CREATE VIEW samples AS"
-    "  SELECT s.run AS run, m.machine_id AS machine_id, s.name AS sensor, r.key >> 14 AS ts_ms,"
-    "         r.value AS value"
-    "  FROM raw_samples r JOIN sensors s ON s.id = (r.key & 16383)"
-    "  JOIN machines m ON m.id = s.machine;"
-    "CREATE VIEW rollups AS"
-    "  SELECT s.run AS run,"
-    "         CASE d.win WHEN 0 THEN '1min' WHEN 1 THEN '5min' ELSE '1hour' END AS \"window\","
-    "         m.machine_id AS machine_id, s.name AS sensor, d.bucket_start_ms AS bucket_start_ms,"
-    "         d.count AS count, d.min AS min, d.max AS max, d.sum / d.count AS mean"
-    "  FROM rollup_data d JOIN sensors s ON s.id = d.sensor"
-    "  JOIN machines m ON m.id = s.machine;"
+    "ALTER TABLE sensors_v4 RENAME TO sensors;" STORE_SCHEMA_VIEWS_V4
     "ALTER TABLE anomalies ADD COLUMN run INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE alarm_events ADD COLUMN run INTEGER NOT NULL DEFAULT 1;",
 
@@ -163,6 +167,17 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  host TEXT,"
     "  wall_ts_ms INTEGER);"
     "CREATE INDEX IF NOT EXISTS maint_actions_ts ON maint_actions(ts_ms);",
+
+    /* Version 6: raw_samples WITHOUT ROWID (same columns, same keys), so that the writer's
+     * ascending inserts stay on the last leaf instead of descending from the root per row. */
+    "DROP VIEW IF EXISTS samples;"
+    "DROP VIEW IF EXISTS rollups;"
+    "CREATE TABLE raw_samples_v6("
+    "  key INTEGER PRIMARY KEY,"
+    "  value REAL) WITHOUT ROWID;"
+    "INSERT INTO raw_samples_v6 SELECT key, value FROM raw_samples ORDER BY key;"
+    "DROP TABLE raw_samples;"
+    "ALTER TABLE raw_samples_v6 RENAME TO raw_samples;" STORE_SCHEMA_VIEWS_V4,
 };
 
 static int schema_version(sqlite3 *db, int *version)

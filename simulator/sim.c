@@ -19,6 +19,10 @@
 #define SIM_MAX_WAIT_S 0.25   /* longest sleep: speed changes are also signalled, this is a net */
 #define SIM_MIN_WAIT_S 0.01   /* shortest: at high speeds wake 100 times a second, push more */
 #define SIM_DEFAULT_TTF_S 300 /* the console's `f` key */
+/* As fast as possible, no machine runs more than this plant time ahead of the slowest: the
+ * consumers then see samples nearly in time order (the recorder appends instead of seeking). */
+#define SIM_LEAD_MS 5000
+#define SIM_LEAD_WAIT_S 0.002 /* a thread that is ahead re-checks at least this often */
 
 struct sim_thread {
     struct simulator *sim;
@@ -227,6 +231,42 @@ static void wait_until(struct simulator *s, double wall_s, unsigned gen)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* The plant time of the slowest machine still running (INT64_MAX when all have finished). */
+static int64_t slowest_clock(const struct simulator *s)
+{
+    int64_t min = INT64_MAX;
+    for (int k = 0; k < s->count; k++) {
+        int64_t c = atomic_load_explicit(&s->threads[k].clock_ms, memory_order_relaxed);
+        if (c < s->end_ms && c < min)
+            min = c;
+    }
+    return min;
+}
+
+/* One batch as fast as the consumer takes it, losing nothing, at most SIM_LEAD_MS ahead of the
+ * slowest machine. Returns -1 when the queue is closed. */
+static int thread_run_max(struct simulator *s, struct sim_thread *t)
+{
+    struct sim_machine *m = &t->m;
+    size_t per_tick = (size_t)m->sensor_count, n = 0;
+    int64_t slowest = slowest_clock(s);
+    int64_t limit = slowest > INT64_MAX - SIM_LEAD_MS ? INT64_MAX : slowest + SIM_LEAD_MS;
+    while (n + per_tick <= s->batch_cap && m->t_ms < s->end_ms && m->t_ms <= limit)
+        n += thread_tick(s, t, t->batch + n);
+    if (n == 0) { /* ahead: the slowest one wakes us when it moves */
+        wait_until(s, clock_monotonic_s() + SIM_LEAD_WAIT_S, atomic_load(&s->speed_gen));
+        return 0;
+    }
+    if (queue_push_wait(s->q, t->batch, n) < 0)
+        return -1;
+    if (m->t_ms - (int64_t)(n / per_tick) * m->period_ms <= slowest) {
+        pthread_mutex_lock(&s->lock); /* we were the slowest: those ahead may go on */
+        pthread_cond_broadcast(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return 0;
+}
+
 static void *thread_main(void *arg)
 {
     struct sim_thread *t = arg;
@@ -244,12 +284,9 @@ static void *thread_main(void *arg)
             anchor_wall = clock_monotonic_s();
             anchor_sim = m->t_ms;
         }
-        if (speed <= 0) { /* as fast as the consumer takes them, losing nothing */
-            while (n + per_tick <= cap && m->t_ms < s->end_ms)
-                n += thread_tick(s, t, t->batch + n);
-            if (n && queue_push_wait(s->q, t->batch, n) < 0)
+        if (speed <= 0) {
+            if (thread_run_max(s, t) < 0)
                 break;
-            n = 0;
             continue;
         }
         double now = clock_monotonic_s();

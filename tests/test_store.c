@@ -324,6 +324,33 @@ static void test_record_values_rollups_events(void **state)
     sqlite3_close(db);
 }
 
+/* Rows go in 64 to a statement: a batch that overlaps what is stored keeps every new row, counts
+ * each old one as a duplicate once, and the rollups count each sample once. */
+static void test_overlapping_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options o;
+    store_options_default(&o);
+    o.commit_ms = 50;
+    struct store *st = open_store(f, &o);
+    struct engine_sink sink = store_sink(st);
+    push_stream(&sink, 0, 1000, BASE_MS);
+    assert_int_equal(store_flush(st, 20000), 0);
+    push_stream(&sink, 900, 2000, BASE_MS); /* 100 again, then 1000 new */
+    assert_int_equal(store_flush(st, 20000), 0);
+    struct store_status s;
+    store_status(st, &s);
+    assert_int_equal(s.written, 2000);
+    assert_int_equal(s.duplicates, 100);
+    store_close(st);
+    sqlite3 *db = open_db(f->path);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM samples"), 2000);
+    assert_int_equal(query_int(db, "SELECT sum(count) FROM rollups WHERE \"window\" = '1hour'"),
+                     2000);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM samples WHERE value = 1950.25"), 1);
+    sqlite3_close(db);
+}
+
 static void test_retention_prunes(void **state)
 {
     struct fixture *f = *state;
@@ -611,6 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_v1_to_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_values_rollups_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlapping_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_prunes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_is_incremental, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_then_resume, setup, teardown),

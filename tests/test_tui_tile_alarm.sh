@@ -34,7 +34,7 @@ tile=$(tui_screen | python3 -c '
 import sys
 rows = sys.stdin.read().split("\n")
 for y, r in enumerate(rows):
-    x = r.find("COMP_001")
+    x = r.find("COMP_001 Rotary")  # the tile title, not the alarm banner above the tiles
     if x >= 0:
         print("\n".join(rr[max(0, x - 2):x + 36] for rr in rows[y + 1:y + 5]))
         break

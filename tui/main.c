@@ -339,7 +339,9 @@ static int app_open(struct app *app, char *err, size_t len)
                                           .sparkplug_group = app->cfg.sparkplug_group,
                                           .sparkplug_node = app->cfg.sparkplug_node,
                                           .maint = app->maint,
-                                          .report_db = app->cfg.no_db ? NULL : report_db};
+                                          .report_db = app->cfg.no_db ? NULL : report_db,
+                                          /* --speed max: the plant waits for the broker */
+                                          .block_when_full = app->cfg.speed <= 0};
         if (app->cfg.publish_format[0] && strcmp(app->cfg.publish_format, "json") != 0 &&
             !po.sparkplug) {
             snprintf(err, len, "--publish-format %s: expected json or sparkplug",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Drain a backlog of QoS 1 messages queued on a local broker for a persistent session, once with
-# mosquitto_sub and once with twintop --headless --mqtt (decode, twin, detection, recording),
-# from the same run. Prints BENCH lines: both rates and twintop's share of mosquitto_sub's.
+# Drain a backlog of QoS 1 messages queued on a local broker for persistent sessions: three pairs
+# of mosquitto_sub and twintop --headless --mqtt --db (decode, twin, detection, alarms, SQLite),
+# alternated in one run. Prints BENCH lines: the rates and twintop's share of mosquitto_sub's per
+# pair (median, min, max), and the feed alone and twintop --no-db once each.
 # BENCH_MQTT_MESSAGES overrides the backlog size (default 200000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,9 +20,12 @@ url=$BROKER_URL
 topic='dt/+/+/telemetry'
 
 # Both persistent sessions exist before the backlog is published, so each gets every message.
-mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -E
+PAIRS=3
+for k in $(seq $PAIRS); do
+    mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i bench-sub$k -q 1 -t "$topic" -E
+done
 "${BUILD:-build}/bench/bench_mqtt_codec" drain "$port" bench-feed 0 > /dev/null
-for id in bench-twintop bench-twintop-nodb; do
+for id in $(seq -f bench-twintop%g $PAIRS) bench-twintop-nodb; do
     "$BIN" --headless --no-db --mqtt "$url" --client-id $id --duration 1 \
         --status-interval 200 > "$tmp/register.jsonl"
     grep -q '"state":"connected"' "$tmp/register.jsonl" || fail "twintop did not connect"
@@ -57,11 +61,15 @@ start=$(date +%s.%N)
 "${BUILD:-build}/bench/bench_mqtt_codec" publish "$port" dt/bench/plant/telemetry < "$tmp/payloads"
 pub_s=$(echo "$(date +%s.%N) - $start" | bc -l)
 
-start=$(date +%s.%N)
-mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i bench-sub -q 1 -t "$topic" -C "$N" > "$tmp/sub.out"
-sub_s=$(echo "$(date +%s.%N) - $start" | bc -l)
-got=$(wc -l < "$tmp/sub.out")
-[ "$got" = "$N" ] || fail "mosquitto_sub drained $got of $N"
+drain_sub() {
+    local start got
+    start=$(date +%s.%N)
+    mosquitto_sub -h 127.0.0.1 -p "$port" -V mqttv5 -c -x 3600 -i "bench-sub$1" -q 1 -t "$topic" \
+        -C "$N" > "$tmp/sub.out"
+    got=$(wc -l < "$tmp/sub.out")
+    [ "$got" = "$N" ] || fail "mosquitto_sub drained $got of $N"
+    echo "$(date +%s.%N) - $start" | bc -l
+}
 
 # twintop: the status lines say when every message has been received; the wall clock of that
 # line (100 ms resolution) is the drain time, start-up included. $1: client id, then options.
@@ -92,24 +100,32 @@ PY
     [ -n "$t" ] || fail "twintop did not drain the backlog: $(tail -n1 "$tmp/$id.jsonl") $(cat "$tmp/$id.err")"
     echo "$t"
 }
+sub_all="" tw_all=""
+for k in $(seq $PAIRS); do
+    sub_all="$sub_all $(drain_sub $k)"
+    tw_all="$tw_all $(drain_twintop bench-twintop$k --db "$tmp/history$k.db")"
+done
 feed_s=$("${BUILD:-build}/bench/bench_mqtt_codec" drain "$port" bench-feed "$N") || fail "feed drain"
-tw_s=$(drain_twintop bench-twintop --db "$tmp/history.db")
 nodb_s=$(drain_twintop bench-twintop-nodb --no-db)
-cp "$tmp/bench-twintop.jsonl" "$tmp/twintop.jsonl"
-final=$(tail -n1 "$tmp/twintop.jsonl")
-python3 - "$N" "$pub_s" "$sub_s" "$tw_s" "$final" "$nodb_s" "$feed_s" <<'PY'
-import json, sys
-n = int(sys.argv[1]); pub_s, sub_s, tw_s = map(float, sys.argv[2:5])
+final=$(tail -n1 "$tmp/bench-twintop1.jsonl")
+python3 - "$N" "$pub_s" "$sub_all" "$tw_all" "$final" "$nodb_s" "$feed_s" <<'PY'
+import json, statistics, sys
+n = int(sys.argv[1]); pub_s = float(sys.argv[2])
+subs = [float(x) for x in sys.argv[3].split()]
+tws = [float(x) for x in sys.argv[4].split()]
 nodb_s, feed_s = float(sys.argv[6]), float(sys.argv[7])
 final = json.loads(sys.argv[5])
 mq = final.get("mqtt", {})
 assert mq.get("decoded", 0) >= n, mq
-sub_rate, tw_rate = n / sub_s, n / tw_s
+ratios = [100.0 * s / t for s, t in zip(subs, tws)]  # twintop's rate over mosquitto_sub's
+sub_rate = n / statistics.median(subs)
 print("BENCH mqtt_backlog_messages %d msgs" % n)
 print("BENCH mqtt_publish_backlog_rate %.0f msg/s" % (n / pub_s))
 print("BENCH mqtt_drain_mosquitto_sub %.0f msg/s" % sub_rate)
-print("BENCH mqtt_drain_twintop %.0f msg/s" % tw_rate)
-print("BENCH mqtt_drain_ratio %.1f %%" % (100.0 * tw_rate / sub_rate))
+print("BENCH mqtt_drain_twintop %.0f msg/s" % (n / statistics.median(tws)))
+print("BENCH mqtt_drain_ratio %.1f %%" % statistics.median(ratios))
+print("BENCH mqtt_drain_ratio_min %.1f %%" % min(ratios))
+print("BENCH mqtt_drain_ratio_max %.1f %%" % max(ratios))
 print("BENCH mqtt_drain_twintop_no_db %.0f msg/s" % (n / nodb_s))
 print("BENCH mqtt_drain_feed_only %.0f msg/s" % (n / feed_s))
 print("BENCH mqtt_drain_feed_only_ratio %.1f %%" % (100.0 * (n / feed_s) / sub_rate))

@@ -4,9 +4,12 @@
  * mosquitto_pub -l, waits until the broker has acknowledged every line before it exits.
  * With "drain PORT CLIENT_ID N": core/mqtt's feed (connection, decode, batching, queue) drains N
  * messages of a persistent session into a queue that a plain thread empties; prints seconds.
- * That is the transport and decoding part of twintop alone, without the engine. */
+ * That is the transport and decoding part of twintop alone, without the engine.
+ * With "decode N" or "encode N": N rounds of one own-format message, silent, for callgrind
+ * (tests/bench/pipeline.sh takes the difference of two counts per message). */
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +146,42 @@ static int drain_feed(int port, const char *client_id, long n)
     return 0;
 }
 
+static const char bench_own_payload[] =
+    "{\"machine_id\":\"PUMP_001\",\"type\":\"centrifugal-pump\",\"ts\":"
+    "\"2026-11-22T10:00:00.250Z\",\"data\":{\"speed_rpm\":1480.2,\"flow_m3h\":120.1,"
+    "\"discharge_pressure_bar\":6.51,\"suction_pressure_bar\":1.2,"
+    "\"motor_current_a\":45.3,\"bearing_temp_c\":55.1,\"vibration_mm_s\":2.01}}";
+
+/* N decodes of the own payload, or N encodes of what it decodes to. */
+static int bench_rounds(struct catalog *cat, bool encode, long n)
+{
+    struct mqtt_codec *c = mqtt_codec_create(cat);
+    if (!c)
+        return 1;
+    mqtt_codec_set_max_skew(c, -1);
+    struct sample out[MQTT_CODEC_FIELDS_MAX];
+    size_t len = strlen(bench_own_payload);
+    int k = mqtt_codec_decode(c, NULL, bench_own_payload, len, 0, out, MQTT_CODEC_FIELDS_MAX);
+    int machine = mqtt_codec_last_machine(c);
+    char buf[4096];
+    long bytes = 0;
+    for (long i = 0; i < n && k > 0; i++) {
+        if (encode)
+            bytes +=
+                mqtt_codec_encode(cat, machine, out[0].ts_ms + i, out, (size_t)k, buf, sizeof buf);
+        else
+            bytes +=
+                mqtt_codec_decode(c, NULL, bench_own_payload, len, 0, out, MQTT_CODEC_FIELDS_MAX);
+    }
+    mqtt_codec_destroy(c);
+    if (k <= 0 || bytes <= 0) {
+        fprintf(stderr, "bench_mqtt_codec: the own payload does not %s\n",
+                encode ? "encode" : "decode");
+        return 1;
+    }
+    return 0;
+}
+
 static void bench_format(struct mqtt_codec *c, const char *name, const char *payload, int rounds)
 {
     struct sample out[MQTT_CODEC_FIELDS_MAX];
@@ -170,16 +209,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_mqtt_codec: %s\n", err);
         return 1;
     }
+    if (argc == 3 && (strcmp(argv[1], "decode") == 0 || strcmp(argv[1], "encode") == 0)) {
+        int rc = bench_rounds(cat, argv[1][0] == 'e', atol(argv[2]));
+        catalog_free(cat);
+        return rc;
+    }
     struct mqtt_codec *c = mqtt_codec_create(cat);
     if (c) /* decoded at now = 0: the time policy would refuse every payload */
         mqtt_codec_set_max_skew(c, -1);
     const int rounds = 200000;
-    bench_format(c, "own",
-                 "{\"machine_id\":\"PUMP_001\",\"type\":\"centrifugal-pump\",\"ts\":"
-                 "\"2026-11-22T10:00:00.250Z\",\"data\":{\"speed_rpm\":1480.2,\"flow_m3h\":120.1,"
-                 "\"discharge_pressure_bar\":6.51,\"suction_pressure_bar\":1.2,"
-                 "\"motor_current_a\":45.3,\"bearing_temp_c\":55.1,\"vibration_mm_s\":2.01}}",
-                 rounds);
+    bench_format(c, "own", bench_own_payload, rounds);
     bench_format(c, "cnc",
                  "{\"timestamp\":\"2026-02-04T06:40:00Z\",\"machine_id\":\"CNC-001\",\"spindle\":"
                  "{\"rpm\":8000,\"load_percent\":45,\"temperature_c\":42.5,\"vibration_mm_s\":1.1},"
