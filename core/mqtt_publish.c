@@ -69,6 +69,7 @@ struct mqtt_publisher {
     bool spb_session;           /* a connection was attempted: the next one is a new session */
     uint8_t spb_seq;
     bool spb_node_born;
+    int spb_slots;    /* machines the three arrays below hold: grown as machines appear */
     bool *spb_born;   /* per machine: DBIRTH sent in this birth */
     int64_t *spb_ts;  /* per machine and sensor: the time of the value in spb_last */
     double *spb_last; /* per machine and sensor (CATALOG_SENSORS_MAX each): last sent, NAN */
@@ -185,6 +186,37 @@ static void mqtt_publish_spb_command(void *ctx, const char *topic, const void *p
     }
 }
 
+/* Room in the per-machine Sparkplug arrays for machines [0, machines): grown by doubling, so a
+ * large --max-machines costs nothing until the machines exist. Returns 0, or -1 out of memory
+ * (the arrays stay as they were). */
+static int mqtt_publish_spb_reserve(struct mqtt_publisher *p, int machines)
+{
+    if (machines <= p->spb_slots)
+        return 0;
+    int slots = p->spb_slots ? p->spb_slots : 1;
+    while (slots < machines)
+        slots *= 2;
+    if (slots > p->cap)
+        slots = p->cap > machines ? p->cap : machines;
+    size_t old = (size_t)p->spb_slots, n = (size_t)slots;
+    bool *born = realloc(p->spb_born, n * sizeof *born);
+    if (born)
+        p->spb_born = born;
+    int64_t *ts = born ? realloc(p->spb_ts, n * CATALOG_SENSORS_MAX * sizeof *ts) : NULL;
+    if (ts)
+        p->spb_ts = ts;
+    double *last = ts ? realloc(p->spb_last, n * CATALOG_SENSORS_MAX * sizeof *last) : NULL;
+    if (!last)
+        return -1;
+    p->spb_last = last;
+    memset(born + old, 0, (n - old) * sizeof *born);
+    memset(ts + old * CATALOG_SENSORS_MAX, 0, (n - old) * CATALOG_SENSORS_MAX * sizeof *ts);
+    for (size_t i = old * CATALOG_SENSORS_MAX; i < n * CATALOG_SENSORS_MAX; i++)
+        last[i] = NAN;
+    p->spb_slots = slots;
+    return 0;
+}
+
 static int mqtt_publish_spb_setup(struct mqtt_publisher *p, const struct mqtt_publish_options *opt,
                                   char *err, size_t errlen)
 {
@@ -194,15 +226,10 @@ static int mqtt_publish_spb_setup(struct mqtt_publisher *p, const struct mqtt_pu
                        p->spb_group, sizeof p->spb_group);
     mqtt_publish_level(opt->sparkplug_node && opt->sparkplug_node[0] ? opt->sparkplug_node : "demo",
                        p->spb_node, sizeof p->spb_node);
-    p->spb_born = calloc((size_t)p->cap, sizeof *p->spb_born);
-    p->spb_ts = calloc((size_t)p->cap * CATALOG_SENSORS_MAX, sizeof *p->spb_ts);
-    p->spb_last = malloc((size_t)p->cap * CATALOG_SENSORS_MAX * sizeof *p->spb_last);
-    if (!p->spb_born || !p->spb_ts || !p->spb_last) {
+    if (mqtt_publish_spb_reserve(p, 1) != 0) { /* grown as machines report */
         snprintf(err, errlen, "publisher: out of memory");
         return -1;
     }
-    for (size_t i = 0; i < (size_t)p->cap * CATALOG_SENSORS_MAX; i++)
-        p->spb_last[i] = NAN;
     uint8_t death[64];
     int len = sparkplug_encode_node_death(0, death, sizeof death);
     char topic[200];
@@ -373,7 +400,7 @@ static void mqtt_publish_spb_birth(struct mqtt_publisher *p)
     mqtt_publish_spb_send(p, topic, len, &p->n_births);
     p->spb_node_born = true;
     int machines = catalog_machine_count(p->cat);
-    for (int m = 0; m < machines && m < p->cap; m++) {
+    for (int m = 0; m < machines && m < p->spb_slots; m++) {
         p->spb_born[m] = false;
         for (int s = 0; s < CATALOG_SENSORS_MAX; s++)
             if (p->spb_last[(size_t)m * CATALOG_SENSORS_MAX + (size_t)s] ==
@@ -428,7 +455,8 @@ static void mqtt_publish_spb_telemetry(struct mqtt_publisher *p, struct sample *
         size_t j = mqtt_publish_tick_end(s, i, n);
         int m = (int)s[i].machine;
         int64_t ts = s[i].ts_ms;
-        size_t k = m < machines && m < p->cap ? mqtt_publish_spb_filter(p, m, s + i, j - i) : 0;
+        bool room = m < machines && mqtt_publish_spb_reserve(p, m + 1) == 0;
+        size_t k = room ? mqtt_publish_spb_filter(p, m, s + i, j - i) : 0; /* else: no memory */
         if (k > 0) {
             if (!p->spb_born[m])
                 mqtt_publish_spb_device_birth(p, m);
