@@ -380,9 +380,12 @@ static void diagnose(const struct catalog_type *t, struct maint_machine *mm, dou
     }
 }
 
-/* The CNC tool: a "replace" entry once its RUL is under 4 lead times. */
-static void tool_entry(const struct catalog_type *t, const struct health_estimate *h,
-                       int64_t now_ms, struct maint_action *out)
+/* The CNC tool: a "replace" entry once its RUL is under 4 lead times. A CNC changes worn tools
+ * itself (tool life management), so while the wear stays inside the catalog's normal band the
+ * entry is routine (low); it rises with the RUL only once the wear leaves the band: a change
+ * that did not happen, or a tool wearing faster than its life (chipping). */
+static void tool_entry(const struct catalog_type *t, const struct maint_machine *mm,
+                       const struct health_estimate *h, int64_t now_ms, struct maint_action *out)
 {
     memset(out, 0, sizeof *out);
     int wear = catalog_sensor_find(t, "tool.wear_percent");
@@ -401,6 +404,9 @@ static void tool_entry(const struct catalog_type *t, const struct health_estimat
     out->score = 1.0;
     set_due(out, now_ms, h->tool_rul_min / 60.0, 0.8f);
     out->urgency = urgency_for(out->rul_hours, f->lead_time_h, 0);
+    const struct maint_sensor *ws = &mm->s[wear];
+    if (out->urgency > MAINT_LOW && ws->seen && ws->level <= t->sensors[wear].normal_hi)
+        out->urgency = MAINT_LOW;
     out->since_ms = now_ms;
     snprintf(out->detector, sizeof out->detector, "tool_rul");
     snprintf(out->evidence, sizeof out->evidence, "tool RUL %.0f cutting minutes (lead %.0f min)",
@@ -498,7 +504,7 @@ int maint_assess(struct maint *m, int machine, const struct health_estimate *h, 
     trends_update(t, mm);
     struct maint_action fresh[MAINT_ACTIONS_MAX];
     diagnose(t, mm, m->recommend_score, h, now_ms, &fresh[0]);
-    tool_entry(t, h, now_ms, &fresh[1]);
+    tool_entry(t, mm, h, now_ms, &fresh[1]);
     int n = 0;
     pthread_mutex_lock(&m->lock);
     for (int k = 0; k < MAINT_ACTIONS_MAX; k++) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The maintenance planner: catalog fault-mode fields and their errors, a drift matched to its
  * fault mode (and a steady sensor telling look-alikes apart), urgency against the lead time,
- * work marked done (refusals, the audit record, the evidence restarting). */
+ * a CNC tool change routine inside the normal wear band, work marked done (refusals, the audit
+ * record, the evidence restarting). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +173,52 @@ static void test_cavitation_is_diagnosed_and_escalates(void **state)
     catalog_free(c);
 }
 
+static const char *const cnc_json =
+    "{\"version\":1,\"types\":[{\"name\":\"cnc\",\"sample_period_s\":1,\"tile\":[\"tool.wear_percent\",\"spindle.rpm\"],"
+    "\"sensors\":[{\"name\":\"tool.wear_percent\",\"unit\":\"%\",\"nominal\":40,\"display\":[0,100],"
+    "\"normal\":[0,80],\"warn\":[null,85],\"alarm\":[null,95]},"
+    "{\"name\":\"spindle.rpm\",\"unit\":\"rpm\",\"nominal\":8000,\"display\":[0,12000],\"normal\":[0,12000]}],"
+    "\"faults\":[{\"name\":\"tool_chipping\",\"component\":\"tool\",\"action\":\"replace\","
+    "\"lead_time_h\":0.25,\"signature\":{\"tool.wear_percent\":\"up\"}}]}],"
+    "\"machines\":[{\"id\":\"C1\",\"type\":\"cnc\"}]}";
+
+/* Feeds tool wear once a second over [t0_s, t1_s) with the tool's RUL at rul_min. */
+static void feed_tool(struct maint *m, double t0_s, double t1_s, double wear, double rul_min)
+{
+    struct health_estimate h = {.health = 100, .rul_hours = NAN, .rul_lo_hours = NAN,
+                                .rul_hi_hours = NAN, .worst_sensor = -1, .tool_rul_min = rul_min,
+                                .spindle_health = NAN};
+    static struct event ev[64];
+    for (double t = t0_s; t < t1_s; t += 1) {
+        int64_t ts = T0 + (int64_t)(t * 1000);
+        maint_on_sample(m, 0, 0, wear, ts);
+        maint_assess(m, 0, &h, ts, ev, 64);
+    }
+}
+
+/* A tool near the end of its life but inside the normal wear band is a routine change (the CNC
+ * changes it itself); worn past the band with the same RUL, the change is overdue: critical. */
+static void test_tool_change_routine_until_worn(void **state)
+{
+    (void)state;
+    char err[256];
+    struct catalog *c = catalog_parse(cnc_json, "cnc.json", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    struct maint *m = maint_create(c, 1, err, sizeof err);
+    assert_non_null(m);
+    feed_tool(m, 0, MAINT_WARMUP_S + 600, 60, 10); /* 10 min left, lead 15 min */
+    struct maint_action plan[4];
+    assert_int_equal(maint_plan(m, plan, 4), 1);
+    assert_string_equal(plan[0].component, "tool");
+    assert_int_equal(plan[0].urgency, MAINT_LOW);
+    feed_tool(m, MAINT_WARMUP_S + 600, MAINT_WARMUP_S + 4800, 92, 10);
+    assert_int_equal(maint_plan(m, plan, 4), 1);
+    assert_int_equal(plan[0].urgency, MAINT_CRITICAL);
+    maint_free(m);
+    catalog_free(c);
+}
+
 static int hook_calls;
 static char hook_fault[64];
 static void done_hook(void *ctx, int machine, const char *fault)
@@ -296,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_catalog_fault_errors),
         cmocka_unit_test(test_healthy_plant_plans_nothing),
         cmocka_unit_test(test_cavitation_is_diagnosed_and_escalates),
+        cmocka_unit_test(test_tool_change_routine_until_worn),
         cmocka_unit_test(test_done_records_and_restarts),
         cmocka_unit_test(test_status_and_names),
         cmocka_unit_test(test_simulator_repair),
