@@ -51,6 +51,7 @@ enum store_stmt {
     STMT_INSERT_ALARM_EVENT,
     STMT_FIND_MACHINE,
     STMT_INSERT_MACHINE,
+    STMT_PLACE_MACHINE,
     STMT_FIND_SENSOR,
     STMT_INSERT_SENSOR,
     STMT_PRUNE_RAW,
@@ -79,7 +80,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                 " state, priority, value, reason, run)"
                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_FIND_MACHINE] = "SELECT id FROM machines WHERE machine_id = ?1",
-    [STMT_INSERT_MACHINE] = "INSERT INTO machines(machine_id, type) VALUES (?1, ?2)",
+    [STMT_INSERT_MACHINE] =
+        "INSERT INTO machines(machine_id, type, area, line) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_PLACE_MACHINE] = "UPDATE machines SET area = ?2, line = ?3 WHERE id = ?1 AND"
+                           " (area IS NOT ?2 OR line IS NOT ?3)",
     [STMT_FIND_SENSOR] = "SELECT id FROM sensors WHERE run = ?3 AND machine = ?1 AND name = ?2",
     [STMT_INSERT_SENSOR] =
         "INSERT INTO sensors(machine, name, unit, is_text, run) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -363,11 +367,23 @@ static int store_map_sensor(struct store *st, int machine, int sensor)
             q = st->stmt[STMT_INSERT_MACHINE];
             sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
             sqlite3_bind_text(q, 2, m->type->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 3, m->area, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 4, m->line, -1, SQLITE_STATIC);
             rc = sqlite3_step(q);
             sqlite3_reset(q);
             if (rc != SQLITE_DONE)
                 return -2;
             id = sqlite3_last_insert_rowid(st->db);
+        } else if (m->area[0] || m->line[0]) {
+            /* known from an earlier run: where it stands now (a feed may have moved it) */
+            q = st->stmt[STMT_PLACE_MACHINE];
+            sqlite3_bind_int64(q, 1, id);
+            sqlite3_bind_text(q, 2, m->area, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 3, m->line, -1, SQLITE_STATIC);
+            rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_DONE)
+                return -2;
         }
         st->machine_map[machine] = (int32_t)id;
     }

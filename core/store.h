@@ -32,7 +32,7 @@
 #include "engine.h"
 
 /* Current schema version, kept in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 /* Raw samples are keyed by (ts_ms << STORE_SENSOR_BITS) | sensor id. */
 #define STORE_SENSOR_BITS 14
 #define STORE_SENSOR_MAX ((1 << STORE_SENSOR_BITS) - 1)

@@ -570,16 +570,18 @@ static int copy_filtered(struct store_reader *r, const struct store_query *q, sq
             "INSERT INTO main.alarm_events(%s) SELECT %s FROM src.alarm_events WHERE ts_ms >="
             " %lld AND ts_ms < %lld AND machine_id IN (SELECT machine_id FROM main.machines)%s;",
             al_cols, al_cols, (long long)q->since_ms, (long long)q->until_ms, run);
+    const char *mcols =
+        r->version >= 7 ? "id, machine_id, type, area, line" : "id, machine_id, type";
     char *script = sqlite3_mprintf(
         "BEGIN;"
-        "INSERT INTO main.machines SELECT * FROM src.machines WHERE id IN"
+        "INSERT INTO main.machines(%s) SELECT %s FROM src.machines WHERE id IN"
         " (SELECT machine FROM src.sensors WHERE id IN %s);"
         "INSERT INTO main.sensors(id, machine, name, unit, is_text%s)"
         " SELECT id, machine, name, unit, is_text%s FROM src.sensors WHERE id IN %s;"
         "INSERT INTO main.raw_samples SELECT key, value FROM src.raw_samples"
         " WHERE key >= %lld AND key < %lld AND (key & %d) IN %s;"
         "%s%s%s%s",
-        ids, v4 ? ", run" : "", v4 ? ", run" : "", ids, (long long)lo, (long long)hi,
+        mcols, mcols, ids, v4 ? ", run" : "", v4 ? ", run" : "", ids, (long long)lo, (long long)hi,
         STORE_SENSOR_MAX, ids, runs, rollups, anomalies, events);
     free(ids);
     rc = script ? sqlite3_exec(dst, script, NULL, NULL, NULL) : SQLITE_NOMEM;

@@ -97,6 +97,8 @@ static void reader_free_names(struct store_reader *r)
     for (int i = 0; i < r->machine_count; i++) {
         free(r->machines[i].id);
         free(r->machines[i].type);
+        free(r->machines[i].area);
+        free(r->machines[i].line);
     }
     for (int i = 0; i < r->sensor_cap; i++) {
         free(r->sensors[i].name);
@@ -147,12 +149,18 @@ int store_read_load_names(struct store_reader *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    sqlite3_prepare_v2(r->db, "SELECT id, machine_id, type FROM machines ORDER BY machine_id", -1,
-                       &q, NULL);
+    sqlite3_prepare_v2(
+        r->db,
+        r->version >= 7
+            ? "SELECT id, machine_id, type, area, line FROM machines ORDER BY machine_id"
+            : "SELECT id, machine_id, type, '', '' FROM machines ORDER BY machine_id",
+        -1, &q, NULL);
     while (r->machine_count < machines && sqlite3_step(q) == SQLITE_ROW) {
         ids[r->machine_count] = sqlite3_column_int64(q, 0);
         r->machines[r->machine_count].id = dup_text(q, 1);
         r->machines[r->machine_count].type = dup_text(q, 2);
+        r->machines[r->machine_count].area = dup_text(q, 3);
+        r->machines[r->machine_count].line = dup_text(q, 4);
         r->machine_count++;
     }
     sqlite3_finalize(q);
@@ -642,6 +650,8 @@ int store_read_each(struct store_reader *r, const struct store_query *q,
                 .sensor_id = id,
                 .machine_id = r->machines[s->machine].id,
                 .machine_type = r->machines[s->machine].type,
+                .machine_area = r->machines[s->machine].area,
+                .machine_line = r->machines[s->machine].line,
                 .sensor = s->name,
             };
             int type = sqlite3_column_type(st, 1);

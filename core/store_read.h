@@ -48,6 +48,7 @@ struct store_row {
     int sensor_id; /* sensors.id in the file: a stable key for caching the name lookups */
     const char *machine_id;
     const char *machine_type;
+    const char *machine_area, *machine_line; /* where it stood ("": not recorded) */
     const char *sensor;
     bool is_text;
     double value; /* NAN when stored as NULL */

@@ -16,6 +16,7 @@ struct store_query;
 struct reader_machine {
     char *id;
     char *type;
+    char *area, *line; /* "" before schema 7 */
 };
 
 struct reader_sensor {

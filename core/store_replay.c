@@ -139,7 +139,8 @@ static int32_t replay_map(struct store_replay *r, const struct store_row *row)
     *slot = -1;
     int m = catalog_machine_find(r->cat, row->machine_id);
     if (m < 0)
-        m = catalog_add_machine(r->cat, row->machine_id, row->machine_type);
+        m = catalog_add_machine_at(r->cat, row->machine_id, row->machine_type, row->machine_area,
+                                   row->machine_line);
     if (m < 0)
         return -1;
     const struct catalog_machine *cm = catalog_machine_at(r->cat, m);

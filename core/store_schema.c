@@ -38,7 +38,8 @@ int store_window_find(const char *name)
  * change belongs to one run, so two runs that record the same plant time get different raw keys.
  * What an older file holds becomes run 1, "legacy". Version 5 adds the maintenance record: each
  * machine's status once a plant minute (availability, health, RUL) and the plan's log. Version 6
- * rebuilds raw_samples WITHOUT ROWID. */
+ * rebuilds raw_samples WITHOUT ROWID; version 7 records where a machine stands (area and line:
+ * the catalog's, or a Sparkplug feed's group and edge node). */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE IF NOT EXISTS machines("
     "  id INTEGER PRIMARY KEY,"
@@ -178,6 +179,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "INSERT INTO raw_samples_v6 SELECT key, value FROM raw_samples ORDER BY key;"
     "DROP TABLE raw_samples;"
     "ALTER TABLE raw_samples_v6 RENAME TO raw_samples;" STORE_SCHEMA_VIEWS_V4,
+
+    "ALTER TABLE machines ADD COLUMN area TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE machines ADD COLUMN line TEXT NOT NULL DEFAULT '';",
 };
 
 static int schema_version(sqlite3 *db, int *version)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # twintop as a Sparkplug B host against an independent edge node (Python protobuf + paho) on a
 # real mosquitto: births, aliases, a seq gap answered by an NCMD rebirth, a DDEATH, a garbage
-# payload, a shared device id, the NDEATH will after kill -9; JSON telemetry in the same run.
+# payload, a shared device id, the NDEATH will after kill -9; JSON telemetry in the same run; the
+# history records each machine's group and node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${TWINTOP_BIN:-build/twintop}
@@ -17,7 +18,7 @@ $PY -c 'import google.protobuf, paho.mqtt' 2>/dev/null || { echo "test_sparkplug
 
 protoc --proto_path=core --python_out="$tmp" core/sparkplug_b.proto
 broker_start
-"$BIN" --headless --no-db --mqtt "$BROKER_URL" --topic 'spBv1.0/#' --topic 'dt/+/+/telemetry' \
+"$BIN" --headless --db "$tmp/host.db" --mqtt "$BROKER_URL" --topic 'spBv1.0/#' --topic 'dt/+/+/telemetry' \
     --duration 60 --status-interval 250 --stale-after 10m > "$tmp/host.jsonl" 2> "$tmp/host.err" & host=$!; pids+=($host)
 sleep 1
 $PY tests/test_sparkplug_edge.py "$tmp" "$BROKER_PORT" > "$tmp/edge.out" 2>&1 & edge=$!; pids+=($edge)
@@ -53,4 +54,7 @@ assert s["primary_host"] == "scada1" and s["primary_online"], s
 assert s["samples"] > 40 * 4, s
 assert d["mqtt"]["decoded"] >= 1, d["mqtt"]   # the JSON topic in the same run
 PY
+# The history says where each Sparkplug machine stands (group / edge node), and so does a replay.
+fan=$(sqlite3 "$tmp/host.db" "SELECT area || '/' || line FROM machines WHERE machine_id = 'FAN_Y'")
+[ "$fan" = "Plant1/edge1" ] || fail "FAN_Y recorded at '$fan', not Plant1/edge1"
 echo "test_sparkplug: ok"

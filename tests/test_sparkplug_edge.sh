@@ -66,4 +66,8 @@ assert worst <= 1e-6, worst
 print("host rows %d, all the edge's, worst relative difference %g" % (len(host), worst))
 PY
 grep '^rebirth' "$tmp/py.out"
+# Both files say where each machine stands, alike (the host knows these machines from its catalog).
+q="SELECT machine_id, area, line FROM machines WHERE area <> '' ORDER BY 1"
+[ "$(sqlite3 "$tmp/host.db" "$q" | wc -l)" = 16 ] || fail "host.db: machines without area"
+[ "$(sqlite3 "$tmp/host.db" "$q")" = "$(sqlite3 "$tmp/edge.db" "$q")" ] || fail "areas differ"
 echo "test_sparkplug_edge: ok"
