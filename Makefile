@@ -9,11 +9,13 @@ export PATH := $(PATH):/usr/sbin:/sbin
 BUILD     ?= build
 CC        ?= cc
 PKGS      := ncursesw libmosquitto sqlite3 libcjson libprotobuf-c libcrypto libssl
-TOOLS     := pkg-config protoc-c protoc tmux mosquitto mosquitto_pub sqlite3 python3 openssl pgrep bc
+TOOLS     := pkg-config protoc-c protoc tmux mosquitto mosquitto_pub sqlite3 python3 openssl pgrep bc \
+             ssh ssh-keygen
 DEB_PKGS  := libncurses-dev libmosquitto-dev libsqlite3-dev libcjson-dev libcmocka-dev \
              libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf libssl-dev \
              python3-paho-mqtt \
-             pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl procps bc
+             pkg-config tmux mosquitto mosquitto-clients sqlite3 python3 openssl procps bc \
+             openssh-server openssh-client
 
 OPT       ?= -O2
 AR        ?= ar
@@ -86,6 +88,7 @@ check-libs:
 need-deps:
 	@missing=0; \
 	for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	[ -x /usr/sbin/sshd ] || missing=1; \
 	if [ $$missing = 0 ]; then $(PKG_CONFIG) --exists $(PKGS) cmocka || missing=1; fi; \
 	if [ $$missing = 1 ]; then $(MAKE) --no-print-directory deps; fi
 
